@@ -1,0 +1,60 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "elastickv",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Encryption", targets: ["Encryption"]),
+        .library(name: "Raft", targets: ["Raft"]),
+        .executable(name: "encryption-bench", targets: ["EncryptionBenchmark"]),
+        .executable(name: "raft-bench", targets: ["RaftBenchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "DurableIO", swiftSettings: strict),
+        .target(
+            name: "Encryption",
+            dependencies: [
+                "CLibCrypto", "DurableIO",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "Raft", dependencies: ["DurableIO"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["DurableIO", "Raft"], swiftSettings: strict),
+        .executableTarget(
+            name: "EncryptionBenchmark",
+            dependencies: ["Encryption"],
+            path: "Benchmarks/EncryptionBenchmark",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "RaftBenchmark",
+            dependencies: ["Raft", "TestSupport", "DurableIO"],
+            path: "Benchmarks/RaftBenchmark",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "DurableIOTests", dependencies: ["DurableIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "EncryptionTests",
+            dependencies: [
+                "Encryption", "TestSupport", "DurableIO",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "TestSupport", "DurableIO"], swiftSettings: strict),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)
