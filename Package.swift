@@ -12,9 +12,7 @@ let package = Package(
         .executable(name: "encryption-bench", targets: ["EncryptionBenchmark"]),
         .executable(name: "raft-bench", targets: ["RaftBenchmark"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0")
-    ],
+    dependencies: [],
     targets: [
         .systemLibrary(
             name: "CLibCrypto",
@@ -24,10 +22,7 @@ let package = Package(
         .target(name: "DurableIO", swiftSettings: strict),
         .target(
             name: "Encryption",
-            dependencies: [
-                "CLibCrypto", "DurableIO",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["CLibCrypto", "DurableIO"],
             swiftSettings: strict
         ),
         .target(name: "Raft", dependencies: ["DurableIO"], swiftSettings: strict),
@@ -47,10 +42,7 @@ let package = Package(
         .testTarget(name: "DurableIOTests", dependencies: ["DurableIO", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "EncryptionTests",
-            dependencies: [
-                "Encryption", "TestSupport", "DurableIO",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["Encryption", "TestSupport", "DurableIO"],
             swiftSettings: strict
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "TestSupport", "DurableIO"], swiftSettings: strict),
