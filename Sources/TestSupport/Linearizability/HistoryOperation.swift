@@ -25,7 +25,10 @@ public struct HistoryOperation<Input, Output> {
     ///
     /// - Precondition: `returnTime >= callTime`.
     public init(clientID: Int, input: Input, output: Output, callTime: Int, returnTime: Int) {
-        precondition(returnTime >= callTime, "An operation cannot return (\(returnTime)) before its call (\(callTime)).")
+        precondition(
+            returnTime >= callTime,
+            "An operation cannot return (\(returnTime)) before its call (\(callTime))."
+        )
         self.clientID = clientID
         self.input = input
         self.output = output

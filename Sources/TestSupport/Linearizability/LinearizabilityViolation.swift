@@ -75,7 +75,8 @@ public struct LinearizabilityViolation<Input, Output>: CustomStringConvertible {
         _ describe: (Input, Output?) -> String
     ) -> String {
         let end = operation.returnTime.map { "\($0)]" } ?? "never)"
-        return "client \(operation.clientID) [\(operation.callTime), \(end) \(describe(operation.input, operation.output))"
+        let call = describe(operation.input, operation.output)
+        return "client \(operation.clientID) [\(operation.callTime), \(end) \(call)"
     }
 }
 
