@@ -24,11 +24,15 @@ public struct KeyValueModel<Key: Hashable, Value: Hashable>: LinearizabilityMode
         case read(Value?)
     }
 
+    /// Creates the model of an initially empty map.
     public init() {}
 
     /// The whole map; within one partition it holds at most the partition's key.
     public var initialState: [Key: Value] { [:] }
 
+    /// Applies a put, get or delete; a get is legal only when it saw the key's value in `state`.
+    ///
+    /// - Precondition: a get records ``Output/read(_:)`` and a put or delete records ``Output/ok``.
     public func step(
         _ state: [Key: Value],
         _ input: Input,
@@ -67,6 +71,7 @@ public struct KeyValueModel<Key: Hashable, Value: Hashable>: LinearizabilityMode
         return parts
     }
 
+    /// Renders `put(k, v)`, `get(k) -> v` or `delete(k)`, marking operations that never returned.
     public func describe(_ input: Input, _ output: Output?) -> String {
         let call =
             switch input {

@@ -6,6 +6,9 @@
 /// share one step and time budget from ``LinearizabilityLimits``; running out yields
 /// ``LinearizabilityResult/unknown(_:)``, never a pass.
 ///
+/// Operations that never returned may be linearized anywhere after their call or left out entirely: the
+/// history passes when every operation that returned is linearized.
+///
 /// ```swift
 /// let checker = LinearizabilityChecker(model: KeyValueModel<String, String>())
 /// switch try checker.check(history) {

@@ -15,6 +15,7 @@ public struct RegisterModel<Value: Hashable>: LinearizabilityModel {
         case read(Value)
     }
 
+    /// The value reads see before any write.
     public let initialState: Value
 
     /// Creates a register model whose reads see `initialValue` before any write.
@@ -22,6 +23,9 @@ public struct RegisterModel<Value: Hashable>: LinearizabilityModel {
         initialState = initialValue
     }
 
+    /// Applies a read or write; a read is legal only when it saw `state`.
+    ///
+    /// - Precondition: a read records ``Output/read(_:)`` and a write records ``Output/ok``.
     public func step(_ state: Value, _ input: Input, _ output: Output?) -> (isLegal: Bool, next: Value) {
         switch (input, output) {
         case (.write(let value), .ok), (.write(let value), nil):
@@ -35,6 +39,7 @@ public struct RegisterModel<Value: Hashable>: LinearizabilityModel {
         }
     }
 
+    /// Renders `write(v)` or `read() -> v`, marking operations that never returned.
     public func describe(_ input: Input, _ output: Output?) -> String {
         switch (input, output) {
         case (.write(let value), .some): "write(\(value))"

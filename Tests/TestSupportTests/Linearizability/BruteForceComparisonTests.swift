@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// The checker agrees with a direct enumeration of every order on many small random histories.
 @Suite struct BruteForceComparisonTests {
@@ -35,7 +35,8 @@ import TestSupport
             let value = Int.random(in: 0...2, using: &random)
             let isWrite = Bool.random(using: &random)
             if Int.random(in: 0..<8, using: &random) == 0 {
-                return isWrite ? pendingWrite(value, client: client, calledAt: call)
+                return isWrite
+                    ? pendingWrite(value, client: client, calledAt: call)
                     : pendingRead(client: client, calledAt: call)
             }
             return isWrite ? write(value, client: client, call...end) : read(value, client: client, call...end)

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// Key-value histories: per-key verdicts, partitioning by key, and large generated histories.
 @Suite struct KeyValueHistoryTests {

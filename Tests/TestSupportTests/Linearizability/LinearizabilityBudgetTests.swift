@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// A check that runs out of budget says so; it never reports a pass it did not prove.
 @Suite struct LinearizabilityBudgetTests {

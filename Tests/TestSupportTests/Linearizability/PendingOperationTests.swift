@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// Operations that never returned may have taken effect at any time after their call, or not at all.
 @Suite struct PendingOperationTests {
@@ -20,7 +20,9 @@ import TestSupport
             read(1, client: 2, 5...6),
             read(0, client: 3, 7...8),
         ]
-        #expect(try checkRegister(history).violation != nil)
+        let violation = try #require(try checkRegister(history).violation)
+        #expect(violation.longestLinearizablePrefix == [history[0], history[1]])
+        #expect(violation.description.contains("client 1 [0, never) write(1) (no response)"))
     }
 
     @Test func pendingWriteMayTakeEffectLongAfterLaterWrites() throws {

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// Register histories whose verdict is known, each named after the behaviour it shows. Reads see 0 before
 /// any write; intervals are closed `call...return` times.
@@ -48,6 +48,17 @@ import TestSupport
         #expect(violation.longestLinearizablePrefix == [history[0]])
         #expect(violation.blockedOperations == [history[1]])
         #expect(violation.description.contains("read() -> 0"))
+    }
+
+    @Test func violationReportListsOnlyTheLastPrefixOperations() throws {
+        let writes = (1...20).map { write($0, client: 1, ($0 * 2)...($0 * 2 + 1)) }
+        let violation = try #require(try checkRegister(writes + [read(19, client: 2, 50...51)]).violation)
+        #expect(violation.longestLinearizablePrefix == writes)
+        #expect(violation.description.contains("... 8 earlier operations"))
+        #expect(!violation.description.contains("\n  8. client"))
+        #expect(violation.description.contains("  9. client 1 [18, 19] write(9)"))
+        #expect(violation.description.contains("  20. client 1 [40, 41] write(20)"))
+        #expect(violation.description.hasSuffix("  - client 2 [50, 51] read() -> 19"))
     }
 
     @Test func readOfValueNeverWrittenIsNotLinearizable() throws {
