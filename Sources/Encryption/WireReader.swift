@@ -11,7 +11,7 @@ struct WireReader {
     var remaining: Int { bytes.count - offset }
 
     mutating func u8(_ field: String) throws(EntryCodecError) -> UInt8 {
-        try take(1, field)[0]
+        try take(1, field).first!
     }
 
     mutating func u16(_ field: String) throws(EntryCodecError) -> UInt16 {
