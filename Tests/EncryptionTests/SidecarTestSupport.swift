@@ -64,11 +64,11 @@ let sidecarTestMembers = [NodeIdentity(name: "n1"), NodeIdentity(name: "n2"), No
 /// Two full node ids that share node16 5.
 let collidingFullNodeIDs: (UInt64, UInt64) = (0x0001_0000_0000_0005, 0x0002_0000_0000_0005)
 
-/// A registry store double that fails its n-th write (0-based), then works again.
+/// A registry store double that fails its n-th write (0-based) once, then works again.
 final class SidecarFailingRegistryStore: WriterRegistryStore {
     let inner = InMemoryWriterRegistryStore()
     var failWriteNumber: Int?
-    private var writes = 0
+    private(set) var writes = 0
 
     func row(for key: WriterRegistryKey) throws(WriterRegistryStoreError) -> WriterRegistryRow? {
         try inner.row(for: key)
@@ -86,7 +86,10 @@ final class SidecarFailingRegistryStore: WriterRegistryStore {
 
     private func countWrite() throws(WriterRegistryStoreError) {
         defer { writes += 1 }
-        if writes == failWriteNumber { throw WriterRegistryStoreError(operation: "write row", reason: "injected") }
+        if writes == failWriteNumber {
+            failWriteNumber = nil
+            throw WriterRegistryStoreError(operation: "write row", reason: "injected")
+        }
     }
 }
 
