@@ -29,7 +29,7 @@ struct SidecarFormatTests {
     /// The example with one substring replaced; the test fails if the substring is absent.
     static func variant(_ target: String, _ replacement: String, sourceLocation: SourceLocation = #_sourceLocation) -> String {
         #expect(designExample.contains(target), "example lacks \(target)", sourceLocation: sourceLocation)
-        return designExample.replacingOccurrences(of: target, with: replacement)
+        return designExample.replacing(target, with: replacement)
     }
 
     static func expectKind(_ text: String, _ kind: SidecarError.Kind, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -162,18 +162,5 @@ struct SidecarFormatTests {
     ])
     func timestamps(seconds: UInt64, expected: String) {
         #expect(Sidecar.createdTimestamp(unixSeconds: seconds) == expected)
-    }
-}
-
-extension String {
-    /// Replaces every occurrence of `target`, without Foundation.
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[rest.startIndex..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }

@@ -31,10 +31,10 @@ struct SidecarRedactionTests {
             registrations: [WriterRegistration(dekID: 5, fullNodeID: 9, localEpoch: 0)]))
         var parseErrors: [String] = []
         let json = String(decoding: sidecar.encodedJSON(), as: UTF8.self)
-        for broken in [json.replacingOccurrences(of: "\"local_epoch\" : 1", with: "\"local_epoch\" : \"\(sidecarHex(wrapped))\""),
-                       json.replacingOccurrences(of: "\"5\"", with: "\"\(Data(wrapped).base64EncodedString())\""),
-                       json.replacingOccurrences(of: "\"storage\"", with: "\"\(sidecarHex(wrapped))\""),
-                       json.replacingOccurrences(of: "\"wrapped\" : \"", with: "\"wrapped\" : \"!")] {
+        for broken in [json.replacing("\"local_epoch\" : 1", with: "\"local_epoch\" : \"\(sidecarHex(wrapped))\""),
+                       json.replacing("\"5\"", with: "\"\(Data(wrapped).base64EncodedString())\""),
+                       json.replacing("\"storage\"", with: "\"\(sidecarHex(wrapped))\""),
+                       json.replacing("\"wrapped\" : \"", with: "\"wrapped\" : \"!")] {
             do { _ = try Sidecar(json: Array(broken.utf8), path: path) } catch { parseErrors.append(error.description) }
         }
         #expect(parseErrors.count == 4)
