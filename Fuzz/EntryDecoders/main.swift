@@ -32,6 +32,7 @@ func fuzzEntryCodec(_ bytes: [UInt8]) {
 /// Parses `bytes` as `keys.json`; a parsed sidecar must survive its JSON round trip.
 func fuzzSidecarJSON(_ bytes: [UInt8]) {
     guard let sidecar = try? Sidecar(json: bytes, path: "fuzz/keys.json") else { return }
-    precondition((try? Sidecar(json: sidecar.encodedJSON(), path: "fuzz/keys.json")) == sidecar,
-                 "a parsed sidecar must round-trip through JSON")
+    precondition(
+        (try? Sidecar(json: sidecar.encodedJSON(), path: "fuzz/keys.json")) == sidecar,
+        "a parsed sidecar must round-trip through JSON")
 }

@@ -74,7 +74,8 @@ public struct ApplyHalt: Error, Hashable, Sendable, CustomStringConvertible {
         case .unknownKey(let id): return "DEK \(id) is not in the sidecar; \(divergent)"
         case .retiringActiveKey(let id):
             return "DEK \(id) is active and cannot be retired; rotate first; \(divergent)"
-        case .noActiveKey(let purpose): return "no active \(purpose.rawValue) DEK to enable the envelope with; \(divergent)"
+        case .noActiveKey(let purpose):
+            return "no active \(purpose.rawValue) DEK to enable the envelope with; \(divergent)"
         case .kekMismatch(let id):
             return "ErrKEKMismatch: DEK \(id) does not unwrap with the configured KEK (--kek-file); configure the "
                 + "cluster's KEK and restart"

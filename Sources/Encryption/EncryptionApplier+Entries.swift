@@ -7,7 +7,9 @@ extension EncryptionApplier {
         try checkNewKeyRegistrations(body.registrations, newKeyIDs: Set(newKeys.map(\.keyID)), index: index)
         let digest = PayloadDigest.sha256(payload)
         if let current = sidecar {
-            guard current.bootstrapDigest == digest else { throw ApplyHalt(index: index, reason: .conflictingBootstrap) }
+            guard current.bootstrapDigest == digest else {
+                throw ApplyHalt(index: index, reason: .conflictingBootstrap)
+            }
             guard isReplay(index) else { return .alreadyApplied }
             return try replayRegistrations(body.registrations, index: index)
         }
@@ -18,7 +20,9 @@ extension EncryptionApplier {
         }
         var unwrapped: [DataEncryptionKey] = []
         for key in newKeys { unwrapped.append(try unwrap(key.wrapped, keyID: key.keyID, index: index)) }
-        for (key, dek) in zip(newKeys, unwrapped) { try install(dek, id: key.keyID, purpose: key.purpose, index: index) }
+        for (key, dek) in zip(newKeys, unwrapped) {
+            try install(dek, id: key.keyID, purpose: key.purpose, index: index)
+        }
         let created = Sidecar.createdTimestamp(unixSeconds: body.createdUnixSeconds)
         var keys: [KeyID: Sidecar.Key] = [:]
         for key in newKeys {
@@ -41,7 +45,9 @@ extension EncryptionApplier {
         if isReplay(index) { return try replayRegistrations(body.registrations, index: index) }
         if let existing = next.keys[key.keyID] {
             // The same rotation committed twice: the first one installed it; never re-activate an older key.
-            guard existing.purpose == key.purpose else { throw ApplyHalt(index: index, reason: .keyIDReused(key.keyID)) }
+            guard existing.purpose == key.purpose else {
+                throw ApplyHalt(index: index, reason: .keyIDReused(key.keyID))
+            }
             return .alreadyApplied
         }
         let rows: [WriterRegistryKey: WriterRegistryRow]
@@ -67,7 +73,9 @@ extension EncryptionApplier {
         var next = try bootstrappedSidecar(index)
         if isReplay(index) { return .alreadyApplied }
         for key in keys {
-            guard var record = next.keys[key.keyID] else { throw ApplyHalt(index: index, reason: .unknownKey(key.keyID)) }
+            guard var record = next.keys[key.keyID] else {
+                throw ApplyHalt(index: index, reason: .unknownKey(key.keyID))
+            }
             let dek = try unwrap(key.wrapped, keyID: key.keyID, index: index)
             guard let installed = keystore.entry(id: key.keyID), installed.key.hasSameBytes(as: dek) else {
                 throw ApplyHalt(index: index, reason: .rewrapChangesKey(key.keyID))
@@ -116,7 +124,9 @@ extension EncryptionApplier {
         var next = try bootstrappedSidecar(index)
         if let recorded = next.raftEnvelopeCutoverIndex {
             // A later enable (committed twice) keeps the first cut-over; an earlier one contradicts it.
-            guard recorded <= index else { throw ApplyHalt(index: index, reason: .cutoverDivergence(recorded: recorded)) }
+            guard recorded <= index else {
+                throw ApplyHalt(index: index, reason: .cutoverDivergence(recorded: recorded))
+            }
             installRaftEnvelope(recorded)
             return .alreadyApplied
         }
@@ -130,7 +140,9 @@ extension EncryptionApplier {
     }
 
     /// Re-applies the registry rows of a replayed bootstrap or rotation whose sidecar effect is already on disk.
-    private func replayRegistrations(_ registrations: [WriterRegistration], index: UInt64) throws(ApplyHalt) -> ApplyOutcome {
+    private func replayRegistrations(_ registrations: [WriterRegistration], index: UInt64) throws(ApplyHalt)
+        -> ApplyOutcome
+    {
         switch try planRegistrations(registrations, index: index) {
         case .failure(let error): return .rejected(error)
         case .success(let rows):

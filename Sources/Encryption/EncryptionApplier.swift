@@ -121,7 +121,9 @@ public final class EncryptionApplier {
         }
     }
 
-    private func applyRegistrations(_ registrations: [WriterRegistration], index: UInt64) throws(ApplyHalt) -> ApplyOutcome {
+    private func applyRegistrations(_ registrations: [WriterRegistration], index: UInt64) throws(ApplyHalt)
+        -> ApplyOutcome
+    {
         switch try planRegistrations(registrations, index: index) {
         case .failure(let error):
             return .rejected(error)

@@ -37,7 +37,9 @@ extension EncryptionEntry {
             writer.u8(EntryLimits.bodyVersion)
             try Self.writeRegistrations(registrations, to: &writer)
         case .bootstrap(let body):
-            guard body.storageKey.purpose == .storage, body.raftKey.purpose == .raft else { throw .bootstrapKeysInvalid }
+            guard body.storageKey.purpose == .storage, body.raftKey.purpose == .raft else {
+                throw .bootstrapKeysInvalid
+            }
             writer.u8(Opcode.bootstrap)
             writer.u8(EntryLimits.bodyVersion)
             writer.u64(body.createdUnixSeconds)

@@ -56,7 +56,9 @@ public enum EncryptionEntry: Sendable, Hashable {
         /// Every member, at local epoch 0, for both keys.
         public let registrations: [WriterRegistration]
 
-        public init(createdUnixSeconds: UInt64, storageKey: NewDEK, raftKey: NewDEK, registrations: [WriterRegistration]) {
+        public init(
+            createdUnixSeconds: UInt64, storageKey: NewDEK, raftKey: NewDEK, registrations: [WriterRegistration]
+        ) {
             self.createdUnixSeconds = createdUnixSeconds
             self.storageKey = storageKey
             self.raftKey = raftKey

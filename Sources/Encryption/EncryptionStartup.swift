@@ -30,7 +30,9 @@ public enum EncryptionStartup {
             return nil
         }
         guard let kekProvider else { throw .kekRequired }
-        do { try file.probeDurability() } catch { throw .unsupportedFilesystem(directory: file.directory, failure: error) }
+        do { try file.probeDurability() } catch {
+            throw .unsupportedFilesystem(directory: file.directory, failure: error)
+        }
         let loaded: Sidecar?
         do {
             try file.removeLeftoverTemporaryFile()
@@ -40,8 +42,9 @@ public enum EncryptionStartup {
         }
         let keystore = Keystore()
         guard var sidecar = loaded else {
-            return EncryptionState(identity: identity, kekProvider: kekProvider, keystore: keystore, sidecarFile: file,
-                                   sidecar: nil, sealingLocalEpochs: [:])
+            return EncryptionState(
+                identity: identity, kekProvider: kekProvider, keystore: keystore, sidecarFile: file,
+                sidecar: nil, sealingLocalEpochs: [:])
         }
         try installKeys(of: sidecar, into: keystore, using: kekProvider, path: file.path)
         let epochs = try nextLocalEpochs(of: sidecar, identity: identity, registry: registry, path: file.path)
@@ -52,8 +55,9 @@ public enum EncryptionStartup {
             }
         }
         do { try file.write(sidecar) } catch { throw .sidecarUnusable(error) }
-        return EncryptionState(identity: identity, kekProvider: kekProvider, keystore: keystore, sidecarFile: file,
-                               sidecar: sidecar, sealingLocalEpochs: epochs)
+        return EncryptionState(
+            identity: identity, kekProvider: kekProvider, keystore: keystore, sidecarFile: file,
+            sidecar: sidecar, sealingLocalEpochs: epochs)
     }
 
     /// Unwraps every DEK of the sidecar into the keystore and activates the active ones.
@@ -63,7 +67,9 @@ public enum EncryptionStartup {
         for id in sidecar.keys.keys.sorted() {
             let record = sidecar.keys[id]!
             let key: DataEncryptionKey
-            do { key = try kekProvider.unwrap(record.wrapped.bytes) } catch { throw .kekMismatch(keyID: id, sidecarPath: path) }
+            do { key = try kekProvider.unwrap(record.wrapped.bytes) } catch {
+                throw .kekMismatch(keyID: id, sidecarPath: path)
+            }
             do { try keystore.install(key, id: id, purpose: record.purpose) } catch {
                 preconditionFailure("a fresh keystore accepts every non-zero id of a validated sidecar once")
             }
@@ -90,9 +96,10 @@ public enum EncryptionStartup {
                 }
                 if let row {
                     guard row.fullNodeID == identity.fullNodeID else {
-                        throw .nodeIDCollision(.nodeIDCollision(
-                            dekID: id, node16: identity.node16, registeredFullNodeID: row.fullNodeID,
-                            claimingFullNodeID: identity.fullNodeID))
+                        throw .nodeIDCollision(
+                            .nodeIDCollision(
+                                dekID: id, node16: identity.node16, registeredFullNodeID: row.fullNodeID,
+                                claimingFullNodeID: identity.fullNodeID))
                     }
                     highest = max(highest, row.lastSeenLocalEpoch)
                 }

@@ -14,8 +14,9 @@ enum PayloadDigest {
                 EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, EVP_sha256(), nil)
             }
         }
-        precondition(status == 1 && length == UInt32(Sidecar.bootstrapDigestByteCount),
-                     "libcrypto's SHA-256 cannot fail on an in-memory buffer")
+        precondition(
+            status == 1 && length == UInt32(Sidecar.bootstrapDigestByteCount),
+            "libcrypto's SHA-256 cannot fail on an in-memory buffer")
         return digest
     }
 }

@@ -75,8 +75,9 @@ extension Sidecar {
             guard let epoch = UInt16(exactly: keyJSON.localEpoch) else {
                 throw SidecarError(.localEpochOutOfRange(id, keyJSON.localEpoch), path: path)
             }
-            keys[id] = Key(purpose: purpose, wrapped: WrappedDEK(Array(wrapped)), created: keyJSON.created,
-                           localEpoch: epoch)
+            keys[id] = Key(
+                purpose: purpose, wrapped: WrappedDEK(Array(wrapped)), created: keyJSON.created,
+                localEpoch: epoch)
         }
         var active: [KeyPurpose: KeyID] = [:]
         for (purposeText, idValue) in file.active {

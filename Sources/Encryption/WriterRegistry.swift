@@ -26,22 +26,28 @@ public enum WriterRegistry {
     ) throws(WriterRegistryError) -> Decision {
         let epoch = registration.localEpoch
         guard let existing else {
-            return .insert(WriterRegistryRow(fullNodeID: registration.fullNodeID, firstSeenLocalEpoch: epoch,
-                                             lastSeenLocalEpoch: epoch))
+            return .insert(
+                WriterRegistryRow(
+                    fullNodeID: registration.fullNodeID, firstSeenLocalEpoch: epoch,
+                    lastSeenLocalEpoch: epoch))
         }
         guard existing.fullNodeID == registration.fullNodeID else {
-            throw .nodeIDCollision(dekID: registration.dekID, node16: registration.node16,
-                                   registeredFullNodeID: existing.fullNodeID,
-                                   claimingFullNodeID: registration.fullNodeID)
+            throw .nodeIDCollision(
+                dekID: registration.dekID, node16: registration.node16,
+                registeredFullNodeID: existing.fullNodeID,
+                claimingFullNodeID: registration.fullNodeID)
         }
         if epoch == existing.lastSeenLocalEpoch { return .unchanged }
         guard epoch > existing.lastSeenLocalEpoch else {
-            throw .localEpochRollback(dekID: registration.dekID, fullNodeID: registration.fullNodeID,
-                                      lastSeenLocalEpoch: existing.lastSeenLocalEpoch, claimedLocalEpoch: epoch)
+            throw .localEpochRollback(
+                dekID: registration.dekID, fullNodeID: registration.fullNodeID,
+                lastSeenLocalEpoch: existing.lastSeenLocalEpoch, claimedLocalEpoch: epoch)
         }
-        return .advance(WriterRegistryRow(fullNodeID: existing.fullNodeID,
-                                          firstSeenLocalEpoch: existing.firstSeenLocalEpoch,
-                                          lastSeenLocalEpoch: epoch))
+        return .advance(
+            WriterRegistryRow(
+                fullNodeID: existing.fullNodeID,
+                firstSeenLocalEpoch: existing.firstSeenLocalEpoch,
+                lastSeenLocalEpoch: epoch))
     }
 
     /// Applies a batch in order and returns the rows to write, or throws for the first refused registration.

@@ -10,7 +10,9 @@ struct ApplierEntryTests {
     static let bootstrapIndex: UInt64 = 10
 
     /// A node that applied the standard bootstrap at index 10, restarted (epochs bumped to 1) and is ready.
-    static func bootstrappedNode(kek: SidecarTestKEK = kek) throws -> (SidecarTestNode, EncryptionState, EncryptionApplier) {
+    static func bootstrappedNode(kek: SidecarTestKEK = kek) throws -> (
+        SidecarTestNode, EncryptionState, EncryptionApplier
+    ) {
         let node = SidecarTestNode(kek: kek)
         let (_, first) = try node.startApplier()
         #expect(try first.apply(payload: E.bootstrap(kek: Self.kek).payload, index: bootstrapIndex) == .applied)
@@ -42,7 +44,8 @@ struct ApplierEntryTests {
         #expect(state.keystore.entry(id: E.raftID)!.key.hasSameBytes(as: sidecarTestDEK(2)))
         let sidecar = try #require(try node.sidecarFile.read())
         #expect(sidecar == applier.sidecar)
-        #expect(sidecar.raftAppliedIndex == 10 && !sidecar.storageEnvelopeActive && sidecar.raftEnvelopeCutoverIndex == nil)
+        #expect(
+            sidecar.raftAppliedIndex == 10 && !sidecar.storageEnvelopeActive && sidecar.raftEnvelopeCutoverIndex == nil)
         #expect(sidecar.keys[E.storageID]?.created == "2026-04-29T10:00:00Z")
         #expect(sidecar.keys.values.allSatisfy { $0.localEpoch == 0 })
         #expect(sidecar.bootstrapDigest?.count == 32)
@@ -70,10 +73,12 @@ struct ApplierEntryTests {
         let (state, applier) = try node.startApplier()
         let operations = node.fileSystem.operationCount
         let foreign = E.registrations(for: [E.storageID, 99])
-        Self.expectHalt(applier, E.bootstrap(kek: Self.kek, registrations: foreign), at: 10, .registrationForOtherKey(99))
+        Self.expectHalt(
+            applier, E.bootstrap(kek: Self.kek, registrations: foreign), at: 10, .registrationForOtherKey(99))
         let late = E.registrations(for: [E.storageID], epoch: 1)
-        Self.expectHalt(applier, E.bootstrap(kek: Self.kek, registrations: late), at: 10,
-                        .registrationEpochNotZero(E.storageID, 1))
+        Self.expectHalt(
+            applier, E.bootstrap(kek: Self.kek, registrations: late), at: 10,
+            .registrationEpochNotZero(E.storageID, 1))
         Self.expectHalt(applier, E.bootstrap(kek: SidecarTestKEK(generation: 2)), at: 10, .kekMismatch(E.storageID))
         #expect(node.fileSystem.operationCount == operations)
         #expect(state.keystore.keyIDs.isEmpty && applier.sidecar == nil && Self.rows(node).isEmpty)
@@ -86,18 +91,23 @@ struct ApplierEntryTests {
         let registrations = [collidingFullNodeIDs.0, collidingFullNodeIDs.1].map {
             WriterRegistration(dekID: E.storageID, fullNodeID: $0, localEpoch: 0)
         }
-        let outcome = try applier.apply(payload: E.bootstrap(kek: Self.kek, registrations: registrations).payload, index: 10)
+        let outcome = try applier.apply(
+            payload: E.bootstrap(kek: Self.kek, registrations: registrations).payload, index: 10)
         guard case .rejected(.nodeIDCollision) = outcome else {
             Issue.record("expected a collision, got \(outcome)")
             return
         }
-        #expect(state.keystore.keyIDs.isEmpty && applier.sidecar == nil && !node.sidecarFile.exists && Self.rows(node).isEmpty)
+        #expect(
+            state.keystore.keyIDs.isEmpty && applier.sidecar == nil && !node.sidecarFile.exists
+                && Self.rows(node).isEmpty)
     }
 
     @Test("rotation activates the new key at epoch 0, keeps old keys and their epochs, registers members")
     func rotation() throws {
         let (node, state, applier) = try Self.bootstrappedNode()
-        #expect(try applier.apply(payload: E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9).payload, index: 20) == .applied)
+        #expect(
+            try applier.apply(payload: E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9).payload, index: 20)
+                == .applied)
         let sidecar = try #require(try node.sidecarFile.read())
         #expect(sidecar.activeKeyIDs == [.storage: 77, .raft: E.raftID])
         #expect(sidecar.keys[77]?.localEpoch == 0 && sidecar.keys[E.storageID]?.localEpoch == 1)
@@ -112,11 +122,13 @@ struct ApplierEntryTests {
         let (_, _, applier) = try Self.bootstrappedNode()
         var body = E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9)
         if case .rotateDEK(let rotate) = body {
-            body = .rotateDEK(.init(createdUnixSeconds: 0, key: rotate.key, registrations: E.registrations(for: [E.storageID])))
+            body = .rotateDEK(
+                .init(createdUnixSeconds: 0, key: rotate.key, registrations: E.registrations(for: [E.storageID])))
         }
         Self.expectHalt(applier, body, at: 20, .registrationForOtherKey(E.storageID))
-        Self.expectHalt(applier, E.rotate(kek: Self.kek, id: E.raftID, purpose: .storage, seed: 9), at: 20,
-                        .keyIDReused(E.raftID))
+        Self.expectHalt(
+            applier, E.rotate(kek: Self.kek, id: E.raftID, purpose: .storage, seed: 9), at: 20,
+            .keyIDReused(E.raftID))
         let (_, fresh) = try SidecarTestNode(kek: Self.kek).startApplier()
         Self.expectHalt(fresh, E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9), at: 20, .notBootstrapped)
     }
@@ -126,7 +138,9 @@ struct ApplierEntryTests {
         let (_, state, applier) = try Self.bootstrappedNode()
         let first = E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9)
         #expect(try applier.apply(payload: first.payload, index: 20) == .applied)
-        #expect(try applier.apply(payload: E.rotate(kek: Self.kek, id: 78, purpose: .storage, seed: 10).payload, index: 21) == .applied)
+        #expect(
+            try applier.apply(payload: E.rotate(kek: Self.kek, id: 78, purpose: .storage, seed: 10).payload, index: 21)
+                == .applied)
         #expect(try applier.apply(payload: first.payload, index: 22) == .alreadyApplied)
         #expect(state.keystore.activeKeyID(for: .storage) == 78 && applier.sidecar?.activeKeyIDs[.storage] == 78)
     }
@@ -136,7 +150,9 @@ struct ApplierEntryTests {
         let rotating = SidecarTestKEK(generation: 2, alsoAccepts: [1])
         let (node, _, applier) = try Self.bootstrappedNode(kek: rotating)
         node.kek = SidecarTestKEK(generation: 2)
-        #expect(throws: StartupError.kekMismatch(keyID: E.storageID, sidecarPath: node.sidecarFile.path)) { try node.start() }
+        #expect(throws: StartupError.kekMismatch(keyID: E.storageID, sidecarPath: node.sidecarFile.path)) {
+            try node.start()
+        }
         let entry = EncryptionEntry.rewrapDEKs([
             .init(keyID: E.storageID, wrapped: WrappedDEK(try rotating.wrap(sidecarTestDEK(1)))),
             .init(keyID: E.raftID, wrapped: WrappedDEK(try rotating.wrap(sidecarTestDEK(2)))),
@@ -151,9 +167,13 @@ struct ApplierEntryTests {
     func rewrapValidation() throws {
         let (node, _, applier) = try Self.bootstrappedNode()
         let operations = node.fileSystem.operationCount
-        let changed = EncryptionEntry.rewrapDEKs([.init(keyID: E.storageID, wrapped: WrappedDEK(try Self.kek.wrap(sidecarTestDEK(9))))])
+        let changed = EncryptionEntry.rewrapDEKs([
+            .init(keyID: E.storageID, wrapped: WrappedDEK(try Self.kek.wrap(sidecarTestDEK(9))))
+        ])
         Self.expectHalt(applier, changed, at: 20, .rewrapChangesKey(E.storageID))
-        let unknown = EncryptionEntry.rewrapDEKs([.init(keyID: 5, wrapped: WrappedDEK(try Self.kek.wrap(sidecarTestDEK(1))))])
+        let unknown = EncryptionEntry.rewrapDEKs([
+            .init(keyID: 5, wrapped: WrappedDEK(try Self.kek.wrap(sidecarTestDEK(1))))
+        ])
         Self.expectHalt(applier, unknown, at: 20, .unknownKey(5))
         let foreign = EncryptionEntry.rewrapDEKs([
             .init(keyID: E.raftID, wrapped: WrappedDEK(try Self.kek.wrap(sidecarTestDEK(2)))),
@@ -171,7 +191,8 @@ struct ApplierEntryTests {
         #expect(state.keystore.entry(id: E.storageID) == nil)
         #expect(try node.sidecarFile.read()?.keys[E.storageID] == nil)
         #expect(!Self.rows(node).keys.contains { $0.dekID == E.storageID })
-        #expect(try applier.apply(payload: EncryptionEntry.retireDEK(E.storageID).payload, index: 30) == .alreadyApplied)
+        #expect(
+            try applier.apply(payload: EncryptionEntry.retireDEK(E.storageID).payload, index: 30) == .alreadyApplied)
     }
 
     @Test("retiring an active or unknown key halts")
@@ -186,9 +207,11 @@ struct ApplierEntryTests {
         let (node, _, applier) = try Self.bootstrappedNode()
         _ = try applier.apply(payload: E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9).payload, index: 20)
         _ = try applier.apply(payload: EncryptionEntry.retireDEK(E.storageID).payload, index: 30)
-        try node.registry.setRow(WriterRegistryRow(fullNodeID: 1, firstSeenLocalEpoch: 0, lastSeenLocalEpoch: 0),
-                                 for: WriterRegistryKey(dekID: E.storageID, node16: 1))
-        #expect(try applier.apply(payload: EncryptionEntry.retireDEK(E.storageID).payload, index: 30) == .alreadyApplied)
+        try node.registry.setRow(
+            WriterRegistryRow(fullNodeID: 1, firstSeenLocalEpoch: 0, lastSeenLocalEpoch: 0),
+            for: WriterRegistryKey(dekID: E.storageID, node16: 1))
+        #expect(
+            try applier.apply(payload: EncryptionEntry.retireDEK(E.storageID).payload, index: 30) == .alreadyApplied)
         #expect(!Self.rows(node).keys.contains { $0.dekID == E.storageID })
     }
 
@@ -230,7 +253,9 @@ struct ApplierEntryTests {
     func registrations() throws {
         let (node, _, applier) = try Self.bootstrappedNode()
         let me = sidecarTestMembers[0].fullNodeID
-        let entry = EncryptionEntry.writerRegistration([WriterRegistration(dekID: E.storageID, fullNodeID: me, localEpoch: 1)])
+        let entry = EncryptionEntry.writerRegistration([
+            WriterRegistration(dekID: E.storageID, fullNodeID: me, localEpoch: 1)
+        ])
         #expect(try applier.apply(payload: entry.payload, index: 11) == .applied)
         #expect(try applier.apply(payload: entry.payload, index: 11) == .alreadyApplied)
         let rowsBefore = Self.rows(node)
@@ -238,10 +263,15 @@ struct ApplierEntryTests {
             WriterRegistration(dekID: E.raftID, fullNodeID: me, localEpoch: 1),
             WriterRegistration(dekID: E.storageID, fullNodeID: me, localEpoch: 0),
         ])
-        #expect(try applier.apply(payload: rollback.payload, index: 12)
-                == .rejected(.localEpochRollback(dekID: E.storageID, fullNodeID: me, lastSeenLocalEpoch: 1, claimedLocalEpoch: 0)))
+        #expect(
+            try applier.apply(payload: rollback.payload, index: 12)
+                == .rejected(
+                    .localEpochRollback(dekID: E.storageID, fullNodeID: me, lastSeenLocalEpoch: 1, claimedLocalEpoch: 0)
+                ))
         let intruder = sidecarTestMembers[0].fullNodeID ^ 0x0001_0000_0000_0000
-        let collision = EncryptionEntry.writerRegistration([WriterRegistration(dekID: E.storageID, fullNodeID: intruder, localEpoch: 5)])
+        let collision = EncryptionEntry.writerRegistration([
+            WriterRegistration(dekID: E.storageID, fullNodeID: intruder, localEpoch: 5)
+        ])
         guard case .rejected(.nodeIDCollision) = try applier.apply(payload: collision.payload, index: 13) else {
             Issue.record("expected a collision")
             return
@@ -284,7 +314,9 @@ struct ApplierEntryTests {
     func haltDescriptions() {
         let mismatch = ApplyHalt(index: 4, reason: .kekMismatch(9))
         #expect(mismatch.description.contains("ErrKEKMismatch") && mismatch.description.contains("entry 4"))
-        #expect(ApplyHalt(index: 4, reason: .cutoverDivergence(recorded: 3)).description.contains("ErrEnvelopeCutoverDivergence"))
+        #expect(
+            ApplyHalt(index: 4, reason: .cutoverDivergence(recorded: 3)).description.contains(
+                "ErrEnvelopeCutoverDivergence"))
         let failure = SidecarError(.writeFailed(FileSystemError(.noSpace, operation: "write", path: "/x")), path: "/x")
         #expect(ApplyHalt(index: 4, reason: .sidecarWriteFailed(failure)).isRetryable)
         #expect(!mismatch.isRetryable)

@@ -34,13 +34,18 @@ struct ApplierReplayScenario: Sendable, CustomStringConvertible {
             .init(name: "bootstrap", kek: kek, setup: [], entry: bootstrap.0, index: 10, cutover: nil),
             .init(name: "rotate-dek", kek: kek, setup: [bootstrap], entry: rotation.0, index: 20, cutover: nil),
             .init(name: "rewrap-deks", kek: rotating, setup: [bootstrap], entry: rewrap, index: 20, cutover: nil),
-            .init(name: "retire-dek", kek: kek, setup: [bootstrap, rotation], entry: .retireDEK(E.storageID), index: 30,
-                  cutover: nil),
-            .init(name: "enable-storage-envelope", kek: kek, setup: [bootstrap], entry: .enableStorageEnvelope,
-                  index: 20, cutover: nil),
-            .init(name: "enable-raft-envelope", kek: kek, setup: [bootstrap], entry: .enableRaftEnvelope, index: 20,
-                  cutover: 20),
-            .init(name: "writer registration", kek: kek, setup: [bootstrap], entry: registration, index: 15, cutover: nil),
+            .init(
+                name: "retire-dek", kek: kek, setup: [bootstrap, rotation], entry: .retireDEK(E.storageID), index: 30,
+                cutover: nil),
+            .init(
+                name: "enable-storage-envelope", kek: kek, setup: [bootstrap], entry: .enableStorageEnvelope,
+                index: 20, cutover: nil),
+            .init(
+                name: "enable-raft-envelope", kek: kek, setup: [bootstrap], entry: .enableRaftEnvelope, index: 20,
+                cutover: 20),
+            .init(
+                name: "writer registration", kek: kek, setup: [bootstrap], entry: registration, index: 15,
+                cutover: nil),
         ]
     }()
 
@@ -53,8 +58,9 @@ struct ApplierReplayScenario: Sendable, CustomStringConvertible {
     }
 
     func observe(_ node: SidecarTestNode, _ keystore: Keystore) -> SidecarObservedState {
-        SidecarObservedState(node: node, keystore: keystore,
-                             registryRows: (node.registry as! InMemoryWriterRegistryStore).allRows)
+        SidecarObservedState(
+            node: node, keystore: keystore,
+            registryRows: (node.registry as! InMemoryWriterRegistryStore).allRows)
     }
 }
 
@@ -71,7 +77,9 @@ struct ApplierReplayTests {
         (sidecar?.keys ?? [:]).mapValues(\.localEpoch)
     }
 
-    @Test("a crash at every file-system operation, then restart and replay, converges", arguments: ApplierReplayScenario.all)
+    @Test(
+        "a crash at every file-system operation, then restart and replay, converges",
+        arguments: ApplierReplayScenario.all)
     func crashAtEveryOperation(scenario: ApplierReplayScenario) throws {
         let expected = try Self.reference(scenario)
         var step = 0
@@ -103,7 +111,9 @@ struct ApplierReplayTests {
         #expect(writesSidecar ? step == 6 : step == 0, "the sidecar write takes six operations")
     }
 
-    @Test("a failure at every file-system operation, then applying again, converges", arguments: ApplierReplayScenario.all)
+    @Test(
+        "a failure at every file-system operation, then applying again, converges", arguments: ApplierReplayScenario.all
+    )
     func failAtEveryOperation(scenario: ApplierReplayScenario) throws {
         let expected = try Self.reference(scenario)
         for step in 0..<6 {
@@ -123,7 +133,8 @@ struct ApplierReplayTests {
         }
     }
 
-    @Test("a registry store failure at every write, then applying again, converges", arguments: ApplierReplayScenario.all)
+    @Test(
+        "a registry store failure at every write, then applying again, converges", arguments: ApplierReplayScenario.all)
     func registryFailure(scenario: ApplierReplayScenario) throws {
         let expected = try Self.reference(scenario)
         for failing in 0..<8 {

@@ -24,7 +24,9 @@ struct CodecEntryTests {
     /// The index of the body version byte of a sample's payload.
     static func versionOffset(_ payload: [UInt8]) -> Int { payload[0] == 0x05 ? 2 : 1 }
 
-    static func expectError(_ payload: [UInt8], _ expected: EntryCodecError, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectError(
+        _ payload: [UInt8], _ expected: EntryCodecError, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(throws: expected, sourceLocation: sourceLocation) { try EncryptionEntry.decode(payload) }
     }
 
@@ -48,17 +50,24 @@ struct CodecEntryTests {
     @Test("fixed bytes: bootstrap and rotation")
     func knownKeyBytes() throws {
         let registration = WriterRegistration(dekID: 1, fullNodeID: 5, localEpoch: 0)
-        let bootstrap = EncryptionEntry.bootstrap(.init(
-            createdUnixSeconds: 0x10, storageKey: .init(keyID: 1, purpose: .storage, wrapped: WrappedDEK([0xAA])),
-            raftKey: .init(keyID: 2, purpose: .raft, wrapped: WrappedDEK([0xBB, 0xCC])), registrations: [registration]))
-        let expectedBootstrap: [UInt8] = [0x04, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 1, 0x01, 0, 1, 0xAA,
-                                          0, 0, 0, 2, 0x02, 0, 2, 0xBB, 0xCC, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0]
+        let bootstrap = EncryptionEntry.bootstrap(
+            .init(
+                createdUnixSeconds: 0x10, storageKey: .init(keyID: 1, purpose: .storage, wrapped: WrappedDEK([0xAA])),
+                raftKey: .init(keyID: 2, purpose: .raft, wrapped: WrappedDEK([0xBB, 0xCC])),
+                registrations: [registration]))
+        let expectedBootstrap: [UInt8] = [
+            0x04, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 1, 0x01, 0, 1, 0xAA,
+            0, 0, 0, 2, 0x02, 0, 2, 0xBB, 0xCC, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0,
+        ]
         #expect(try bootstrap.encoded() == expectedBootstrap)
-        let rotate = EncryptionEntry.rotateDEK(.init(
-            createdUnixSeconds: 0x20, key: .init(keyID: 3, purpose: .raft, wrapped: WrappedDEK([0xDD])),
-            registrations: [WriterRegistration(dekID: 3, fullNodeID: 5, localEpoch: 0)]))
-        let expectedRotate: [UInt8] = [0x05, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 3, 0x02, 0, 1, 0xDD,
-                                       0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0]
+        let rotate = EncryptionEntry.rotateDEK(
+            .init(
+                createdUnixSeconds: 0x20, key: .init(keyID: 3, purpose: .raft, wrapped: WrappedDEK([0xDD])),
+                registrations: [WriterRegistration(dekID: 3, fullNodeID: 5, localEpoch: 0)]))
+        let expectedRotate: [UInt8] = [
+            0x05, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 3, 0x02, 0, 1, 0xDD,
+            0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0,
+        ]
         #expect(try rotate.encoded() == expectedRotate)
     }
 
@@ -67,7 +76,8 @@ struct CodecEntryTests {
         let storage: [UInt8] = [0, 0, 0, 1, 0x01, 0, 1, 0xAA]
         let raft: [UInt8] = [0, 0, 0, 2, 0x02, 0, 1, 0xBB]
         let tail: [UInt8] = [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0]
-        let payload = [0x04, 0x01] + Array(repeating: 0, count: 8) + (raftFirst ? raft + storage : storage + raft) + tail
+        let payload =
+            [0x04, 0x01] + Array(repeating: 0, count: 8) + (raftFirst ? raft + storage : storage + raft) + tail
         guard case .bootstrap(let body) = try EncryptionEntry.decode(payload) else {
             Issue.record("expected a bootstrap")
             return
@@ -108,7 +118,9 @@ struct CodecEntryTests {
 
     @Test("unknown opcodes and sub-tags are rejected")
     func unknownTags() {
-        for opcode: UInt8 in [0x00, 0x01, 0x02, 0x06, 0x52, 0xFF] { Self.expectError([opcode, 0x01], .unknownOpcode(opcode)) }
+        for opcode: UInt8 in [0x00, 0x01, 0x02, 0x06, 0x52, 0xFF] {
+            Self.expectError([opcode, 0x01], .unknownOpcode(opcode))
+        }
         for tag: UInt8 in [0x00, 0x06, 0x80, 0xFF] { Self.expectError([0x05, tag, 0x01], .unknownSubTag(tag)) }
         Self.expectError([], .truncated(field: "opcode"))
         Self.expectError([0x05], .truncated(field: "sub-tag"))
@@ -131,22 +143,30 @@ struct CodecEntryTests {
     @Test("counts outside their limits are rejected")
     func counts() {
         let registrationLimit = EntryLimits.maxRegistrationsPerEntry
-        Self.expectError([0x03, 0x01, 0, 0],
-                         .countOutOfRange(field: "registration count", count: 0, minimum: 1, maximum: registrationLimit))
+        Self.expectError(
+            [0x03, 0x01, 0, 0],
+            .countOutOfRange(field: "registration count", count: 0, minimum: 1, maximum: registrationLimit))
         let over = UInt16(registrationLimit + 1)
-        Self.expectError([0x03, 0x01, UInt8(over >> 8), UInt8(over & 0xFF)],
-                         .countOutOfRange(field: "registration count", count: Int(over), minimum: 1,
-                                          maximum: registrationLimit))
-        Self.expectError([0x03, 0x01, 0xFF, 0xFF],
-                         .countOutOfRange(field: "registration count", count: 0xFFFF, minimum: 1,
-                                          maximum: registrationLimit))
+        Self.expectError(
+            [0x03, 0x01, UInt8(over >> 8), UInt8(over & 0xFF)],
+            .countOutOfRange(
+                field: "registration count", count: Int(over), minimum: 1,
+                maximum: registrationLimit))
+        Self.expectError(
+            [0x03, 0x01, 0xFF, 0xFF],
+            .countOutOfRange(
+                field: "registration count", count: 0xFFFF, minimum: 1,
+                maximum: registrationLimit))
         let rewrapLimit = EntryLimits.maxRewrappedDEKsPerEntry
-        Self.expectError([0x05, 0x02, 0x01, 0, 0],
-                         .countOutOfRange(field: "rewrapped DEK count", count: 0, minimum: 1, maximum: rewrapLimit))
+        Self.expectError(
+            [0x05, 0x02, 0x01, 0, 0],
+            .countOutOfRange(field: "rewrapped DEK count", count: 0, minimum: 1, maximum: rewrapLimit))
         let overRewrap = UInt16(rewrapLimit + 1)
-        Self.expectError([0x05, 0x02, 0x01, UInt8(overRewrap >> 8), UInt8(overRewrap & 0xFF)],
-                         .countOutOfRange(field: "rewrapped DEK count", count: Int(overRewrap), minimum: 1,
-                                          maximum: rewrapLimit))
+        Self.expectError(
+            [0x05, 0x02, 0x01, UInt8(overRewrap >> 8), UInt8(overRewrap & 0xFF)],
+            .countOutOfRange(
+                field: "rewrapped DEK count", count: Int(overRewrap), minimum: 1,
+                maximum: rewrapLimit))
     }
 
     @Test("the largest registration batch decodes, one more does not encode")
@@ -154,7 +174,8 @@ struct CodecEntryTests {
         let full = (0..<EntryLimits.maxRegistrationsPerEntry).map {
             WriterRegistration(dekID: 1, fullNodeID: UInt64($0 + 1), localEpoch: 0)
         }
-        #expect(try EncryptionEntry.decode(EncryptionEntry.writerRegistration(full).encoded()) == .writerRegistration(full))
+        #expect(
+            try EncryptionEntry.decode(EncryptionEntry.writerRegistration(full).encoded()) == .writerRegistration(full))
         let tooMany = full + [WriterRegistration(dekID: 1, fullNodeID: 99_999, localEpoch: 0)]
         #expect(throws: EntryCodecError.self) { try EncryptionEntry.writerRegistration(tooMany).encoded() }
         #expect(throws: EntryCodecError.self) { try EncryptionEntry.writerRegistration([]).encoded() }
@@ -165,11 +186,13 @@ struct CodecEntryTests {
         let limit = EntryLimits.maxWrappedDEKBytes
         Self.expectError([0x05, 0x02, 0x01, 0, 1, 0, 0, 0, 1, 0, 0], .wrappedDEKLength(0))
         let over = UInt16(limit + 1)
-        Self.expectError([0x05, 0x02, 0x01, 0, 1, 0, 0, 0, 1, UInt8(over >> 8), UInt8(over & 0xFF)]
-                         + Array(repeating: 0, count: Int(over)), .wrappedDEKLength(Int(over)))
+        Self.expectError(
+            [0x05, 0x02, 0x01, 0, 1, 0, 0, 0, 1, UInt8(over >> 8), UInt8(over & 0xFF)]
+                + Array(repeating: 0, count: Int(over)), .wrappedDEKLength(Int(over)))
         #expect(throws: EntryCodecError.wrappedDEKLength(limit + 1)) {
-            try EncryptionEntry.rewrapDEKs([.init(keyID: 1, wrapped: WrappedDEK(Array(repeating: 1, count: limit + 1)))])
-                .encoded()
+            try EncryptionEntry.rewrapDEKs([.init(keyID: 1, wrapped: WrappedDEK(Array(repeating: 1, count: limit + 1)))]
+            )
+            .encoded()
         }
         #expect(throws: EntryCodecError.wrappedDEKLength(0)) {
             try EncryptionEntry.rewrapDEKs([.init(keyID: 1, wrapped: WrappedDEK([]))]).encoded()
@@ -180,8 +203,9 @@ struct CodecEntryTests {
     func zeroIDs() {
         Self.expectError([0x05, 0x03, 0x01, 0, 0, 0, 0], .zeroKeyID(field: "retired key id"))
         Self.expectError([0x05, 0x02, 0x01, 0, 1, 0, 0, 0, 0, 0, 1, 0xAA], .zeroKeyID(field: "rewrapped key id"))
-        Self.expectError([0x03, 0x01, 0, 1, 0, 0, 0, 0] + Array(repeating: 1, count: 10),
-                         .zeroKeyID(field: "registration dek_id"))
+        Self.expectError(
+            [0x03, 0x01, 0, 1, 0, 0, 0, 0] + Array(repeating: 1, count: 10),
+            .zeroKeyID(field: "registration dek_id"))
         Self.expectError([0x03, 0x01, 0, 1, 0, 0, 0, 1] + Array(repeating: 0, count: 8) + [0, 0], .zeroNodeID)
         let rotateZero: [UInt8] = [0x05, 0x01, 0x01] + Array(repeating: 0, count: 8) + [0, 0, 0, 0, 0x01, 0, 1, 0xAA]
         Self.expectError(rotateZero + [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0], .zeroKeyID(field: "key_id"))
@@ -195,10 +219,11 @@ struct CodecEntryTests {
         Self.expectError(twoStorage, .bootstrapKeysInvalid)
         let sameID = header + [0, 0, 0, 1, 0x01, 0, 1, 0xAA] + [0, 0, 0, 1, 0x02, 0, 1, 0xBB] + tail
         Self.expectError(sameID, .bootstrapKeysInvalid)
-        let swapped = EncryptionEntry.bootstrap(.init(
-            createdUnixSeconds: 0, storageKey: .init(keyID: 1, purpose: .raft, wrapped: WrappedDEK([1])),
-            raftKey: .init(keyID: 2, purpose: .storage, wrapped: WrappedDEK([2])),
-            registrations: [WriterRegistration(dekID: 1, fullNodeID: 1, localEpoch: 0)]))
+        let swapped = EncryptionEntry.bootstrap(
+            .init(
+                createdUnixSeconds: 0, storageKey: .init(keyID: 1, purpose: .raft, wrapped: WrappedDEK([1])),
+                raftKey: .init(keyID: 2, purpose: .storage, wrapped: WrappedDEK([2])),
+                registrations: [WriterRegistration(dekID: 1, fullNodeID: 1, localEpoch: 0)]))
         #expect(throws: EntryCodecError.bootstrapKeysInvalid) { try swapped.encoded() }
     }
 
@@ -219,12 +244,16 @@ struct CodecEntryTests {
     @Test("random bytes never crash a decoder, and whatever decodes re-encodes to an equal entry")
     func randomInputs() throws {
         var random = SplitMix64(seed: 0x5EED)
-        let prefixes: [[UInt8]] = [[0x03, 0x01], [0x04, 0x01], [0x05, 0x01, 0x01], [0x05, 0x02, 0x01], [0x05, 0x03, 0x01], []]
+        let prefixes: [[UInt8]] = [
+            [0x03, 0x01], [0x04, 0x01], [0x05, 0x01, 0x01], [0x05, 0x02, 0x01], [0x05, 0x03, 0x01], [],
+        ]
         var decoded = 0
         for round in 0..<20_000 {
             let length = Int(random.next() % 48)
             var payload = prefixes[round % prefixes.count]
-            for _ in 0..<length { payload.append(UInt8(truncatingIfNeeded: random.next() % 4 == 0 ? 0 : random.next())) }
+            for _ in 0..<length {
+                payload.append(UInt8(truncatingIfNeeded: random.next() % 4 == 0 ? 0 : random.next()))
+            }
             guard let entry = try? EncryptionEntry.decode(payload) else { continue }
             decoded += 1
             #expect(try EncryptionEntry.decode(entry.encoded()) == entry)

@@ -16,34 +16,45 @@ struct RegistryRulesTests {
 
     @Test("rule 1: no row inserts first = last = epoch")
     func insert() throws {
-        #expect(try WriterRegistry.decide(Self.registration(epoch: 4), existing: nil) == .insert(Self.row(first: 4, last: 4)))
+        #expect(
+            try WriterRegistry.decide(Self.registration(epoch: 4), existing: nil)
+                == .insert(Self.row(first: 4, last: 4)))
     }
 
     @Test("rule 2: another full id under the same node16 collides")
     func collision() {
         #expect(Self.registration(Self.owner, epoch: 0).node16 == Self.registration(Self.intruder, epoch: 0).node16)
-        #expect(throws: WriterRegistryError.nodeIDCollision(dekID: 7, node16: 5, registeredFullNodeID: Self.owner,
-                                                            claimingFullNodeID: Self.intruder)) {
-            try WriterRegistry.decide(Self.registration(Self.intruder, epoch: 3), existing: Self.row(Self.owner, first: 0, last: 3))
+        #expect(
+            throws: WriterRegistryError.nodeIDCollision(
+                dekID: 7, node16: 5, registeredFullNodeID: Self.owner,
+                claimingFullNodeID: Self.intruder)
+        ) {
+            try WriterRegistry.decide(
+                Self.registration(Self.intruder, epoch: 3), existing: Self.row(Self.owner, first: 0, last: 3))
         }
     }
 
     @Test("rule 3: the same epoch again changes nothing")
     func replay() throws {
-        #expect(try WriterRegistry.decide(Self.registration(epoch: 3), existing: Self.row(first: 1, last: 3)) == .unchanged)
+        #expect(
+            try WriterRegistry.decide(Self.registration(epoch: 3), existing: Self.row(first: 1, last: 3)) == .unchanged)
     }
 
     @Test("rule 4: an earlier epoch is a rollback")
     func rollback() {
-        #expect(throws: WriterRegistryError.localEpochRollback(dekID: 7, fullNodeID: Self.node, lastSeenLocalEpoch: 3,
-                                                               claimedLocalEpoch: 2)) {
+        #expect(
+            throws: WriterRegistryError.localEpochRollback(
+                dekID: 7, fullNodeID: Self.node, lastSeenLocalEpoch: 3,
+                claimedLocalEpoch: 2)
+        ) {
             try WriterRegistry.decide(Self.registration(epoch: 2), existing: Self.row(first: 1, last: 3))
         }
     }
 
     @Test("rule 5: a later epoch advances last and keeps first")
     func advance() throws {
-        #expect(try WriterRegistry.decide(Self.registration(epoch: 9), existing: Self.row(first: 1, last: 3))
+        #expect(
+            try WriterRegistry.decide(Self.registration(epoch: 9), existing: Self.row(first: 1, last: 3))
                 == .advance(Self.row(first: 1, last: 9)))
     }
 
@@ -60,7 +71,9 @@ struct RegistryRulesTests {
         let epochs: [UInt16] = [0, 1, 2, 0xFFFE, 0xFFFF]
         var rows: [WriterRegistryRow?] = [nil]
         for full in [Self.owner, Self.intruder] {
-            for first in epochs { for last in epochs where first <= last { rows.append(Self.row(full, first: first, last: last)) } }
+            for first in epochs {
+                for last in epochs where first <= last { rows.append(Self.row(full, first: first, last: last)) }
+            }
         }
         var checked = 0
         for claim in [Self.owner, Self.intruder] {
@@ -70,11 +83,15 @@ struct RegistryRulesTests {
                     do {
                         switch try WriterRegistry.decide(Self.registration(claim, epoch: epoch), existing: row) {
                         case .insert(let inserted):
-                            actual = inserted == Self.row(claim, first: epoch, last: epoch) ? "insert \(epoch)" : "bad insert"
+                            actual =
+                                inserted == Self.row(claim, first: epoch, last: epoch)
+                                ? "insert \(epoch)" : "bad insert"
                         case .unchanged: actual = "unchanged"
                         case .advance(let advanced):
-                            actual = advanced.fullNodeID == claim
-                                ? "advance \(advanced.firstSeenLocalEpoch)->\(advanced.lastSeenLocalEpoch)" : "bad advance"
+                            actual =
+                                advanced.fullNodeID == claim
+                                ? "advance \(advanced.firstSeenLocalEpoch)->\(advanced.lastSeenLocalEpoch)"
+                                : "bad advance"
                         }
                     } catch {
                         switch error {
@@ -82,7 +99,9 @@ struct RegistryRulesTests {
                         case .localEpochRollback: actual = "rollback"
                         }
                     }
-                    #expect(actual == Self.expected(claim: claim, epoch: epoch, row: row), "claim \(claim) epoch \(epoch) row \(String(describing: row))")
+                    #expect(
+                        actual == Self.expected(claim: claim, epoch: epoch, row: row),
+                        "claim \(claim) epoch \(epoch) row \(String(describing: row))")
                     checked += 1
                 }
             }
@@ -99,8 +118,9 @@ struct RegistryRulesTests {
             try WriterRegistry.plan([Self.registration(epoch: 4), Self.registration(epoch: 1)], existing: [:])
         }
         #expect(throws: WriterRegistryError.self) {
-            try WriterRegistry.plan([Self.registration(Self.owner, epoch: 0), Self.registration(Self.intruder, epoch: 0)],
-                                    existing: [:])
+            try WriterRegistry.plan(
+                [Self.registration(Self.owner, epoch: 0), Self.registration(Self.intruder, epoch: 0)],
+                existing: [:])
         }
     }
 
@@ -108,11 +128,13 @@ struct RegistryRulesTests {
     func batchAllOrNothing() throws {
         let key7 = Self.registration(epoch: 0, dek: 7).registryKey
         let existing = [key7: Self.row(first: 0, last: 2)]
-        let planned = try WriterRegistry.plan([Self.registration(epoch: 2, dek: 7), Self.registration(epoch: 0, dek: 8)],
-                                              existing: existing)
+        let planned = try WriterRegistry.plan(
+            [Self.registration(epoch: 2, dek: 7), Self.registration(epoch: 0, dek: 8)],
+            existing: existing)
         #expect(planned == [Self.registration(epoch: 0, dek: 8).registryKey: Self.row(first: 0, last: 0)])
         #expect(throws: WriterRegistryError.self) {
-            try WriterRegistry.plan([Self.registration(epoch: 0, dek: 8), Self.registration(epoch: 1, dek: 7)], existing: existing)
+            try WriterRegistry.plan(
+                [Self.registration(epoch: 0, dek: 8), Self.registration(epoch: 1, dek: 7)], existing: existing)
         }
     }
 
@@ -121,8 +143,9 @@ struct RegistryRulesTests {
         let store = InMemoryWriterRegistryStore()
         for dek: KeyID in [7, 8] {
             for member in sidecarTestMembers {
-                try store.setRow(Self.row(member.fullNodeID, first: 0, last: 0),
-                                 for: WriterRegistryKey(dekID: dek, node16: member.node16))
+                try store.setRow(
+                    Self.row(member.fullNodeID, first: 0, last: 0),
+                    for: WriterRegistryKey(dekID: dek, node16: member.node16))
             }
         }
         try store.removeRows(dekID: 7)
@@ -132,9 +155,11 @@ struct RegistryRulesTests {
 
     @Test("errors name the normative error and a remedy on one line")
     func descriptions() {
-        let collision = WriterRegistryError.nodeIDCollision(dekID: 1, node16: 5, registeredFullNodeID: Self.owner,
-                                                            claimingFullNodeID: Self.intruder)
-        let rollback = WriterRegistryError.localEpochRollback(dekID: 1, fullNodeID: 9, lastSeenLocalEpoch: 4, claimedLocalEpoch: 3)
+        let collision = WriterRegistryError.nodeIDCollision(
+            dekID: 1, node16: 5, registeredFullNodeID: Self.owner,
+            claimingFullNodeID: Self.intruder)
+        let rollback = WriterRegistryError.localEpochRollback(
+            dekID: 1, fullNodeID: 9, lastSeenLocalEpoch: 4, claimedLocalEpoch: 3)
         #expect(collision.description.hasPrefix("ErrNodeIDCollision:") && collision.description.contains("--node-id"))
         #expect(rollback.description.hasPrefix("ErrLocalEpochRollback:") && rollback.description.contains("keys.json"))
         #expect(!collision.description.contains("\n") && !rollback.description.contains("\n"))

@@ -14,9 +14,14 @@ struct SidecarFileTests {
     static func sample(index: UInt64, epoch: UInt16 = 3) -> Sidecar {
         Sidecar(
             raftAppliedIndex: index, activeKeyIDs: [.storage: 10, .raft: 20],
-            keys: [10: .init(purpose: .storage, wrapped: WrappedDEK([1, 2, 3, UInt8(index % 256)]), created: "2026-04-29T10:00:00Z",
-                             localEpoch: epoch),
-                   20: .init(purpose: .raft, wrapped: WrappedDEK([4, 5, 6]), created: "2026-04-29T10:00:00Z", localEpoch: epoch)])
+            keys: [
+                10: .init(
+                    purpose: .storage, wrapped: WrappedDEK([1, 2, 3, UInt8(index % 256)]),
+                    created: "2026-04-29T10:00:00Z",
+                    localEpoch: epoch),
+                20: .init(
+                    purpose: .raft, wrapped: WrappedDEK([4, 5, 6]), created: "2026-04-29T10:00:00Z", localEpoch: epoch),
+            ])
     }
 
     static func fileSystem() -> (SimulatedFileSystem, SidecarFile) {
@@ -41,9 +46,12 @@ struct SidecarFileTests {
         let start = fileSystem.operationCount
         try file.write(Self.sample(index: 2))
         let steps = fileSystem.operationLog[start...].map { "\($0.kind.rawValue) \($0.path)" }
-        #expect(steps == ["open /data/n1/encryption/keys.json.tmp", "write /data/n1/encryption/keys.json.tmp",
-                          "sync /data/n1/encryption/keys.json.tmp", "close /data/n1/encryption/keys.json.tmp",
-                          "rename /data/n1/encryption/keys.json.tmp", "syncDirectory /data/n1/encryption"])
+        #expect(
+            steps == [
+                "open /data/n1/encryption/keys.json.tmp", "write /data/n1/encryption/keys.json.tmp",
+                "sync /data/n1/encryption/keys.json.tmp", "close /data/n1/encryption/keys.json.tmp",
+                "rename /data/n1/encryption/keys.json.tmp", "syncDirectory /data/n1/encryption",
+            ])
     }
 
     @Test("a crash at any step leaves the old or the new sidecar, whole", arguments: [false, true])

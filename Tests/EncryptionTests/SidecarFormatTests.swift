@@ -27,12 +27,15 @@ struct SidecarFormatTests {
     }
 
     /// The example with one substring replaced; the test fails if the substring is absent.
-    static func variant(_ target: String, _ replacement: String, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+    static func variant(_ target: String, _ replacement: String, sourceLocation: SourceLocation = #_sourceLocation)
+        -> String
+    {
         #expect(designExample.contains(target), "example lacks \(target)", sourceLocation: sourceLocation)
         return designExample.replacing(target, with: replacement)
     }
 
-    static func expectKind(_ text: String, _ kind: SidecarError.Kind, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectKind(_ text: String, _ kind: SidecarError.Kind, sourceLocation: SourceLocation = #_sourceLocation)
+    {
         #expect(throws: SidecarError(kind, path: path), sourceLocation: sourceLocation) { try parse(text) }
     }
 
@@ -55,8 +58,11 @@ struct SidecarFormatTests {
         #expect(sidecar.storageEnvelopeActive)
         #expect(sidecar.raftEnvelopeCutoverIndex == 184_201)
         #expect(sidecar.activeKeyIDs == [.storage: 305_419_896, .raft: 2_596_069_104])
-        #expect(sidecar.keys[305_419_896] == Sidecar.Key(purpose: .storage, wrapped: WrappedDEK([0, 1, 2, 3, 4, 5, 6, 7]),
-                                                          created: "2026-04-29T10:00:00Z", localEpoch: 7))
+        #expect(
+            sidecar.keys[305_419_896]
+                == Sidecar.Key(
+                    purpose: .storage, wrapped: WrappedDEK([0, 1, 2, 3, 4, 5, 6, 7]),
+                    created: "2026-04-29T10:00:00Z", localEpoch: 7))
         #expect(sidecar.keys[2_596_069_104]?.wrapped == WrappedDEK([8, 9, 10, 11]))
         #expect(sidecar.bootstrapDigest == nil)
     }
@@ -69,11 +75,13 @@ struct SidecarFormatTests {
         #expect(try Sidecar(json: bytes, path: Self.path) == sidecar)
         #expect(sidecar.encodedJSON() == bytes)
         let text = String(decoding: bytes, as: UTF8.self)
-        for field in ["\"version\" : 1", "\"raft_applied_index\" : 184273", "\"storage_envelope_active\" : true",
-                      "\"raft_envelope_cutover_index\" : 184201", "\"active\"", "\"storage\" : 305419896",
-                      "\"raft\" : 2596069104", "\"keys\"", "\"305419896\"", "\"purpose\" : \"storage\"",
-                      "\"wrapped\" : \"AAECAwQFBgc=\"", "\"created\" : \"2026-04-29T10:00:00Z\"", "\"local_epoch\" : 7",
-                      "\"bootstrap_sha256\" : \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\""] {
+        for field in [
+            "\"version\" : 1", "\"raft_applied_index\" : 184273", "\"storage_envelope_active\" : true",
+            "\"raft_envelope_cutover_index\" : 184201", "\"active\"", "\"storage\" : 305419896",
+            "\"raft\" : 2596069104", "\"keys\"", "\"305419896\"", "\"purpose\" : \"storage\"",
+            "\"wrapped\" : \"AAECAwQFBgc=\"", "\"created\" : \"2026-04-29T10:00:00Z\"", "\"local_epoch\" : 7",
+            "\"bootstrap_sha256\" : \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"",
+        ] {
             #expect(text.contains(field), "missing \(field)")
         }
     }
@@ -84,17 +92,21 @@ struct SidecarFormatTests {
         sidecar.raftEnvelopeCutoverIndex = nil
         let text = String(decoding: sidecar.encodedJSON(), as: UTF8.self)
         #expect(text.contains("\"raft_envelope_cutover_index\" : null"))
-        #expect(try Self.parse(Self.variant("\"raft_envelope_cutover_index\": 184201,", "")).raftEnvelopeCutoverIndex == nil)
+        #expect(
+            try Self.parse(Self.variant("\"raft_envelope_cutover_index\": 184201,", "")).raftEnvelopeCutoverIndex == nil
+        )
         #expect(try Self.parse(Self.variant("184201,", "null,")).raftEnvelopeCutoverIndex == nil)
     }
 
     @Test("malformed JSON and wrong types are rejected")
     func malformed() {
-        for text in ["", "{", "[]", "null", "\"keys\"", String(Self.designExample.dropLast(3)),
-                     Self.variant("184273", "\"184273\""), Self.variant("184273", "-1"), Self.variant("184273", "1.5"),
-                     Self.variant("true", "1"), Self.variant("\"local_epoch\": 7 }", "\"local_epoch\": -7 }"),
-                     Self.variant("\"storage\": 305419896", "\"storage\": \"305419896\""),
-                     Self.variant("\"raft_applied_index\": 184273,", "")] {
+        for text in [
+            "", "{", "[]", "null", "\"keys\"", String(Self.designExample.dropLast(3)),
+            Self.variant("184273", "\"184273\""), Self.variant("184273", "-1"), Self.variant("184273", "1.5"),
+            Self.variant("true", "1"), Self.variant("\"local_epoch\": 7 }", "\"local_epoch\": -7 }"),
+            Self.variant("\"storage\": 305419896", "\"storage\": \"305419896\""),
+            Self.variant("\"raft_applied_index\": 184273,", ""),
+        ] {
             Self.expectMalformed(text)
         }
         Self.expectKind("{}", .malformedJSON(at: "version"))
@@ -130,8 +142,9 @@ struct SidecarFormatTests {
 
     @Test("local_epoch above 0xFFFF is rejected and 0xFFFF is accepted")
     func epochs() throws {
-        Self.expectKind(Self.variant("\"local_epoch\": 7 },\n", "\"local_epoch\": 65536 },\n"),
-                        .localEpochOutOfRange(305_419_896, 65536))
+        Self.expectKind(
+            Self.variant("\"local_epoch\": 7 },\n", "\"local_epoch\": 65536 },\n"),
+            .localEpochOutOfRange(305_419_896, 65536))
         let maximum = try Self.parse(Self.variant("\"local_epoch\": 7 },\n", "\"local_epoch\": 65535 },\n"))
         #expect(maximum.keys[305_419_896]?.localEpoch == 0xFFFF)
     }
@@ -139,27 +152,33 @@ struct SidecarFormatTests {
     @Test("active ids must be non-zero uint32 naming a key of their purpose")
     func activeIDs() {
         Self.expectKind(Self.variant("\"storage\": 305419896", "\"storage\": 0"), .invalidActiveKeyID(.storage))
-        Self.expectKind(Self.variant("\"storage\": 305419896", "\"storage\": 4294967296"), .invalidActiveKeyID(.storage))
+        Self.expectKind(
+            Self.variant("\"storage\": 305419896", "\"storage\": 4294967296"), .invalidActiveKeyID(.storage))
         Self.expectKind(Self.variant("\"storage\": 305419896", "\"storage\": 5"), .activeKeyMissing(.storage, 5))
-        Self.expectKind(Self.variant("\"storage\": 305419896", "\"storage\": 2596069104"),
-                        .activeKeyPurposeMismatch(.storage, 2_596_069_104))
+        Self.expectKind(
+            Self.variant("\"storage\": 305419896", "\"storage\": 2596069104"),
+            .activeKeyPurposeMismatch(.storage, 2_596_069_104))
     }
 
     @Test("a cut-over index of 0 or after the applied index, and a bad digest, are rejected")
     func indexesAndDigest() {
         Self.expectKind(Self.variant("184201,", "0,"), .invalidCutoverIndex)
         Self.expectKind(Self.variant("184201,", "184274,"), .invalidCutoverIndex)
-        let withDigest = { (digest: String) in Self.variant("\"version\": 1,", "\"version\": 1, \"bootstrap_sha256\": \"\(digest)\",") }
+        let withDigest = { (digest: String) in
+            Self.variant("\"version\": 1,", "\"version\": 1, \"bootstrap_sha256\": \"\(digest)\",")
+        }
         Self.expectKind(withDigest("00"), .invalidBootstrapDigest)
         Self.expectKind(withDigest(String(repeating: "g", count: 64)), .invalidBootstrapDigest)
         Self.expectKind(withDigest(String(repeating: "A", count: 64)), .invalidBootstrapDigest)
     }
 
-    @Test("creation timestamps are formatted from the entry's seconds", arguments: [
-        (UInt64(0), "1970-01-01T00:00:00Z"), (951_782_400, "2000-02-29T00:00:00Z"),
-        (1_777_456_800, "2026-04-29T10:00:00Z"), (4_107_542_400, "2100-03-01T00:00:00Z"),
-        (EntryLimits.maxCreatedUnixSeconds, "9999-12-31T23:59:59Z"),
-    ])
+    @Test(
+        "creation timestamps are formatted from the entry's seconds",
+        arguments: [
+            (UInt64(0), "1970-01-01T00:00:00Z"), (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_777_456_800, "2026-04-29T10:00:00Z"), (4_107_542_400, "2100-03-01T00:00:00Z"),
+            (EntryLimits.maxCreatedUnixSeconds, "9999-12-31T23:59:59Z"),
+        ])
     func timestamps(seconds: UInt64, expected: String) {
         #expect(Sidecar.createdTimestamp(unixSeconds: seconds) == expected)
     }

@@ -16,25 +16,31 @@ struct SidecarRedactionTests {
     /// Every way wrapped bytes could leak into text.
     static var renderings: [String] {
         let hex = sidecarHex(wrapped)
-        return [hex, hex.uppercased(), Data(wrapped).base64EncodedString(), String(decoding: wrapped, as: UTF8.self),
-                wrapped.map(String.init).joined(separator: ", "), "\(wrapped)"]
+        return [
+            hex, hex.uppercased(), Data(wrapped).base64EncodedString(), String(decoding: wrapped, as: UTF8.self),
+            wrapped.map(String.init).joined(separator: ", "), "\(wrapped)",
+        ]
     }
 
     /// One value of every error and state type, all built around the distinctive wrapped bytes.
     static var texts: [String] {
-        let key = Sidecar.Key(purpose: .storage, wrapped: WrappedDEK(wrapped), created: "2026-04-29T10:00:00Z", localEpoch: 1)
+        let key = Sidecar.Key(
+            purpose: .storage, wrapped: WrappedDEK(wrapped), created: "2026-04-29T10:00:00Z", localEpoch: 1)
         let sidecar = Sidecar(raftAppliedIndex: 3, activeKeyIDs: [.storage: 5], keys: [5: key])
         let path = "/data/n1/encryption/keys.json"
         let fileError = FileSystemError(.noSpace, operation: "write", path: path)
-        let entry = EncryptionEntry.rotateDEK(.init(
-            createdUnixSeconds: 1, key: .init(keyID: 5, purpose: .storage, wrapped: WrappedDEK(wrapped)),
-            registrations: [WriterRegistration(dekID: 5, fullNodeID: 9, localEpoch: 0)]))
+        let entry = EncryptionEntry.rotateDEK(
+            .init(
+                createdUnixSeconds: 1, key: .init(keyID: 5, purpose: .storage, wrapped: WrappedDEK(wrapped)),
+                registrations: [WriterRegistration(dekID: 5, fullNodeID: 9, localEpoch: 0)]))
         var parseErrors: [String] = []
         let json = String(decoding: sidecar.encodedJSON(), as: UTF8.self)
-        for broken in [json.replacing("\"local_epoch\" : 1", with: "\"local_epoch\" : \"\(sidecarHex(wrapped))\""),
-                       json.replacing("\"5\"", with: "\"\(Data(wrapped).base64EncodedString())\""),
-                       json.replacing("\"storage\"", with: "\"\(sidecarHex(wrapped))\""),
-                       json.replacing("\"wrapped\" : \"", with: "\"wrapped\" : \"!")] {
+        for broken in [
+            json.replacing("\"local_epoch\" : 1", with: "\"local_epoch\" : \"\(sidecarHex(wrapped))\""),
+            json.replacing("\"5\"", with: "\"\(Data(wrapped).base64EncodedString())\""),
+            json.replacing("\"storage\"", with: "\"\(sidecarHex(wrapped))\""),
+            json.replacing("\"wrapped\" : \"", with: "\"wrapped\" : \"!"),
+        ] {
             do { _ = try Sidecar(json: Array(broken.utf8), path: path) } catch { parseErrors.append(error.description) }
         }
         #expect(parseErrors.count == 4)
@@ -54,9 +60,12 @@ struct SidecarRedactionTests {
         ]
         return parseErrors + haltReasons.map { ApplyHalt(index: 7, reason: $0).description }
             + startupErrors.map(\.description)
-            + [String(describing: sidecar), String(reflecting: sidecar), String(describing: key), String(reflecting: key),
-               String(describing: entry), String(reflecting: entry), "\(WrappedDEK(wrapped))",
-               String(describing: ApplyOutcome.applied)]
+            + [
+                String(describing: sidecar), String(reflecting: sidecar), String(describing: key),
+                String(reflecting: key),
+                String(describing: entry), String(reflecting: entry), "\(WrappedDEK(wrapped))",
+                String(describing: ApplyOutcome.applied),
+            ]
     }
 
     @Test("no error, state or entry description contains wrapped bytes in any rendering")
@@ -73,7 +82,8 @@ struct SidecarRedactionTests {
     @Test("the sidecar itself does contain them, so the check above can fail")
     func renderingsAreFindable() {
         let key = Sidecar.Key(purpose: .storage, wrapped: WrappedDEK(Self.wrapped), created: "x", localEpoch: 1)
-        let json = String(decoding: Sidecar(raftAppliedIndex: 1, activeKeyIDs: [:], keys: [5: key]).encodedJSON(), as: UTF8.self)
+        let json = String(
+            decoding: Sidecar(raftAppliedIndex: 1, activeKeyIDs: [:], keys: [5: key]).encodedJSON(), as: UTF8.self)
         #expect(json.contains(Self.renderings[2]))
     }
 }

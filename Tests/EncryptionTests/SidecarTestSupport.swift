@@ -109,18 +109,22 @@ enum SidecarTestEntries {
         kek: SidecarTestKEK, storageID: KeyID = storageID, raftID: KeyID = raftID, seed: UInt8 = 1,
         registrations: [WriterRegistration]? = nil
     ) -> EncryptionEntry {
-        .bootstrap(EncryptionEntry.Bootstrap(
-            createdUnixSeconds: created,
-            storageKey: .init(keyID: storageID, purpose: .storage, wrapped: WrappedDEK(try! kek.wrap(sidecarTestDEK(seed)))),
-            raftKey: .init(keyID: raftID, purpose: .raft, wrapped: WrappedDEK(try! kek.wrap(sidecarTestDEK(seed &+ 1)))),
-            registrations: registrations ?? Self.registrations(for: [storageID, raftID])))
+        .bootstrap(
+            EncryptionEntry.Bootstrap(
+                createdUnixSeconds: created,
+                storageKey: .init(
+                    keyID: storageID, purpose: .storage, wrapped: WrappedDEK(try! kek.wrap(sidecarTestDEK(seed)))),
+                raftKey: .init(
+                    keyID: raftID, purpose: .raft, wrapped: WrappedDEK(try! kek.wrap(sidecarTestDEK(seed &+ 1)))),
+                registrations: registrations ?? Self.registrations(for: [storageID, raftID])))
     }
 
     static func rotate(kek: SidecarTestKEK, id: KeyID, purpose: KeyPurpose, seed: UInt8) -> EncryptionEntry {
-        .rotateDEK(EncryptionEntry.RotateDEK(
-            createdUnixSeconds: created + 3600,
-            key: .init(keyID: id, purpose: purpose, wrapped: WrappedDEK(try! kek.wrap(sidecarTestDEK(seed)))),
-            registrations: registrations(for: [id])))
+        .rotateDEK(
+            EncryptionEntry.RotateDEK(
+                createdUnixSeconds: created + 3600,
+                key: .init(keyID: id, purpose: purpose, wrapped: WrappedDEK(try! kek.wrap(sidecarTestDEK(seed)))),
+                registrations: registrations(for: [id])))
     }
 }
 
@@ -145,7 +149,10 @@ final class SidecarTestNode {
     let registry: any WriterRegistryStore
     let installs = SidecarInstallerLog()
 
-    init(kek: SidecarTestKEK = SidecarTestKEK(generation: 1), registry: any WriterRegistryStore = InMemoryWriterRegistryStore(), seed: UInt64 = 7) {
+    init(
+        kek: SidecarTestKEK = SidecarTestKEK(generation: 1),
+        registry: any WriterRegistryStore = InMemoryWriterRegistryStore(), seed: UInt64 = 7
+    ) {
         fileSystem = SimulatedFileSystem(seed: seed)
         self.kek = kek
         self.registry = registry
@@ -189,5 +196,7 @@ struct SidecarObservedState: Equatable, CustomStringConvertible {
         rows = registryRows
     }
 
-    var description: String { "\(sidecar.map { "\($0)" } ?? "no sidecar") keys \(keyIDs) active \(active) rows \(rows)" }
+    var description: String {
+        "\(sidecar.map { "\($0)" } ?? "no sidecar") keys \(keyIDs) active \(active) rows \(rows)"
+    }
 }

@@ -24,8 +24,10 @@ struct StartupGuardTests {
         try node.sidecarFile.write(sidecar)
     }
 
-    static func start(_ node: SidecarTestNode, enabled: Bool = true, kek: (any KEKProvider)?,
-                      warn: (LocalEpochWarning) -> Void = { _ in }) throws(StartupError) -> EncryptionState? {
+    static func start(
+        _ node: SidecarTestNode, enabled: Bool = true, kek: (any KEKProvider)?,
+        warn: (LocalEpochWarning) -> Void = { _ in }
+    ) throws(StartupError) -> EncryptionState? {
         try EncryptionStartup.start(
             encryptionEnabled: enabled, kekProvider: kek, dataDirectory: node.dataDirectory,
             fileSystem: node.fileSystem, identity: node.identity, registry: node.registry, warn: warn)
@@ -85,7 +87,9 @@ struct StartupGuardTests {
                 return
             }
             #expect(directory == "/data/n1/encryption")
-            #expect(error.description.hasPrefix("ErrUnsupportedFilesystem:") && error.description.contains("/data/n1/encryption"))
+            #expect(
+                error.description.hasPrefix("ErrUnsupportedFilesystem:")
+                    && error.description.contains("/data/n1/encryption"))
         }
     }
 
@@ -106,9 +110,11 @@ struct StartupGuardTests {
     @Test("the epoch continues from the registry when the registry is ahead of the sidecar")
     func registryAhead() throws {
         let node = try Self.bootstrappedNode()
-        try node.registry.setRow(WriterRegistryRow(fullNodeID: node.identity.fullNodeID, firstSeenLocalEpoch: 0,
-                                                   lastSeenLocalEpoch: 9),
-                                 for: WriterRegistryKey(dekID: E.storageID, node16: node.identity.node16))
+        try node.registry.setRow(
+            WriterRegistryRow(
+                fullNodeID: node.identity.fullNodeID, firstSeenLocalEpoch: 0,
+                lastSeenLocalEpoch: 9),
+            for: WriterRegistryKey(dekID: E.storageID, node16: node.identity.node16))
         let state = try #require(try Self.start(node, kek: Self.kek))
         #expect(state.sealingLocalEpochs == [E.storageID: 10, E.raftID: 1])
     }
@@ -117,11 +123,15 @@ struct StartupGuardTests {
     func collision() throws {
         let node = try Self.bootstrappedNode()
         let other = node.identity.fullNodeID ^ 0x0100_0000_0000_0000
-        try node.registry.setRow(WriterRegistryRow(fullNodeID: other, firstSeenLocalEpoch: 0, lastSeenLocalEpoch: 0),
-                                 for: WriterRegistryKey(dekID: E.raftID, node16: node.identity.node16))
-        #expect(throws: StartupError.nodeIDCollision(.nodeIDCollision(
-            dekID: E.raftID, node16: node.identity.node16, registeredFullNodeID: other,
-            claimingFullNodeID: node.identity.fullNodeID))) { try Self.start(node, kek: Self.kek) }
+        try node.registry.setRow(
+            WriterRegistryRow(fullNodeID: other, firstSeenLocalEpoch: 0, lastSeenLocalEpoch: 0),
+            for: WriterRegistryKey(dekID: E.raftID, node16: node.identity.node16))
+        #expect(
+            throws: StartupError.nodeIDCollision(
+                .nodeIDCollision(
+                    dekID: E.raftID, node16: node.identity.node16, registeredFullNodeID: other,
+                    claimingFullNodeID: node.identity.fullNodeID))
+        ) { try Self.start(node, kek: Self.kek) }
     }
 
     @Test("an epoch at 0xFFFF is refused; from 0xFF00 on each start warns")
@@ -131,14 +141,18 @@ struct StartupGuardTests {
         let warnings = Mutex<[LocalEpochWarning]>([])
         _ = try Self.start(node, kek: Self.kek) { warning in warnings.withLock { $0.append(warning) } }
         #expect(warnings.withLock { $0.isEmpty })
-        let state = try #require(try Self.start(node, kek: Self.kek) { warning in warnings.withLock { $0.append(warning) } })
+        let state = try #require(
+            try Self.start(node, kek: Self.kek) { warning in warnings.withLock { $0.append(warning) } })
         #expect(state.sealingLocalEpochs[E.storageID] == 0xFF00)
         #expect(warnings.withLock { $0.map(\.localEpoch) } == [0xFF00, 0xFF00])
         try Self.setEpochs(node, 0xFFFE)
         #expect(try Self.start(node, kek: Self.kek)?.sealingLocalEpochs[E.raftID] == 0xFFFF)
         let before = try node.fileSystem.readFile(at: node.sidecarFile.path)
-        #expect(throws: StartupError.localEpochExhausted(keyID: E.storageID, purpose: .storage,
-                                                         sidecarPath: node.sidecarFile.path)) {
+        #expect(
+            throws: StartupError.localEpochExhausted(
+                keyID: E.storageID, purpose: .storage,
+                sidecarPath: node.sidecarFile.path)
+        ) {
             try Self.start(node, kek: Self.kek)
         }
         #expect(try node.fileSystem.readFile(at: node.sidecarFile.path) == before)
@@ -159,7 +173,9 @@ struct StartupGuardTests {
         #expect(throws: StartupError.self) { try Self.start(node, kek: Self.kek) }
     }
 
-    @Test("a crash at any step of the bump never leaves a disk epoch below one already returned", arguments: [false, true])
+    @Test(
+        "a crash at any step of the bump never leaves a disk epoch below one already returned",
+        arguments: [false, true])
     func crashDuringBump(tear: Bool) throws {
         var step = 0
         while true {
@@ -193,11 +209,16 @@ struct StartupGuardTests {
             (.kekMismatch(keyID: 3, sidecarPath: path), "ErrKEKMismatch", path),
             (.sidecarPresentWithoutFlag(sidecarPath: path), "ErrSidecarPresentWithoutFlag", "--encryption-enabled"),
             (.localEpochExhausted(keyID: 3, purpose: .raft, sidecarPath: path), "ErrLocalEpochExhausted", "rotate-dek"),
-            (.unsupportedFilesystem(directory: "/data/n1/encryption",
-                                    failure: FileSystemError(.io(errno: 22), operation: "fsync directory", path: "/d")),
-             "ErrUnsupportedFilesystem", "--data-dir"),
-            (.nodeIDCollision(.nodeIDCollision(dekID: 1, node16: 2, registeredFullNodeID: 3, claimingFullNodeID: 4)),
-             "ErrNodeIDCollision", "--node-id"),
+            (
+                .unsupportedFilesystem(
+                    directory: "/data/n1/encryption",
+                    failure: FileSystemError(.io(errno: 22), operation: "fsync directory", path: "/d")),
+                "ErrUnsupportedFilesystem", "--data-dir"
+            ),
+            (
+                .nodeIDCollision(.nodeIDCollision(dekID: 1, node16: 2, registeredFullNodeID: 3, claimingFullNodeID: 4)),
+                "ErrNodeIDCollision", "--node-id"
+            ),
         ]
         for (error, name, mention) in cases {
             #expect(error.description.hasPrefix(name + ":"), "\(error)")
@@ -205,6 +226,8 @@ struct StartupGuardTests {
             #expect(!error.description.contains("\n"))
         }
         let warning = LocalEpochWarning(keyID: 3, purpose: .storage, localEpoch: 0xFF01)
-        #expect(warning.description.contains("rotate-dek --purpose storage") && warning.description.contains("ErrLocalEpochExhausted"))
+        #expect(
+            warning.description.contains("rotate-dek --purpose storage")
+                && warning.description.contains("ErrLocalEpochExhausted"))
     }
 }
