@@ -40,6 +40,7 @@ public struct ApplyHalt: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The Raft index of the entry that could not be applied.
     public let index: UInt64
+    /// Why apply stopped.
     public let reason: Reason
 
     public init(index: UInt64, reason: Reason) {

@@ -20,24 +20,35 @@ public enum EncryptionEntry: Sendable, Hashable {
 
     /// The FSM opcodes this enum covers.
     public enum Opcode {
+        /// Writer registration.
         public static let writerRegistration: UInt8 = 0x03
+        /// Encryption bootstrap.
         public static let bootstrap: UInt8 = 0x04
+        /// Key management; the second byte is a ``SubTag``.
         public static let keyManagement: UInt8 = 0x05
     }
 
     /// The second byte of a 0x05 entry.
     public enum SubTag {
+        /// See ``EncryptionEntry/rotateDEK(_:)``.
         public static let rotateDEK: UInt8 = 0x01
+        /// See ``EncryptionEntry/rewrapDEKs(_:)``.
         public static let rewrapDEKs: UInt8 = 0x02
+        /// See ``EncryptionEntry/retireDEK(_:)``.
         public static let retireDEK: UInt8 = 0x03
+        /// See ``EncryptionEntry/enableStorageEnvelope``.
         public static let enableStorageEnvelope: UInt8 = 0x04
+        /// See ``EncryptionEntry/enableRaftEnvelope``.
         public static let enableRaftEnvelope: UInt8 = 0x05
     }
 
     /// A DEK introduced by an entry: its id, purpose and wrapped bytes.
     public struct NewDEK: Sendable, Hashable {
+        /// The new key's id; never 0.
         public let keyID: KeyID
+        /// What the key protects, for its whole life.
         public let purpose: KeyPurpose
+        /// The key as the leader's KEK provider wrapped it.
         public let wrapped: WrappedDEK
 
         public init(keyID: KeyID, purpose: KeyPurpose, wrapped: WrappedDEK) {
@@ -51,7 +62,9 @@ public enum EncryptionEntry: Sendable, Hashable {
     public struct Bootstrap: Sendable, Hashable {
         /// When the leader drew the keys, in seconds since the Unix epoch; shown in the sidecar.
         public let createdUnixSeconds: UInt64
+        /// The first storage DEK.
         public let storageKey: NewDEK
+        /// The first raft DEK.
         public let raftKey: NewDEK
         /// Every member, at local epoch 0, for both keys.
         public let registrations: [WriterRegistration]
@@ -70,6 +83,7 @@ public enum EncryptionEntry: Sendable, Hashable {
     public struct RotateDEK: Sendable, Hashable {
         /// When the leader drew the key, in seconds since the Unix epoch; shown in the sidecar.
         public let createdUnixSeconds: UInt64
+        /// The new DEK; it becomes the active key of its purpose.
         public let key: NewDEK
         /// Every member, at local epoch 0, for the new key.
         public let registrations: [WriterRegistration]
@@ -83,7 +97,9 @@ public enum EncryptionEntry: Sendable, Hashable {
 
     /// One DEK of a rewrap entry with its new wrapped bytes.
     public struct RewrappedDEK: Sendable, Hashable {
+        /// The DEK being re-wrapped.
         public let keyID: KeyID
+        /// The same key bytes wrapped under the current KEK.
         public let wrapped: WrappedDEK
 
         public init(keyID: KeyID, wrapped: WrappedDEK) {

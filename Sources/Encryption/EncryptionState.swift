@@ -3,10 +3,13 @@
 /// Only ``EncryptionStartup/start(encryptionEnabled:kekProvider:dataDirectory:fileSystem:identity:registry:warn:)``
 /// makes one, so holding one proves that the sidecar on disk already carries ``sealingLocalEpochs``.
 public struct EncryptionState: Sendable {
+    /// This node (`--node-id`).
     public let identity: NodeIdentity
+    /// The KEK provider the keys were unwrapped with; the applier unwraps new keys with it.
     public let kekProvider: any KEKProvider
     /// Every unretired DEK, unwrapped; the sidecar's active ids are active.
     public let keystore: Keystore
+    /// The node's sidecar file.
     public let sidecarFile: SidecarFile
     /// The sidecar as written by this start; `nil` before the bootstrap.
     public let sidecar: Sidecar?

@@ -3,7 +3,9 @@ public struct LocalEpochWarning: Sendable, Hashable, CustomStringConvertible {
     /// From this epoch on, start-up warns.
     public static let threshold: UInt16 = 0xFF00
 
+    /// The DEK concerned.
     public let keyID: KeyID
+    /// Its purpose: the one to pass to `rotate-dek --purpose`.
     public let purpose: KeyPurpose
     /// The epoch this start moved the key to.
     public let localEpoch: UInt16

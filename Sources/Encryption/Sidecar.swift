@@ -12,7 +12,9 @@ public struct Sidecar: Sendable, Hashable, CustomStringConvertible {
 
     /// One DEK as the sidecar keeps it.
     public struct Key: Sendable, Hashable {
+        /// What the key protects.
         public var purpose: KeyPurpose
+        /// The key as the KEK provider wrapped it.
         public var wrapped: WrappedDEK
         /// When the leader drew the key, as `YYYY-MM-DDTHH:MM:SSZ`.
         public var created: String
@@ -40,6 +42,7 @@ public struct Sidecar: Sendable, Hashable, CustomStringConvertible {
     /// SHA-256 of the bootstrap entry's payload, so a second bootstrap can be compared with the first.
     public var bootstrapDigest: [UInt8]?
 
+    /// Builds sidecar content; ``validate(path:)`` checks it.
     public init(
         raftAppliedIndex: UInt64, storageEnvelopeActive: Bool = false, raftEnvelopeCutoverIndex: UInt64? = nil,
         activeKeyIDs: [KeyPurpose: KeyID], keys: [KeyID: Key], bootstrapDigest: [UInt8]? = nil

@@ -34,6 +34,7 @@ public struct SidecarError: Error, Hashable, Sendable, CustomStringConvertible {
         case writeFailed(FileSystemError)
     }
 
+    /// What is wrong.
     public let kind: Kind
     /// The sidecar file concerned.
     public let path: String

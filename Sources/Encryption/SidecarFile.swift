@@ -15,6 +15,7 @@ public struct SidecarFile: Sendable {
     /// The scratch file of ``probeDurability()``.
     public static let probeFileName = "durability-probe.tmp"
 
+    /// The file system the data dir lives on.
     public let fileSystem: any FileSystem
     /// `<data-dir>/encryption`.
     public let directory: String
