@@ -7,6 +7,10 @@ public struct Sidecar: Sendable, Hashable, CustomStringConvertible {
     /// The only `version` this build reads and writes.
     public static let formatVersion = 1
 
+    /// The largest `keys.json` read or written: room for thousands of unretired keys, and a bound on what a
+    /// corrupt or hostile file can make start-up allocate.
+    public static let maxFileBytes = 4 << 20
+
     /// Bytes of a SHA-256 digest, the form of ``bootstrapDigest``.
     public static let bootstrapDigestByteCount = 32
 

@@ -28,6 +28,8 @@ public struct SidecarError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidCutoverIndex
         /// `bootstrap_sha256` is not 64 hex digits.
         case invalidBootstrapDigest
+        /// The file (or the content to write) is larger than ``Sidecar/maxFileBytes``; the value is its size.
+        case tooLarge(Int)
         /// Reading the file failed.
         case readFailed(FileSystemError)
         /// A step of the crash-durable write failed; the previous content is still in place.
@@ -67,6 +69,9 @@ public struct SidecarError: Error, Hashable, Sendable, CustomStringConvertible {
             return "sidecar \(path): raft_envelope_cutover_index is 0 or after raft_applied_index; \(restore)"
         case .invalidBootstrapDigest:
             return "sidecar \(path): bootstrap_sha256 is not 64 hex digits; \(restore)"
+        case .tooLarge(let size):
+            return "sidecar \(path) is \(size) bytes, above the \(Sidecar.maxFileBytes)-byte limit; retire unused DEKs "
+                + "(elastickv-admin encryption retire-dek) or restore the file"
         case .readFailed(let failure): return "cannot read sidecar \(path): \(failure); check the disk and permissions"
         case .writeFailed(let failure):
             return "cannot write sidecar \(path) durably: \(failure); the previous content is kept; free space or "

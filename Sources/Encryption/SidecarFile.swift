@@ -40,8 +40,12 @@ public struct SidecarFile: Sendable {
     /// - Throws: ``SidecarError`` when the file cannot be read or is not a valid sidecar.
     public func read() throws(SidecarError) -> Sidecar? {
         guard exists else { return nil }
+        let size: Int
+        do { size = try fileSystem.fileSize(at: path) } catch { throw SidecarError(.readFailed(error), path: path) }
+        guard size <= Sidecar.maxFileBytes else { throw SidecarError(.tooLarge(size), path: path) }
         let bytes: [UInt8]
         do { bytes = try fileSystem.readFile(at: path) } catch { throw SidecarError(.readFailed(error), path: path) }
+        guard bytes.count <= Sidecar.maxFileBytes else { throw SidecarError(.tooLarge(bytes.count), path: path) }
         return try Sidecar(json: bytes, path: path)
     }
 
@@ -52,6 +56,7 @@ public struct SidecarFile: Sendable {
     public func write(_ sidecar: Sidecar) throws(SidecarError) {
         try sidecar.validate(path: path)
         let bytes = sidecar.encodedJSON()
+        guard bytes.count <= Sidecar.maxFileBytes else { throw SidecarError(.tooLarge(bytes.count), path: path) }
         do {
             try createDirectoryDurably()
             try writeSynced(bytes, to: temporaryPath)

@@ -141,6 +141,24 @@ struct SidecarFileTests {
         do { _ = try file.read() } catch { #expect(error.path == file.path) }
     }
 
+    @Test("files above the size limit are neither read nor written")
+    func sizeLimit() throws {
+        let (fileSystem, file) = Self.fileSystem()
+        try file.write(Self.sample(index: 1))
+        let handle = try fileSystem.openFile(at: file.path, mode: .append)
+        try handle.write(Array(repeating: UInt8(ascii: " "), count: Sidecar.maxFileBytes))
+        try handle.close()
+        #expect(throws: SidecarError(.tooLarge(try fileSystem.fileSize(at: file.path)), path: file.path)) {
+            try file.read()
+        }
+        var huge = Self.sample(index: 2)
+        for id in KeyID(100)..<KeyID(100 + 40_000) {
+            huge.keys[id] = .init(purpose: .raft, wrapped: WrappedDEK(Array(repeating: 7, count: 64)), created: "x",
+                                  localEpoch: 0)
+        }
+        #expect(throws: SidecarError.self) { try file.write(huge) }
+    }
+
     @Test("the protocol works on the real file system")
     func posix() throws {
         var template = Array("/tmp/elastickv-sidecar-XXXXXX".utf8CString)

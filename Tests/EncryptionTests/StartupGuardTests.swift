@@ -4,6 +4,10 @@ import Synchronization
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite("Start-up guards and local-epoch bump")
 struct StartupGuardTests {
     typealias E = SidecarTestEntries
@@ -199,6 +203,28 @@ struct StartupGuardTests {
             step += 1
         }
         #expect(step > 6)
+    }
+
+    @Test("bootstrap, restart and bump work on the real file system")
+    func posix() throws {
+        var template = Array("/tmp/elastickv-startup-XXXXXX".utf8CString)
+        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        let fileSystem = PosixFileSystem()
+        let identity = sidecarTestMembers[0]
+        let start = { () throws(StartupError) -> EncryptionState in
+            try EncryptionStartup.start(
+                encryptionEnabled: true, kekProvider: Self.kek, dataDirectory: directory, fileSystem: fileSystem,
+                identity: identity)!
+        }
+        let applier = try start().makeApplier(registry: InMemoryWriterRegistryStore(), installRaftEnvelope: { _ in })
+        #expect(try applier.apply(payload: E.bootstrap(kek: Self.kek).payload, index: 10) == .applied)
+        #expect(try start().sealingLocalEpochs == [E.storageID: 1, E.raftID: 1])
+        #expect(try start().sealingLocalEpochs == [E.storageID: 2, E.raftID: 2])
+        let encryption = directory + "/" + SidecarFile.directoryName
+        #expect(try fileSystem.listDirectory(at: encryption) == [SidecarFile.fileName])
+        try fileSystem.removeFile(at: encryption + "/" + SidecarFile.fileName)
+        _ = rmdir(encryption)
+        _ = rmdir(directory)
     }
 
     @Test("every refusal is one line naming the normative error, the flag or file, and a remedy")
