@@ -32,6 +32,8 @@ public struct ApplyHalt: Error, Hashable, Sendable, CustomStringConvertible {
         case keystoreRejected(KeystoreError)
         /// The sidecar records a cut-over that this entry contradicts (`ErrEnvelopeCutoverDivergence`).
         case cutoverDivergence(recorded: UInt64?)
+        /// A replayed enable-storage-envelope finds the flag off in a sidecar that already holds its effect.
+        case storageEnvelopeDivergence
         /// The crash-durable sidecar write failed.
         case sidecarWriteFailed(SidecarError)
         /// The writer registry's store failed.
@@ -86,6 +88,8 @@ public struct ApplyHalt: Error, Hashable, Sendable, CustomStringConvertible {
         case .cutoverDivergence(let recorded):
             return "ErrEnvelopeCutoverDivergence: the sidecar records raft cut-over at "
                 + "\(recorded.map(String.init) ?? "none"); \(divergent)"
+        case .storageEnvelopeDivergence:
+            return "the sidecar holds this enable-storage-envelope entry but the storage envelope is off; \(divergent)"
         case .sidecarWriteFailed(let error): return "\(error)"
         case .registryStoreFailed(let error): return "\(error); fix the store and restart"
         }

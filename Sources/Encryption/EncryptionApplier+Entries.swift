@@ -110,7 +110,11 @@ extension EncryptionApplier {
     /// 0x05/0x04: turns the storage envelope on; a second enable is a no-op.
     func applyEnableStorageEnvelope(index: UInt64) throws(ApplyHalt) -> ApplyOutcome {
         var next = try bootstrappedSidecar(index)
-        if isReplay(index) { return .alreadyApplied }
+        if isReplay(index) {
+            // The switch is one-way: a sidecar that holds this entry's effect has the flag set.
+            guard next.storageEnvelopeActive else { throw ApplyHalt(index: index, reason: .storageEnvelopeDivergence) }
+            return .alreadyApplied
+        }
         guard next.activeKeyIDs[.storage] != nil else { throw ApplyHalt(index: index, reason: .noActiveKey(.storage)) }
         if next.storageEnvelopeActive { return .alreadyApplied }
         next.storageEnvelopeActive = true

@@ -249,6 +249,13 @@ struct ApplierEntryTests {
         Self.expectHalt(applier, .enableRaftEnvelope, at: 20, .cutoverDivergence(recorded: nil))
     }
 
+    @Test("a replayed enable-storage-envelope that the sidecar does not reflect is a divergence")
+    func enableStorageDivergence() throws {
+        let (_, _, applier) = try Self.bootstrappedNode()
+        _ = try applier.apply(payload: EncryptionEntry.enableRaftEnvelope.payload, index: 30)
+        Self.expectHalt(applier, .enableStorageEnvelope, at: 20, .storageEnvelopeDivergence)
+    }
+
     @Test("registrations follow the registry rules: apply, replay, rollback and collision")
     func registrations() throws {
         let (node, _, applier) = try Self.bootstrappedNode()

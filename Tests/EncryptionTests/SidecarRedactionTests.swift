@@ -48,7 +48,7 @@ struct SidecarRedactionTests {
             .malformedEntry(.wrappedDEKLength(12)), .registrationForOtherKey(5), .registrationEpochNotZero(5, 1),
             .conflictingBootstrap, .notBootstrapped, .keyIDReused(5), .unknownKey(5), .retiringActiveKey(5),
             .noActiveKey(.raft), .kekMismatch(5), .rewrapChangesKey(5), .keystoreRejected(.conflictingKey(5)),
-            .cutoverDivergence(recorded: 2), .sidecarWriteFailed(SidecarError(.writeFailed(fileError), path: path)),
+            .cutoverDivergence(recorded: 2), .storageEnvelopeDivergence, .sidecarWriteFailed(SidecarError(.writeFailed(fileError), path: path)),
             .registryStoreFailed(WriterRegistryStoreError(operation: "read", reason: "closed")),
         ]
         let startupErrors: [StartupError] = [
