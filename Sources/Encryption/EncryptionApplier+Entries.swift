@@ -37,7 +37,8 @@ extension EncryptionApplier {
         return .applied
     }
 
-    /// 0x05/0x01: installs a new DEK at local epoch 0 and makes it active for its purpose.
+    /// 0x05/0x01: installs a new DEK at local epoch 0 and makes it active for its purpose, if the key it
+    /// replaces is still active.
     func applyRotation(_ body: EncryptionEntry.RotateDEK, index: UInt64) throws(ApplyHalt) -> ApplyOutcome {
         let key = body.key
         try checkNewKeyRegistrations(body.registrations, newKeyIDs: [key.keyID], index: index)
@@ -50,6 +51,7 @@ extension EncryptionApplier {
             }
             return .alreadyApplied
         }
+        guard next.activeKeyIDs[key.purpose] == body.replacedKeyID else { return .superseded }
         let rows: [WriterRegistryKey: WriterRegistryRow]
         switch try planRegistrations(body.registrations, index: index) {
         case .failure(let error): return .rejected(error)

@@ -49,6 +49,7 @@ extension EncryptionEntry {
         case .rotateDEK(let body):
             Self.writeKeyManagementHeader(SubTag.rotateDEK, to: &writer)
             writer.u64(body.createdUnixSeconds)
+            writer.u32(body.replacedKeyID)
             try Self.writeNewDEK(body.key, to: &writer)
             try Self.writeRegistrations(body.registrations, to: &writer)
         case .rewrapDEKs(let keys):
@@ -86,9 +87,12 @@ extension EncryptionEntry {
         switch subTag {
         case SubTag.rotateDEK:
             let created = try readCreated(&reader)
+            let replaced = try readKeyID(&reader, "replaced key id")
             let key = try readNewDEK(&reader)
+            guard key.keyID != replaced else { throw .rotationReplacesItself(replaced) }
             let registrations = try readRegistrations(&reader)
-            return .rotateDEK(RotateDEK(createdUnixSeconds: created, key: key, registrations: registrations))
+            return .rotateDEK(
+                RotateDEK(createdUnixSeconds: created, replacedKeyID: replaced, key: key, registrations: registrations))
         case SubTag.rewrapDEKs:
             return .rewrapDEKs(try readRewrappedDEKs(&reader))
         case SubTag.retireDEK:

@@ -80,16 +80,24 @@ public enum EncryptionEntry: Sendable, Hashable {
     }
 
     /// The body of a rotate-dek entry.
+    ///
+    /// The rotation names the key it replaces, so it takes effect only while that key is still the active one:
+    /// a rotation committed twice, or proposed against state that another rotation has changed, is superseded
+    /// and never re-activates (or re-introduces, after retirement) an older key.
     public struct RotateDEK: Sendable, Hashable {
         /// When the leader drew the key, in seconds since the Unix epoch; shown in the sidecar.
         public let createdUnixSeconds: UInt64
+        /// The active key of the purpose when the leader proposed the rotation. Never 0, never ``key``'s id.
+        public let replacedKeyID: KeyID
         /// The new DEK; it becomes the active key of its purpose.
         public let key: NewDEK
         /// Every member, at local epoch 0, for the new key.
         public let registrations: [WriterRegistration]
 
-        public init(createdUnixSeconds: UInt64, key: NewDEK, registrations: [WriterRegistration]) {
+        public init(createdUnixSeconds: UInt64, replacedKeyID: KeyID, key: NewDEK, registrations: [WriterRegistration])
+        {
             self.createdUnixSeconds = createdUnixSeconds
+            self.replacedKeyID = replacedKeyID
             self.key = key
             self.registrations = registrations
         }

@@ -25,6 +25,8 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
     case createdOutOfRange(UInt64)
     /// A bootstrap does not carry exactly one storage and one raft key with distinct ids.
     case bootstrapKeysInvalid
+    /// A rotation names its new key as the key it replaces.
+    case rotationReplacesItself(KeyID)
     /// A key id appears twice in one rewrap entry.
     case duplicateKeyID(KeyID)
     /// Bytes remain after the last field.
@@ -47,6 +49,7 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
         case .createdOutOfRange(let seconds):
             reason = "creation time \(seconds) is after \(EntryLimits.maxCreatedUnixSeconds)"
         case .bootstrapKeysInvalid: reason = "bootstrap needs one storage and one raft key with distinct ids"
+        case .rotationReplacesItself(let id): reason = "rotation replaces key \(id) with itself"
         case .duplicateKeyID(let id): reason = "key id \(id) appears twice"
         case .trailingBytes(let count): reason = "\(count) bytes after the last field"
         }

@@ -123,26 +123,46 @@ struct ApplierEntryTests {
         var body = E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9)
         if case .rotateDEK(let rotate) = body {
             body = .rotateDEK(
-                .init(createdUnixSeconds: 0, key: rotate.key, registrations: E.registrations(for: [E.storageID])))
+                .init(
+                    createdUnixSeconds: 0, replacedKeyID: E.storageID, key: rotate.key,
+                    registrations: E.registrations(for: [E.storageID])))
         }
         Self.expectHalt(applier, body, at: 20, .registrationForOtherKey(E.storageID))
         Self.expectHalt(
-            applier, E.rotate(kek: Self.kek, id: E.raftID, purpose: .storage, seed: 9), at: 20,
+            applier, E.rotate(kek: Self.kek, id: E.raftID, purpose: .storage, seed: 9, replacing: E.storageID), at: 20,
             .keyIDReused(E.raftID))
         let (_, fresh) = try SidecarTestNode(kek: Self.kek).startApplier()
         Self.expectHalt(fresh, E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9), at: 20, .notBootstrapped)
     }
 
-    @Test("a rotation committed twice does not re-activate an older key")
+    @Test("a rotation committed twice never re-activates or re-introduces an older key")
     func duplicateRotation() throws {
-        let (_, state, applier) = try Self.bootstrappedNode()
+        let (node, state, applier) = try Self.bootstrappedNode()
         let first = E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9)
+        let second = E.rotate(kek: Self.kek, id: 78, purpose: .storage, seed: 10, replacing: 77)
         #expect(try applier.apply(payload: first.payload, index: 20) == .applied)
-        #expect(
-            try applier.apply(payload: E.rotate(kek: Self.kek, id: 78, purpose: .storage, seed: 10).payload, index: 21)
-                == .applied)
+        #expect(try applier.apply(payload: second.payload, index: 21) == .applied)
         #expect(try applier.apply(payload: first.payload, index: 22) == .alreadyApplied)
         #expect(state.keystore.activeKeyID(for: .storage) == 78 && applier.sidecar?.activeKeyIDs[.storage] == 78)
+        #expect(try applier.apply(payload: EncryptionEntry.retireDEK(77).payload, index: 30) == .applied)
+        let operations = node.fileSystem.operationCount
+        #expect(try applier.apply(payload: first.payload, index: 35) == .superseded)
+        #expect(state.keystore.entry(id: 77) == nil && applier.sidecar?.keys[77] == nil)
+        #expect(!Self.rows(node).keys.contains { $0.dekID == 77 })
+        #expect(node.fileSystem.operationCount == operations)
+    }
+
+    @Test("a rotation proposed against an active key that changed meanwhile is superseded")
+    func staleRotation() throws {
+        let (_, state, applier) = try Self.bootstrappedNode()
+        #expect(
+            try applier.apply(payload: E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9).payload, index: 20)
+                == .applied)
+        let stale = E.rotate(kek: Self.kek, id: 79, purpose: .storage, seed: 11)
+        #expect(try applier.apply(payload: stale.payload, index: 21) == .superseded)
+        #expect(state.keystore.entry(id: 79) == nil && state.keystore.activeKeyID(for: .storage) == 77)
+        let raft = E.rotate(kek: Self.kek, id: 80, purpose: .raft, seed: 12)
+        #expect(try applier.apply(payload: raft.payload, index: 22) == .applied)
     }
 
     @Test("rewrap replaces wrapped bytes so the node starts with the new KEK alone")
@@ -296,7 +316,7 @@ struct ApplierEntryTests {
             try applier.apply(payload: [0x05, 0x04, 0x01, 0x00], index: 20)
         }
         var rotate = E.rotate(kek: Self.kek, id: 77, purpose: .storage, seed: 9).payload
-        rotate[15] = 9
+        rotate[19] = 9
         #expect(throws: ApplyHalt(index: 20, reason: .malformedEntry(.unknownPurpose(9)))) {
             try applier.apply(payload: rotate, index: 20)
         }

@@ -62,10 +62,11 @@ struct CodecEntryTests {
         #expect(try bootstrap.encoded() == expectedBootstrap)
         let rotate = EncryptionEntry.rotateDEK(
             .init(
-                createdUnixSeconds: 0x20, key: .init(keyID: 3, purpose: .raft, wrapped: WrappedDEK([0xDD])),
+                createdUnixSeconds: 0x20, replacedKeyID: 0x0A0B_0C0D,
+                key: .init(keyID: 3, purpose: .raft, wrapped: WrappedDEK([0xDD])),
                 registrations: [WriterRegistration(dekID: 3, fullNodeID: 5, localEpoch: 0)]))
         let expectedRotate: [UInt8] = [
-            0x05, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 3, 0x02, 0, 1, 0xDD,
+            0x05, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x20, 0x0A, 0x0B, 0x0C, 0x0D, 0, 0, 0, 3, 0x02, 0, 1, 0xDD,
             0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0,
         ]
         #expect(try rotate.encoded() == expectedRotate)
@@ -132,7 +133,7 @@ struct CodecEntryTests {
         let bootstrap = try SidecarTestEntries.bootstrap(kek: Self.kek).encoded()
         for purpose: UInt8 in [0, 3, 0xFF] {
             var badRotate = rotate
-            badRotate[3 + 8 + 4] = purpose
+            badRotate[3 + 8 + 4 + 4] = purpose
             Self.expectError(badRotate, .unknownPurpose(purpose))
             var badBootstrap = bootstrap
             badBootstrap[2 + 8 + 4] = purpose
@@ -207,8 +208,15 @@ struct CodecEntryTests {
             [0x03, 0x01, 0, 1, 0, 0, 0, 0] + Array(repeating: 1, count: 10),
             .zeroKeyID(field: "registration dek_id"))
         Self.expectError([0x03, 0x01, 0, 1, 0, 0, 0, 1] + Array(repeating: 0, count: 8) + [0, 0], .zeroNodeID)
-        let rotateZero: [UInt8] = [0x05, 0x01, 0x01] + Array(repeating: 0, count: 8) + [0, 0, 0, 0, 0x01, 0, 1, 0xAA]
-        Self.expectError(rotateZero + [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0], .zeroKeyID(field: "key_id"))
+        let rotateHeader: [UInt8] = [0x05, 0x01, 0x01] + Array(repeating: 0, count: 8)
+        let rotateTail: [UInt8] = [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0]
+        Self.expectError(
+            rotateHeader + [0, 0, 0, 9] + [0, 0, 0, 0, 0x01, 0, 1, 0xAA] + rotateTail, .zeroKeyID(field: "key_id"))
+        Self.expectError(
+            rotateHeader + [0, 0, 0, 0] + [0, 0, 0, 1, 0x01, 0, 1, 0xAA] + rotateTail,
+            .zeroKeyID(field: "replaced key id"))
+        Self.expectError(
+            rotateHeader + [0, 0, 0, 1] + [0, 0, 0, 1, 0x01, 0, 1, 0xAA] + rotateTail, .rotationReplacesItself(1))
     }
 
     @Test("bootstraps need one storage and one raft key with distinct ids")

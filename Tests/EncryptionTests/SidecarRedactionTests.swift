@@ -31,7 +31,8 @@ struct SidecarRedactionTests {
         let fileError = FileSystemError(.noSpace, operation: "write", path: path)
         let entry = EncryptionEntry.rotateDEK(
             .init(
-                createdUnixSeconds: 1, key: .init(keyID: 5, purpose: .storage, wrapped: WrappedDEK(wrapped)),
+                createdUnixSeconds: 1, replacedKeyID: 4,
+                key: .init(keyID: 5, purpose: .storage, wrapped: WrappedDEK(wrapped)),
                 registrations: [WriterRegistration(dekID: 5, fullNodeID: 9, localEpoch: 0)]))
         var parseErrors: [String] = []
         let json = String(decoding: sidecar.encodedJSON(), as: UTF8.self)
@@ -48,7 +49,8 @@ struct SidecarRedactionTests {
             .malformedEntry(.wrappedDEKLength(12)), .registrationForOtherKey(5), .registrationEpochNotZero(5, 1),
             .conflictingBootstrap, .notBootstrapped, .keyIDReused(5), .unknownKey(5), .retiringActiveKey(5),
             .noActiveKey(.raft), .kekMismatch(5), .rewrapChangesKey(5), .keystoreRejected(.conflictingKey(5)),
-            .cutoverDivergence(recorded: 2), .storageEnvelopeDivergence, .sidecarWriteFailed(SidecarError(.writeFailed(fileError), path: path)),
+            .cutoverDivergence(recorded: 2), .storageEnvelopeDivergence,
+            .sidecarWriteFailed(SidecarError(.writeFailed(fileError), path: path)),
             .registryStoreFailed(WriterRegistryStoreError(operation: "read", reason: "closed")),
         ]
         let startupErrors: [StartupError] = [

@@ -119,10 +119,13 @@ enum SidecarTestEntries {
                 registrations: registrations ?? Self.registrations(for: [storageID, raftID])))
     }
 
-    static func rotate(kek: SidecarTestKEK, id: KeyID, purpose: KeyPurpose, seed: UInt8) -> EncryptionEntry {
+    static func rotate(
+        kek: SidecarTestKEK, id: KeyID, purpose: KeyPurpose, seed: UInt8, replacing: KeyID? = nil
+    ) -> EncryptionEntry {
         .rotateDEK(
             EncryptionEntry.RotateDEK(
                 createdUnixSeconds: created + 3600,
+                replacedKeyID: replacing ?? (purpose == .storage ? storageID : raftID),
                 key: .init(keyID: id, purpose: purpose, wrapped: WrappedDEK(try! kek.wrap(sidecarTestDEK(seed)))),
                 registrations: registrations(for: [id])))
     }
