@@ -71,13 +71,16 @@ extension EncryptionApplier {
     }
 
     /// 0x05/0x02: replaces wrapped bytes; each must unwrap to the key bytes the keystore already holds.
+    ///
+    /// A key retired between proposal and commit has nothing left to re-wrap and is skipped; when every key of
+    /// the entry is gone the entry is superseded.
     func applyRewrap(_ keys: [EncryptionEntry.RewrappedDEK], index: UInt64) throws(ApplyHalt) -> ApplyOutcome {
         var next = try bootstrappedSidecar(index)
         if isReplay(index) { return .alreadyApplied }
-        for key in keys {
-            guard var record = next.keys[key.keyID] else {
-                throw ApplyHalt(index: index, reason: .unknownKey(key.keyID))
-            }
+        let present = keys.filter { next.keys[$0.keyID] != nil }
+        guard !present.isEmpty else { return .superseded }
+        for key in present {
+            var record = next.keys[key.keyID]!
             let dek = try unwrap(key.wrapped, keyID: key.keyID, index: index)
             guard let installed = keystore.entry(id: key.keyID), installed.key.hasSameBytes(as: dek) else {
                 throw ApplyHalt(index: index, reason: .rewrapChangesKey(key.keyID))

@@ -76,6 +76,14 @@ public final class EncryptionApplier {
         }
     }
 
+    /// The local epoch this process seals with under a DEK (`NonceFactory(node16:localEpoch:)`).
+    ///
+    /// For keys loaded at start-up this is the bumped epoch; for keys a bootstrap or rotation installed while
+    /// the process runs it is 0, as the entry registered it. `nil` for keys the node does not hold.
+    public func sealingLocalEpoch(for keyID: KeyID) -> UInt16? {
+        sidecar?.keys[keyID]?.localEpoch
+    }
+
     /// Whether the sidecar already holds the effect of the entry at `index`.
     func isReplay(_ index: UInt64) -> Bool {
         index <= (sidecar?.raftAppliedIndex ?? 0)

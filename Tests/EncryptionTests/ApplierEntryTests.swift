@@ -114,6 +114,8 @@ struct ApplierEntryTests {
         #expect(sidecar.keys[77]?.created == "2026-04-29T11:00:00Z")
         #expect(sidecar.raftAppliedIndex == 20)
         #expect(state.keystore.activeKeyID(for: .storage) == 77 && state.keystore.keyIDs.count == 3)
+        #expect(applier.sealingLocalEpoch(for: 77) == 0 && applier.sealingLocalEpoch(for: E.raftID) == 1)
+        #expect(applier.sealingLocalEpoch(for: 4) == nil)
         #expect(Self.rows(node).keys.filter { $0.dekID == 77 }.count == 3)
     }
 
@@ -183,7 +185,7 @@ struct ApplierEntryTests {
         #expect(state.sidecar?.raftAppliedIndex == 20)
     }
 
-    @Test("rewrap halts on other key bytes, unknown keys and bytes the KEK cannot unwrap")
+    @Test("rewrap halts on other key bytes and bytes the KEK cannot unwrap; only retired keys are skipped")
     func rewrapValidation() throws {
         let (node, _, applier) = try Self.bootstrappedNode()
         let operations = node.fileSystem.operationCount
@@ -194,13 +196,20 @@ struct ApplierEntryTests {
         let unknown = EncryptionEntry.rewrapDEKs([
             .init(keyID: 5, wrapped: WrappedDEK(try Self.kek.wrap(sidecarTestDEK(1))))
         ])
-        Self.expectHalt(applier, unknown, at: 20, .unknownKey(5))
+        #expect(try applier.apply(payload: unknown.payload, index: 20) == .superseded)
         let foreign = EncryptionEntry.rewrapDEKs([
             .init(keyID: E.raftID, wrapped: WrappedDEK(try Self.kek.wrap(sidecarTestDEK(2)))),
             .init(keyID: E.storageID, wrapped: WrappedDEK(try SidecarTestKEK(generation: 3).wrap(sidecarTestDEK(1)))),
         ])
         Self.expectHalt(applier, foreign, at: 20, .kekMismatch(E.storageID))
         #expect(node.fileSystem.operationCount == operations)
+        let rotating = SidecarTestKEK(generation: 1)
+        let mixed = EncryptionEntry.rewrapDEKs([
+            .init(keyID: 5, wrapped: WrappedDEK(try rotating.wrap(sidecarTestDEK(1)))),
+            .init(keyID: E.raftID, wrapped: WrappedDEK(try rotating.wrap(sidecarTestDEK(2)))),
+        ])
+        #expect(try applier.apply(payload: mixed.payload, index: 21) == .applied)
+        #expect(try node.sidecarFile.read()?.raftAppliedIndex == 21)
     }
 
     @Test("retire removes an inactive key from keystore, sidecar and registry")
