@@ -48,7 +48,7 @@ public enum EncryptionStartup {
         }
         try installKeys(of: sidecar, into: keystore, using: kekProvider, path: file.path)
         let epochs = try nextLocalEpochs(of: sidecar, identity: identity, registry: registry, path: file.path)
-        for (id, epoch) in epochs {
+        for (id, epoch) in epochs.sorted(by: { $0.key < $1.key }) {
             sidecar.keys[id]!.localEpoch = epoch
             if epoch >= LocalEpochWarning.threshold {
                 warn(LocalEpochWarning(keyID: id, purpose: sidecar.keys[id]!.purpose, localEpoch: epoch))

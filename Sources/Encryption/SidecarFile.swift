@@ -51,8 +51,10 @@ public struct SidecarFile: Sendable {
 
     /// Replaces the sidecar's content durably; returns only once the new content survives a crash.
     ///
-    /// - Throws: ``SidecarError/Kind/writeFailed(_:)`` when any step fails; `keys.json` then still holds its
-    ///   previous content (or, after a crash, whichever of the two versions the disk kept, whole).
+    /// - Throws: a content ``SidecarError`` (nothing written) when `sidecar` fails ``Sidecar/validate(path:)`` or
+    ///   encodes to more than ``Sidecar/maxFileBytes``; ``SidecarError/Kind/writeFailed(_:)`` when a step fails,
+    ///   after which `keys.json` still holds its previous content (or, after a crash, whichever of the two
+    ///   versions the disk kept, whole).
     public func write(_ sidecar: Sidecar) throws(SidecarError) {
         try sidecar.validate(path: path)
         let bytes = sidecar.encodedJSON()
