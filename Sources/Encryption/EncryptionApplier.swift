@@ -84,6 +84,20 @@ public final class EncryptionApplier {
         sidecar?.keys[keyID]?.localEpoch
     }
 
+    /// Whether this node may seal under a DEK now: the nonce invariant of DESIGN §3.6.
+    ///
+    /// True only when the registry row `(keyID, node16)` belongs to this node and its last epoch is exactly the
+    /// epoch this process seals with. After a restart that is false until the registration of
+    /// ``EncryptionState/requiredRegistrations`` has been applied; the sealer must wait (or refuse) until then.
+    /// - Throws: the registry store's error.
+    public func maySeal(under keyID: KeyID, as identity: NodeIdentity) throws(WriterRegistryStoreError) -> Bool {
+        guard let epoch = sealingLocalEpoch(for: keyID) else { return false }
+        guard let row = try registry.row(for: WriterRegistryKey(dekID: keyID, node16: identity.node16)) else {
+            return false
+        }
+        return row.fullNodeID == identity.fullNodeID && row.lastSeenLocalEpoch == epoch
+    }
+
     /// Whether the sidecar already holds the effect of the entry at `index`.
     func isReplay(_ index: UInt64) -> Bool {
         index <= (sidecar?.raftAppliedIndex ?? 0)

@@ -315,6 +315,24 @@ struct ApplierEntryTests {
         #expect(Self.rows(node) == rowsBefore)
     }
 
+    @Test("a node may seal only under the epoch its committed registration names")
+    func maySeal() throws {
+        let node = SidecarTestNode(kek: Self.kek)
+        let me = node.identity
+        let (_, first) = try node.startApplier()
+        #expect(try !first.maySeal(under: E.storageID, as: me))
+        _ = try first.apply(payload: E.bootstrap(kek: Self.kek).payload, index: 10)
+        #expect(try first.maySeal(under: E.storageID, as: me) && first.maySeal(under: E.raftID, as: me))
+        let (state, restarted) = try node.startApplier()
+        #expect(try !restarted.maySeal(under: E.storageID, as: me))
+        let registration = EncryptionEntry.writerRegistration(state.requiredRegistrations)
+        #expect(try restarted.apply(payload: registration.payload, index: 11) == .applied)
+        #expect(try restarted.maySeal(under: E.storageID, as: me) && restarted.maySeal(under: E.raftID, as: me))
+        let impostor = NodeIdentity(name: "impostor")
+        #expect(try !restarted.maySeal(under: E.storageID, as: impostor))
+        #expect(try !restarted.maySeal(under: 4, as: me))
+    }
+
     @Test("malformed payloads, unknown sub-tags and unknown purposes halt")
     func malformed() throws {
         let (_, _, applier) = try Self.bootstrappedNode()
