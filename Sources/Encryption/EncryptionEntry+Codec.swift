@@ -1,0 +1,207 @@
+extension EncryptionEntry {
+    /// Decodes an FSM payload whose first byte is 0x03, 0x04 or 0x05.
+    ///
+    /// Every length and count is checked before use, counts are bounded by ``EntryLimits``, and trailing bytes
+    /// are rejected, so any byte string either decodes to exactly one entry or throws.
+    /// - Throws: ``EntryCodecError`` naming the first field that is wrong.
+    public static func decode(_ payload: [UInt8]) throws(EntryCodecError) -> EncryptionEntry {
+        var reader = WireReader(payload)
+        let opcode = try reader.u8("opcode")
+        let entry: EncryptionEntry
+        switch opcode {
+        case Opcode.writerRegistration:
+            try readVersion(&reader)
+            entry = .writerRegistration(try readRegistrations(&reader))
+        case Opcode.bootstrap:
+            try readVersion(&reader)
+            entry = .bootstrap(try readBootstrap(&reader))
+        case Opcode.keyManagement:
+            entry = try readKeyManagement(&reader)
+        default:
+            throw .unknownOpcode(opcode)
+        }
+        try reader.finish()
+        return entry
+    }
+
+    /// The payload bytes of this entry, opcode first.
+    ///
+    /// The result is decoded again before it is returned, so an entry that its own decoder would reject (zero
+    /// ids, a wrong purpose, a count above its limit) is never proposed.
+    /// - Throws: ``EntryCodecError`` when the entry breaks a rule of `docs/formats.md`.
+    public func encoded() throws(EntryCodecError) -> [UInt8] {
+        var writer = WireWriter()
+        switch self {
+        case .writerRegistration(let registrations):
+            writer.u8(Opcode.writerRegistration)
+            writer.u8(EntryLimits.bodyVersion)
+            try Self.writeRegistrations(registrations, to: &writer)
+        case .bootstrap(let body):
+            guard body.storageKey.purpose == .storage, body.raftKey.purpose == .raft else {
+                throw .bootstrapKeysInvalid
+            }
+            writer.u8(Opcode.bootstrap)
+            writer.u8(EntryLimits.bodyVersion)
+            writer.u64(body.createdUnixSeconds)
+            try Self.writeNewDEK(body.storageKey, to: &writer)
+            try Self.writeNewDEK(body.raftKey, to: &writer)
+            try Self.writeRegistrations(body.registrations, to: &writer)
+        case .rotateDEK(let body):
+            Self.writeKeyManagementHeader(SubTag.rotateDEK, to: &writer)
+            writer.u64(body.createdUnixSeconds)
+            writer.u32(body.replacedKeyID)
+            try Self.writeNewDEK(body.key, to: &writer)
+            try Self.writeRegistrations(body.registrations, to: &writer)
+        case .rewrapDEKs(let keys):
+            Self.writeKeyManagementHeader(SubTag.rewrapDEKs, to: &writer)
+            try Self.checkCount("rewrapped DEK count", keys.count, maximum: EntryLimits.maxRewrappedDEKsPerEntry)
+            writer.count(keys.count)
+            for key in keys {
+                writer.u32(key.keyID)
+                try Self.writeWrapped(key.wrapped, to: &writer)
+            }
+        case .retireDEK(let keyID):
+            Self.writeKeyManagementHeader(SubTag.retireDEK, to: &writer)
+            writer.u32(keyID)
+        case .enableStorageEnvelope:
+            Self.writeKeyManagementHeader(SubTag.enableStorageEnvelope, to: &writer)
+        case .enableRaftEnvelope:
+            Self.writeKeyManagementHeader(SubTag.enableRaftEnvelope, to: &writer)
+        }
+        let decoded = try Self.decode(writer.bytes)
+        precondition(decoded == self, "an encoded encryption entry must decode to the entry it was made from")
+        return writer.bytes
+    }
+
+    // MARK: - Decoding
+
+    private static func readVersion(_ reader: inout WireReader) throws(EntryCodecError) {
+        let version = try reader.u8("body version")
+        guard version == EntryLimits.bodyVersion else { throw .unsupportedVersion(version) }
+    }
+
+    private static func readKeyManagement(_ reader: inout WireReader) throws(EntryCodecError) -> EncryptionEntry {
+        let subTag = try reader.u8("sub-tag")
+        guard (SubTag.rotateDEK...SubTag.enableRaftEnvelope).contains(subTag) else { throw .unknownSubTag(subTag) }
+        try readVersion(&reader)
+        switch subTag {
+        case SubTag.rotateDEK:
+            let created = try readCreated(&reader)
+            let replaced = try readKeyID(&reader, "replaced key id")
+            let key = try readNewDEK(&reader)
+            guard key.keyID != replaced else { throw .rotationReplacesItself(replaced) }
+            let registrations = try readRegistrations(&reader)
+            return .rotateDEK(
+                RotateDEK(createdUnixSeconds: created, replacedKeyID: replaced, key: key, registrations: registrations))
+        case SubTag.rewrapDEKs:
+            return .rewrapDEKs(try readRewrappedDEKs(&reader))
+        case SubTag.retireDEK:
+            return .retireDEK(try readKeyID(&reader, "retired key id"))
+        case SubTag.enableStorageEnvelope:
+            return .enableStorageEnvelope
+        default:
+            return .enableRaftEnvelope
+        }
+    }
+
+    private static func readBootstrap(_ reader: inout WireReader) throws(EntryCodecError) -> Bootstrap {
+        let created = try readCreated(&reader)
+        let first = try readNewDEK(&reader)
+        let second = try readNewDEK(&reader)
+        guard first.purpose != second.purpose, first.keyID != second.keyID else { throw .bootstrapKeysInvalid }
+        let registrations = try readRegistrations(&reader)
+        let (storage, raft) = first.purpose == .storage ? (first, second) : (second, first)
+        return Bootstrap(createdUnixSeconds: created, storageKey: storage, raftKey: raft, registrations: registrations)
+    }
+
+    private static func readRewrappedDEKs(_ reader: inout WireReader) throws(EntryCodecError) -> [RewrappedDEK] {
+        let count = try reader.count("rewrapped DEK count", minimum: 1, maximum: EntryLimits.maxRewrappedDEKsPerEntry)
+        var keys: [RewrappedDEK] = []
+        var seen = Set<KeyID>()
+        for _ in 0..<count {
+            let keyID = try readKeyID(&reader, "rewrapped key id")
+            guard seen.insert(keyID).inserted else { throw .duplicateKeyID(keyID) }
+            keys.append(RewrappedDEK(keyID: keyID, wrapped: try readWrapped(&reader)))
+        }
+        return keys
+    }
+
+    private static func readRegistrations(_ reader: inout WireReader) throws(EntryCodecError) -> [WriterRegistration] {
+        let count = try reader.count("registration count", minimum: 1, maximum: EntryLimits.maxRegistrationsPerEntry)
+        var registrations: [WriterRegistration] = []
+        registrations.reserveCapacity(count)
+        for _ in 0..<count {
+            let dekID = try readKeyID(&reader, "registration dek_id")
+            let fullNodeID = try reader.u64("registration full_node_id")
+            guard fullNodeID != 0 else { throw .zeroNodeID }
+            let epoch = try reader.u16("registration local_epoch")
+            registrations.append(WriterRegistration(dekID: dekID, fullNodeID: fullNodeID, localEpoch: epoch))
+        }
+        return registrations
+    }
+
+    private static func readNewDEK(_ reader: inout WireReader) throws(EntryCodecError) -> NewDEK {
+        let keyID = try readKeyID(&reader, "key_id")
+        let purposeByte = try reader.u8("purpose")
+        guard let purpose = KeyPurpose(wireValue: purposeByte) else { throw .unknownPurpose(purposeByte) }
+        return NewDEK(keyID: keyID, purpose: purpose, wrapped: try readWrapped(&reader))
+    }
+
+    private static func readWrapped(_ reader: inout WireReader) throws(EntryCodecError) -> WrappedDEK {
+        let length = Int(try reader.u16("wrapped DEK length"))
+        guard length >= 1 && length <= EntryLimits.maxWrappedDEKBytes else { throw .wrappedDEKLength(length) }
+        return WrappedDEK(try reader.raw(length, "wrapped DEK"))
+    }
+
+    private static func readKeyID(_ reader: inout WireReader, _ field: String) throws(EntryCodecError) -> KeyID {
+        let keyID = try reader.u32(field)
+        guard keyID != 0 else { throw .zeroKeyID(field: field) }
+        return keyID
+    }
+
+    private static func readCreated(_ reader: inout WireReader) throws(EntryCodecError) -> UInt64 {
+        let created = try reader.u64("created")
+        guard created <= EntryLimits.maxCreatedUnixSeconds else { throw .createdOutOfRange(created) }
+        return created
+    }
+
+    // MARK: - Encoding
+
+    private static func writeKeyManagementHeader(_ subTag: UInt8, to writer: inout WireWriter) {
+        writer.u8(Opcode.keyManagement)
+        writer.u8(subTag)
+        writer.u8(EntryLimits.bodyVersion)
+    }
+
+    private static func writeNewDEK(_ key: NewDEK, to writer: inout WireWriter) throws(EntryCodecError) {
+        writer.u32(key.keyID)
+        writer.u8(key.purpose.wireValue)
+        try writeWrapped(key.wrapped, to: &writer)
+    }
+
+    private static func writeWrapped(_ wrapped: WrappedDEK, to writer: inout WireWriter) throws(EntryCodecError) {
+        guard wrapped.bytes.count >= 1 && wrapped.bytes.count <= EntryLimits.maxWrappedDEKBytes else {
+            throw .wrappedDEKLength(wrapped.bytes.count)
+        }
+        writer.count(wrapped.bytes.count)
+        writer.raw(wrapped.bytes)
+    }
+
+    private static func writeRegistrations(
+        _ registrations: [WriterRegistration], to writer: inout WireWriter
+    ) throws(EntryCodecError) {
+        try checkCount("registration count", registrations.count, maximum: EntryLimits.maxRegistrationsPerEntry)
+        writer.count(registrations.count)
+        for registration in registrations {
+            writer.u32(registration.dekID)
+            writer.u64(registration.fullNodeID)
+            writer.u16(registration.localEpoch)
+        }
+    }
+
+    private static func checkCount(_ field: String, _ count: Int, maximum: Int) throws(EntryCodecError) {
+        guard count >= 1 && count <= maximum else {
+            throw .countOutOfRange(field: field, count: count, minimum: 1, maximum: maximum)
+        }
+    }
+}

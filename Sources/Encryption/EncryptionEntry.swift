@@ -1,0 +1,118 @@
+/// A decoded encryption entry of the FSM: opcodes 0x03, 0x04 and 0x05 with its sub-tags (DESIGN §3.7).
+///
+/// The byte layout of every case is in `docs/formats.md`; ``EncryptionEntry/decode(_:)`` and
+/// ``EncryptionEntry/encoded()`` are its only implementation.
+public enum EncryptionEntry: Sendable, Hashable {
+    /// 0x03: registers writers (a node restarting with a new local epoch, a member added later).
+    case writerRegistration([WriterRegistration])
+    /// 0x04: installs the first storage and raft DEKs and registers every member for both.
+    case bootstrap(Bootstrap)
+    /// 0x05/0x01: installs a new DEK, makes it active for its purpose and registers every member for it.
+    case rotateDEK(RotateDEK)
+    /// 0x05/0x02: replaces the wrapped bytes of DEKs after a KEK rotation; key bytes stay the same.
+    case rewrapDEKs([RewrappedDEK])
+    /// 0x05/0x03: removes a DEK that nothing needs any more, with its registry rows.
+    case retireDEK(KeyID)
+    /// 0x05/0x04: from this entry on, every replica seals the values it writes.
+    case enableStorageEnvelope
+    /// 0x05/0x05: payloads of entries after this one are raft envelopes.
+    case enableRaftEnvelope
+
+    /// The FSM opcodes this enum covers.
+    public enum Opcode {
+        /// Writer registration.
+        public static let writerRegistration: UInt8 = 0x03
+        /// Encryption bootstrap.
+        public static let bootstrap: UInt8 = 0x04
+        /// Key management; the second byte is a ``SubTag``.
+        public static let keyManagement: UInt8 = 0x05
+    }
+
+    /// The second byte of a 0x05 entry.
+    public enum SubTag {
+        /// See ``EncryptionEntry/rotateDEK(_:)``.
+        public static let rotateDEK: UInt8 = 0x01
+        /// See ``EncryptionEntry/rewrapDEKs(_:)``.
+        public static let rewrapDEKs: UInt8 = 0x02
+        /// See ``EncryptionEntry/retireDEK(_:)``.
+        public static let retireDEK: UInt8 = 0x03
+        /// See ``EncryptionEntry/enableStorageEnvelope``.
+        public static let enableStorageEnvelope: UInt8 = 0x04
+        /// See ``EncryptionEntry/enableRaftEnvelope``.
+        public static let enableRaftEnvelope: UInt8 = 0x05
+    }
+
+    /// A DEK introduced by an entry: its id, purpose and wrapped bytes.
+    public struct NewDEK: Sendable, Hashable {
+        /// The new key's id; never 0.
+        public let keyID: KeyID
+        /// What the key protects, for its whole life.
+        public let purpose: KeyPurpose
+        /// The key as the leader's KEK provider wrapped it.
+        public let wrapped: WrappedDEK
+
+        public init(keyID: KeyID, purpose: KeyPurpose, wrapped: WrappedDEK) {
+            self.keyID = keyID
+            self.purpose = purpose
+            self.wrapped = wrapped
+        }
+    }
+
+    /// The body of a bootstrap entry.
+    public struct Bootstrap: Sendable, Hashable {
+        /// When the leader drew the keys, in seconds since the Unix epoch; shown in the sidecar.
+        public let createdUnixSeconds: UInt64
+        /// The first storage DEK.
+        public let storageKey: NewDEK
+        /// The first raft DEK.
+        public let raftKey: NewDEK
+        /// Every member, at local epoch 0, for both keys.
+        public let registrations: [WriterRegistration]
+
+        public init(
+            createdUnixSeconds: UInt64, storageKey: NewDEK, raftKey: NewDEK, registrations: [WriterRegistration]
+        ) {
+            self.createdUnixSeconds = createdUnixSeconds
+            self.storageKey = storageKey
+            self.raftKey = raftKey
+            self.registrations = registrations
+        }
+    }
+
+    /// The body of a rotate-dek entry.
+    ///
+    /// The rotation names the key it replaces, so it takes effect only while that key is still the active one:
+    /// a rotation committed twice, or proposed against state that another rotation has changed, is superseded
+    /// and never re-activates (or re-introduces, after retirement) an older key.
+    public struct RotateDEK: Sendable, Hashable {
+        /// When the leader drew the key, in seconds since the Unix epoch; shown in the sidecar.
+        public let createdUnixSeconds: UInt64
+        /// The active key of the purpose when the leader proposed the rotation. Never 0, never ``key``'s id.
+        public let replacedKeyID: KeyID
+        /// The new DEK; it becomes the active key of its purpose.
+        public let key: NewDEK
+        /// Every member, at local epoch 0, for the new key.
+        public let registrations: [WriterRegistration]
+
+        public init(createdUnixSeconds: UInt64, replacedKeyID: KeyID, key: NewDEK, registrations: [WriterRegistration])
+        {
+            self.createdUnixSeconds = createdUnixSeconds
+            self.replacedKeyID = replacedKeyID
+            self.key = key
+            self.registrations = registrations
+        }
+    }
+
+    /// One DEK of a rewrap entry with its new wrapped bytes.
+    public struct RewrappedDEK: Sendable, Hashable {
+        /// The DEK being re-wrapped.
+        public let keyID: KeyID
+        /// The same key bytes wrapped under the current KEK.
+        public let wrapped: WrappedDEK
+
+        public init(keyID: KeyID, wrapped: WrappedDEK) {
+            self.keyID = keyID
+            self.wrapped = wrapped
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/// The bounds every encryption entry codec enforces.
+///
+/// Entries arrive from the Raft log, so a decoder must never allocate or loop in proportion to a count it has
+/// not checked. Each limit is far above what a real cluster needs and far below what could hurt a replica.
+public enum EntryLimits {
+    /// The current body version of every encryption entry (0x03, 0x04, each 0x05 sub-tag).
+    public static let bodyVersion: UInt8 = 0x01
+
+    /// The most writer registrations one entry may carry (members × DEKs registered at once).
+    public static let maxRegistrationsPerEntry = 1024
+
+    /// The largest wrapped DEK accepted. AES Key Wrap of a 32-byte DEK is 40 bytes; KMS ciphertext blobs are a
+    /// few hundred bytes.
+    public static let maxWrappedDEKBytes = 1024
+
+    /// The most DEKs one rewrap entry may re-wrap.
+    public static let maxRewrappedDEKsPerEntry = 256
+
+    /// The latest creation time an entry may carry: 9999-12-31T23:59:59Z, the last second the sidecar's
+    /// four-digit-year timestamp can show.
+    public static let maxCreatedUnixSeconds: UInt64 = 253_402_300_799
+}
