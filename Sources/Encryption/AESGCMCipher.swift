@@ -30,6 +30,9 @@ public final class AESGCMCipher: Sendable {
         pool = CipherContextPool(key: key.secret, maximumIdleContexts: maximumIdleContexts) { EVP_aes_256_gcm() }
     }
 
+    /// The number of pooled contexts not in use right now.
+    var idleContextCount: Int { pool.idleCount }
+
     /// Encrypts `plaintext` into `ciphertext` and writes the tag that authenticates it and `aad`.
     ///
     /// - Throws: ``AESGCMError/libcryptoFailure(function:)`` only when libcrypto itself fails; `ciphertext` and

@@ -21,7 +21,7 @@ public enum EnvelopeContext: Hashable, Sendable {
     var additionalDataByteCount: Int {
         switch self {
         case .storage(let userKey, _): return 6 + userKey.count + 8
-        case .raft: return 7
+        case .raft: return 6
         }
     }
 
