@@ -39,6 +39,7 @@ public enum EnvelopeContext: Hashable, Sendable {
             }
             buffer.storeBytes(of: commitTimestamp.bigEndian, toByteOffset: 6 + userKey.count, as: UInt64.self)
         case .raft:
+            precondition(buffer.count == 6, "raft additional data is exactly six bytes")
             buffer[0] = 0x52
             buffer[1] = header[0]
             buffer.baseAddress!.advanced(by: 2).copyMemory(from: header.baseAddress!.advanced(by: 2), byteCount: 4)

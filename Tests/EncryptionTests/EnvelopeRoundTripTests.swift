@@ -181,4 +181,35 @@ import Testing
         #expect(throws: EnvelopeError.zeroKeyID) { _ = try EnvelopeKey(CipherFixtures.key(seed: 1), id: 0, purpose: .raft) }
         #expect(!Self.storageKey.description.contains(CipherFixtures.hex(CipherFixtures.keyBytes(seed: 1))))
     }
+
+    /// Whole envelopes computed independently (Python `cryptography`, DESIGN §3.2 layout), so the layout and AAD
+    /// are pinned even where Python is not installed.
+    @Test func sealingMatchesFixedEnvelopeVectors() throws {
+        let nonce = Nonce(node16: 0xBEEF, localEpoch: 7, counter: 42)
+        let storage = try Envelope.seal(
+            Array("value".utf8), using: Self.storageKey, nonce: nonce, authenticating: Self.context, isCompressed: true)
+        #expect(
+            CipherFixtures.hex(storage.combined)
+                == "010112345678beef0007000000000000002a25f1b4aae139b74eec6bd28bc3d9d77ac8adcff40d")
+        let raft = try Envelope.seal(Array("\u{0}payload".utf8), using: Self.raftKey, nonce: nonce, authenticating: .raft)
+        #expect(
+            CipherFixtures.hex(raft.combined)
+                == "01009abcdef0beef0007000000000000002aedd5709432e1b38f4eb3db1e818d7dd88a2a786427920005")
+    }
+
+    @Test func additionalDataBytesFollowTheNormativeLayout() {
+        let header: [UInt8] = [0x01, 0x01, 0x12, 0x34, 0x56, 0x78] + [UInt8](repeating: 0xEE, count: 12)
+        func additionalData(_ context: EnvelopeContext) -> [UInt8] {
+            var buffer = [UInt8](repeating: 0xAA, count: context.additionalDataByteCount)
+            header.withUnsafeBytes { headerBytes in
+                buffer.withUnsafeMutableBytes { context.writeAdditionalData(header: headerBytes, to: $0) }
+            }
+            return buffer
+        }
+        #expect(additionalData(.raft) == [0x52, 0x01, 0x12, 0x34, 0x56, 0x78])
+        #expect(
+            additionalData(.storage(userKey: [0x6B], commitTimestamp: 0x0102_0304_0506_0708))
+                == [0x01, 0x01, 0x12, 0x34, 0x56, 0x78, 0x6B, 1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(additionalData(.storage(userKey: [], commitTimestamp: 0)).count == 14)
+    }
 }
