@@ -13,13 +13,29 @@ public final class SealingKeyring: Sendable {
     /// The first two bytes of every nonce this node makes (``NodeIdentity/node16``).
     public let node16: UInt16
 
-    /// What the keyring keeps per key id.
-    private struct Slot {
-        var key: EnvelopeKey?
-        var nonces: NonceFactory?
+    /// What the keyring derived from the keystore, and the nonce factories it owns.
+    ///
+    /// Few keys are installed at a time, so linear scans of small arrays beat hashing on the hot path.
+    private struct State {
+        /// The ``Keystore/generation`` that `keys` and the active ids reflect.
+        var generation: UInt64 = .max
+        /// Envelope keys for installed ids, made on first use and kept while their bytes stay installed.
+        var keys: [EnvelopeKey] = []
+        var activeStorageKeyID: KeyID?
+        var activeRaftKeyID: KeyID?
+        /// This process's nonce factory per key id; independent of keystore changes.
+        var nonces: [(keyID: KeyID, factory: NonceFactory)] = []
+
+        func nonceFactory(for keyID: KeyID) -> NonceFactory? {
+            nonces.first(where: { $0.keyID == keyID })?.factory
+        }
+
+        func activeKeyID(for purpose: KeyPurpose) -> KeyID? {
+            purpose == .storage ? activeStorageKeyID : activeRaftKeyID
+        }
     }
 
-    private let slots = Mutex<[KeyID: Slot]>([:])
+    private let state = Mutex(State())
 
     /// Creates a keyring over `keystore` for the node whose nonces start with `node16`.
     public init(keystore: Keystore, node16: UInt16) {
@@ -37,27 +53,28 @@ public final class SealingKeyring: Sendable {
     ///   ``EnvelopeError/localEpochRegression(keyID:current:requested:)`` for an epoch below the one in use.
     public func setLocalEpoch(_ epoch: UInt16, for keyID: KeyID) throws(EnvelopeError) {
         guard keystore.entry(id: keyID) != nil else { throw EnvelopeError.unknownKeyID(keyID) }
-        try slots.withLock { (slots) throws(EnvelopeError) in
-            var slot = slots[keyID] ?? Slot()
-            if let current = slot.nonces?.localEpoch {
+        try state.withLock { (state) throws(EnvelopeError) in
+            let index = state.nonces.firstIndex(where: { $0.keyID == keyID })
+            if let index {
+                let current = state.nonces[index].factory.localEpoch
                 if current == epoch { return }
                 guard current < epoch else {
                     throw EnvelopeError.localEpochRegression(keyID: keyID, current: current, requested: epoch)
                 }
             }
-            slot.nonces = NonceFactory(node16: node16, localEpoch: epoch)
-            slots[keyID] = slot
+            let factory = NonceFactory(node16: node16, localEpoch: epoch)
+            if let index { state.nonces[index].factory = factory } else { state.nonces.append((keyID, factory)) }
         }
     }
 
     /// The local epoch this process seals with under `keyID`, if set.
     public func localEpoch(for keyID: KeyID) -> UInt16? {
-        slots.withLock { $0[keyID]?.nonces?.localEpoch }
+        state.withLock { $0.nonceFactory(for: keyID)?.localEpoch }
     }
 
     /// How many nonces this process used under `keyID` (0 when the epoch is not set).
     public func sealCount(for keyID: KeyID) -> UInt64 {
-        slots.withLock { $0[keyID]?.nonces?.issuedCount ?? 0 }
+        state.withLock { $0.nonceFactory(for: keyID)?.issuedCount ?? 0 }
     }
 
     /// Seals `plaintext` with the active key of `context.purpose` into the start of `output`.
@@ -108,14 +125,7 @@ public final class SealingKeyring: Sendable {
         into output: UnsafeMutableRawBufferPointer
     ) throws(EnvelopeError) -> Int {
         let header = try EnvelopeHeader(parsing: envelope, purpose: context.purpose)
-        guard let entry = keystore.entry(id: header.keyID) else { throw EnvelopeError.unknownKeyID(header.keyID) }
-        guard entry.purpose == context.purpose else {
-            throw EnvelopeError.purposeMismatch(
-                keyID: header.keyID, keyPurpose: entry.purpose, expected: context.purpose)
-        }
-        let key = try slots.withLock { (slots) throws(EnvelopeError) in
-            try Self.cachedKey(in: &slots, id: header.keyID, entry: entry)
-        }
+        let key = try openingKey(header.keyID, for: context.purpose)
         return try Envelope.open(envelope, using: key, authenticating: context, into: output)
     }
 
@@ -132,24 +142,52 @@ public final class SealingKeyring: Sendable {
     }
 
     private func sealingState(for purpose: KeyPurpose) throws(EnvelopeError) -> (EnvelopeKey, NonceFactory) {
-        guard let id = keystore.activeKeyID(for: purpose), let entry = keystore.entry(id: id) else {
-            throw EnvelopeError.noActiveKey(purpose)
-        }
-        return try slots.withLock { (slots) throws(EnvelopeError) in
-            guard let nonces = slots[id]?.nonces else { throw EnvelopeError.localEpochNotSet(id) }
-            return (try Self.cachedKey(in: &slots, id: id, entry: entry), nonces)
+        let generation = keystore.generation
+        return try state.withLock { (state) throws(EnvelopeError) in
+            refresh(&state, to: generation)
+            guard let id = state.activeKeyID(for: purpose), let key = envelopeKey(id, in: &state) else {
+                throw EnvelopeError.noActiveKey(purpose)
+            }
+            guard let nonces = state.nonceFactory(for: id) else { throw EnvelopeError.localEpochNotSet(id) }
+            return (key, nonces)
         }
     }
 
-    /// The cached ``EnvelopeKey`` for `entry`, made anew when the keystore's key bytes changed owner.
-    private static func cachedKey(
-        in slots: inout [KeyID: Slot], id: KeyID, entry: Keystore.Entry
-    ) throws(EnvelopeError) -> EnvelopeKey {
-        var slot = slots[id] ?? Slot()
-        if let key = slot.key, key.secret === entry.key.secret, key.purpose == entry.purpose { return key }
-        let key = try EnvelopeKey(entry.key, id: id, purpose: entry.purpose)
-        slot.key = key
-        slots[id] = slot
-        return key
+    private func openingKey(_ id: KeyID, for purpose: KeyPurpose) throws(EnvelopeError) -> EnvelopeKey {
+        let generation = keystore.generation
+        return try state.withLock { (state) throws(EnvelopeError) in
+            refresh(&state, to: generation)
+            guard let key = envelopeKey(id, in: &state) else { throw EnvelopeError.unknownKeyID(id) }
+            guard key.purpose == purpose else {
+                throw EnvelopeError.purposeMismatch(keyID: id, keyPurpose: key.purpose, expected: purpose)
+            }
+            return key
+        }
+    }
+
+    /// Brings the cached active ids and keys up to the keystore's `generation`, keeping the envelope keys
+    /// (and their warm cipher contexts) whose bytes are still installed under the same id and purpose.
+    private func refresh(_ state: inout State, to generation: UInt64) {
+        guard state.generation != generation else { return }
+        state.keys.removeAll { key in
+            guard let entry = keystore.entry(id: key.id) else { return true }
+            return entry.key.secret !== key.secret || entry.purpose != key.purpose
+        }
+        state.activeStorageKeyID = keystore.activeKeyID(for: .storage)
+        state.activeRaftKeyID = keystore.activeKeyID(for: .raft)
+        state.generation = generation
+    }
+
+    /// The envelope key for an installed id, made from the keystore on first use; `nil` when not installed.
+    private func envelopeKey(_ id: KeyID, in state: inout State) -> EnvelopeKey? {
+        if let key = state.keys.first(where: { $0.id == id }) { return key }
+        guard let entry = keystore.entry(id: id) else { return nil }
+        do throws(EnvelopeError) {
+            let key = try EnvelopeKey(entry.key, id: id, purpose: entry.purpose)
+            state.keys.append(key)
+            return key
+        } catch {
+            preconditionFailure("the keystore never holds key id 0")
+        }
     }
 }
