@@ -106,12 +106,17 @@ for size in sizes {
     var openssl = opensslThroughput(size: size)
     let rates = try plaintext.withUnsafeBytes { input in
         try envelope.withUnsafeBytes { sealed in
-            try bestRates(size: size, [
-                { _ = try Envelope.seal(input, using: key, nonce: nonces.next(), authenticating: context, into: sealOutput) },
-                { _ = try Envelope.open(sealed, using: key, authenticating: context, into: openOutput) },
-                { _ = try keyring.seal(input, authenticating: context, into: sealOutput) },
-                { _ = try keyring.open(sealed, authenticating: context, into: openOutput) },
-            ])
+            try bestRates(
+                size: size,
+                [
+                    {
+                        _ = try Envelope.seal(
+                            input, using: key, nonce: nonces.next(), authenticating: context, into: sealOutput)
+                    },
+                    { _ = try Envelope.open(sealed, using: key, authenticating: context, into: openOutput) },
+                    { _ = try keyring.seal(input, authenticating: context, into: sealOutput) },
+                    { _ = try keyring.open(sealed, authenticating: context, into: openOutput) },
+                ])
         }
     }
     precondition(Array(openOutput) == plaintext, "the benchmark must open what it sealed")

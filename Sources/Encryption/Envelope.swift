@@ -42,7 +42,9 @@ public enum Envelope {
             throw EnvelopeError.plaintextTooLarge(byteCount: plaintext.count, maximum: maximumPlaintextByteCount)
         }
         let total = sealedByteCount(plaintextByteCount: plaintext.count)
-        guard output.count >= total else { throw EnvelopeError.outputTooSmall(required: total, available: output.count) }
+        guard output.count >= total else {
+            throw EnvelopeError.outputTooSmall(required: total, available: output.count)
+        }
         let header = UnsafeMutableRawBufferPointer(rebasing: output[0..<EnvelopeHeader.byteCount])
         EnvelopeHeader(keyID: key.id, nonce: nonce, isCompressed: isCompressed).write(to: header)
         let tagStart = EnvelopeHeader.byteCount + plaintext.count
@@ -86,7 +88,9 @@ public enum Envelope {
         guard header.keyID == key.id else { throw EnvelopeError.unknownKeyID(header.keyID) }
         try checkPurpose(of: key, for: context)
         let count = envelope.count - overheadByteCount
-        guard output.count >= count else { throw EnvelopeError.outputTooSmall(required: count, available: output.count) }
+        guard output.count >= count else {
+            throw EnvelopeError.outputTooSmall(required: count, available: output.count)
+        }
         let tagStart = EnvelopeHeader.byteCount + count
         let headerBytes = UnsafeRawBufferPointer(rebasing: envelope[0..<EnvelopeHeader.byteCount])
         try withAdditionalData(header: headerBytes, context: context) { aad throws(EnvelopeError) in
@@ -117,7 +121,8 @@ public enum Envelope {
         let combined = try makeBytes(count: sealedByteCount(plaintextByteCount: plaintext.count)) {
             (output) throws(EnvelopeError) in
             try plaintext.withBytes { (input) throws(EnvelopeError) in
-                try seal(input, using: key, nonce: nonce, authenticating: context, isCompressed: isCompressed,
+                try seal(
+                    input, using: key, nonce: nonce, authenticating: context, isCompressed: isCompressed,
                     into: output)
             }
         }

@@ -57,7 +57,8 @@ public enum EnvelopeError: Error, Hashable, Sendable, CustomStringConvertible {
             return "local epoch for key id \(id) is not set on this node; it may not seal until start-up "
                 + "registered its epoch"
         case .localEpochRegression(let id, let current, let requested):
-            return "local epoch for key id \(id) may not go back from \(current) to \(requested) (ErrLocalEpochRollback)"
+            return
+                "local epoch for key id \(id) may not go back from \(current) to \(requested) (ErrLocalEpochRollback)"
         case .nonceCounterExhausted(let node16, let epoch):
             return "nonce counter exhausted for node16 \(node16) at local epoch \(epoch); restart the node or "
                 + "rotate the DEK"

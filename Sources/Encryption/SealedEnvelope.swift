@@ -1,8 +1,9 @@
 /// An envelope as one combined byte array whose header was validated.
 ///
 /// Like swift-crypto's `AES.GCM.SealedBox`: the combined representation is what gets stored or sent, and the
-/// validating initializer is the only way to turn untrusted bytes into a value ``Envelope/open(_:using:authenticating:)``
-/// accepts. Validation covers the header only; authenticity is checked when opening.
+/// validating initializer is the only way to turn untrusted bytes into a value that
+/// ``Envelope/open(_:using:authenticating:)`` accepts. Validation covers the header only; authenticity is
+/// checked when opening.
 public struct SealedEnvelope: Hashable, Sendable {
     /// `header ‖ ciphertext ‖ tag`.
     public let combined: [UInt8]

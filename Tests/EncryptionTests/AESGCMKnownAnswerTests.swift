@@ -121,8 +121,9 @@ import Testing
         let vector = Self.vectors[3]
         let cipher = Self.cipher(vector)
         for _ in 0..<3 {
-            try #expect(CipherFixtures.hex(Self.open(vector, tag: CipherFixtures.bytes(hex: vector.tag), cipher: cipher))
-                == vector.plaintext)
+            try #expect(
+                CipherFixtures.hex(Self.open(vector, tag: CipherFixtures.bytes(hex: vector.tag), cipher: cipher))
+                    == vector.plaintext)
             try sealMatchesVector(vector)
         }
     }

@@ -59,7 +59,9 @@ import Testing
                         try nonceBytes.withUnsafeBytes { nonceBuffer in
                             try ciphertext.withUnsafeMutableBytes { output in
                                 try tag.withUnsafeMutableBytes { tagBuffer in
-                                    try cipher.seal(input, nonce: nonceBuffer, authenticating: UnsafeRawBufferPointer(start: nil, count: 0),
+                                    try cipher.seal(
+                                        input, nonce: nonceBuffer,
+                                        authenticating: UnsafeRawBufferPointer(start: nil, count: 0),
                                         ciphertext: output, tag: tagBuffer)
                                 }
                             }
@@ -76,5 +78,54 @@ import Testing
         #expect(failures.value == 0)
         #expect(cipher.idleContextCount >= 1)
         #expect(cipher.idleContextCount <= 2)
+    }
+
+    struct SealedRecord: Sendable {
+        let envelope: [UInt8]
+        let context: EnvelopeContext
+        let plaintext: [UInt8]
+    }
+
+    @Test func sealingWhileKeysRotateNeverReusesANonceAndAlwaysOpens() throws {
+        let keyring = CipherFixtures.keyring()
+        let records = LockedBox<[SealedRecord]>([])
+        let failures = LockedBox<[String]>([])
+        CipherFixtures.runConcurrently(threads: 5) { thread in
+            guard thread > 0 else {
+                for rotation in 1...20 {
+                    let id = KeyID(1_000 + rotation)
+                    do {
+                        try keyring.keystore.install(
+                            CipherFixtures.key(seed: UInt8(rotation)), id: id, purpose: .storage)
+                        try keyring.setLocalEpoch(0, for: id)
+                        try keyring.keystore.activate(id: id, for: .storage)
+                    } catch {
+                        failures.withLock { $0.append("rotation \(rotation): \(error)") }
+                    }
+                }
+                return
+            }
+            var mine: [SealedRecord] = []
+            for index in 0..<1_000 {
+                let context = EnvelopeContext.storage(userKey: [UInt8(thread)], commitTimestamp: UInt64(index))
+                let plaintext = [UInt8(thread), UInt8(truncatingIfNeeded: index)]
+                do {
+                    let envelope = try keyring.seal(plaintext, authenticating: context)
+                    mine.append(SealedRecord(envelope: envelope, context: context, plaintext: plaintext))
+                } catch {
+                    failures.withLock { $0.append("thread \(thread) seal \(index): \(error)") }
+                }
+            }
+            records.withLock { $0 += mine }
+        }
+        #expect(failures.value == [])
+        var seen = Set<[UInt8]>()
+        for record in records.value {
+            let sealed = try SealedEnvelope(combined: record.envelope, purpose: .storage)
+            let keyAndNonce = withUnsafeBytes(of: sealed.keyID.bigEndian) { Array($0) } + sealed.nonce.bytes
+            #expect(seen.insert(keyAndNonce).inserted, "key id and nonce must never repeat")
+            #expect(try keyring.open(record.envelope, authenticating: record.context) == record.plaintext)
+        }
+        #expect(seen.count == 4 * 1_000)
     }
 }

@@ -5,7 +5,8 @@ import Testing
 /// Sealing and opening through ``Envelope`` and ``SealingKeyring``: exact layout, both purposes, flags,
 /// buffer handling and the keyring's refusals.
 @Suite struct EnvelopeRoundTripTests {
-    static let storageKey = try! EnvelopeKey(CipherFixtures.key(seed: 1), id: CipherFixtures.storageKeyID, purpose: .storage)
+    static let storageKey = try! EnvelopeKey(
+        CipherFixtures.key(seed: 1), id: CipherFixtures.storageKeyID, purpose: .storage)
     static let raftKey = try! EnvelopeKey(CipherFixtures.key(seed: 2), id: CipherFixtures.raftKeyID, purpose: .raft)
     static let context = EnvelopeContext.storage(userKey: Array("user:42".utf8), commitTimestamp: 0x0102_0304_0506_0708)
 
@@ -27,7 +28,8 @@ import Testing
         let nonce = Nonce(node16: 0xA1B2, localEpoch: 0x0007, counter: 0x0000_0000_0000_0102)
         let sealed = try Envelope.seal(
             [1, 2, 3], using: Self.storageKey, nonce: nonce, authenticating: Self.context, isCompressed: true)
-        let expected: [UInt8] = [0x01, 0x01, 0x12, 0x34, 0x56, 0x78, 0xA1, 0xB2, 0x00, 0x07] + [0, 0, 0, 0, 0, 0, 1, 2]
+        let expected: [UInt8] =
+            [0x01, 0x01, 0x12, 0x34, 0x56, 0x78, 0xA1, 0xB2, 0x00, 0x07] + [0, 0, 0, 0, 0, 0, 1, 2]
         #expect(Array(sealed.combined.prefix(18)) == expected)
         #expect(sealed.isCompressed)
         let raft = try Envelope.seal([9], using: Self.raftKey, nonce: nonce, authenticating: .raft)
@@ -100,7 +102,8 @@ import Testing
         var tiny = [UInt8](repeating: 0, count: 9)
         #expect(throws: EnvelopeError.outputTooSmall(required: 10, available: 9)) {
             try tiny.withUnsafeMutableBytes { output in
-                try envelope.withUnsafeBytes { input in _ = try keyring.open(input, authenticating: .raft, into: output) }
+                try envelope.withUnsafeBytes { input in _ = try keyring.open(input, authenticating: .raft, into: output)
+                }
             }
         }
     }
@@ -110,7 +113,8 @@ import Testing
             throws: EnvelopeError.purposeMismatch(
                 keyID: CipherFixtures.raftKeyID, keyPurpose: .raft, expected: .storage)
         ) {
-            _ = try Envelope.seal([1], using: Self.raftKey, nonce: Nonce(node16: 1, localEpoch: 1, counter: 1),
+            _ = try Envelope.seal(
+                [1], using: Self.raftKey, nonce: Nonce(node16: 1, localEpoch: 1, counter: 1),
                 authenticating: Self.context)
         }
         let keyring = CipherFixtures.keyring()
@@ -178,7 +182,9 @@ import Testing
     }
 
     @Test func envelopeKeyRefusesIDZeroAndRedactsItsDescription() {
-        #expect(throws: EnvelopeError.zeroKeyID) { _ = try EnvelopeKey(CipherFixtures.key(seed: 1), id: 0, purpose: .raft) }
+        #expect(throws: EnvelopeError.zeroKeyID) {
+            _ = try EnvelopeKey(CipherFixtures.key(seed: 1), id: 0, purpose: .raft)
+        }
         #expect(!Self.storageKey.description.contains(CipherFixtures.hex(CipherFixtures.keyBytes(seed: 1))))
     }
 
@@ -191,7 +197,8 @@ import Testing
         #expect(
             CipherFixtures.hex(storage.combined)
                 == "010112345678beef0007000000000000002a25f1b4aae139b74eec6bd28bc3d9d77ac8adcff40d")
-        let raft = try Envelope.seal(Array("\u{0}payload".utf8), using: Self.raftKey, nonce: nonce, authenticating: .raft)
+        let raft = try Envelope.seal(
+            Array("\u{0}payload".utf8), using: Self.raftKey, nonce: nonce, authenticating: .raft)
         #expect(
             CipherFixtures.hex(raft.combined)
                 == "01009abcdef0beef0007000000000000002aedd5709432e1b38f4eb3db1e818d7dd88a2a786427920005")
@@ -211,5 +218,22 @@ import Testing
             additionalData(.storage(userKey: [0x6B], commitTimestamp: 0x0102_0304_0506_0708))
                 == [0x01, 0x01, 0x12, 0x34, 0x56, 0x78, 0x6B, 1, 2, 3, 4, 5, 6, 7, 8])
         #expect(additionalData(.storage(userKey: [], commitTimestamp: 0)).count == 14)
+    }
+
+    @Test func keyringFollowsAKeyReinstalledWithOtherBytes() throws {
+        let keyring = CipherFixtures.keyring()
+        let before = try keyring.seal([1, 2, 3], authenticating: Self.context)
+        keyring.keystore.remove(id: CipherFixtures.storageKeyID)
+        try keyring.keystore.install(CipherFixtures.key(seed: 200), id: CipherFixtures.storageKeyID, purpose: .storage)
+        try keyring.keystore.activate(id: CipherFixtures.storageKeyID, for: .storage)
+        #expect(throws: EnvelopeError.integrityFailure(keyID: CipherFixtures.storageKeyID)) {
+            _ = try keyring.open(before, authenticating: Self.context)
+        }
+        let after = try keyring.seal([4, 5], authenticating: Self.context)
+        let reference = try EnvelopeKey(
+            CipherFixtures.key(seed: 200), id: CipherFixtures.storageKeyID, purpose: .storage)
+        let sealed = try SealedEnvelope(combined: after, purpose: .storage)
+        #expect(try Envelope.open(sealed, using: reference, authenticating: Self.context) == [4, 5])
+        #expect(sealed.nonce.counter == 1)
     }
 }

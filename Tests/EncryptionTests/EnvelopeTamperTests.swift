@@ -15,8 +15,10 @@ import Testing
         altered[index] ^= 1 << bit
         switch index {
         case 0: return .unknownVersion(altered[0])
-        case 1: return bit == 0 ? .integrityFailure(keyID: CipherFixtures.storageKeyID)
-            : .reservedFlagBits(flags: altered[1], purpose: .storage)
+        case 1:
+            return bit == 0
+                ? .integrityFailure(keyID: CipherFixtures.storageKeyID)
+                : .reservedFlagBits(flags: altered[1], purpose: .storage)
         case 2..<6:
             let id = altered[2..<6].reduce(KeyID(0)) { $0 << 8 | KeyID($1) }
             return id == 0 ? .zeroKeyID : .unknownKeyID(id)
@@ -110,7 +112,8 @@ import Testing
         let envelope = try keyring.seal(Self.plaintext, authenticating: Self.context)
         for otherTimestamp: UInt64 in [0, 999, 1_001, 1_000 << 32, UInt64.max] {
             #expect(throws: EnvelopeError.integrityFailure(keyID: CipherFixtures.storageKeyID)) {
-                _ = try keyring.open(envelope, authenticating: .storage(userKey: Self.userKey, commitTimestamp: otherTimestamp))
+                _ = try keyring.open(
+                    envelope, authenticating: .storage(userKey: Self.userKey, commitTimestamp: otherTimestamp))
             }
         }
     }

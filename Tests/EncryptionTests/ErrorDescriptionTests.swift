@@ -88,8 +88,10 @@ import Testing
             authenticating: context
         ).combined
         sealed[20] ^= 1
-        do { _ = try Envelope.open(SealedEnvelope(combined: sealed, purpose: .storage), using: key, authenticating: context) }
-        catch { messages.append(String(describing: error)) }
+        do {
+            _ = try Envelope.open(
+                SealedEnvelope(combined: sealed, purpose: .storage), using: key, authenticating: context)
+        } catch { messages.append(String(describing: error)) }
         #expect(messages.count == 2)
         for message in messages {
             Self.expectNoSecrets(in: message, secrets: [Self.kekBytes, Self.dekBytes, wrapped, altered, sealed])

@@ -113,7 +113,8 @@ import Testing
             Request(
                 key: CipherFixtures.hex(Self.keyBytes),
                 open: [
-                    Item(purpose: "storage", envelope: CipherFixtures.hex(storage),
+                    Item(
+                        purpose: "storage", envelope: CipherFixtures.hex(storage),
                         user_key: CipherFixtures.hex(Self.userKey), commit_ts: 1 << 40)
                 ], seal: []))
         #expect(
@@ -138,10 +139,12 @@ import Testing
             Request(
                 key: CipherFixtures.hex(Self.keyBytes), open: [],
                 seal: [
-                    Item(purpose: "storage", user_key: CipherFixtures.hex(Self.userKey), commit_ts: 12_345,
+                    Item(
+                        purpose: "storage", user_key: CipherFixtures.hex(Self.userKey), commit_ts: 12_345,
                         flags: 0, key_id: CipherFixtures.storageKeyID, nonce: nonce,
                         plaintext: CipherFixtures.hex(value)),
-                    Item(purpose: "storage", user_key: CipherFixtures.hex(Self.userKey), commit_ts: 12_345,
+                    Item(
+                        purpose: "storage", user_key: CipherFixtures.hex(Self.userKey), commit_ts: 12_345,
                         flags: 1, key_id: CipherFixtures.storageKeyID, nonce: nonce, plaintext: ""),
                 ]))
         #expect(response.sealed.count == 2)
@@ -163,7 +166,8 @@ import Testing
             Request(
                 key: CipherFixtures.hex(CipherFixtures.keyBytes(seed: 2)), open: [],
                 seal: [
-                    Item(purpose: "raft", flags: 0, key_id: CipherFixtures.raftKeyID,
+                    Item(
+                        purpose: "raft", flags: 0, key_id: CipherFixtures.raftKeyID,
                         nonce: CipherFixtures.hex(Nonce(node16: 1, localEpoch: 2, counter: 3).bytes),
                         plaintext: CipherFixtures.hex(payload))
                 ]))

@@ -1,7 +1,7 @@
 import DurableIO
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Encryption
 
@@ -113,7 +113,9 @@ import TestSupport
         }
         var altered = wrapped
         altered[39] ^= 1
-        #expect(throws: KEKError.mismatch(source: "file \(first)")) { _ = try FileKEKProvider(path: first).unwrap(altered) }
+        #expect(throws: KEKError.mismatch(source: "file \(first)")) {
+            _ = try FileKEKProvider(path: first).unwrap(altered)
+        }
         #expect(throws: KEKError.malformedWrappedKey(source: "file \(first)", byteCount: 32)) {
             _ = try FileKEKProvider(path: first).unwrap(Array(wrapped.prefix(32)))
         }

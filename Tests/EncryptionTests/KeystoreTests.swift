@@ -34,7 +34,9 @@ import Testing
     }
 
     @Test func keyIDZeroIsRefused() {
-        #expect(throws: KeystoreError.zeroKeyID) { try Keystore().install(CipherFixtures.key(seed: 1), id: 0, purpose: .raft) }
+        #expect(throws: KeystoreError.zeroKeyID) {
+            try Keystore().install(CipherFixtures.key(seed: 1), id: 0, purpose: .raft)
+        }
     }
 
     @Test func activationChecksPresenceAndPurpose() throws {
@@ -90,5 +92,20 @@ import Testing
         if let winner = won.first {
             #expect(keystore.entry(id: 42)?.key.hasSameBytes(as: CipherFixtures.key(seed: UInt8(winner * 10))) == true)
         }
+    }
+
+    @Test func generationGrowsWithEveryChangeButNotWithReplays() throws {
+        let keystore = Keystore()
+        let start = keystore.generation
+        try keystore.install(CipherFixtures.key(seed: 1), id: 5, purpose: .storage)
+        let installed = keystore.generation
+        #expect(installed > start)
+        try keystore.install(CipherFixtures.key(seed: 1), id: 5, purpose: .storage)
+        #expect(keystore.generation == installed)
+        try keystore.activate(id: 5, for: .storage)
+        let activated = keystore.generation
+        #expect(activated > installed)
+        keystore.remove(id: 5)
+        #expect(keystore.generation > activated)
     }
 }
