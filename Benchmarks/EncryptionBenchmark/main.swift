@@ -93,7 +93,7 @@ func bestRates(size: Int, _ operations: [() throws -> Void]) throws -> [Double] 
     return best
 }
 
-for size in sizes {
+for size in sizes where ProcessInfo.processInfo.environment["BENCH_CONCURRENT_ONLY"] == nil {
     let plaintext = [UInt8](repeating: 0x5A, count: size)
     let sealedCount = Envelope.sealedByteCount(plaintextByteCount: size)
     let sealOutput = UnsafeMutableRawBufferPointer.allocate(byteCount: sealedCount, alignment: 16)
@@ -133,4 +133,60 @@ for size in sizes {
     var line = String(format: "%-8d", size) + megabytes(openssl.bytesPerSecond)
     for rate in rates { line += " " + megabytes(rate) + String(format: " %5.2f", rate / openssl.bytesPerSecond) }
     print(line + note)
+}
+
+/// Seals and opens 1 KiB values through one keyring from `threads` threads for `seconds` of wall time.
+///
+/// Returns bytes per CPU second of the whole process (lock contention on the shared keyring, nonce counter and
+/// context pool shows up as more CPU per byte) and bytes per wall-clock second.
+func concurrentRates(threads: Int, seconds: Double) -> (perCPUSecond: Double, perWallSecond: Double) {
+    let size = 1024
+    let done = DispatchSemaphore(value: 0)
+    let operations = OperationCounter()
+    let deadline = Date().addingTimeInterval(seconds)
+    var cpuStart = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpuStart)
+    let wallStart = Date()
+    for thread in 0..<threads {
+        Thread {
+            let plaintext = [UInt8](repeating: UInt8(thread), count: size)
+            let context = EnvelopeContext.storage(userKey: [UInt8(thread)], commitTimestamp: 1)
+            var count = 0
+            while Date() < deadline {
+                for _ in 0..<64 {
+                    let envelope = try! keyring.seal(plaintext, authenticating: context)
+                    precondition(try! keyring.open(envelope, authenticating: context) == plaintext, "round trip")
+                }
+                count += 64
+            }
+            operations.add(count)
+            done.signal()
+        }.start()
+    }
+    for _ in 0..<threads { done.wait() }
+    var cpuEnd = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpuEnd)
+    let cpuSeconds = Double(cpuEnd.tv_sec - cpuStart.tv_sec) + Double(cpuEnd.tv_nsec - cpuStart.tv_nsec) * 1e-9
+    let wallSeconds = Date().timeIntervalSince(wallStart)
+    let bytes = Double(operations.total * size * 2)
+    return (bytes / cpuSeconds, bytes / wallSeconds)
+}
+
+/// A thread-safe sum of operations.
+final class OperationCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sum = 0
+
+    func add(_ count: Int) { lock.withLock { sum += count } }
+    var total: Int { lock.withLock { sum } }
+}
+
+print("")
+print(
+    "keyring seal+open of 1 KiB values from several threads (this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores)"
+)
+print("threads  MB per CPU second  MB per wall second")
+for threads in [1, 2, 4, 8] {
+    let rates = concurrentRates(threads: threads, seconds: 1)
+    print(String(format: "%-7d  %17.1f  %18.1f", threads, rates.perCPUSecond / 1e6, rates.perWallSecond / 1e6))
 }

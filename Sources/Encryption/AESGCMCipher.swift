@@ -4,7 +4,7 @@ import CLibCrypto
 ///
 /// This is the primitive under the envelope: it knows nothing of headers or key ids. Expanding the key
 /// schedule costs more than sealing a small value, so an instance keeps OpenSSL contexts that hold the schedule
-/// (a ``CipherContextPool``) and only sets the nonce per call. Any number of threads may use one instance at
+/// (a ``CipherContextPool``, lock-free) and only sets the nonce per call. Any number of threads may use one instance at
 /// once; each call borrows its own context.
 ///
 /// Buffers must not overlap. Sizes are the caller's contract (checked with `precondition`): nonce 12 bytes,
@@ -16,8 +16,8 @@ public final class AESGCMCipher: Sendable {
     public static let tagByteCount = 16
     /// The largest message one call accepts: OpenSSL takes lengths as `Int32`.
     public static let maximumMessageByteCount = Int(Int32.max) - 64
-    /// Idle OpenSSL contexts kept per key; more concurrent callers than this make short-lived extra contexts.
-    public static let defaultMaximumIdleContexts = 8
+    /// OpenSSL contexts kept per key; more concurrent callers than this make short-lived extra contexts.
+    public static let defaultContextSlotCount = 16
 
     private let pool: CipherContextPool
 
@@ -25,13 +25,13 @@ public final class AESGCMCipher: Sendable {
     ///
     /// - Parameters:
     ///   - key: the 256-bit key.
-    ///   - maximumIdleContexts: how many idle contexts to keep for reuse.
-    public init(key: DataEncryptionKey, maximumIdleContexts: Int = defaultMaximumIdleContexts) {
-        pool = CipherContextPool(key: key.secret, maximumIdleContexts: maximumIdleContexts) { EVP_aes_256_gcm() }
+    ///   - contextSlotCount: how many contexts to keep for reuse (1 to 64).
+    public init(key: DataEncryptionKey, contextSlotCount: Int = defaultContextSlotCount) {
+        pool = CipherContextPool(key: key.secret, slotCount: contextSlotCount) { EVP_aes_256_gcm() }
     }
 
-    /// The number of pooled contexts not in use right now.
-    var idleContextCount: Int { pool.idleCount }
+    /// The number of OpenSSL contexts the pool made and keeps.
+    var contextCount: Int { pool.contextCount }
 
     /// Encrypts `plaintext` into `ciphertext` and writes the tag that authenticates it and `aad`.
     ///

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Seals with the active key of a purpose and opens with whichever installed key an envelope names.
 ///
 /// This is what the storage layer and the Raft apply hook call. It reads keys from the node's ``Keystore`` and
@@ -33,9 +31,28 @@ public final class SealingKeyring: Sendable {
         func activeKeyID(for purpose: KeyPurpose) -> KeyID? {
             purpose == .storage ? activeStorageKeyID : activeRaftKeyID
         }
+
+        func cachedKey(_ id: KeyID) -> EnvelopeKey? {
+            keys.first(where: { $0.id == id })
+        }
+
+        /// The key and nonces to seal with, when the cache is current for `generation` and complete.
+        func sealing(for purpose: KeyPurpose, at generation: UInt64) -> (EnvelopeKey, NonceFactory)? {
+            guard self.generation == generation, let id = activeKeyID(for: purpose), let key = cachedKey(id),
+                let nonces = nonceFactory(for: id)
+            else { return nil }
+            return (key, nonces)
+        }
+
+        /// The key to open with, when the cache is current for `generation` and holds it for `purpose`.
+        func opening(_ id: KeyID, for purpose: KeyPurpose, at generation: UInt64) -> EnvelopeKey? {
+            guard self.generation == generation, let key = cachedKey(id), key.purpose == purpose else { return nil }
+            return key
+        }
     }
 
-    private let state = Mutex(State())
+    /// Read on every seal and open, written only when the keystore or an epoch changed or a key is first used.
+    private let state = ReadWriteLocked(State())
 
     /// Creates a keyring over `keystore` for the node whose nonces start with `node16`.
     public init(keystore: Keystore, node16: UInt16) {
@@ -53,7 +70,7 @@ public final class SealingKeyring: Sendable {
     ///   ``EnvelopeError/localEpochRegression(keyID:current:requested:)`` for an epoch below the one in use.
     public func setLocalEpoch(_ epoch: UInt16, for keyID: KeyID) throws(EnvelopeError) {
         guard keystore.entry(id: keyID) != nil else { throw EnvelopeError.unknownKeyID(keyID) }
-        try state.withLock { (state) throws(EnvelopeError) in
+        try state.write { (state) throws(EnvelopeError) in
             let index = state.nonces.firstIndex(where: { $0.keyID == keyID })
             if let index {
                 let current = state.nonces[index].factory.localEpoch
@@ -69,12 +86,12 @@ public final class SealingKeyring: Sendable {
 
     /// The local epoch this process seals with under `keyID`, if set.
     public func localEpoch(for keyID: KeyID) -> UInt16? {
-        state.withLock { $0.nonceFactory(for: keyID)?.localEpoch }
+        state.read { $0.nonceFactory(for: keyID)?.localEpoch }
     }
 
     /// How many nonces this process used under `keyID` (0 when the epoch is not set).
     public func sealCount(for keyID: KeyID) -> UInt64 {
-        state.withLock { $0.nonceFactory(for: keyID)?.issuedCount ?? 0 }
+        state.read { $0.nonceFactory(for: keyID)?.issuedCount ?? 0 }
     }
 
     /// Seals `plaintext` with the active key of `context.purpose` into the start of `output`.
@@ -143,7 +160,8 @@ public final class SealingKeyring: Sendable {
 
     private func sealingState(for purpose: KeyPurpose) throws(EnvelopeError) -> (EnvelopeKey, NonceFactory) {
         let generation = keystore.generation
-        return try state.withLock { (state) throws(EnvelopeError) in
+        if let cached = state.read({ $0.sealing(for: purpose, at: generation) }) { return cached }
+        return try state.write { (state) throws(EnvelopeError) in
             refresh(&state, to: generation)
             guard let id = state.activeKeyID(for: purpose), let key = envelopeKey(id, in: &state) else {
                 throw EnvelopeError.noActiveKey(purpose)
@@ -155,7 +173,8 @@ public final class SealingKeyring: Sendable {
 
     private func openingKey(_ id: KeyID, for purpose: KeyPurpose) throws(EnvelopeError) -> EnvelopeKey {
         let generation = keystore.generation
-        return try state.withLock { (state) throws(EnvelopeError) in
+        if let cached = state.read({ $0.opening(id, for: purpose, at: generation) }) { return cached }
+        return try state.write { (state) throws(EnvelopeError) in
             refresh(&state, to: generation)
             guard let key = envelopeKey(id, in: &state) else { throw EnvelopeError.unknownKeyID(id) }
             guard key.purpose == purpose else {
@@ -180,7 +199,7 @@ public final class SealingKeyring: Sendable {
 
     /// The envelope key for an installed id, made from the keystore on first use; `nil` when not installed.
     private func envelopeKey(_ id: KeyID, in state: inout State) -> EnvelopeKey? {
-        if let key = state.keys.first(where: { $0.id == id }) { return key }
+        if let key = state.cachedKey(id) { return key }
         guard let entry = keystore.entry(id: id) else { return nil }
         do throws(EnvelopeError) {
             let key = try EnvelopeKey(entry.key, id: id, purpose: entry.purpose)

@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func contextPoolKeepsAtMostItsBound() throws {
-        let cipher = AESGCMCipher(key: CipherFixtures.key(seed: 3), maximumIdleContexts: 2)
+        let cipher = AESGCMCipher(key: CipherFixtures.key(seed: 3), contextSlotCount: 2)
         let key = try EnvelopeKey(CipherFixtures.key(seed: 3), id: 9, purpose: .raft)
         let failures = LockedBox(0)
         CipherFixtures.runConcurrently(threads: 8) { thread in
@@ -76,8 +76,8 @@ import Testing
             }
         }
         #expect(failures.value == 0)
-        #expect(cipher.idleContextCount >= 1)
-        #expect(cipher.idleContextCount <= 2)
+        #expect(cipher.contextCount >= 1)
+        #expect(cipher.contextCount <= 2)
     }
 
     struct SealedRecord: Sendable {
