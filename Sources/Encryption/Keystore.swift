@@ -18,6 +18,7 @@ public final class Keystore: Sendable {
 
     private let state = Mutex(State())
     private let changeCount = Atomic<UInt64>(0)
+    private let sealingClaimed = Atomic<Bool>(false)
 
     public init() {}
 
@@ -69,6 +70,14 @@ public final class Keystore: Sendable {
     /// It is increased after the change, under the same lock: a reader that loads it and then reads the
     /// keystore sees every change counted in the value it loaded.
     public var generation: UInt64 { changeCount.load(ordering: .acquiring) }
+
+    /// Records that a ``SealingKeyring`` seals with this keystore's keys; `false` when one already did.
+    ///
+    /// Nonce counters live in the keyring, so a second keyring over the same keys would count from 0 again
+    /// under the same prefix and reuse nonces. The claim is never released.
+    func claimSealing() -> Bool {
+        sealingClaimed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+    }
 
     /// Drops a key (retirement). Dropping the active key of a purpose leaves that purpose without one.
     public func remove(id: KeyID) {

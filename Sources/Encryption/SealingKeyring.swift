@@ -54,8 +54,12 @@ public final class SealingKeyring: Sendable {
     /// Read on every seal and open, written only when the keystore or an epoch changed or a key is first used.
     private let state = ReadWriteLocked(State())
 
-    /// Creates a keyring over `keystore` for the node whose nonces start with `node16`.
+    /// Creates the keyring of `keystore` for the node whose nonces start with `node16`.
+    ///
+    /// - Precondition: no other keyring was ever made over `keystore`: each would count nonces from 0 under the
+    ///   same prefix. Make one keystore and one keyring per process.
     public init(keystore: Keystore, node16: UInt16) {
+        precondition(keystore.claimSealing(), "a keystore has exactly one SealingKeyring; a second would reuse nonces")
         self.keystore = keystore
         self.node16 = node16
     }

@@ -236,4 +236,12 @@ import Testing
         #expect(try Envelope.open(sealed, using: reference, authenticating: Self.context) == [4, 5])
         #expect(sealed.nonce.counter == 1)
     }
+
+    @Test func aSecondKeyringOverOneKeystoreTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let keystore = Keystore()
+            _ = SealingKeyring(keystore: keystore, node16: 1)
+            _ = SealingKeyring(keystore: keystore, node16: 1)
+        }
+    }
 }
