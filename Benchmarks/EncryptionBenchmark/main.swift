@@ -182,9 +182,8 @@ final class OperationCounter: @unchecked Sendable {
 }
 
 print("")
-print(
-    "keyring seal+open of 1 KiB values from several threads (this machine has \(ProcessInfo.processInfo.activeProcessorCount) cores)"
-)
+let cores = ProcessInfo.processInfo.activeProcessorCount
+print("keyring seal+open of 1 KiB values from several threads (this machine has \(cores) cores)")
 print("threads  MB per CPU second  MB per wall second")
 for threads in [1, 2, 4, 8] {
     let rates = concurrentRates(threads: threads, seconds: 1)
