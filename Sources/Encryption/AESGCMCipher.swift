@@ -4,8 +4,8 @@ import CLibCrypto
 ///
 /// This is the primitive under the envelope: it knows nothing of headers or key ids. Expanding the key
 /// schedule costs more than sealing a small value, so an instance keeps OpenSSL contexts that hold the schedule
-/// (a ``CipherContextPool``, lock-free) and only sets the nonce per call. Any number of threads may use one instance at
-/// once; each call borrows its own context.
+/// (a lock-free ``CipherContextPool``) and only sets the nonce per call. Any number of threads may use one
+/// instance at once; each call borrows its own context.
 ///
 /// Buffers must not overlap. Sizes are the caller's contract (checked with `precondition`): nonce 12 bytes,
 /// tag 16 bytes, output exactly as long as the input, input at most ``maximumMessageByteCount``.
