@@ -48,13 +48,17 @@ import Testing
             for bit in 0..<8 {
                 var altered = envelope
                 altered[index] ^= 1 << bit
-                #expect(throws: EnvelopeError.self, "byte \(index) bit \(bit)") {
-                    _ = try keyring.open(altered, authenticating: .raft)
+                let expected: EnvelopeError
+                switch index {
+                case 0: expected = .unknownVersion(altered[0])
+                case 1: expected = .reservedFlagBits(flags: altered[1], purpose: .raft)
+                case 2..<6:
+                    let id = altered[2..<6].reduce(KeyID(0)) { $0 << 8 | KeyID($1) }
+                    expected = id == 0 ? .zeroKeyID : .unknownKeyID(id)
+                default: expected = .integrityFailure(keyID: CipherFixtures.raftKeyID)
                 }
-                if index == 1 {
-                    #expect(throws: EnvelopeError.reservedFlagBits(flags: altered[1], purpose: .raft)) {
-                        _ = try keyring.open(altered, authenticating: .raft)
-                    }
+                #expect(throws: expected, "byte \(index) bit \(bit)") {
+                    _ = try keyring.open(altered, authenticating: .raft)
                 }
             }
         }
