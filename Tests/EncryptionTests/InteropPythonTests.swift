@@ -72,6 +72,8 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
+        // A fixed environment: the child never reads the parent's `environ`, which other tests change.
+        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
         let input = Pipe()
         let output = Pipe()
         let errors = Pipe()

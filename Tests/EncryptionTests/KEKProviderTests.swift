@@ -6,7 +6,9 @@ import Testing
 @testable import Encryption
 
 /// The file and environment KEK providers: loading rules, permission refusal, wrap/unwrap and mismatch.
-@Suite struct KEKProviderTests {
+///
+/// Serialized because two tests change the process environment, which is not thread-safe.
+@Suite(.serialized) struct KEKProviderTests {
     static let kekBytes: [UInt8] = (0..<32).map { UInt8(0xA0 &+ $0) }
 
     /// A fresh private directory with a KEK file of `bytes` and mode `mode`.
