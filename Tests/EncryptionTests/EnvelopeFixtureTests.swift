@@ -52,6 +52,10 @@ enum CipherFixtures {
         return keyring
     }
 
+    /// Held while a test changes the process environment or starts a process that inherits it: the C
+    /// environment is not thread-safe, and a child spawned during `setenv` could read a freed array.
+    static let environmentLock = Mutex(())
+
     /// Runs `body(threadIndex)` on `threads` new threads at once and waits for all of them.
     static func runConcurrently(threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
         let done = DispatchSemaphore(value: 0)

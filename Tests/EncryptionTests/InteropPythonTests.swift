@@ -72,15 +72,13 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
-        // A fixed environment: the child never reads the parent's `environ`, which other tests change.
-        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
         let input = Pipe()
         let output = Pipe()
         let errors = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try CipherFixtures.environmentLock.withLock { _ in try process.run() }
         input.fileHandleForWriting.write(try JSONEncoder().encode(request))
         try input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(timeoutSeconds)

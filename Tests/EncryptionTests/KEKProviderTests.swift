@@ -6,9 +6,7 @@ import Testing
 @testable import Encryption
 
 /// The file and environment KEK providers: loading rules, permission refusal, wrap/unwrap and mismatch.
-///
-/// Serialized because two tests change the process environment, which is not thread-safe.
-@Suite(.serialized) struct KEKProviderTests {
+@Suite struct KEKProviderTests {
     static let kekBytes: [UInt8] = (0..<32).map { UInt8(0xA0 &+ $0) }
 
     /// A fresh private directory with a KEK file of `bytes` and mode `mode`.
@@ -123,11 +121,18 @@ import Testing
         }
     }
 
+    /// Sets `name` to `value` and constructs a provider from it, under the environment lock.
+    static func provider(name: String, value: String?) throws(KEKError) -> EnvironmentKEKProvider {
+        try CipherFixtures.environmentLock.withLock { (_) throws(KEKError) in
+            if let value { setenv(name, value, 1) }
+            defer { precondition(getenv(name) == nil, "the provider must unset the variable") }
+            return try EnvironmentKEKProvider(variableName: name)
+        }
+    }
+
     @Test func environmentProviderReadsDecodesAndUnsetsTheVariable() throws {
         let name = "ELASTICKV_KEK_TEST_\(UUID().uuidString.prefix(8))"
-        setenv(name, "  " + Data(Self.kekBytes).base64EncodedString() + "\n", 1)
-        let provider = try EnvironmentKEKProvider(variableName: name)
-        #expect(getenv(name) == nil)
+        let provider = try Self.provider(name: name, value: "  " + Data(Self.kekBytes).base64EncodedString() + "\n")
         let path = try Self.writeKEKFile(Self.kekBytes, mode: 0o600)
         defer { Self.removeKEKFile(path) }
         let dek = CipherFixtures.key(seed: 6)
@@ -139,25 +144,21 @@ import Testing
     @Test func environmentProviderRefusesMissingInvalidAndWrongSizeValues() {
         let name = "ELASTICKV_KEK_TEST_\(UUID().uuidString.prefix(8))"
         #expect(throws: KEKError.environmentVariableMissing(name: name)) {
-            _ = try EnvironmentKEKProvider(variableName: name)
+            _ = try Self.provider(name: name, value: nil)
         }
         let invalid = ["not base64!", "QUJD=", "QU=JD", "QUJD====", "Q", String(repeating: "A", count: 43) + "*"]
         for value in invalid {
-            setenv(name, value, 1)
             #expect(throws: KEKError.environmentInvalidBase64(name: name), "\(value)") {
-                _ = try EnvironmentKEKProvider(variableName: name)
+                _ = try Self.provider(name: name, value: value)
             }
-            #expect(getenv(name) == nil)
         }
         for size in [16, 31, 33] {
-            setenv(name, Data([UInt8](repeating: 3, count: size)).base64EncodedString(), 1)
             #expect(throws: KEKError.environmentWrongSize(name: name, byteCount: size)) {
-                _ = try EnvironmentKEKProvider(variableName: name)
+                _ = try Self.provider(name: name, value: Data([UInt8](repeating: 3, count: size)).base64EncodedString())
             }
         }
-        setenv(name, "", 1)
         #expect(throws: KEKError.environmentVariableMissing(name: name)) {
-            _ = try EnvironmentKEKProvider(variableName: name)
+            _ = try Self.provider(name: name, value: "")
         }
     }
 
