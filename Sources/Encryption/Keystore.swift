@@ -17,6 +17,8 @@ public final class Keystore: Sendable {
     }
 
     private let state = Mutex(State())
+    private let changeCount = Atomic<UInt64>(0)
+    private let sealingClaimed = Atomic<Bool>(false)
 
     public init() {}
 
@@ -34,6 +36,7 @@ public final class Keystore: Sendable {
                 return
             }
             state.entries[id] = Entry(key: key, purpose: purpose)
+            changeCount.add(1, ordering: .releasing)
         }
     }
 
@@ -43,6 +46,7 @@ public final class Keystore: Sendable {
             guard let entry = state.entries[id] else { throw KeystoreError.unknownKeyID(id) }
             guard entry.purpose == purpose else { throw KeystoreError.purposeMismatch(id, expected: purpose) }
             state.active[purpose] = id
+            changeCount.add(1, ordering: .releasing)
         }
     }
 
@@ -61,11 +65,26 @@ public final class Keystore: Sendable {
         state.withLock { $0.entries.keys.sorted() }
     }
 
+    /// A number that grows with every change of keys or active ids, so caches can tell they are stale.
+    ///
+    /// It is increased after the change, under the same lock: a reader that loads it and then reads the
+    /// keystore sees every change counted in the value it loaded.
+    public var generation: UInt64 { changeCount.load(ordering: .acquiring) }
+
+    /// Records that a ``SealingKeyring`` seals with this keystore's keys; `false` when one already did.
+    ///
+    /// Nonce counters live in the keyring, so a second keyring over the same keys would count from 0 again
+    /// under the same prefix and reuse nonces. The claim is never released.
+    func claimSealing() -> Bool {
+        sealingClaimed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+    }
+
     /// Drops a key (retirement). Dropping the active key of a purpose leaves that purpose without one.
     public func remove(id: KeyID) {
         state.withLock { state in
             state.entries[id] = nil
             for (purpose, active) in state.active where active == id { state.active[purpose] = nil }
+            changeCount.add(1, ordering: .releasing)
         }
     }
 }
