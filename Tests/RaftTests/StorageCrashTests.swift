@@ -1,0 +1,221 @@
+import DurableIO
+import Testing
+import TestSupport
+
+@testable import Raft
+
+/// Crash and fault injection at every mutating file operation of each storage protocol.
+///
+/// Each scenario is a list of steps. A run injects one fault at operation `n` (crash, torn write then
+/// crash, or a failed operation), records which steps returned, then simulates power loss, reopens and
+/// checks what survived against what was acknowledged. `n` ranges over every operation of a fault-free run.
+@Suite struct StorageCrashTests {
+    /// How an injected fault behaves.
+    enum Injection: CaseIterable {
+        case crash, crashTearingUnsyncedWrites, tornWriteThenCrash, failOperation
+    }
+
+    @Test(arguments: Injection.allCases) func appendAndSyncKeepEveryAcknowledgedEntry(injection: Injection) throws {
+        let batches: [ClosedRange<UInt64>] = [1...2, 3...7, 8...8, 9...14, 15...16]
+        try exhaustively(injection) { log, acknowledged in
+            for batch in batches {
+                try log.append(makeEntries(batch))
+                try log.sync()
+                acknowledged += 1
+            }
+        } check: { log, acknowledged in
+            let entries = try readAll(log)
+            #expect(log.firstIndex == 1)
+            #expect(entries == makeEntries(1...max(1, log.lastIndex)).prefix(entries.count).map { $0 })
+            let required = acknowledged == 0 ? 0 : batches[acknowledged - 1].upperBound
+            #expect(log.lastIndex >= required)
+        }
+    }
+
+    @Test(arguments: Injection.allCases) func suffixOverwriteIsAtomicPerStep(injection: Injection) throws {
+        let old = makeEntries(1...10)
+        let new = makeEntries(1...5) + makeEntries(6...12, term: 2)
+        try exhaustively(injection) { log, acknowledged in
+            try log.append(old)
+            try log.sync()
+            acknowledged = 1
+            try log.truncateSuffix(from: 6)
+            acknowledged = 2
+            try log.append(Array(new[5...]))
+            try log.sync()
+            acknowledged = 3
+        } check: { log, acknowledged in
+            let entries = try readAll(log)
+            #expect(isPrefix(entries, of: old) || isPrefix(entries, of: new))
+            if acknowledged >= 1 { #expect(entries.count >= 5) }
+            if acknowledged == 1 && !isPrefix(entries, of: new) { #expect(isPrefix(entries, of: old)) }
+            if acknowledged >= 2 { #expect(isPrefix(entries, of: new)) }
+            if acknowledged == 3 { #expect(entries == new) }
+        }
+    }
+
+    @Test(arguments: Injection.allCases) func snapshotAndCompactionNeverLoseCoveredEntries(injection: Injection) throws {
+        let snapshot = makeSnapshot(index: 8, term: 1)
+        try exhaustively(injection) { log, acknowledged in
+            try log.append(makeEntries(1...12))
+            try log.sync()
+            acknowledged = 1
+            try log.saveSnapshot(snapshot)
+            acknowledged = 2
+            try log.compact(upTo: 8)
+            acknowledged = 3
+            try log.append(makeEntries(13...15))
+            try log.sync()
+            acknowledged = 4
+        } check: { log, acknowledged in
+            let saved = try log.snapshot()
+            #expect(saved == Snapshot() || saved == snapshot, "a snapshot is whole or absent")
+            if acknowledged >= 2 { #expect(saved == snapshot) }
+            #expect(log.firstIndex == saved.metadata.index + 1, "entries are kept until a durable snapshot covers them")
+            let entries = try readAll(log)
+            #expect(entries == Array(makeEntries(1...15)[Int(log.firstIndex - 1)...].prefix(entries.count)))
+            if acknowledged >= 1 { #expect(log.lastIndex >= 12) }
+            if acknowledged == 4 { #expect(log.lastIndex == 15) }
+        }
+    }
+
+    @Test(arguments: Injection.allCases) func installedSnapshotReplacesTheLogAtomically(injection: Injection) throws {
+        let snapshot = makeSnapshot(index: 20, term: 2)
+        try exhaustively(injection) { log, acknowledged in
+            try log.append(makeEntries(1...12))
+            try log.sync()
+            acknowledged = 1
+            try log.saveSnapshot(snapshot)
+            acknowledged = 2
+            try log.append(makeEntries(21...23, term: 2))
+            try log.sync()
+            acknowledged = 3
+        } check: { log, acknowledged in
+            let saved = try log.snapshot()
+            let entries = try readAll(log)
+            if saved == snapshot {
+                #expect(log.firstIndex == 21)
+                #expect(isPrefix(entries, of: makeEntries(21...23, term: 2)))
+            } else {
+                #expect(saved == Snapshot())
+                #expect(acknowledged < 2)
+                #expect(isPrefix(entries, of: makeEntries(1...12)))
+                if acknowledged == 1 { #expect(entries.count == 12) }
+            }
+            if acknowledged == 3 { #expect(log.lastIndex == 23) }
+        }
+    }
+
+    @Test(arguments: Injection.allCases) func hardStateIsOldOrNewNeverTorn(injection: Injection) throws {
+        let states = [
+            HardState(term: 1, vote: 7, commit: 0), HardState(term: 2, vote: 0, commit: 3),
+            HardState(term: 3, vote: 9, commit: 5),
+        ]
+        try exhaustively(injection) { log, acknowledged in
+            for state in states {
+                try log.setHardState(state)
+                acknowledged += 1
+            }
+        } check: { log, acknowledged in
+            let recovered = try log.initialState().0
+            let position = ([HardState()] + states).firstIndex(of: recovered)
+            #expect(position != nil, "recovered hard state \(recovered) was never written")
+            #expect((position ?? 0) >= acknowledged)
+        }
+    }
+
+    @Test func tornUnsyncedTailsAreTruncatedToARecordBoundary() throws {
+        for seed in UInt64(0)..<200 {
+            let fs = SimulatedFileSystem(seed: seed)
+            let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+            let acknowledged = 1 + seed % 9
+            try log.append(makeEntries(1...acknowledged))
+            try log.sync()
+            let unsynced = (acknowledged + 1)...(acknowledged + 1 + seed % 5)
+            try log.append(makeEntries(unsynced))
+            let syncsBefore = fs.operationCount
+            fs.faultPolicy = { $0.kind == .sync && $0.number >= syncsBefore ? .crash : nil }
+            #expect(throws: RaftLogError.self) { try log.sync() }
+            fs.faultPolicy = { _ in nil }
+            fs.crash(tearUnsyncedWrites: true)
+            let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+            let entries = try readAll(reopened)
+            #expect(entries.count >= Int(acknowledged), "seed \(seed)")
+            #expect(isPrefix(entries, of: makeEntries(1...unsynced.upperBound)), "seed \(seed)")
+            try expectSegmentsEndOnRecordBoundaries(fs, log: reopened)
+            try reopened.append(makeEntries((reopened.lastIndex + 1)...30))
+            try reopened.sync()
+            fs.crash(tearUnsyncedWrites: true)
+            #expect(try readAll(DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)) == makeEntries(1...30))
+        }
+    }
+}
+
+// MARK: - Harness
+
+extension StorageCrashTests {
+    typealias Scenario = (DurableLog, inout Int) throws -> Void
+    typealias Check = (DurableLog, Int) throws -> Void
+
+    /// Runs `scenario` once without faults to count its operations, then once per operation with `injection`
+    /// at that operation, recovering and checking after each.
+    func exhaustively(_ injection: Injection, scenario: Scenario, check: Check) throws {
+        let total = try run(injection, at: nil, scenario: scenario, check: check)
+        #expect(total > 10)
+        for operation in 0..<total { _ = try run(injection, at: operation, scenario: scenario, check: check) }
+    }
+
+    /// One run; returns the number of mutating operations the scenario performed.
+    private func run(_ injection: Injection, at target: Int?, scenario: Scenario, check: Check) throws -> Int {
+        let fs = SimulatedFileSystem(seed: UInt64(target ?? 0))
+        let fault: SimulatedFileSystem.Fault
+        switch injection {
+        case .crash, .crashTearingUnsyncedWrites: fault = .crash
+        case .tornWriteThenCrash: fault = .tornWriteThenCrash
+        case .failOperation: fault = .fail
+        }
+        fs.faultPolicy = { $0.number == target ? fault : nil }
+        var acknowledged = 0
+        var failed = false
+        do {
+            let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+            do {
+                try scenario(log, &acknowledged)
+            } catch {
+                failed = true
+                if injection == .failOperation { expectRefusesChanges(log) }
+            }
+        } catch {
+            failed = true
+        }
+        #expect(failed == (target != nil && fs.operationLog.contains { $0.number == target }), "operation \(target ?? -1)")
+        let performed = fs.operationCount
+        fs.faultPolicy = { _ in nil }
+        fs.crash(tearUnsyncedWrites: injection != .crash)
+        let recovered = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        try check(recovered, acknowledged)
+        #expect(try fs.listDirectory(at: "/data/snap").allSatisfy { !$0.hasSuffix(".tmp") })
+        return performed
+    }
+
+    /// After a failed operation the log must refuse every change.
+    private func expectRefusesChanges(_ log: DurableLog) {
+        #expect(log.isFailed, "the log still accepts changes after a failed operation")
+        #expect(throws: RaftLogError.self) { try log.append([makeEntry(log.lastIndex + 1, term: 9)]) }
+        #expect(throws: RaftLogError.self) { try log.sync() }
+    }
+}
+
+func isPrefix(_ entries: [Entry], of expected: [Entry]) -> Bool {
+    entries.count <= expected.count && Array(expected.prefix(entries.count)) == entries
+}
+
+/// Every segment file is exactly its header plus whole records.
+func expectSegmentsEndOnRecordBoundaries(_ fs: SimulatedFileSystem, log: DurableLog) throws {
+    for segment in log.segments {
+        let size = try fs.fileSize(at: "/data/log/" + segment.fileName)
+        #expect(size == segment.byteCount)
+        let records = segment.terms.count
+        #expect(size == SegmentHeaderCodec.size + records * LogRecordCodec.encodedSize(of: makeEntry(1)))
+    }
+}

@@ -1,0 +1,162 @@
+import DurableIO
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import Raft
+
+/// Group commit under concurrent appenders, and a throughput measurement on the real disk.
+@Suite struct StorageGroupCommitTests {
+    @Test func concurrentAppendersAllBecomeDurableWithFewerSyncsThanAppends() throws {
+        let simulated = SimulatedFileSystem()
+        let fs = SlowSyncFileSystem(base: simulated, syncDelayMicroseconds: 2_000)
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: RaftLogConfiguration(maxSegmentBytes: 4096))
+        let committer = GroupCommitter(log: log, maxUnsyncedEntries: 16)
+        let threadCount = 8
+        let appendsPerThread = 25
+        let results = Mutex<[ClosedRange<UInt64>: [UInt8]]>([:])
+        runConcurrently(threads: threadCount) { thread in
+            for sequence in 0..<appendsPerThread {
+                let payload: [UInt8] = [UInt8(thread), UInt8(sequence)]
+                do {
+                    let range = try committer.append { next in [Entry(term: 1, index: next, data: payload)] }
+                    results.withLock { $0[range] = payload }
+                } catch {
+                    Issue.record("append failed: \(error)")
+                }
+            }
+        }
+        let total = threadCount * appendsPerThread
+        let acknowledged = results.withLock { $0 }
+        #expect(acknowledged.count == total)
+        let statistics = committer.statistics
+        #expect(statistics.appends == total)
+        #expect(statistics.syncs < total, "group commit batched nothing: \(statistics.syncs) syncs")
+        simulated.crash()
+        let recovered = try readAll(DurableLog.open(directory: "/data", fileSystem: simulated))
+        #expect(recovered.count == total)
+        for entry in recovered { #expect(acknowledged[entry.index...entry.index] == entry.data) }
+    }
+
+    @Test func aFailedGroupSyncFailsItsCallersAndEveryLaterOne() throws {
+        let fs = SimulatedFileSystem()
+        let committer = GroupCommitter(log: try DurableLog.open(directory: "/data", fileSystem: fs))
+        try committer.append(makeEntries(1...2))
+        fs.faultPolicy = { $0.kind == .sync ? .fail : nil }
+        #expect(throws: RaftLogError.self) { try committer.append(makeEntries(3...3)) }
+        fs.faultPolicy = { _ in nil }
+        #expect(throws: RaftLogError.self) { try committer.append(makeEntries(3...3)) }
+        let lastIndex = try committer.withLog { (log) throws(RaftLogError) in log.durableLastIndex }
+        #expect(lastIndex == 2)
+    }
+
+    @Test func withLogGivesExclusiveAccessForStructuralChanges() throws {
+        let fs = SimulatedFileSystem()
+        let committer = GroupCommitter(log: try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
+        try committer.append(makeEntries(1...10))
+        try committer.withLog { (log) throws(RaftLogError) in
+            try log.saveSnapshot(makeSnapshot(index: 6, term: 1))
+            try log.compact(upTo: 6)
+            try log.truncateSuffix(from: 9)
+        }
+        try committer.append(makeEntries(9...9, term: 2))
+        fs.crash()
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        #expect(try readAll(log) == makeEntries(7...8) + makeEntries(9...9, term: 2))
+    }
+
+    /// Appends with one fsync per batch on the real disk; run with `ELASTICKV_STORAGE_BENCH=1`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["ELASTICKV_STORAGE_BENCH"] != nil))
+    func measureAppendAndSyncThroughputOnThisDisk() throws {
+        for batchSize in [1, 16, 64] {
+            let directory = try makeTemporaryDirectory()
+            defer { removeTree(directory) }
+            let log = try DurableLog.open(directory: directory, fileSystem: PosixFileSystem())
+            let batches = 300
+            let payload = [UInt8](repeating: 0xAB, count: 128)
+            let clock = ContinuousClock()
+            var next: UInt64 = 1
+            let elapsed = try clock.measure {
+                for _ in 0..<batches {
+                    let entries = (0..<batchSize).map { offset in Entry(term: 1, index: next + UInt64(offset), data: payload) }
+                    try log.append(entries)
+                    try log.sync()
+                    next += UInt64(batchSize)
+                }
+            }
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let syncsPerSecond = Double(batches) / seconds
+            print("raft-storage bench: batch \(batchSize) x 128 B: \(Int(syncsPerSecond)) syncs/s, "
+                + "\(Int(syncsPerSecond * Double(batchSize))) entries/s")
+            #expect(log.durableLastIndex == UInt64(batches * batchSize))
+        }
+    }
+}
+
+// MARK: - Helpers
+
+/// Delays every fsync, so concurrent appenders pile up behind it as they would behind a real disk.
+struct SlowSyncFileSystem: FileSystem {
+    let base: SimulatedFileSystem
+    let syncDelayMicroseconds: UInt32
+
+    final class File: WritableFile {
+        let base: any WritableFile
+        let delay: UInt32
+        init(base: any WritableFile, delay: UInt32) {
+            self.base = base
+            self.delay = delay
+        }
+        func write(_ bytes: UnsafeRawBufferPointer) throws(FileSystemError) { try base.write(bytes) }
+        func sync() throws(FileSystemError) {
+            usleep(delay)
+            try base.sync()
+        }
+        func close() throws(FileSystemError) { try base.close() }
+    }
+
+    func openFile(at path: String, mode: OpenMode) throws(FileSystemError) -> any WritableFile {
+        File(base: try base.openFile(at: path, mode: mode), delay: syncDelayMicroseconds)
+    }
+    func readFile(at path: String) throws(FileSystemError) -> [UInt8] { try base.readFile(at: path) }
+    func fileExists(at path: String) -> Bool { base.fileExists(at: path) }
+    func listDirectory(at path: String) throws(FileSystemError) -> [String] { try base.listDirectory(at: path) }
+    func createDirectory(at path: String) throws(FileSystemError) { try base.createDirectory(at: path) }
+    func rename(from source: String, to destination: String) throws(FileSystemError) {
+        try base.rename(from: source, to: destination)
+    }
+    func removeFile(at path: String) throws(FileSystemError) { try base.removeFile(at: path) }
+    func syncDirectory(at path: String) throws(FileSystemError) {
+        usleep(syncDelayMicroseconds)
+        try base.syncDirectory(at: path)
+    }
+    func truncateFile(at path: String, toSize size: Int) throws(FileSystemError) {
+        try base.truncateFile(at: path, toSize: size)
+    }
+    func fileSize(at path: String) throws(FileSystemError) -> Int { try base.fileSize(at: path) }
+    func permissions(at path: String) throws(FileSystemError) -> UInt16 { try base.permissions(at: path) }
+}
+
+/// Runs `body(thread)` on `threads` OS threads and waits for all of them.
+func runConcurrently(threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for thread in 0..<threads {
+        group.enter()
+        Thread.detachNewThread {
+            body(thread)
+            group.leave()
+        }
+    }
+    group.wait()
+}
+
+func makeTemporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("raft-storage-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func removeTree(_ path: String) {
+    try? FileManager.default.removeItem(atPath: path)
+}
