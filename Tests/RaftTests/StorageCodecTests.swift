@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @testable import Raft
 
@@ -116,7 +116,8 @@ import TestSupport
 
     @Test func snapshotRoundTripsAndRejectsMalformedInput() throws {
         let snapshot = Snapshot(
-            metadata: SnapshotMetadata(index: 90, term: 4, configuration: ConfigurationState(voters: [3, 1, 2], learners: [8])),
+            metadata: SnapshotMetadata(
+                index: 90, term: 4, configuration: ConfigurationState(voters: [3, 1, 2], learners: [8])),
             data: Array(repeating: 0x5A, count: 33))
         let bytes = SnapshotCodec.encode(snapshot)
         #expect(try SnapshotCodec.decode(bytes, maxDataBytes: 1024) == snapshot)
@@ -124,14 +125,19 @@ import TestSupport
         #expect(throws: StorageFormatError.self) { try SnapshotCodec.decode(bytes, maxDataBytes: 32) }
         var badMagic = bytes
         badMagic[0] = 0
-        #expect(throws: StorageFormatError.badMagic(0x004B_534E)) { try SnapshotCodec.decode(resealed(badMagic), maxDataBytes: 1024) }
+        #expect(throws: StorageFormatError.badMagic(0x004B_534E)) {
+            try SnapshotCodec.decode(resealed(badMagic), maxDataBytes: 1024)
+        }
         var newer = bytes
         newer[5] = 9
-        #expect(throws: StorageFormatError.unsupportedVersion(9)) { try SnapshotCodec.decode(resealed(newer), maxDataBytes: 1024) }
+        #expect(throws: StorageFormatError.unsupportedVersion(9)) {
+            try SnapshotCodec.decode(resealed(newer), maxDataBytes: 1024)
+        }
     }
 
     @Test func snapshotRejectsUnsortedOrOverlappingMembersEvenWithAValidChecksum() {
-        let snapshot = Snapshot(metadata: SnapshotMetadata(index: 5, term: 1, configuration: ConfigurationState(voters: [1, 2])))
+        let snapshot = Snapshot(
+            metadata: SnapshotMetadata(index: 5, term: 1, configuration: ConfigurationState(voters: [1, 2])))
         var unsorted = SnapshotCodec.encode(snapshot)
         // Voter ids start at offset 32 (28 + voter count); swap the two ids.
         let first = Array(unsorted[32..<40])
@@ -164,7 +170,9 @@ func expectRejectsTruncationsAndFlips(
     _ decode: ([UInt8]) throws -> some Any
 ) {
     for length in 0..<bytes.count {
-        #expect(throws: (any Error).self, "prefix \(length)", sourceLocation: sourceLocation) { _ = try decode(Array(bytes[..<length])) }
+        #expect(throws: (any Error).self, "prefix \(length)", sourceLocation: sourceLocation) {
+            _ = try decode(Array(bytes[..<length]))
+        }
     }
     for position in bytes.indices {
         for bit in [0, 7] {

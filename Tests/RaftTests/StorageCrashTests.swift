@@ -1,6 +1,6 @@
 import DurableIO
-import Testing
 import TestSupport
+import Testing
 
 @testable import Raft
 
@@ -54,7 +54,8 @@ import TestSupport
         }
     }
 
-    @Test(arguments: Injection.allCases) func snapshotAndCompactionNeverLoseCoveredEntries(injection: Injection) throws {
+    @Test(arguments: Injection.allCases) func snapshotAndCompactionNeverLoseCoveredEntries(injection: Injection) throws
+    {
         let snapshot = makeSnapshot(index: 8, term: 1)
         try exhaustively(injection) { log, acknowledged in
             try log.append(makeEntries(1...12))
@@ -146,7 +147,9 @@ import TestSupport
             try reopened.append(makeEntries((reopened.lastIndex + 1)...30))
             try reopened.sync()
             fs.crash(tearUnsyncedWrites: true)
-            #expect(try readAll(DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)) == makeEntries(1...30))
+            #expect(
+                try readAll(DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
+                    == makeEntries(1...30))
         }
     }
 }
@@ -188,7 +191,8 @@ extension StorageCrashTests {
         } catch {
             failed = true
         }
-        #expect(failed == (target != nil && fs.operationLog.contains { $0.number == target }), "operation \(target ?? -1)")
+        #expect(
+            failed == (target != nil && fs.operationLog.contains { $0.number == target }), "operation \(target ?? -1)")
         let performed = fs.operationCount
         fs.faultPolicy = { _ in nil }
         fs.crash(tearUnsyncedWrites: injection != .crash)

@@ -1,8 +1,8 @@
 import DurableIO
 import Foundation
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @testable import Raft
 
@@ -11,7 +11,8 @@ import TestSupport
     @Test func concurrentAppendersAllBecomeDurableWithFewerSyncsThanAppends() throws {
         let simulated = SimulatedFileSystem()
         let fs = SlowSyncFileSystem(base: simulated, syncDelayMicroseconds: 2_000)
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: RaftLogConfiguration(maxSegmentBytes: 4096))
+        let log = try DurableLog.open(
+            directory: "/data", fileSystem: fs, configuration: RaftLogConfiguration(maxSegmentBytes: 4096))
         let committer = GroupCommitter(log: log, maxUnsyncedEntries: 16)
         let threadCount = 8
         let appendsPerThread = 25
@@ -53,7 +54,8 @@ import TestSupport
 
     @Test func withLogGivesExclusiveAccessForStructuralChanges() throws {
         let fs = SimulatedFileSystem()
-        let committer = GroupCommitter(log: try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
+        let committer = GroupCommitter(
+            log: try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
         try committer.append(makeEntries(1...10))
         try committer.withLog { (log) throws(RaftLogError) in
             try log.saveSnapshot(makeSnapshot(index: 6, term: 1))
@@ -79,7 +81,9 @@ import TestSupport
             var next: UInt64 = 1
             let elapsed = try clock.measure {
                 for _ in 0..<batches {
-                    let entries = (0..<batchSize).map { offset in Entry(term: 1, index: next + UInt64(offset), data: payload) }
+                    let entries = (0..<batchSize).map { offset in
+                        Entry(term: 1, index: next + UInt64(offset), data: payload)
+                    }
                     try log.append(entries)
                     try log.sync()
                     next += UInt64(batchSize)
@@ -87,10 +91,42 @@ import TestSupport
             }
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let syncsPerSecond = Double(batches) / seconds
-            print("raft-storage bench: batch \(batchSize) x 128 B: \(Int(syncsPerSecond)) syncs/s, "
-                + "\(Int(syncsPerSecond * Double(batchSize))) entries/s")
+            print(
+                "raft-storage bench: batch \(batchSize) x 128 B: \(Int(syncsPerSecond)) syncs/s, "
+                    + "\(Int(syncsPerSecond * Double(batchSize))) entries/s")
             #expect(log.durableLastIndex == UInt64(batches * batchSize))
         }
+    }
+
+    /// Eight threads appending one 128-byte entry each through the group committer on the real disk.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["ELASTICKV_STORAGE_BENCH"] != nil))
+    func measureGroupCommitThroughputOnThisDisk() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let committer = GroupCommitter(log: try DurableLog.open(directory: directory, fileSystem: PosixFileSystem()))
+        let threads = 8
+        let appendsPerThread = 200
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            runConcurrently(threads: threads) { _ in
+                for _ in 0..<appendsPerThread {
+                    do {
+                        try committer.append { next in
+                            [Entry(term: 1, index: next, data: Array(repeating: 1, count: 128))]
+                        }
+                    } catch {
+                        Issue.record("append failed: \(error)")
+                    }
+                }
+            }
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let statistics = committer.statistics
+        print(
+            "raft-storage bench: group commit, \(threads) threads x 1 x 128 B: "
+                + "\(Int(Double(statistics.appends) / seconds)) durable appends/s, \(statistics.syncs) syncs "
+                + "for \(statistics.appends) appends")
+        #expect(statistics.appends == threads * appendsPerThread)
     }
 }
 

@@ -1,6 +1,6 @@
 import DurableIO
-import Testing
 import TestSupport
+import Testing
 
 @testable import Raft
 
@@ -64,7 +64,8 @@ import TestSupport
     }
 
     @Test func appendsThatDoNotContinueTheLogAreRejectedWithoutChange() throws {
-        let log = try DurableLog.open(directory: "/data", fileSystem: SimulatedFileSystem(), configuration: tinySegments)
+        let log = try DurableLog.open(
+            directory: "/data", fileSystem: SimulatedFileSystem(), configuration: tinySegments)
         try log.append(makeEntries(1...2, term: 2))
         #expect(throws: RaftLogError.nonContiguousAppend(expectedIndex: 3, actualIndex: 4)) {
             try log.append(makeEntries(4...5))
@@ -73,10 +74,15 @@ import TestSupport
             try log.append(makeEntries(3...3, term: 1))
         }
         let huge = Entry(term: 2, index: 3, data: Array(repeating: 1, count: tinySegments.maxRecordBytes))
-        #expect(throws: RaftLogError.entryTooLarge(index: 3, bytes: huge.data.count + 25, limit: tinySegments.maxRecordBytes)) {
+        #expect(
+            throws: RaftLogError.entryTooLarge(
+                index: 3, bytes: huge.data.count + 25, limit: tinySegments.maxRecordBytes)
+        ) {
             try log.append([huge])
         }
-        #expect(throws: RaftLogError.batchTooLarge(entries: 65, limit: 64)) { try log.append(makeEntries(3...67, term: 2)) }
+        #expect(throws: RaftLogError.batchTooLarge(entries: 65, limit: 64)) {
+            try log.append(makeEntries(3...67, term: 2))
+        }
         #expect(log.lastIndex == 2)
     }
 
@@ -163,9 +169,10 @@ import TestSupport
         try log.append(makeEntries(1...30))
         try log.sync()
         for index in [5, 10, 15, 20] as [UInt64] { try log.saveSnapshot(makeSnapshot(index: index, term: 1)) }
-        #expect(try fs.listDirectory(at: "/data/snap") == [
-            SnapshotCodec.fileName(index: 15, term: 1), SnapshotCodec.fileName(index: 20, term: 1),
-        ])
+        #expect(
+            try fs.listDirectory(at: "/data/snap") == [
+                SnapshotCodec.fileName(index: 15, term: 1), SnapshotCodec.fileName(index: 20, term: 1),
+            ])
     }
 
     @Test func hardStateSurvivesRestartsAndOnlyMovesForward() throws {
@@ -220,7 +227,9 @@ import TestSupport
         try log.append(makeEntries(20...22))
         try log.sync()
         fs.crash()
-        #expect(try readAll(DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)) == makeEntries(1...22))
+        #expect(
+            try readAll(DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
+                == makeEntries(1...22))
     }
 
     @Test func aMissingMiddleSegmentIsCorruption() throws {
@@ -302,7 +311,9 @@ let entryDataSize = 16
 func makeEntry(_ index: UInt64, term: UInt64 = 1) -> Entry {
     var random = SplitMix64(seed: index &* 31 &+ term)
     let kind: EntryKind = index % 7 == 0 ? .configurationChange : .normal
-    return Entry(term: term, index: index, kind: kind, data: (0..<entryDataSize).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+    return Entry(
+        term: term, index: index, kind: kind,
+        data: (0..<entryDataSize).map { _ in UInt8(truncatingIfNeeded: random.next()) })
 }
 
 func makeEntries(_ indexes: ClosedRange<UInt64>, term: UInt64 = 1) -> [Entry] {
@@ -311,7 +322,8 @@ func makeEntries(_ indexes: ClosedRange<UInt64>, term: UInt64 = 1) -> [Entry] {
 
 func makeSnapshot(index: UInt64, term: UInt64) -> Snapshot {
     Snapshot(
-        metadata: SnapshotMetadata(index: index, term: term, configuration: ConfigurationState(voters: [1, 2, 3], learners: [9])),
+        metadata: SnapshotMetadata(
+            index: index, term: term, configuration: ConfigurationState(voters: [1, 2, 3], learners: [9])),
         data: Array(repeating: UInt8(truncatingIfNeeded: index), count: 64))
 }
 

@@ -9,14 +9,16 @@ extension DurableLog {
     /// otherwise (a snapshot installed from the leader) every segment is removed, newest first. Snapshots
     /// older than the newest ``RaftLogConfiguration/retainedSnapshotCount`` are then removed.
     ///
-    /// - Throws: ``RaftLogError/snapshotOutOfDate(index:newestIndex:)``, ``RaftLogError/snapshotTooLarge(bytes:limit:)``,
-    ///   I/O errors (the log is then failed).
+    /// - Throws: ``RaftLogError/snapshotOutOfDate(index:newestIndex:)``,
+    ///   ``RaftLogError/snapshotTooLarge(bytes:limit:)``, I/O errors (the log is then failed).
     public func saveSnapshot(_ snapshot: Snapshot) throws(RaftLogError) {
         try checkUsable()
         precondition(!syncInFlight, "saving a snapshot while a sync is in flight")
         let metadata = snapshot.metadata
         let newestIndex = max(newestSnapshot?.index ?? 0, compactedIndex)
-        guard metadata.index > newestIndex else { throw .snapshotOutOfDate(index: metadata.index, newestIndex: newestIndex) }
+        guard metadata.index > newestIndex else {
+            throw .snapshotOutOfDate(index: metadata.index, newestIndex: newestIndex)
+        }
         guard snapshot.data.count <= configuration.maxSnapshotBytes else {
             throw .snapshotTooLarge(bytes: snapshot.data.count, limit: configuration.maxSnapshotBytes)
         }
@@ -35,6 +37,8 @@ extension DurableLog {
             try failing { () throws(RaftLogError) in try discardAllSegments() }
             compactedIndex = metadata.index
             compactedTerm = metadata.term
+            writtenLastIndex = metadata.index
+            durableLastIndex = metadata.index
         }
         try removeSnapshotsBeyondRetention()
     }
@@ -74,7 +78,8 @@ extension DurableLog {
             throw .invalid(file: path, reason: error.description)
         }
         guard SnapshotCodec.fileName(index: snapshot.metadata.index, term: snapshot.metadata.term) == name else {
-            throw .invalid(file: path, reason: "content is for index \(snapshot.metadata.index) term \(snapshot.metadata.term)")
+            throw .invalid(
+                file: path, reason: "content is for index \(snapshot.metadata.index) term \(snapshot.metadata.term)")
         }
         return snapshot
     }

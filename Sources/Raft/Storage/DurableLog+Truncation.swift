@@ -88,9 +88,13 @@ extension DurableLog {
         try checkUsable()
         precondition(!syncInFlight, "compacting while a sync is in flight")
         let snapshotIndex = newestSnapshot?.index ?? 0
-        guard index <= snapshotIndex else { throw .compactionBeyondSnapshot(requested: index, snapshotIndex: snapshotIndex) }
+        guard index <= snapshotIndex else {
+            throw .compactionBeyondSnapshot(requested: index, snapshotIndex: snapshotIndex)
+        }
         guard index > compactedIndex else { return }
-        guard index <= lastIndex else { throw .indexOutOfRange(index: index, firstIndex: firstIndex, lastIndex: lastIndex) }
+        guard index <= lastIndex else {
+            throw .indexOutOfRange(index: index, firstIndex: firstIndex, lastIndex: lastIndex)
+        }
         try syncIfNeeded()
         guard let term = try? term(at: index) else { preconditionFailure("term of \(index) vanished") }
         compactedTerm = term

@@ -33,7 +33,8 @@ enum HardStateCodec {
         let magic = try reader.readUInt32()
         let version = try reader.readUInt16()
         let reserved = try reader.readUInt16()
-        let state = HardState(term: try reader.readUInt64(), vote: try reader.readUInt64(), commit: try reader.readUInt64())
+        let state = HardState(
+            term: try reader.readUInt64(), vote: try reader.readUInt64(), commit: try reader.readUInt64())
         try reader.readAndVerifyChecksum(coveringFrom: 0)
         try reader.requireEnd()
         guard magic == Self.magic else { throw .badMagic(magic) }
