@@ -110,6 +110,7 @@ extension DurableLog {
         cache.removePrefix(through: compactedIndex)
         writtenLastIndex = lastIndex
         durableLastIndex = lastIndex
+        cache.evict(keepingUnwrittenAfter: writtenLastIndex)
     }
 
     private func listSegmentFirstIndexes() throws(RaftLogError) -> [UInt64] {

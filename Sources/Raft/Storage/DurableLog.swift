@@ -124,7 +124,12 @@ public final class DurableLog: RaftStorage {
         precondition(segments[last].lastIndex + 1 == entry.index, "segment \(segments[last].fileName) is not continued")
         segments[last].offsets.append(UInt32(segments[last].byteCount))
         segments[last].terms.append(entry.term)
+        let recordStart = segments[last].unwrittenBytes.count
         LogRecordCodec.encode(entry, into: &segments[last].unwrittenBytes)
+        assert(
+            (try? LogRecordCodec.decode(
+                segments[last].unwrittenBytes, at: recordStart, maxRecordBytes: configuration.maxRecordBytes))?.entry
+                == entry, "record encoding of entry \(entry.index) does not decode back")
         segments[last].byteCount += recordSize
         cache.append(entry)
     }
