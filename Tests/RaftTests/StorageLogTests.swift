@@ -278,6 +278,49 @@ import Testing
         #expect(recovered == makeEntries(1...3))
     }
 
+    @Test func anEntryLargerThanASegmentGetsASegmentOfItsOwn() throws {
+        let fs = SimulatedFileSystem()
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        let big = Entry(term: 1, index: 2, data: Array(repeating: 3, count: 90))
+        let configuration = RaftLogConfiguration(
+            maxSegmentBytes: 100, maxRecordBytes: 120, maxCachedEntries: 0, maxCachedBytes: 0)
+        try log.append([makeEntry(1), big, makeEntry(3)])
+        try log.sync()
+        fs.crash()
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: configuration)
+        #expect(try readAll(reopened) == [makeEntry(1), big, makeEntry(3)])
+        #expect(try fs.listDirectory(at: "/data/log").count == 3)
+    }
+
+    @Test func aSegmentFromANewerFormatVersionIsRefusedNotRemoved() throws {
+        let fs = try filledLog(entries: 1...5)
+        let path = "/data/log/" + (try fs.listDirectory(at: "/data/log").last!)
+        var bytes = try fs.readFile(at: path)
+        bytes[5] = 2
+        bytes.replaceSubrange(16..<20, with: bigEndian(CRC32C.checksum(Array(bytes[0..<16]))))
+        let file = try fs.openFile(at: path, mode: .truncate)
+        try file.write(bytes)
+        try file.sync()
+        expectCorruptLog(fs, file: path, offset: 0)
+        #expect(fs.fileExists(at: path))
+    }
+
+    @Test func aLastSegmentHoldingOnlyItsHeaderIsReusedForAppends() throws {
+        let fs = try filledLog(entries: 1...3)
+        let file = try fs.openFile(at: "/data/log/00000000000000000004.seg", mode: .truncate)
+        try file.write(SegmentHeaderCodec.encode(firstIndex: 4))
+        try file.sync()
+        try fs.syncDirectory(at: "/data/log")
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        #expect(log.lastIndex == 3)
+        try log.append(makeEntries(4...5))
+        try log.sync()
+        fs.crash()
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        #expect(try readAll(reopened) == makeEntries(1...5))
+        #expect(try fs.listDirectory(at: "/data/log").count == 2)
+    }
+
     @Test func roundTripOnThePosixFileSystem() throws {
         let directory = try makeTemporaryDirectory()
         defer { removeTree(directory) }
