@@ -152,6 +152,17 @@ import Testing
         #expect(throws: StorageFormatError.self) { try ConfigurationStateCodec.decode(from: &reader, version: 1) }
     }
 
+    @Test func onlyTheBootstrapSnapshotHasIndexAndTermZero() throws {
+        let bootstrap = Snapshot(metadata: SnapshotMetadata(configuration: ConfigurationState(voters: [4])))
+        #expect(try SnapshotCodec.decode(SnapshotCodec.encode(bootstrap), maxDataBytes: 16) == bootstrap)
+        for (index, term, data) in [(UInt64(0), UInt64(1), [UInt8]()), (1, 0, []), (0, 0, [1])] {
+            let bytes = SnapshotCodec.encode(Snapshot(metadata: SnapshotMetadata(index: index, term: term), data: data))
+            #expect(throws: StorageFormatError.self, "index \(index) term \(term)") {
+                try SnapshotCodec.decode(bytes, maxDataBytes: 16)
+            }
+        }
+    }
+
     @Test func snapshotFileNamesCarryIndexAndTerm() {
         let name = SnapshotCodec.fileName(index: 12, term: 3)
         #expect(name == "00000000000000000012-00000000000000000003.snap")

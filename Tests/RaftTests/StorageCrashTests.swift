@@ -126,6 +126,30 @@ import Testing
         }
     }
 
+    @Test(arguments: Injection.allCases) func persistedCommitIndexNeverPassesTheDurableLog(injection: Injection) throws
+    {
+        let batches: [(HardState, [Entry], Snapshot?)] = [
+            (HardState(term: 1, vote: 1, commit: 0), makeEntries(1...4), nil),
+            (HardState(term: 1, vote: 1, commit: 4), makeEntries(5...8), nil),
+            (HardState(term: 2, vote: 3, commit: 6), makeEntries(7...9, term: 2), nil),
+            (HardState(term: 3, vote: 0, commit: 14), [], makeSnapshot(index: 14, term: 3)),
+            (HardState(term: 3, vote: 0, commit: 16), makeEntries(15...16, term: 3), nil),
+        ]
+        try exhaustively(injection) { log, acknowledged in
+            for (hardState, entries, snapshot) in batches {
+                try log.persist(hardState: hardState, entries: entries, snapshot: snapshot)
+                acknowledged += 1
+            }
+        } check: { log, acknowledged in
+            let (hardState, _) = try log.initialState()
+            #expect(hardState.commit <= log.lastIndex, "commit \(hardState.commit) past last index \(log.lastIndex)")
+            if acknowledged > 0 { #expect(hardState == batches[acknowledged - 1].0 || acknowledged < batches.count) }
+            #expect(batches.prefix(acknowledged).allSatisfy { $0.0.term <= hardState.term })
+            if acknowledged >= 4 { #expect(try log.snapshot() == makeSnapshot(index: 14, term: 3)) }
+            if acknowledged == batches.count { #expect(log.lastIndex == 16) }
+        }
+    }
+
     @Test func tornUnsyncedTailsAreTruncatedToARecordBoundary() throws {
         for seed in UInt64(0)..<200 {
             let fs = SimulatedFileSystem(seed: seed)

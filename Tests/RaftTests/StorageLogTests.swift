@@ -321,6 +321,44 @@ import Testing
         #expect(try fs.listDirectory(at: "/data/log").count == 2)
     }
 
+    @Test func bootstrapRecordsTheFoundingMembershipOnce() throws {
+        let fs = SimulatedFileSystem()
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs)
+        let founders = ConfigurationState(voters: [11, 12, 13])
+        try log.bootstrap(configuration: founders)
+        #expect(throws: RaftLogError.alreadyInitialized) { try log.bootstrap(configuration: founders) }
+        fs.crash()
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs)
+        #expect(try reopened.initialState().1 == founders)
+        #expect(try reopened.snapshot().metadata == SnapshotMetadata(index: 0, term: 0, configuration: founders))
+        #expect(reopened.firstIndex == 1 && reopened.lastIndex == 0)
+        try reopened.append(makeEntries(1...4))
+        try reopened.sync()
+        try reopened.createSnapshot(at: 3, configuration: founders, data: [1, 2])
+        #expect(try reopened.snapshot().metadata == SnapshotMetadata(index: 3, term: 1, configuration: founders))
+        #expect(throws: RaftLogError.indexOutOfRange(index: 9, firstIndex: 1, lastIndex: 4)) {
+            try reopened.createSnapshot(at: 9, configuration: founders, data: [])
+        }
+    }
+
+    @Test func persistAppliesAReadyBatchAndReplacesConflictingEntries() throws {
+        let fs = SimulatedFileSystem()
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        try log.persist(hardState: HardState(term: 1, vote: 2, commit: 0), entries: makeEntries(1...6), snapshot: nil)
+        try log.persist(
+            hardState: HardState(term: 2, vote: 0, commit: 3), entries: makeEntries(5...7, term: 2), snapshot: nil)
+        #expect(try readAll(log) == makeEntries(1...4) + makeEntries(5...7, term: 2))
+        try log.persist(
+            hardState: HardState(term: 3, vote: 0, commit: 9), entries: [], snapshot: makeSnapshot(index: 9, term: 3))
+        #expect(log.firstIndex == 10 && log.lastIndex == 9)
+        try log.persist(
+            hardState: nil, entries: makeEntries(10...11, term: 3), snapshot: makeSnapshot(index: 10, term: 3))
+        fs.crash()
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        #expect(try readAll(reopened) == makeEntries(11...11, term: 3))
+        #expect(try reopened.initialState().0 == HardState(term: 3, vote: 0, commit: 9))
+    }
+
     @Test func roundTripOnThePosixFileSystem() throws {
         let directory = try makeTemporaryDirectory()
         defer { removeTree(directory) }

@@ -19,20 +19,9 @@ extension DurableLog {
         guard metadata.index > newestIndex else {
             throw .snapshotOutOfDate(index: metadata.index, newestIndex: newestIndex)
         }
-        guard snapshot.data.count <= configuration.maxSnapshotBytes else {
-            throw .snapshotTooLarge(bytes: snapshot.data.count, limit: configuration.maxSnapshotBytes)
-        }
-        precondition(metadata.term >= 1, "a snapshot's term is at least 1")
+        precondition(metadata.term >= 1, "a snapshot after index 0 has a term of at least 1")
         try syncIfNeeded()
-        let bytes = SnapshotCodec.encode(snapshot)
-        let check = try? SnapshotCodec.decode(bytes, maxDataBytes: configuration.maxSnapshotBytes)
-        precondition(check == snapshot, "snapshot encoding does not decode back to the snapshot")
-        let name = SnapshotCodec.fileName(index: metadata.index, term: metadata.term)
-        try failing { () throws(RaftLogError) in
-            try writeAtomically(bytes, to: joinPath(snapshotDirectory, name), directory: snapshotDirectory)
-        }
-        newestSnapshot = metadata
-        snapshotFileNames.append(name)
+        try writeSnapshotFile(snapshot)
         if !logContinues(metadata) {
             try failing { () throws(RaftLogError) in try discardAllSegments() }
             compactedIndex = metadata.index
@@ -41,6 +30,56 @@ extension DurableLog {
             durableLastIndex = metadata.index
         }
         try removeSnapshotsBeyondRetention()
+    }
+
+    /// Records the initial membership of a new cluster as the bootstrap snapshot (index 0, term 0, no data).
+    ///
+    /// The consensus core takes a fresh member's configuration from the snapshot (or `initialState()`), so a
+    /// member that founds a cluster persists its membership here once, before it starts. A member that joins
+    /// an existing cluster does not bootstrap: it learns the membership from the leader.
+    ///
+    /// - Throws: ``RaftLogError/alreadyInitialized`` when the storage holds a snapshot, an entry or a hard
+    ///   state; I/O errors (the log is then failed).
+    public func bootstrap(configuration: ConfigurationState) throws(RaftLogError) {
+        try checkUsable()
+        guard newestSnapshot == nil, lastIndex == 0, hardState == HardState() else { throw .alreadyInitialized }
+        let metadata = SnapshotMetadata(index: 0, term: 0, configuration: configuration)
+        try writeSnapshotFile(Snapshot(metadata: metadata))
+    }
+
+    /// Takes a snapshot of the state machine at an applied `index`, with the term the log holds there.
+    ///
+    /// The log is kept; call ``compact(upTo:)`` afterwards to drop the entries the snapshot covers.
+    ///
+    /// - Throws: ``RaftLogError/indexOutOfRange(index:firstIndex:lastIndex:)`` when `index` is not in the log,
+    ///   and the errors of ``saveSnapshot(_:)``.
+    public func createSnapshot(
+        at index: UInt64,
+        configuration: ConfigurationState,
+        data: [UInt8]
+    ) throws(RaftLogError) {
+        guard index >= compactedIndex, index <= lastIndex, let term = try? term(at: index), term > 0 else {
+            throw .indexOutOfRange(index: index, firstIndex: firstIndex, lastIndex: lastIndex)
+        }
+        let metadata = SnapshotMetadata(index: index, term: term, configuration: configuration)
+        try saveSnapshot(Snapshot(metadata: metadata, data: data))
+    }
+
+    /// Encodes, checks and durably writes a snapshot file, then records it as the newest.
+    private func writeSnapshotFile(_ snapshot: Snapshot) throws(RaftLogError) {
+        guard snapshot.data.count <= configuration.maxSnapshotBytes else {
+            throw .snapshotTooLarge(bytes: snapshot.data.count, limit: configuration.maxSnapshotBytes)
+        }
+        let bytes = SnapshotCodec.encode(snapshot)
+        let check = try? SnapshotCodec.decode(bytes, maxDataBytes: configuration.maxSnapshotBytes)
+        precondition(check == snapshot, "snapshot encoding does not decode back to the snapshot")
+        let metadata = snapshot.metadata
+        let name = SnapshotCodec.fileName(index: metadata.index, term: metadata.term)
+        try failing { () throws(RaftLogError) in
+            try writeAtomically(bytes, to: joinPath(snapshotDirectory, name), directory: snapshotDirectory)
+        }
+        newestSnapshot = metadata
+        snapshotFileNames.append(name)
     }
 
     /// Whether the log holds the snapshot's last entry with the snapshot's term.

@@ -31,6 +31,8 @@ public enum RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
     case snapshotOutOfDate(index: UInt64, newestIndex: UInt64)
     /// A snapshot is larger than the configured limit.
     case snapshotTooLarge(bytes: Int, limit: Int)
+    /// Bootstrap was asked of a storage that already holds a snapshot, entries or a hard state.
+    case alreadyInitialized
 
     public var description: String {
         switch self {
@@ -61,6 +63,8 @@ public enum RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
             return "snapshot at \(index) is not newer than the saved snapshot at \(newest); it was ignored"
         case .snapshotTooLarge(let bytes, let limit):
             return "snapshot of \(bytes) bytes exceeds the \(limit)-byte limit; raise maxSnapshotBytes"
+        case .alreadyInitialized:
+            return "storage already holds Raft state; bootstrap only an empty data directory"
         }
     }
 }

@@ -5,8 +5,8 @@
 /// 0      4     magic "EKSN" (0x454B534E)
 /// 4      2     format version (u16) = 1; also selects the configuration layout
 /// 6      2     reserved, 0
-/// 8      8     index (u64)
-/// 16     8     term (u64)
+/// 8      8     index (u64); 0 only for the bootstrap snapshot, which has term 0 and no data
+/// 16     8     term (u64), at least 1 unless index is 0
 /// 24     4     configuration length C (u32)
 /// 28     C     ConfigurationState (see ConfigurationStateCodec)
 /// 28+C   8     data length D (u64)
@@ -76,8 +76,10 @@ enum SnapshotCodec {
         let data = try reader.readBytes(Int(dataLength))
         _ = try reader.readUInt32()
         try reader.requireEnd()
-        guard index >= 1 else { throw .invalidField("snapshot index 0") }
-        guard term >= 1 else { throw .invalidField("snapshot term 0") }
+        guard (index == 0) == (term == 0) else {
+            throw .invalidField("snapshot index \(index) with term \(term); only the bootstrap snapshot has both 0")
+        }
+        guard index > 0 || dataLength == 0 else { throw .invalidField("bootstrap snapshot carries data") }
         let metadata = SnapshotMetadata(index: index, term: term, configuration: configuration)
         return Snapshot(metadata: metadata, data: data)
     }
