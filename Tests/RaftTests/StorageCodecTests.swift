@@ -59,7 +59,7 @@ import Testing
         bytes[24] = 9
         var crc = CRC32C.update(0, bytes[0..<4])
         crc = CRC32C.update(crc, bytes[8...])
-        bytes.replaceSubrange(4..<8, with: bigEndian(crc))
+        bytes.replaceSubrange(4..<8, with: bigEndianBytes(crc))
         #expect(throws: StorageFormatError.invalidField("entry kind 9")) {
             try LogRecordCodec.decode(bytes, at: 0, maxRecordBytes: 1024)
         }
@@ -80,10 +80,14 @@ import Testing
         expectRejectsTruncationsAndFlips(header) { try SegmentHeaderCodec.decode($0) }
         var badMagic = header
         badMagic[0] = UInt8(ascii: "X")
-        #expect(throws: StorageFormatError.badMagic(0x584B_564C)) { try SegmentHeaderCodec.decode(resealed(badMagic)) }
+        #expect(throws: StorageFormatError.badMagic(0x584B_564C)) {
+            try SegmentHeaderCodec.decode(resealedWithChecksum(badMagic))
+        }
         var newer = header
         newer[5] = 2
-        #expect(throws: StorageFormatError.unsupportedVersion(2)) { try SegmentHeaderCodec.decode(resealed(newer)) }
+        #expect(throws: StorageFormatError.unsupportedVersion(2)) {
+            try SegmentHeaderCodec.decode(resealedWithChecksum(newer))
+        }
     }
 
     @Test func segmentFileNamesAreTwentyDigitsAndParseStrictly() {
@@ -106,10 +110,14 @@ import Testing
         #expect(throws: StorageFormatError.self) { try HardStateCodec.decode(bytes + [0]) }
         var badMagic = bytes
         badMagic[3] = 0
-        #expect(throws: StorageFormatError.badMagic(0x454B_4800)) { try HardStateCodec.decode(resealed(badMagic)) }
+        #expect(throws: StorageFormatError.badMagic(0x454B_4800)) {
+            try HardStateCodec.decode(resealedWithChecksum(badMagic))
+        }
         var newer = bytes
         newer[4] = 1
-        #expect(throws: StorageFormatError.unsupportedVersion(0x0101)) { try HardStateCodec.decode(resealed(newer)) }
+        #expect(throws: StorageFormatError.unsupportedVersion(0x0101)) {
+            try HardStateCodec.decode(resealedWithChecksum(newer))
+        }
     }
 
     // MARK: - Snapshots
@@ -126,12 +134,12 @@ import Testing
         var badMagic = bytes
         badMagic[0] = 0
         #expect(throws: StorageFormatError.badMagic(0x004B_534E)) {
-            try SnapshotCodec.decode(resealed(badMagic), maxDataBytes: 1024)
+            try SnapshotCodec.decode(resealedWithChecksum(badMagic), maxDataBytes: 1024)
         }
         var newer = bytes
         newer[5] = 9
         #expect(throws: StorageFormatError.unsupportedVersion(9)) {
-            try SnapshotCodec.decode(resealed(newer), maxDataBytes: 1024)
+            try SnapshotCodec.decode(resealedWithChecksum(newer), maxDataBytes: 1024)
         }
     }
 
@@ -143,11 +151,13 @@ import Testing
         let first = Array(unsorted[32..<40])
         unsorted.replaceSubrange(32..<40, with: unsorted[40..<48])
         unsorted.replaceSubrange(40..<48, with: first)
-        #expect(throws: StorageFormatError.self) { try SnapshotCodec.decode(resealed(unsorted), maxDataBytes: 1024) }
+        #expect(throws: StorageFormatError.self) {
+            try SnapshotCodec.decode(resealedWithChecksum(unsorted), maxDataBytes: 1024)
+        }
         var overlapping = ByteWriter()
         ConfigurationStateCodec.encode(ConfigurationState(voters: [1], learners: [2]), into: &overlapping)
         var bytes = overlapping.bytes
-        bytes.replaceSubrange((bytes.count - 8)..<bytes.count, with: bigEndian64(1))
+        bytes.replaceSubrange((bytes.count - 8)..<bytes.count, with: bigEndianBytes64(1))
         var reader = ByteReader(bytes)
         #expect(throws: StorageFormatError.self) { try ConfigurationStateCodec.decode(from: &reader, version: 1) }
     }
@@ -197,17 +207,17 @@ func expectRejectsTruncationsAndFlips(
 }
 
 /// Recomputes the trailing CRC-32C of an encoding whose checksum covers everything before it.
-func resealed(_ bytes: [UInt8]) -> [UInt8] {
+func resealedWithChecksum(_ bytes: [UInt8]) -> [UInt8] {
     var result = Array(bytes.dropLast(4))
-    result += bigEndian(CRC32C.checksum(result))
+    result += bigEndianBytes(CRC32C.checksum(result))
     return result
 }
 
-func bigEndian(_ value: UInt32) -> [UInt8] {
+func bigEndianBytes(_ value: UInt32) -> [UInt8] {
     [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> UInt32($0)) }
 }
 
-func bigEndian64(_ value: UInt64) -> [UInt8] {
+func bigEndianBytes64(_ value: UInt64) -> [UInt8] {
     stride(from: 56, through: 0, by: -8).map { UInt8(truncatingIfNeeded: value >> UInt64($0)) }
 }
 

@@ -20,22 +20,22 @@ import Testing
         let batches: [ClosedRange<UInt64>] = [1...2, 3...7, 8...8, 9...14, 15...16]
         try exhaustively(injection) { log, acknowledged in
             for batch in batches {
-                try log.append(makeEntries(batch))
+                try log.append(storageEntries(batch))
                 try log.sync()
                 acknowledged += 1
             }
         } check: { log, acknowledged in
-            let entries = try readAll(log)
+            let entries = try readAllEntries(log)
             #expect(log.firstIndex == 1)
-            #expect(entries == makeEntries(1...max(1, log.lastIndex)).prefix(entries.count).map { $0 })
+            #expect(entries == storageEntries(1...max(1, log.lastIndex)).prefix(entries.count).map { $0 })
             let required = acknowledged == 0 ? 0 : batches[acknowledged - 1].upperBound
             #expect(log.lastIndex >= required)
         }
     }
 
     @Test(arguments: Injection.allCases) func suffixOverwriteIsAtomicPerStep(injection: Injection) throws {
-        let old = makeEntries(1...10)
-        let new = makeEntries(1...5) + makeEntries(6...12, term: 2)
+        let old = storageEntries(1...10)
+        let new = storageEntries(1...5) + storageEntries(6...12, term: 2)
         try exhaustively(injection) { log, acknowledged in
             try log.append(old)
             try log.sync()
@@ -46,27 +46,27 @@ import Testing
             try log.sync()
             acknowledged = 3
         } check: { log, acknowledged in
-            let entries = try readAll(log)
-            #expect(isPrefix(entries, of: old) || isPrefix(entries, of: new))
+            let entries = try readAllEntries(log)
+            #expect(isEntryPrefix(entries, of: old) || isEntryPrefix(entries, of: new))
             if acknowledged >= 1 { #expect(entries.count >= 5) }
-            if acknowledged == 1 && !isPrefix(entries, of: new) { #expect(isPrefix(entries, of: old)) }
-            if acknowledged >= 2 { #expect(isPrefix(entries, of: new)) }
+            if acknowledged == 1 && !isEntryPrefix(entries, of: new) { #expect(isEntryPrefix(entries, of: old)) }
+            if acknowledged >= 2 { #expect(isEntryPrefix(entries, of: new)) }
             if acknowledged == 3 { #expect(entries == new) }
         }
     }
 
     @Test(arguments: Injection.allCases) func snapshotAndCompactionNeverLoseCoveredEntries(injection: Injection) throws
     {
-        let snapshot = makeSnapshot(index: 8, term: 1)
+        let snapshot = storageSnapshot(index: 8, term: 1)
         try exhaustively(injection) { log, acknowledged in
-            try log.append(makeEntries(1...12))
+            try log.append(storageEntries(1...12))
             try log.sync()
             acknowledged = 1
             try log.saveSnapshot(snapshot)
             acknowledged = 2
             try log.compact(upTo: 8)
             acknowledged = 3
-            try log.append(makeEntries(13...15))
+            try log.append(storageEntries(13...15))
             try log.sync()
             acknowledged = 4
         } check: { log, acknowledged in
@@ -74,34 +74,34 @@ import Testing
             #expect(saved == Snapshot() || saved == snapshot, "a snapshot is whole or absent")
             if acknowledged >= 2 { #expect(saved == snapshot) }
             #expect(log.firstIndex == saved.metadata.index + 1, "entries are kept until a durable snapshot covers them")
-            let entries = try readAll(log)
-            #expect(entries == Array(makeEntries(1...15)[Int(log.firstIndex - 1)...].prefix(entries.count)))
+            let entries = try readAllEntries(log)
+            #expect(entries == Array(storageEntries(1...15)[Int(log.firstIndex - 1)...].prefix(entries.count)))
             if acknowledged >= 1 { #expect(log.lastIndex >= 12) }
             if acknowledged == 4 { #expect(log.lastIndex == 15) }
         }
     }
 
     @Test(arguments: Injection.allCases) func installedSnapshotReplacesTheLogAtomically(injection: Injection) throws {
-        let snapshot = makeSnapshot(index: 20, term: 2)
+        let snapshot = storageSnapshot(index: 20, term: 2)
         try exhaustively(injection) { log, acknowledged in
-            try log.append(makeEntries(1...12))
+            try log.append(storageEntries(1...12))
             try log.sync()
             acknowledged = 1
             try log.saveSnapshot(snapshot)
             acknowledged = 2
-            try log.append(makeEntries(21...23, term: 2))
+            try log.append(storageEntries(21...23, term: 2))
             try log.sync()
             acknowledged = 3
         } check: { log, acknowledged in
             let saved = try log.snapshot()
-            let entries = try readAll(log)
+            let entries = try readAllEntries(log)
             if saved == snapshot {
                 #expect(log.firstIndex == 21)
-                #expect(isPrefix(entries, of: makeEntries(21...23, term: 2)))
+                #expect(isEntryPrefix(entries, of: storageEntries(21...23, term: 2)))
             } else {
                 #expect(saved == Snapshot())
                 #expect(acknowledged < 2)
-                #expect(isPrefix(entries, of: makeEntries(1...12)))
+                #expect(isEntryPrefix(entries, of: storageEntries(1...12)))
                 if acknowledged == 1 { #expect(entries.count == 12) }
             }
             if acknowledged == 3 { #expect(log.lastIndex == 23) }
@@ -129,11 +129,11 @@ import Testing
     @Test(arguments: Injection.allCases) func persistedCommitIndexNeverPassesTheDurableLog(injection: Injection) throws
     {
         let batches: [(HardState, [Entry], Snapshot?)] = [
-            (HardState(term: 1, vote: 1, commit: 0), makeEntries(1...4), nil),
-            (HardState(term: 1, vote: 1, commit: 4), makeEntries(5...8), nil),
-            (HardState(term: 2, vote: 3, commit: 6), makeEntries(7...9, term: 2), nil),
-            (HardState(term: 3, vote: 0, commit: 14), [], makeSnapshot(index: 14, term: 3)),
-            (HardState(term: 3, vote: 0, commit: 16), makeEntries(15...16, term: 3), nil),
+            (HardState(term: 1, vote: 1, commit: 0), storageEntries(1...4), nil),
+            (HardState(term: 1, vote: 1, commit: 4), storageEntries(5...8), nil),
+            (HardState(term: 2, vote: 3, commit: 6), storageEntries(7...9, term: 2), nil),
+            (HardState(term: 3, vote: 0, commit: 14), [], storageSnapshot(index: 14, term: 3)),
+            (HardState(term: 3, vote: 0, commit: 16), storageEntries(15...16, term: 3), nil),
         ]
         try exhaustively(injection) { log, acknowledged in
             for (hardState, entries, snapshot) in batches {
@@ -145,7 +145,7 @@ import Testing
             #expect(hardState.commit <= log.lastIndex, "commit \(hardState.commit) past last index \(log.lastIndex)")
             if acknowledged > 0 { #expect(hardState == batches[acknowledged - 1].0 || acknowledged < batches.count) }
             #expect(batches.prefix(acknowledged).allSatisfy { $0.0.term <= hardState.term })
-            if acknowledged >= 4 { #expect(try log.snapshot() == makeSnapshot(index: 14, term: 3)) }
+            if acknowledged >= 4 { #expect(try log.snapshot() == storageSnapshot(index: 14, term: 3)) }
             if acknowledged == batches.count { #expect(log.lastIndex == 16) }
         }
     }
@@ -153,28 +153,29 @@ import Testing
     @Test func tornUnsyncedTailsAreTruncatedToARecordBoundary() throws {
         for seed in UInt64(0)..<200 {
             let fs = SimulatedFileSystem(seed: seed)
-            let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+            let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
             let acknowledged = 1 + seed % 9
-            try log.append(makeEntries(1...acknowledged))
+            try log.append(storageEntries(1...acknowledged))
             try log.sync()
             let unsynced = (acknowledged + 1)...(acknowledged + 1 + seed % 5)
-            try log.append(makeEntries(unsynced))
+            try log.append(storageEntries(unsynced))
             let syncsBefore = fs.operationCount
             fs.faultPolicy = { $0.kind == .sync && $0.number >= syncsBefore ? .crash : nil }
             #expect(throws: RaftLogError.self) { try log.sync() }
             fs.faultPolicy = { _ in nil }
             fs.crash(tearUnsyncedWrites: true)
-            let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-            let entries = try readAll(reopened)
+            let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+            let entries = try readAllEntries(reopened)
             #expect(entries.count >= Int(acknowledged), "seed \(seed)")
-            #expect(isPrefix(entries, of: makeEntries(1...unsynced.upperBound)), "seed \(seed)")
+            #expect(isEntryPrefix(entries, of: storageEntries(1...unsynced.upperBound)), "seed \(seed)")
             try expectSegmentsEndOnRecordBoundaries(fs, log: reopened)
-            try reopened.append(makeEntries((reopened.lastIndex + 1)...30))
+            try reopened.append(storageEntries((reopened.lastIndex + 1)...30))
             try reopened.sync()
             fs.crash(tearUnsyncedWrites: true)
             #expect(
-                try readAll(DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
-                    == makeEntries(1...30))
+                try readAllEntries(
+                    DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits))
+                    == storageEntries(1...30))
         }
     }
 
@@ -182,21 +183,21 @@ import Testing
         for seed in UInt64(0)..<12 {
             let probe = try makeTornDisk(seed: seed)
             let before = probe.operationCount
-            _ = try DurableLog.open(directory: "/data", fileSystem: probe, configuration: tinySegments)
+            _ = try DurableLog.open(directory: "/data", fileSystem: probe, configuration: tinySegmentLimits)
             let total = probe.operationCount - before
             for operation in 0..<total {
                 let fs = try makeTornDisk(seed: seed)
                 let target = fs.operationCount + operation
                 fs.faultPolicy = { $0.number == target ? .crash : nil }
                 #expect(throws: RaftLogError.self) {
-                    try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+                    try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
                 }
                 fs.faultPolicy = { _ in nil }
                 fs.crash(tearUnsyncedWrites: true)
-                let entries = try readAll(
-                    DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
+                let entries = try readAllEntries(
+                    DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits))
                 #expect(entries.count >= 5, "seed \(seed) operation \(operation)")
-                #expect(isPrefix(entries, of: makeEntries(1...12)), "seed \(seed) operation \(operation)")
+                #expect(isEntryPrefix(entries, of: storageEntries(1...12)), "seed \(seed) operation \(operation)")
             }
         }
     }
@@ -204,11 +205,11 @@ import Testing
     @Test func concurrentGroupCommitKeepsEveryAcknowledgedEntryAcrossACrash() throws {
         for crashAt in stride(from: 6, to: 160, by: 11) {
             let fs = SimulatedFileSystem(seed: UInt64(crashAt))
-            let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+            let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
             let committer = GroupCommitter(log: log, maxUnsyncedEntries: 8)
             fs.faultPolicy = { $0.number == crashAt ? .crash : nil }
             let acknowledged = Mutex<[UInt64: [UInt8]]>([:])
-            runConcurrently(threads: 4) { thread in
+            runOnThreads(threads: 4) { thread in
                 for sequence in 0..<10 {
                     let payload: [UInt8] = [UInt8(thread), UInt8(sequence)]
                     guard let range = try? committer.append({ next in [Entry(term: 1, index: next, data: payload)] })
@@ -218,8 +219,8 @@ import Testing
             }
             fs.faultPolicy = { _ in nil }
             fs.crash(tearUnsyncedWrites: true)
-            let recovered = try readAll(
-                DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
+            let recovered = try readAllEntries(
+                DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits))
             for (index, payload) in acknowledged.withLock({ $0 }) {
                 #expect(index <= UInt64(recovered.count), "acknowledged entry \(index) lost (crash at \(crashAt))")
                 if index <= UInt64(recovered.count) { #expect(recovered[Int(index - 1)].data == payload) }
@@ -255,7 +256,7 @@ extension StorageCrashTests {
         var acknowledged = 0
         var failed = false
         do {
-            let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+            let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
             do {
                 try scenario(log, &acknowledged)
             } catch {
@@ -270,7 +271,7 @@ extension StorageCrashTests {
         let performed = fs.operationCount
         fs.faultPolicy = { _ in nil }
         fs.crash(tearUnsyncedWrites: injection != .crash)
-        let recovered = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        let recovered = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
         try check(recovered, acknowledged)
         #expect(try fs.listDirectory(at: "/data/snap").allSatisfy { !$0.hasSuffix(".tmp") })
         return performed
@@ -279,12 +280,12 @@ extension StorageCrashTests {
     /// After a failed operation the log must refuse every change.
     private func expectRefusesChanges(_ log: DurableLog) {
         #expect(log.isFailed, "the log still accepts changes after a failed operation")
-        #expect(throws: RaftLogError.self) { try log.append([makeEntry(log.lastIndex + 1, term: 9)]) }
+        #expect(throws: RaftLogError.self) { try log.append([storageEntry(log.lastIndex + 1, term: 9)]) }
         #expect(throws: RaftLogError.self) { try log.sync() }
     }
 }
 
-func isPrefix(_ entries: [Entry], of expected: [Entry]) -> Bool {
+func isEntryPrefix(_ entries: [Entry], of expected: [Entry]) -> Bool {
     entries.count <= expected.count && Array(expected.prefix(entries.count)) == entries
 }
 
@@ -294,17 +295,17 @@ func expectSegmentsEndOnRecordBoundaries(_ fs: SimulatedFileSystem, log: Durable
         let size = try fs.fileSize(at: "/data/log/" + segment.fileName)
         #expect(size == segment.byteCount)
         let records = segment.terms.count
-        #expect(size == SegmentHeaderCodec.size + records * LogRecordCodec.encodedSize(of: makeEntry(1)))
+        #expect(size == SegmentHeaderCodec.size + records * LogRecordCodec.encodedSize(of: storageEntry(1)))
     }
 }
 
 /// A disk with entries 1...5 synced and 6...12 written but torn by a crash before their fsync.
 func makeTornDisk(seed: UInt64) throws -> SimulatedFileSystem {
     let fs = SimulatedFileSystem(seed: seed)
-    let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-    try log.append(makeEntries(1...5))
+    let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+    try log.append(storageEntries(1...5))
     try log.sync()
-    try log.append(makeEntries(6...12))
+    try log.append(storageEntries(6...12))
     let syncsFrom = fs.operationCount
     fs.faultPolicy = { $0.kind == .sync && $0.number >= syncsFrom + 1 ? .crash : nil }
     _ = try? log.sync()

@@ -17,7 +17,7 @@ import Testing
         let threadCount = 8
         let appendsPerThread = 25
         let results = Mutex<[ClosedRange<UInt64>: [UInt8]]>([:])
-        runConcurrently(threads: threadCount) { thread in
+        runOnThreads(threads: threadCount) { thread in
             for sequence in 0..<appendsPerThread {
                 let payload: [UInt8] = [UInt8(thread), UInt8(sequence)]
                 do {
@@ -35,7 +35,7 @@ import Testing
         #expect(statistics.appends == total)
         #expect(statistics.syncs < total, "group commit batched nothing: \(statistics.syncs) syncs")
         simulated.crash()
-        let recovered = try readAll(DurableLog.open(directory: "/data", fileSystem: simulated))
+        let recovered = try readAllEntries(DurableLog.open(directory: "/data", fileSystem: simulated))
         #expect(recovered.count == total)
         for entry in recovered { #expect(acknowledged[entry.index...entry.index] == entry.data) }
     }
@@ -43,11 +43,11 @@ import Testing
     @Test func aFailedGroupSyncFailsItsCallersAndEveryLaterOne() throws {
         let fs = SimulatedFileSystem()
         let committer = GroupCommitter(log: try DurableLog.open(directory: "/data", fileSystem: fs))
-        try committer.append(makeEntries(1...2))
+        try committer.append(storageEntries(1...2))
         fs.faultPolicy = { $0.kind == .sync ? .fail : nil }
-        #expect(throws: RaftLogError.self) { try committer.append(makeEntries(3...3)) }
+        #expect(throws: RaftLogError.self) { try committer.append(storageEntries(3...3)) }
         fs.faultPolicy = { _ in nil }
-        #expect(throws: RaftLogError.self) { try committer.append(makeEntries(3...3)) }
+        #expect(throws: RaftLogError.self) { try committer.append(storageEntries(3...3)) }
         let lastIndex = try committer.withLog { (log) throws(RaftLogError) in log.durableLastIndex }
         #expect(lastIndex == 2)
     }
@@ -55,25 +55,25 @@ import Testing
     @Test func withLogGivesExclusiveAccessForStructuralChanges() throws {
         let fs = SimulatedFileSystem()
         let committer = GroupCommitter(
-            log: try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
-        try committer.append(makeEntries(1...10))
+            log: try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits))
+        try committer.append(storageEntries(1...10))
         try committer.withLog { (log) throws(RaftLogError) in
-            try log.saveSnapshot(makeSnapshot(index: 6, term: 1))
+            try log.saveSnapshot(storageSnapshot(index: 6, term: 1))
             try log.compact(upTo: 6)
             try log.truncateSuffix(from: 9)
         }
-        try committer.append(makeEntries(9...9, term: 2))
+        try committer.append(storageEntries(9...9, term: 2))
         fs.crash()
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        #expect(try readAll(log) == makeEntries(7...8) + makeEntries(9...9, term: 2))
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        #expect(try readAllEntries(log) == storageEntries(7...8) + storageEntries(9...9, term: 2))
     }
 
     /// Appends with one fsync per batch on the real disk; run with `ELASTICKV_STORAGE_BENCH=1`.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["ELASTICKV_STORAGE_BENCH"] != nil))
     func measureAppendAndSyncThroughputOnThisDisk() throws {
         for batchSize in [1, 16, 64] {
-            let directory = try makeTemporaryDirectory()
-            defer { removeTree(directory) }
+            let directory = try makeStorageTemporaryDirectory()
+            defer { removeStorageTemporaryDirectory(directory) }
             let log = try DurableLog.open(directory: directory, fileSystem: PosixFileSystem())
             let batches = 300
             let payload = [UInt8](repeating: 0xAB, count: 128)
@@ -101,14 +101,14 @@ import Testing
     /// Eight threads appending one 128-byte entry each through the group committer on the real disk.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["ELASTICKV_STORAGE_BENCH"] != nil))
     func measureGroupCommitThroughputOnThisDisk() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { removeTree(directory) }
+        let directory = try makeStorageTemporaryDirectory()
+        defer { removeStorageTemporaryDirectory(directory) }
         let committer = GroupCommitter(log: try DurableLog.open(directory: directory, fileSystem: PosixFileSystem()))
         let threads = 8
         let appendsPerThread = 200
         let clock = ContinuousClock()
         let elapsed = clock.measure {
-            runConcurrently(threads: threads) { _ in
+            runOnThreads(threads: threads) { _ in
                 for _ in 0..<appendsPerThread {
                     do {
                         try committer.append { next in
@@ -175,7 +175,7 @@ struct SlowSyncFileSystem: FileSystem {
 }
 
 /// Runs `body(thread)` on `threads` OS threads and waits for all of them.
-func runConcurrently(threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
+func runOnThreads(threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
     let group = DispatchGroup()
     for thread in 0..<threads {
         group.enter()
@@ -187,12 +187,12 @@ func runConcurrently(threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
     group.wait()
 }
 
-func makeTemporaryDirectory() throws -> String {
+func makeStorageTemporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("raft-storage-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
-func removeTree(_ path: String) {
+func removeStorageTemporaryDirectory(_ path: String) {
     try? FileManager.default.removeItem(atPath: path)
 }

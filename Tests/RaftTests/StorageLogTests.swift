@@ -11,12 +11,12 @@ import Testing
         let fs = SimulatedFileSystem()
         let log = try DurableLog.open(directory: "/data", fileSystem: fs)
         #expect(log.firstIndex == 1 && log.lastIndex == 0)
-        try log.append(makeEntries(1...5))
+        try log.append(storageEntries(1...5))
         try log.sync()
         #expect(log.durableLastIndex == 5)
         fs.crash()
         let reopened = try DurableLog.open(directory: "/data", fileSystem: fs)
-        #expect(try readAll(reopened) == makeEntries(1...5))
+        #expect(try readAllEntries(reopened) == storageEntries(1...5))
         #expect(try reopened.term(at: 0) == 0)
         #expect(try reopened.term(at: 5) == 1)
     }
@@ -24,38 +24,38 @@ import Testing
     @Test func unsyncedAppendsAreLostOnCrashButReadableBefore() throws {
         let fs = SimulatedFileSystem()
         let log = try DurableLog.open(directory: "/data", fileSystem: fs)
-        try log.append(makeEntries(1...3))
+        try log.append(storageEntries(1...3))
         try log.sync()
-        try log.append(makeEntries(4...6))
-        #expect(try log.entries(from: 4, to: 7, maxBytes: .max) == makeEntries(4...6))
+        try log.append(storageEntries(4...6))
+        #expect(try log.entries(from: 4, to: 7, maxBytes: .max) == storageEntries(4...6))
         #expect(log.unsyncedEntryCount == 3)
         fs.crash()
-        #expect(try readAll(DurableLog.open(directory: "/data", fileSystem: fs)) == makeEntries(1...3))
+        #expect(try readAllEntries(DurableLog.open(directory: "/data", fileSystem: fs)) == storageEntries(1...3))
     }
 
     @Test func entriesRollOverAcrossSegmentsAndReadBackFromFiles() throws {
         let fs = SimulatedFileSystem()
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
         for start in stride(from: UInt64(1), through: 40, by: 4) {
-            try log.append(makeEntries(start...(start + 3)))
+            try log.append(storageEntries(start...(start + 3)))
             try log.sync()
         }
         let names = try fs.listDirectory(at: "/data/log")
         #expect(names.count > 5)
         #expect(names.first == "00000000000000000001.seg")
-        for name in names { #expect(try fs.fileSize(at: "/data/log/" + name) <= tinySegments.maxSegmentBytes) }
-        #expect(try readAll(log) == makeEntries(1...40))
+        for name in names { #expect(try fs.fileSize(at: "/data/log/" + name) <= tinySegmentLimits.maxSegmentBytes) }
+        #expect(try readAllEntries(log) == storageEntries(1...40))
         fs.crash()
-        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        #expect(try readAll(reopened) == makeEntries(1...40))
-        #expect(try reopened.entries(from: 3, to: 9, maxBytes: 0) == makeEntries(3...3))
-        #expect(try reopened.entries(from: 3, to: 9, maxBytes: 2 * entryDataSize) == makeEntries(3...4))
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        #expect(try readAllEntries(reopened) == storageEntries(1...40))
+        #expect(try reopened.entries(from: 3, to: 9, maxBytes: 0) == storageEntries(3...3))
+        #expect(try reopened.entries(from: 3, to: 9, maxBytes: 2 * storageEntryDataSize) == storageEntries(3...4))
     }
 
     @Test func readsOutsideTheLogReportCompactedOrUnavailable() throws {
         let fs = SimulatedFileSystem()
         let log = try DurableLog.open(directory: "/data", fileSystem: fs)
-        try log.append(makeEntries(1...3))
+        try log.append(storageEntries(1...3))
         try log.sync()
         #expect(throws: RaftStorageError.unavailable) { try log.entries(from: 1, to: 5, maxBytes: .max) }
         #expect(throws: RaftStorageError.unavailable) { try log.term(at: 4) }
@@ -65,52 +65,53 @@ import Testing
 
     @Test func appendsThatDoNotContinueTheLogAreRejectedWithoutChange() throws {
         let log = try DurableLog.open(
-            directory: "/data", fileSystem: SimulatedFileSystem(), configuration: tinySegments)
-        try log.append(makeEntries(1...2, term: 2))
+            directory: "/data", fileSystem: SimulatedFileSystem(), configuration: tinySegmentLimits)
+        try log.append(storageEntries(1...2, term: 2))
         #expect(throws: RaftLogError.nonContiguousAppend(expectedIndex: 3, actualIndex: 4)) {
-            try log.append(makeEntries(4...5))
+            try log.append(storageEntries(4...5))
         }
         #expect(throws: RaftLogError.termRegression(index: 3, term: 1, previousTerm: 2)) {
-            try log.append(makeEntries(3...3, term: 1))
+            try log.append(storageEntries(3...3, term: 1))
         }
-        let huge = Entry(term: 2, index: 3, data: Array(repeating: 1, count: tinySegments.maxRecordBytes))
+        let huge = Entry(term: 2, index: 3, data: Array(repeating: 1, count: tinySegmentLimits.maxRecordBytes))
         #expect(
             throws: RaftLogError.entryTooLarge(
-                index: 3, bytes: huge.data.count + 25, limit: tinySegments.maxRecordBytes)
+                index: 3, bytes: huge.data.count + 25, limit: tinySegmentLimits.maxRecordBytes)
         ) {
             try log.append([huge])
         }
         #expect(throws: RaftLogError.batchTooLarge(entries: 65, limit: 64)) {
-            try log.append(makeEntries(3...67, term: 2))
+            try log.append(storageEntries(3...67, term: 2))
         }
         #expect(log.lastIndex == 2)
     }
 
     @Test func overwritingASuffixReplacesItDurably() throws {
         let fs = SimulatedFileSystem()
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        try log.append(makeEntries(1...20))
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        try log.append(storageEntries(1...20))
         try log.sync()
         try log.truncateSuffix(from: 7)
         #expect(log.lastIndex == 6)
-        try log.append(makeEntries(7...9, term: 2))
+        try log.append(storageEntries(7...9, term: 2))
         try log.sync()
-        let expected = makeEntries(1...6) + makeEntries(7...9, term: 2)
-        #expect(try readAll(log) == expected)
+        let expected = storageEntries(1...6) + storageEntries(7...9, term: 2)
+        #expect(try readAllEntries(log) == expected)
         fs.crash()
-        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        #expect(try readAll(reopened) == expected)
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        #expect(try readAllEntries(reopened) == expected)
         try reopened.truncateSuffix(from: 1)
         #expect(reopened.lastIndex == 0)
-        try reopened.append(makeEntries(1...2, term: 3))
+        try reopened.append(storageEntries(1...2, term: 3))
         try reopened.sync()
         fs.crash()
-        #expect(try readAll(DurableLog.open(directory: "/data", fileSystem: fs)) == makeEntries(1...2, term: 3))
+        #expect(
+            try readAllEntries(DurableLog.open(directory: "/data", fileSystem: fs)) == storageEntries(1...2, term: 3))
     }
 
     @Test func truncatingCommittedEntriesOrOutsideTheLogIsRefused() throws {
         let log = try DurableLog.open(directory: "/data", fileSystem: SimulatedFileSystem())
-        try log.append(makeEntries(1...4))
+        try log.append(storageEntries(1...4))
         try log.sync()
         #expect(throws: RaftLogError.indexOutOfRange(index: 6, firstIndex: 1, lastIndex: 4)) {
             try log.truncateSuffix(from: 6)
@@ -121,13 +122,13 @@ import Testing
 
     @Test func compactionAfterASnapshotMovesTheFirstIndexAndDeletesOldSegments() throws {
         let fs = SimulatedFileSystem()
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        try log.append(makeEntries(1...30))
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        try log.append(storageEntries(1...30))
         try log.sync()
         #expect(throws: RaftLogError.compactionBeyondSnapshot(requested: 10, snapshotIndex: 0)) {
             try log.compact(upTo: 10)
         }
-        let snapshot = makeSnapshot(index: 20, term: 1)
+        let snapshot = storageSnapshot(index: 20, term: 1)
         try log.saveSnapshot(snapshot)
         let segmentsBefore = try fs.listDirectory(at: "/data/log").count
         try log.compact(upTo: 20)
@@ -135,40 +136,40 @@ import Testing
         #expect(try log.term(at: 20) == 1)
         #expect(throws: RaftStorageError.compacted) { try log.term(at: 19) }
         #expect(try fs.listDirectory(at: "/data/log").count < segmentsBefore)
-        #expect(try readAll(log) == makeEntries(21...30))
+        #expect(try readAllEntries(log) == storageEntries(21...30))
         fs.crash()
-        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
         #expect(reopened.firstIndex == 21)
-        #expect(try readAll(reopened) == makeEntries(21...30))
+        #expect(try readAllEntries(reopened) == storageEntries(21...30))
         #expect(try reopened.snapshot() == snapshot)
         #expect(try reopened.initialState().1 == snapshot.metadata.configuration)
     }
 
     @Test func aSnapshotTheLogDoesNotContinueReplacesTheLog() throws {
         let fs = SimulatedFileSystem()
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        try log.append(makeEntries(1...10))
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        try log.append(storageEntries(1...10))
         try log.sync()
-        try log.saveSnapshot(makeSnapshot(index: 8, term: 5))
+        try log.saveSnapshot(storageSnapshot(index: 8, term: 5))
         #expect(log.firstIndex == 9 && log.lastIndex == 8)
         #expect(try fs.listDirectory(at: "/data/log").isEmpty)
-        try log.append(makeEntries(9...11, term: 5))
+        try log.append(storageEntries(9...11, term: 5))
         try log.sync()
         fs.crash()
-        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        #expect(try readAll(reopened) == makeEntries(9...11, term: 5))
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        #expect(try readAllEntries(reopened) == storageEntries(9...11, term: 5))
         #expect(try reopened.term(at: 8) == 5)
         #expect(throws: RaftLogError.snapshotOutOfDate(index: 8, newestIndex: 8)) {
-            try reopened.saveSnapshot(makeSnapshot(index: 8, term: 5))
+            try reopened.saveSnapshot(storageSnapshot(index: 8, term: 5))
         }
     }
 
     @Test func onlyTheRetainedNumberOfSnapshotsIsKept() throws {
         let fs = SimulatedFileSystem()
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        try log.append(makeEntries(1...30))
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        try log.append(storageEntries(1...30))
         try log.sync()
-        for index in [5, 10, 15, 20] as [UInt64] { try log.saveSnapshot(makeSnapshot(index: index, term: 1)) }
+        for index in [5, 10, 15, 20] as [UInt64] { try log.saveSnapshot(storageSnapshot(index: index, term: 1)) }
         #expect(
             try fs.listDirectory(at: "/data/snap") == [
                 SnapshotCodec.fileName(index: 15, term: 1), SnapshotCodec.fileName(index: 20, term: 1),
@@ -190,7 +191,7 @@ import Testing
     @Test func aDamagedHardStateFileIsATypedError() throws {
         let fs = SimulatedFileSystem()
         try DurableLog.open(directory: "/data", fileSystem: fs).setHardState(HardState(term: 2, vote: 1, commit: 0))
-        try flipByte(in: fs, path: "/data/hardstate", at: 10)
+        try flipStoredByte(in: fs, path: "/data/hardstate", at: 10)
         #expect(throws: RaftLogError.self) { try DurableLog.open(directory: "/data", fileSystem: fs) }
         do {
             _ = try DurableLog.open(directory: "/data", fileSystem: fs)
@@ -201,39 +202,40 @@ import Testing
     }
 
     @Test func corruptionInANonLastSegmentIsATypedErrorNamingFileAndOffset() throws {
-        let fs = try filledLog(entries: 1...20)
-        let offset = SegmentHeaderCodec.size + LogRecordCodec.encodedSize(of: makeEntry(1)) + 30
-        try flipByte(in: fs, path: "/data/log/00000000000000000001.seg", at: offset)
+        let fs = try filledStorageDisk(entries: 1...20)
+        let offset = SegmentHeaderCodec.size + LogRecordCodec.encodedSize(of: storageEntry(1)) + 30
+        try flipStoredByte(in: fs, path: "/data/log/00000000000000000001.seg", at: offset)
         expectCorruptLog(fs, file: "/data/log/00000000000000000001.seg", offset: offset - 30)
     }
 
     @Test func aBadRecordFollowedByValidOnesInTheLastSegmentIsCorruption() throws {
-        let fs = try filledLog(entries: 1...21)
+        let fs = try filledStorageDisk(entries: 1...21)
         let last = try fs.listDirectory(at: "/data/log").last!
         let path = "/data/log/" + last
-        #expect(try fs.fileSize(at: path) > SegmentHeaderCodec.size + 2 * LogRecordCodec.encodedSize(of: makeEntry(1)))
-        try flipByte(in: fs, path: path, at: SegmentHeaderCodec.size + 12)
+        #expect(
+            try fs.fileSize(at: path) > SegmentHeaderCodec.size + 2 * LogRecordCodec.encodedSize(of: storageEntry(1)))
+        try flipStoredByte(in: fs, path: path, at: SegmentHeaderCodec.size + 12)
         expectCorruptLog(fs, file: path, offset: SegmentHeaderCodec.size)
     }
 
     @Test func aBadLastRecordIsATornTailAndIsTruncated() throws {
-        let fs = try filledLog(entries: 1...20)
+        let fs = try filledStorageDisk(entries: 1...20)
         let path = "/data/log/" + (try fs.listDirectory(at: "/data/log").last!)
         let size = try fs.fileSize(at: path)
-        try flipByte(in: fs, path: path, at: size - 3)
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        #expect(try readAll(log) == makeEntries(1...19))
-        #expect(try fs.fileSize(at: path) == size - LogRecordCodec.encodedSize(of: makeEntry(20)))
-        try log.append(makeEntries(20...22))
+        try flipStoredByte(in: fs, path: path, at: size - 3)
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        #expect(try readAllEntries(log) == storageEntries(1...19))
+        #expect(try fs.fileSize(at: path) == size - LogRecordCodec.encodedSize(of: storageEntry(20)))
+        try log.append(storageEntries(20...22))
         try log.sync()
         fs.crash()
         #expect(
-            try readAll(DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments))
-                == makeEntries(1...22))
+            try readAllEntries(DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits))
+                == storageEntries(1...22))
     }
 
     @Test func aMissingMiddleSegmentIsCorruption() throws {
-        let fs = try filledLog(entries: 1...20)
+        let fs = try filledStorageDisk(entries: 1...20)
         let names = try fs.listDirectory(at: "/data/log")
         try fs.removeFile(at: "/data/log/" + names[1])
         try fs.syncDirectory(at: "/data/log")
@@ -242,62 +244,62 @@ import Testing
 
     @Test func aCorruptNewestSnapshotIsIgnoredAndRemoved() throws {
         let fs = SimulatedFileSystem()
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        try log.append(makeEntries(1...10))
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        try log.append(storageEntries(1...10))
         try log.sync()
-        try log.saveSnapshot(makeSnapshot(index: 4, term: 1))
-        try log.saveSnapshot(makeSnapshot(index: 6, term: 1))
+        try log.saveSnapshot(storageSnapshot(index: 4, term: 1))
+        try log.saveSnapshot(storageSnapshot(index: 6, term: 1))
         let newest = "/data/snap/" + SnapshotCodec.fileName(index: 6, term: 1)
-        try flipByte(in: fs, path: newest, at: 50)
-        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        #expect(try reopened.snapshot() == makeSnapshot(index: 4, term: 1))
+        try flipStoredByte(in: fs, path: newest, at: 50)
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        #expect(try reopened.snapshot() == storageSnapshot(index: 4, term: 1))
         #expect(!fs.fileExists(at: newest))
-        #expect(try readAll(reopened) == makeEntries(5...10))
+        #expect(try readAllEntries(reopened) == storageEntries(5...10))
     }
 
     @Test func aFailedFsyncFailsTheAppendAndTheLogUntilReopened() throws {
         let fs = SimulatedFileSystem()
         let log = try DurableLog.open(directory: "/data", fileSystem: fs)
-        try log.append(makeEntries(1...3))
+        try log.append(storageEntries(1...3))
         try log.sync()
         let firstFailing = fs.operationCount
         fs.faultPolicy = { $0.kind == .sync && $0.number >= firstFailing ? .fail : nil }
-        try log.append(makeEntries(4...5))
+        try log.append(storageEntries(4...5))
         #expect(throws: RaftLogError.self) { try log.sync() }
         fs.faultPolicy = { _ in nil }
         #expect(log.isFailed)
         let attempts: [() throws -> Void] = [
-            { try log.append(makeEntries(6...6)) }, { try log.sync() }, { try log.truncateSuffix(from: 4) },
-            { try log.setHardState(HardState(term: 1)) }, { try log.saveSnapshot(makeSnapshot(index: 2, term: 1)) },
+            { try log.append(storageEntries(6...6)) }, { try log.sync() }, { try log.truncateSuffix(from: 4) },
+            { try log.setHardState(HardState(term: 1)) }, { try log.saveSnapshot(storageSnapshot(index: 2, term: 1)) },
         ]
         for attempt in attempts {
             #expect(throws: RaftLogError.self) { try attempt() }
         }
         fs.crash()
-        let recovered = try readAll(DurableLog.open(directory: "/data", fileSystem: fs))
-        #expect(recovered == makeEntries(1...3))
+        let recovered = try readAllEntries(DurableLog.open(directory: "/data", fileSystem: fs))
+        #expect(recovered == storageEntries(1...3))
     }
 
     @Test func anEntryLargerThanASegmentGetsASegmentOfItsOwn() throws {
         let fs = SimulatedFileSystem()
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
         let big = Entry(term: 1, index: 2, data: Array(repeating: 3, count: 90))
         let configuration = RaftLogConfiguration(
             maxSegmentBytes: 100, maxRecordBytes: 120, maxCachedEntries: 0, maxCachedBytes: 0)
-        try log.append([makeEntry(1), big, makeEntry(3)])
+        try log.append([storageEntry(1), big, storageEntry(3)])
         try log.sync()
         fs.crash()
         let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: configuration)
-        #expect(try readAll(reopened) == [makeEntry(1), big, makeEntry(3)])
+        #expect(try readAllEntries(reopened) == [storageEntry(1), big, storageEntry(3)])
         #expect(try fs.listDirectory(at: "/data/log").count == 3)
     }
 
     @Test func aSegmentFromANewerFormatVersionIsRefusedNotRemoved() throws {
-        let fs = try filledLog(entries: 1...5)
+        let fs = try filledStorageDisk(entries: 1...5)
         let path = "/data/log/" + (try fs.listDirectory(at: "/data/log").last!)
         var bytes = try fs.readFile(at: path)
         bytes[5] = 2
-        bytes.replaceSubrange(16..<20, with: bigEndian(CRC32C.checksum(Array(bytes[0..<16]))))
+        bytes.replaceSubrange(16..<20, with: bigEndianBytes(CRC32C.checksum(Array(bytes[0..<16]))))
         let file = try fs.openFile(at: path, mode: .truncate)
         try file.write(bytes)
         try file.sync()
@@ -306,18 +308,18 @@ import Testing
     }
 
     @Test func aLastSegmentHoldingOnlyItsHeaderIsReusedForAppends() throws {
-        let fs = try filledLog(entries: 1...3)
+        let fs = try filledStorageDisk(entries: 1...3)
         let file = try fs.openFile(at: "/data/log/00000000000000000004.seg", mode: .truncate)
         try file.write(SegmentHeaderCodec.encode(firstIndex: 4))
         try file.sync()
         try fs.syncDirectory(at: "/data/log")
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
         #expect(log.lastIndex == 3)
-        try log.append(makeEntries(4...5))
+        try log.append(storageEntries(4...5))
         try log.sync()
         fs.crash()
-        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        #expect(try readAll(reopened) == makeEntries(1...5))
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        #expect(try readAllEntries(reopened) == storageEntries(1...5))
         #expect(try fs.listDirectory(at: "/data/log").count == 2)
     }
 
@@ -332,7 +334,7 @@ import Testing
         #expect(try reopened.initialState().1 == founders)
         #expect(try reopened.snapshot().metadata == SnapshotMetadata(index: 0, term: 0, configuration: founders))
         #expect(reopened.firstIndex == 1 && reopened.lastIndex == 0)
-        try reopened.append(makeEntries(1...4))
+        try reopened.append(storageEntries(1...4))
         try reopened.sync()
         try reopened.createSnapshot(at: 3, configuration: founders, data: [1, 2])
         #expect(try reopened.snapshot().metadata == SnapshotMetadata(index: 3, term: 1, configuration: founders))
@@ -343,65 +345,67 @@ import Testing
 
     @Test func persistAppliesAReadyBatchAndReplacesConflictingEntries() throws {
         let fs = SimulatedFileSystem()
-        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        try log.persist(hardState: HardState(term: 1, vote: 2, commit: 0), entries: makeEntries(1...6), snapshot: nil)
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
         try log.persist(
-            hardState: HardState(term: 2, vote: 0, commit: 3), entries: makeEntries(5...7, term: 2), snapshot: nil)
-        #expect(try readAll(log) == makeEntries(1...4) + makeEntries(5...7, term: 2))
+            hardState: HardState(term: 1, vote: 2, commit: 0), entries: storageEntries(1...6), snapshot: nil)
         try log.persist(
-            hardState: HardState(term: 3, vote: 0, commit: 9), entries: [], snapshot: makeSnapshot(index: 9, term: 3))
+            hardState: HardState(term: 2, vote: 0, commit: 3), entries: storageEntries(5...7, term: 2), snapshot: nil)
+        #expect(try readAllEntries(log) == storageEntries(1...4) + storageEntries(5...7, term: 2))
+        try log.persist(
+            hardState: HardState(term: 3, vote: 0, commit: 9), entries: [], snapshot: storageSnapshot(index: 9, term: 3)
+        )
         #expect(log.firstIndex == 10 && log.lastIndex == 9)
         try log.persist(
-            hardState: nil, entries: makeEntries(10...11, term: 3), snapshot: makeSnapshot(index: 10, term: 3))
+            hardState: nil, entries: storageEntries(10...11, term: 3), snapshot: storageSnapshot(index: 10, term: 3))
         fs.crash()
-        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
-        #expect(try readAll(reopened) == makeEntries(11...11, term: 3))
+        let reopened = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        #expect(try readAllEntries(reopened) == storageEntries(11...11, term: 3))
         #expect(try reopened.initialState().0 == HardState(term: 3, vote: 0, commit: 9))
     }
 
     @Test func roundTripOnThePosixFileSystem() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { removeTree(directory) }
+        let directory = try makeStorageTemporaryDirectory()
+        defer { removeStorageTemporaryDirectory(directory) }
         let fs = PosixFileSystem()
-        let log = try DurableLog.open(directory: directory, fileSystem: fs, configuration: tinySegments)
-        try log.append(makeEntries(1...25))
+        let log = try DurableLog.open(directory: directory, fileSystem: fs, configuration: tinySegmentLimits)
+        try log.append(storageEntries(1...25))
         try log.sync()
         try log.setHardState(HardState(term: 1, vote: 3, commit: 10))
-        try log.saveSnapshot(makeSnapshot(index: 10, term: 1))
+        try log.saveSnapshot(storageSnapshot(index: 10, term: 1))
         try log.compact(upTo: 10)
         try log.truncateSuffix(from: 20)
-        try log.append(makeEntries(20...22, term: 2))
+        try log.append(storageEntries(20...22, term: 2))
         try log.sync()
         try log.close()
-        let reopened = try DurableLog.open(directory: directory, fileSystem: fs, configuration: tinySegments)
-        #expect(try readAll(reopened) == makeEntries(11...19) + makeEntries(20...22, term: 2))
+        let reopened = try DurableLog.open(directory: directory, fileSystem: fs, configuration: tinySegmentLimits)
+        #expect(try readAllEntries(reopened) == storageEntries(11...19) + storageEntries(20...22, term: 2))
         #expect(try reopened.initialState().0 == HardState(term: 1, vote: 3, commit: 10))
-        #expect(try reopened.snapshot() == makeSnapshot(index: 10, term: 1))
+        #expect(try reopened.snapshot() == storageSnapshot(index: 10, term: 1))
     }
 }
 
 // MARK: - Shared helpers for the storage tests
 
 /// Segments of a few records each, and a cache of two entries, so tests exercise rollover and file reads.
-let tinySegments = RaftLogConfiguration(
+let tinySegmentLimits = RaftLogConfiguration(
     maxSegmentBytes: 160, maxRecordBytes: 120, maxEntriesPerAppend: 64, maxCachedEntries: 2, maxCachedBytes: 400)
 
-let entryDataSize = 16
+let storageEntryDataSize = 16
 
 /// A deterministic entry whose data encodes its index and term.
-func makeEntry(_ index: UInt64, term: UInt64 = 1) -> Entry {
+func storageEntry(_ index: UInt64, term: UInt64 = 1) -> Entry {
     var random = SplitMix64(seed: index &* 31 &+ term)
     let kind: EntryKind = index % 7 == 0 ? .configurationChange : .normal
     return Entry(
         term: term, index: index, kind: kind,
-        data: (0..<entryDataSize).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        data: (0..<storageEntryDataSize).map { _ in UInt8(truncatingIfNeeded: random.next()) })
 }
 
-func makeEntries(_ indexes: ClosedRange<UInt64>, term: UInt64 = 1) -> [Entry] {
-    indexes.map { makeEntry($0, term: term) }
+func storageEntries(_ indexes: ClosedRange<UInt64>, term: UInt64 = 1) -> [Entry] {
+    indexes.map { storageEntry($0, term: term) }
 }
 
-func makeSnapshot(index: UInt64, term: UInt64) -> Snapshot {
+func storageSnapshot(index: UInt64, term: UInt64) -> Snapshot {
     Snapshot(
         metadata: SnapshotMetadata(
             index: index, term: term, configuration: ConfigurationState(voters: [1, 2, 3], learners: [9])),
@@ -409,23 +413,23 @@ func makeSnapshot(index: UInt64, term: UInt64) -> Snapshot {
 }
 
 /// Every entry the log serves, first to last.
-func readAll(_ log: DurableLog) throws -> [Entry] {
+func readAllEntries(_ log: DurableLog) throws -> [Entry] {
     try log.entries(from: log.firstIndex, to: log.lastIndex + 1, maxBytes: .max)
 }
 
 /// A simulated disk holding a synced log of `entries` in tiny segments, one sync per entry.
-func filledLog(entries: ClosedRange<UInt64>) throws -> SimulatedFileSystem {
+func filledStorageDisk(entries: ClosedRange<UInt64>) throws -> SimulatedFileSystem {
     let fs = SimulatedFileSystem()
-    let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+    let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
     for index in entries {
-        try log.append([makeEntry(index)])
+        try log.append([storageEntry(index)])
         try log.sync()
     }
     return fs
 }
 
 /// Rewrites a file durably with one byte changed.
-func flipByte(in fs: SimulatedFileSystem, path: String, at offset: Int) throws {
+func flipStoredByte(in fs: SimulatedFileSystem, path: String, at offset: Int) throws {
     var bytes = try fs.readFile(at: path)
     bytes[offset] ^= 0x40
     let file = try fs.openFile(at: path, mode: .truncate)
@@ -441,7 +445,7 @@ func expectCorruptLog(
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     do {
-        _ = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegments)
+        _ = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
         Issue.record("opening a corrupt log succeeded", sourceLocation: sourceLocation)
     } catch {
         guard case .corruptLog(let file, let offset, _) = error else {
