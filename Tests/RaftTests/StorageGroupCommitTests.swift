@@ -12,7 +12,8 @@ import Testing
         let simulated = SimulatedFileSystem()
         let fs = SlowSyncFileSystem(base: simulated, syncDelayMicroseconds: 2_000)
         let log = try DurableLog.open(
-            directory: "/data", fileSystem: fs, configuration: RaftLogConfiguration(maxSegmentBytes: 4096))
+            directory: "/data", fileSystem: fs,
+            configuration: RaftLogConfiguration(maxSegmentBytes: 4096, maxRecordBytes: 100, maxUnsyncedBytes: 240))
         let committer = GroupCommitter(log: log, maxUnsyncedEntries: 16)
         let threadCount = 8
         let appendsPerThread = 25

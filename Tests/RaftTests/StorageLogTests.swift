@@ -86,6 +86,19 @@ import Testing
         #expect(log.lastIndex == 2)
     }
 
+    @Test func unsyncedBytesAreBoundedUntilTheNextSync() throws {
+        let limits = RaftLogConfiguration(
+            maxSegmentBytes: 4096, maxRecordBytes: 100, maxUnsyncedBytes: 20 + 3 * 41)
+        let log = try DurableLog.open(directory: "/data", fileSystem: SimulatedFileSystem(), configuration: limits)
+        try log.append(storageEntries(1...3))
+        #expect(throws: RaftLogError.unsyncedBytesLimitReached(bytes: 20 + 4 * 41, limit: 20 + 3 * 41)) {
+            try log.append(storageEntries(4...4))
+        }
+        try log.sync()
+        try log.append(storageEntries(4...6))
+        #expect(log.lastIndex == 6)
+    }
+
     @Test func overwritingASuffixReplacesItDurably() throws {
         let fs = SimulatedFileSystem()
         let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)

@@ -46,6 +46,8 @@ public final class DurableLog: RaftStorage {
     var snapshotFileNames: [String] = []
     var failure: RaftLogError?
     var syncInFlight = false
+    /// Bytes appended since the last sync began (bounded by ``RaftLogConfiguration/maxUnsyncedBytes``).
+    var unwrittenByteCount = 0
     /// The bytes of the segment read last, so sequential reads of old entries read each file once.
     var readBuffer: (fileName: String, bytes: [UInt8])?
 
@@ -85,6 +87,11 @@ public final class DurableLog: RaftStorage {
         guard entries.count <= configuration.maxEntriesPerAppend else {
             throw .batchTooLarge(entries: entries.count, limit: configuration.maxEntriesPerAppend)
         }
+        let batchBytes = Self.encodedSize(of: entries)
+        guard unwrittenByteCount + batchBytes <= configuration.maxUnsyncedBytes else {
+            throw .unsyncedBytesLimitReached(
+                bytes: unwrittenByteCount + batchBytes, limit: configuration.maxUnsyncedBytes)
+        }
         var expectedIndex = lastIndex + 1
         var previousTerm = lastTerm
         for entry in entries {
@@ -103,9 +110,13 @@ public final class DurableLog: RaftStorage {
         }
     }
 
+    /// The bytes `entries` add to the log, not counting a segment header.
+    static func encodedSize(of entries: [Entry]) -> Int {
+        entries.reduce(0) { $0 + LogRecordCodec.encodedSize(of: $1) }
+    }
+
     /// The term of the last entry (or of the compaction point when the log is empty).
     var lastTerm: UInt64 {
-        if let segment = segments.last, let term = segment.terms.last { return term }
         for segment in segments.reversed() { if let term = segment.terms.last { return term } }
         return compactedTerm
     }
@@ -118,6 +129,7 @@ public final class DurableLog: RaftStorage {
         {
             var segment = LogSegment(firstIndex: entry.index, byteCount: SegmentHeaderCodec.size, writtenByteCount: 0)
             segment.unwrittenBytes = SegmentHeaderCodec.encode(firstIndex: entry.index)
+            unwrittenByteCount += SegmentHeaderCodec.size
             segments.append(segment)
         }
         let last = segments.count - 1
@@ -131,6 +143,7 @@ public final class DurableLog: RaftStorage {
                 segments[last].unwrittenBytes, at: recordStart, maxRecordBytes: configuration.maxRecordBytes))?.entry
                 == entry, "record encoding of entry \(entry.index) does not decode back")
         segments[last].byteCount += recordSize
+        unwrittenByteCount += recordSize
         cache.append(entry)
     }
 
@@ -145,7 +158,7 @@ public final class DurableLog: RaftStorage {
     }
 
     /// Takes the unwritten bytes into a job; `nil` when everything is already durable.
-    func beginSync(appendSequence: UInt64 = 0) throws(RaftLogError) -> SyncJob? {
+    func beginSync() throws(RaftLogError) -> SyncJob? {
         try checkUsable()
         precondition(!syncInFlight, "only one sync may be in flight")
         var steps: [SyncJob.Step] = []
@@ -163,15 +176,16 @@ public final class DurableLog: RaftStorage {
             segments[position].unwrittenBytes = []
         }
         guard !steps.isEmpty else { return nil }
+        unwrittenByteCount = 0
         if let stale = activeFile {
             activeFile = nil
             try failing { () throws(RaftLogError) in try withIO { () throws(FileSystemError) in try stale.close() } }
         }
         syncInFlight = true
-        return SyncJob(steps: steps, logDirectory: logDirectory, lastIndex: lastIndex, appendSequence: appendSequence)
+        return SyncJob(steps: steps, logDirectory: logDirectory, lastIndex: lastIndex)
     }
 
-    /// Records the outcome of a job built by ``beginSync(appendSequence:)``.
+    /// Records the outcome of a job built by ``beginSync()``.
     func finishSync(_ job: SyncJob, outcome: SyncJob.Outcome) throws(RaftLogError) {
         precondition(syncInFlight, "finishing a sync that was not begun")
         syncInFlight = false

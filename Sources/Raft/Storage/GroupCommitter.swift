@@ -34,7 +34,9 @@ public final class GroupCommitter: @unchecked Sendable {
     /// Appends entries built from the next free index and returns once they are durable.
     ///
     /// `makeEntries` runs with the lock held and receives `lastIndex + 1`; it must return entries starting
-    /// there (it lets concurrent proposers be numbered in the order they win the lock).
+    /// there (it lets concurrent proposers be numbered in the order they win the lock). When the buffered
+    /// entries would exceed ``maxUnsyncedEntries`` or the log's `maxUnsyncedBytes`, the caller first waits
+    /// for (or leads) a sync and `makeEntries` is called again; only its last result is appended.
     ///
     /// - Returns: the indexes of the appended entries.
     /// - Throws: the append's validation error (nothing appended), or the failure of the sync that covered
@@ -43,10 +45,14 @@ public final class GroupCommitter: @unchecked Sendable {
     public func append(_ makeEntries: (_ nextIndex: UInt64) -> [Entry]) throws(RaftLogError) -> ClosedRange<UInt64> {
         lock.lock()
         defer { lock.unlock() }
-        while failure == nil, syncRunning, log.unsyncedEntryCount >= maxUnsyncedEntries { lock.wait() }
         if let failure { throw failure }
-        let entries = makeEntries(log.lastIndex + 1)
+        var entries = makeEntries(log.lastIndex + 1)
         precondition(!entries.isEmpty, "a group-commit append carries at least one entry")
+        while log.unsyncedEntryCount > 0, exceedsBufferLimits(entries) {
+            if let failure { throw failure }
+            if syncRunning { lock.wait() } else { try leadSync() }
+            entries = makeEntries(log.lastIndex + 1)
+        }
         try log.append(entries)
         appendSequence += 1
         let ticket = appendSequence
@@ -56,6 +62,12 @@ public final class GroupCommitter: @unchecked Sendable {
         }
         completedAppends += 1
         return entries[0].index...entries[entries.count - 1].index
+    }
+
+    /// Whether buffering `entries` would pass the entry or byte bound on unsynced data.
+    private func exceedsBufferLimits(_ entries: [Entry]) -> Bool {
+        log.unsyncedEntryCount + entries.count > maxUnsyncedEntries
+            || log.unwrittenByteCount + DurableLog.encodedSize(of: entries) > log.configuration.maxUnsyncedBytes
     }
 
     /// Appends `entries` (which must continue the log) and returns once they are durable.
@@ -69,7 +81,7 @@ public final class GroupCommitter: @unchecked Sendable {
         let target = appendSequence
         let job: SyncJob?
         do {
-            job = try log.beginSync(appendSequence: target)
+            job = try log.beginSync()
         } catch {
             failure = log.isFailed ? .logFailed(reason: error.description) : error
             syncRunning = false

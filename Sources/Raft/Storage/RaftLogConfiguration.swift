@@ -10,6 +10,9 @@ public struct RaftLogConfiguration: Sendable, Hashable {
     public var maxRecordBytes: Int
     /// The most entries one ``DurableLog/append(_:)`` call may carry.
     public var maxEntriesPerAppend: Int
+    /// The most bytes appended but not yet handed to a sync; an append beyond it is refused until
+    /// ``DurableLog/sync()``.
+    public var maxUnsyncedBytes: Int
     /// The most recent entries kept in memory for reads without file access.
     public var maxCachedEntries: Int
     /// The most entry data bytes (plus a fixed per-entry overhead) kept in the entry cache.
@@ -24,6 +27,7 @@ public struct RaftLogConfiguration: Sendable, Hashable {
         maxSegmentBytes: Int = 16 * 1024 * 1024,
         maxRecordBytes: Int = 8 * 1024 * 1024,
         maxEntriesPerAppend: Int = 16 * 1024,
+        maxUnsyncedBytes: Int = 64 * 1024 * 1024,
         maxCachedEntries: Int = 8 * 1024,
         maxCachedBytes: Int = 32 * 1024 * 1024,
         maxSnapshotBytes: Int = 1024 * 1024 * 1024,
@@ -34,10 +38,12 @@ public struct RaftLogConfiguration: Sendable, Hashable {
         precondition(maxSegmentBytes > SegmentHeaderCodec.size, "maxSegmentBytes must exceed the segment header")
         precondition(maxSegmentBytes <= Int(UInt32.max), "segment offsets are stored as u32")
         precondition(maxEntriesPerAppend >= 1 && maxCachedEntries >= 0 && maxCachedBytes >= 0, "negative limit")
+        precondition(maxUnsyncedBytes >= maxRecordBytes + SegmentHeaderCodec.size, "one record must fit unsynced")
         precondition(retainedSnapshotCount >= 1, "at least the newest snapshot must be kept")
         self.maxSegmentBytes = maxSegmentBytes
         self.maxRecordBytes = maxRecordBytes
         self.maxEntriesPerAppend = maxEntriesPerAppend
+        self.maxUnsyncedBytes = maxUnsyncedBytes
         self.maxCachedEntries = maxCachedEntries
         self.maxCachedBytes = maxCachedBytes
         self.maxSnapshotBytes = maxSnapshotBytes

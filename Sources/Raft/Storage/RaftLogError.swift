@@ -23,6 +23,8 @@ public enum RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
     case entryTooLarge(index: UInt64, bytes: Int, limit: Int)
     /// One append call carries more entries than the configured limit.
     case batchTooLarge(entries: Int, limit: Int)
+    /// Appending would buffer more unsynced bytes than the configured limit; call ``DurableLog/sync()`` first.
+    case unsyncedBytesLimitReached(bytes: Int, limit: Int)
     /// An index given to truncate or compact lies outside what the log holds.
     case indexOutOfRange(index: UInt64, firstIndex: UInt64, lastIndex: UInt64)
     /// Compaction was asked to go past the newest durable snapshot.
@@ -54,6 +56,8 @@ public enum RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
             return "entry \(index) encodes to \(bytes) bytes, over the \(limit)-byte record limit; split the command"
         case .batchTooLarge(let entries, let limit):
             return "append of \(entries) entries exceeds the limit of \(limit) per call; append in smaller batches"
+        case .unsyncedBytesLimitReached(let bytes, let limit):
+            return "append would buffer \(bytes) unsynced bytes, over the \(limit)-byte limit; sync first"
         case .indexOutOfRange(let index, let first, let last):
             return "index \(index) is outside the log [\(first), \(last)]"
         case .compactionBeyondSnapshot(let requested, let snapshotIndex):

@@ -23,8 +23,6 @@ struct SyncJob {
     let logDirectory: String
     /// The last index the job makes durable.
     let lastIndex: UInt64
-    /// The number of entries appended before the job was built, for the group committer's bookkeeping.
-    let appendSequence: UInt64
 
     /// What a finished job hands back: the open handle of the last segment it wrote, or the failure.
     enum Outcome {
