@@ -376,6 +376,20 @@ import Testing
         #expect(try reopened.initialState().0 == HardState(term: 3, vote: 0, commit: 9))
     }
 
+    @Test func overwritingTheSuffixOfTheOpenSegmentOnThePosixFileSystem() throws {
+        let directory = try makeStorageTemporaryDirectory()
+        defer { removeStorageTemporaryDirectory(directory) }
+        let log = try DurableLog.open(directory: directory, fileSystem: PosixFileSystem())
+        try log.append(storageEntries(1...10))
+        try log.sync()
+        try log.truncateSuffix(from: 6)
+        try log.append(storageEntries(6...8, term: 2))
+        try log.sync()
+        try log.close()
+        let reopened = try DurableLog.open(directory: directory, fileSystem: PosixFileSystem())
+        #expect(try readAllEntries(reopened) == storageEntries(1...5) + storageEntries(6...8, term: 2))
+    }
+
     @Test func roundTripOnThePosixFileSystem() throws {
         let directory = try makeStorageTemporaryDirectory()
         defer { removeStorageTemporaryDirectory(directory) }

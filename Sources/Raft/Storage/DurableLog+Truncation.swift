@@ -31,6 +31,10 @@ extension DurableLog {
         durableLastIndex = lastIndex
     }
 
+    /// Cuts the segment at `position` before record `index` and fsyncs it.
+    ///
+    /// The segment's open handle is closed and a new one opened in append mode: a handle that created the
+    /// file writes at its own offset, which would still point past the cut and leave a hole of zeros.
     private func truncateSegment(at position: Int, from index: UInt64) throws(RaftLogError) {
         var segment = segments[position]
         segment.removeRecords(from: index)
@@ -39,9 +43,9 @@ extension DurableLog {
         let existing = activeFileIndex == segment.firstIndex ? activeFile : nil
         activeFile = nil
         let file = try withIO { () throws(FileSystemError) -> any WritableFile in
+            try existing?.close()
             try fileSystem.truncateFile(at: path, toSize: size)
-            let file: any WritableFile
-            if let existing { file = existing } else { file = try fileSystem.openFile(at: path, mode: .append) }
+            let file = try fileSystem.openFile(at: path, mode: .append)
             try file.sync()
             return file
         }
