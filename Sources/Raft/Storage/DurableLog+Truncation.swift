@@ -8,13 +8,15 @@ extension DurableLog {
     /// leaves a prefix of the old log, never a log with a hole. New entries may be appended when it returns.
     ///
     /// - Precondition: `index` is after the persisted commit index (committed entries never change).
-    /// - Throws: ``RaftLogError/indexOutOfRange(index:firstIndex:lastIndex:)`` unless
-    ///   `firstIndex <= index <= lastIndex + 1`; I/O errors (the log is then failed).
+    /// - Throws: ``RaftLogError/indexOutOfRange(index:firstIndex:lastIndex:)`` unless `index` is after the
+    ///   compaction point and the newest snapshot (both cover committed entries) and at most `lastIndex + 1`;
+    ///   I/O errors (the log is then failed).
     public func truncateSuffix(from index: UInt64) throws(RaftLogError) {
         try checkUsable()
         precondition(!syncInFlight, "truncating while a sync is in flight")
-        guard index > compactedIndex, index <= lastIndex + 1 else {
-            throw .indexOutOfRange(index: index, firstIndex: firstIndex, lastIndex: lastIndex)
+        let protectedIndex = max(compactedIndex, newestSnapshot?.index ?? 0)
+        guard index > protectedIndex, index <= lastIndex + 1 else {
+            throw .indexOutOfRange(index: index, firstIndex: protectedIndex + 1, lastIndex: lastIndex)
         }
         precondition(index > hardState.commit, "truncating from \(index) would drop committed entries")
         guard index <= lastIndex else { return }
