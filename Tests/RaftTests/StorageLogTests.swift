@@ -270,6 +270,21 @@ import Testing
         #expect(try readAllEntries(reopened) == storageEntries(5...10))
     }
 
+    @Test func aSnapshotFromANewerFormatVersionIsRefusedNotRemoved() throws {
+        let fs = SimulatedFileSystem()
+        try DurableLog.open(directory: "/data", fileSystem: fs).saveSnapshot(storageSnapshot(index: 3, term: 1))
+        let path = "/data/snap/" + SnapshotCodec.fileName(index: 3, term: 1)
+        var bytes = try fs.readFile(at: path)
+        bytes[5] = 7
+        let file = try fs.openFile(at: path, mode: .truncate)
+        try file.write(resealedWithChecksum(bytes))
+        try file.sync()
+        #expect(throws: RaftLogError.unsupportedFormatVersion(file: path, version: 7)) {
+            try DurableLog.open(directory: "/data", fileSystem: fs)
+        }
+        #expect(fs.fileExists(at: path))
+    }
+
     @Test func aFailedFsyncFailsTheAppendAndTheLogUntilReopened() throws {
         let fs = SimulatedFileSystem()
         let log = try DurableLog.open(directory: "/data", fileSystem: fs)
@@ -316,7 +331,9 @@ import Testing
         let file = try fs.openFile(at: path, mode: .truncate)
         try file.write(bytes)
         try file.sync()
-        expectCorruptLog(fs, file: path, offset: 0)
+        #expect(throws: RaftLogError.unsupportedFormatVersion(file: path, version: 2)) {
+            try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        }
         #expect(fs.fileExists(at: path))
     }
 

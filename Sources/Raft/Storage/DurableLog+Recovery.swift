@@ -47,6 +47,9 @@ extension DurableLog {
         do throws(StorageFormatError) {
             hardState = try HardStateCodec.decode(bytes)
         } catch {
+            if case .unsupportedVersion(let version) = error {
+                throw .unsupportedFormatVersion(file: hardStatePath, version: version)
+            }
             throw .corruptHardState(file: hardStatePath, reason: error.description)
         }
     }
@@ -79,12 +82,17 @@ extension DurableLog {
     }
 
     /// The metadata of a snapshot file that decodes and matches its name; `nil` when it is invalid.
+    ///
+    /// A snapshot of a newer format version is not invalid: removing it would destroy what a newer build
+    /// wrote, so it stops recovery instead.
     private func verifiedSnapshotMetadata(named name: String) throws(RaftLogError) -> SnapshotMetadata? {
         do throws(SnapshotReadError) {
             return try readSnapshot(named: name).metadata
         } catch {
             switch error {
             case .io(let failure): throw .io(failure)
+            case .unsupportedVersion(let file, let version):
+                throw .unsupportedFormatVersion(file: file, version: version)
             case .invalid: return nil
             }
         }

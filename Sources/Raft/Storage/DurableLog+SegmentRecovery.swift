@@ -75,6 +75,9 @@ extension DurableLog {
             default: tearable = false
             }
             if isLast && tearable && !hasValidRecord(in: bytes, after: -1, nextIndex: firstIndex) { return false }
+            if case .unsupportedVersion(let version) = error {
+                throw .unsupportedFormatVersion(file: path, version: version)
+            }
             throw .corruptLog(file: path, offset: 0, reason: "segment header: \(error)")
         }
     }

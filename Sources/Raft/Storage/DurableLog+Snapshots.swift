@@ -114,6 +114,7 @@ extension DurableLog {
         do throws(StorageFormatError) {
             snapshot = try SnapshotCodec.decode(bytes, maxDataBytes: configuration.maxSnapshotBytes)
         } catch {
+            if case .unsupportedVersion(let version) = error { throw .unsupportedVersion(file: path, version: version) }
             throw .invalid(file: path, reason: error.description)
         }
         guard SnapshotCodec.fileName(index: snapshot.metadata.index, term: snapshot.metadata.term) == name else {

@@ -9,6 +9,9 @@ public enum RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
     case corruptLog(file: String, offset: Int, reason: String)
     /// The hard-state file exists but does not decode. It is only ever replaced atomically, so this is damage.
     case corruptHardState(file: String, reason: String)
+    /// A storage file carries a format version this build does not read: a newer build wrote it. The file is
+    /// left untouched.
+    case unsupportedFormatVersion(file: String, version: UInt16)
     /// A file-system operation failed.
     case io(FileSystemError)
     /// An earlier write, fsync, rename, truncate or remove failed; the log refuses every change until it is
@@ -44,6 +47,9 @@ public enum RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
         case .corruptHardState(let file, let reason):
             return "Raft hard state \(file) is corrupt: \(reason); the node cannot know its term and vote, "
                 + "restore the data directory or rebuild the node"
+        case .unsupportedFormatVersion(let file, let version):
+            return "\(file) has format version \(version), which this build does not read; run the newer build "
+                + "that wrote it"
         case .io(let error):
             return "Raft log I/O failed: \(error); check the disk, then restart the node"
         case .logFailed(let reason):
