@@ -25,7 +25,7 @@ public final class GroupCommitter: @unchecked Sendable {
     /// Wraps a log; from now on use it only through this committer.
     ///
     /// - Parameter maxUnsyncedEntries: bound on entries buffered in memory while a sync runs.
-    public init(log: DurableLog, maxUnsyncedEntries: Int = 64 * 1024) {
+    public init(log: sending DurableLog, maxUnsyncedEntries: Int = 64 * 1024) {
         precondition(maxUnsyncedEntries >= 1, "maxUnsyncedEntries must allow one entry")
         self.log = log
         self.maxUnsyncedEntries = maxUnsyncedEntries
