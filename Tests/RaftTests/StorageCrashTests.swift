@@ -14,6 +14,9 @@ import Testing
     /// How an injected fault behaves.
     enum Injection: CaseIterable {
         case crash, crashTearingUnsyncedWrites, tornWriteThenCrash, failOperation
+        /// A crash on a disk that makes every create, rename and remove durable at once, in program order,
+        /// as a journaling file system may do without being asked.
+        case crashWithEagerMetadata
     }
 
     @Test(arguments: Injection.allCases) func appendAndSyncKeepEveryAcknowledgedEntry(injection: Injection) throws {
@@ -248,15 +251,16 @@ extension StorageCrashTests {
         let fs = SimulatedFileSystem(seed: UInt64(target ?? 0))
         let fault: SimulatedFileSystem.Fault
         switch injection {
-        case .crash, .crashTearingUnsyncedWrites: fault = .crash
+        case .crash, .crashTearingUnsyncedWrites, .crashWithEagerMetadata: fault = .crash
         case .tornWriteThenCrash: fault = .tornWriteThenCrash
         case .failOperation: fault = .fail
         }
         fs.faultPolicy = { $0.number == target ? fault : nil }
+        let disk: any FileSystem = injection == .crashWithEagerMetadata ? EagerMetadataFileSystem(base: fs) : fs
         var acknowledged = 0
         var failed = false
         do {
-            let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+            let log = try DurableLog.open(directory: "/data", fileSystem: disk, configuration: tinySegmentLimits)
             do {
                 try scenario(log, &acknowledged)
             } catch {
@@ -312,4 +316,38 @@ func makeTornDisk(seed: UInt64) throws -> SimulatedFileSystem {
     fs.faultPolicy = { _ in nil }
     fs.crash(tearUnsyncedWrites: true)
     return fs
+}
+
+/// Makes every create, rename and remove durable immediately after it, in program order.
+///
+/// The simulated disk keeps such changes volatile until the directory is synced; a journaling file system
+/// may persist them earlier. Crashing on this disk checks that no ordering relies on them staying volatile
+/// (for example, that a new segment is created only after the previous one is fsynced).
+struct EagerMetadataFileSystem: FileSystem {
+    let base: SimulatedFileSystem
+
+    func openFile(at path: String, mode: OpenMode) throws(FileSystemError) -> any WritableFile {
+        let existed = base.fileExists(at: path)
+        let file = try base.openFile(at: path, mode: mode)
+        if !existed { try base.syncDirectory(at: PosixFileSystem.parentDirectory(of: path)) }
+        return file
+    }
+    func readFile(at path: String) throws(FileSystemError) -> [UInt8] { try base.readFile(at: path) }
+    func fileExists(at path: String) -> Bool { base.fileExists(at: path) }
+    func listDirectory(at path: String) throws(FileSystemError) -> [String] { try base.listDirectory(at: path) }
+    func createDirectory(at path: String) throws(FileSystemError) { try base.createDirectory(at: path) }
+    func rename(from source: String, to destination: String) throws(FileSystemError) {
+        try base.rename(from: source, to: destination)
+        try base.syncDirectory(at: PosixFileSystem.parentDirectory(of: destination))
+    }
+    func removeFile(at path: String) throws(FileSystemError) {
+        try base.removeFile(at: path)
+        try base.syncDirectory(at: PosixFileSystem.parentDirectory(of: path))
+    }
+    func syncDirectory(at path: String) throws(FileSystemError) { try base.syncDirectory(at: path) }
+    func truncateFile(at path: String, toSize size: Int) throws(FileSystemError) {
+        try base.truncateFile(at: path, toSize: size)
+    }
+    func fileSize(at path: String) throws(FileSystemError) -> Int { try base.fileSize(at: path) }
+    func permissions(at path: String) throws(FileSystemError) -> UInt16 { try base.permissions(at: path) }
 }
