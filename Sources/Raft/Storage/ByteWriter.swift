@@ -1,7 +1,7 @@
 /// Builds a big-endian binary encoding into a byte array.
 ///
-/// Every on-disk format of the Raft storage is written through this type, so all integers are big-endian
-/// in one place.
+/// Every on-disk format of the Raft storage is written through this type (or the `appendBigEndian`
+/// helper it uses), so all integers are big-endian in one place.
 struct ByteWriter {
     private(set) var bytes: [UInt8]
 
@@ -10,21 +10,8 @@ struct ByteWriter {
         bytes.reserveCapacity(capacity)
     }
 
-    mutating func append(_ value: UInt8) {
-        bytes.append(value)
-    }
-
-    mutating func append(_ value: UInt16) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
-    }
-
-    mutating func append(_ value: UInt32) {
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
-    }
-
-    mutating func append(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+    mutating func append<Value: FixedWidthInteger & UnsignedInteger>(_ value: Value) {
+        bytes.appendBigEndian(value)
     }
 
     mutating func append(contentsOf other: [UInt8]) {
@@ -34,5 +21,16 @@ struct ByteWriter {
     /// Appends the CRC-32C of everything written so far.
     mutating func appendChecksum() {
         append(CRC32C.checksum(bytes))
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends `value` most significant byte first.
+    mutating func appendBigEndian<Value: FixedWidthInteger & UnsignedInteger>(_ value: Value) {
+        var shift = Value.bitWidth - 8
+        while shift >= 0 {
+            append(UInt8(truncatingIfNeeded: value >> shift))
+            shift -= 8
+        }
     }
 }

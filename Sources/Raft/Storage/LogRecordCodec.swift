@@ -28,18 +28,16 @@ enum LogRecordCodec {
         let bodyLength = bodyHeaderSize + entry.data.count
         precondition(bodyLength <= Int(UInt32.max), "record body does not fit a u32 length")
         let start = bytes.count
-        var writer = ByteWriter(capacity: 25)
-        writer.append(UInt32(bodyLength))
-        writer.append(UInt32(0))
-        writer.append(entry.term)
-        writer.append(entry.index)
-        writer.append(entry.kind.rawValue)
-        bytes.append(contentsOf: writer.bytes)
+        bytes.appendBigEndian(UInt32(bodyLength))
+        bytes.appendBigEndian(UInt32(0))
+        bytes.appendBigEndian(entry.term)
+        bytes.appendBigEndian(entry.index)
+        bytes.append(entry.kind.rawValue)
         bytes.append(contentsOf: entry.data)
         var crc = CRC32C.update(0, bytes[start..<(start + 4)])
         crc = CRC32C.update(crc, bytes[(start + prefixSize)...])
-        for (offset, shift) in [24, 16, 8, 0].enumerated() {
-            bytes[start + 4 + offset] = UInt8(truncatingIfNeeded: crc >> UInt32(shift))
+        for offset in 0..<4 {
+            bytes[start + 4 + offset] = UInt8(truncatingIfNeeded: crc >> UInt32(24 - 8 * offset))
         }
     }
 
