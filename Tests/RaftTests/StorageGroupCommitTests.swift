@@ -41,6 +41,40 @@ import Testing
         for entry in recovered { #expect(acknowledged[entry.index...entry.index] == entry.data) }
     }
 
+    @Test func readsSnapshotsAndCompactionInterleaveWithConcurrentAppenders() throws {
+        let simulated = SimulatedFileSystem()
+        let fs = SlowSyncFileSystem(base: simulated, syncDelayMicroseconds: 500)
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs, configuration: tinySegmentLimits)
+        let committer = GroupCommitter(log: log, maxUnsyncedEntries: 8)
+        let acknowledged = Mutex<[UInt64: [UInt8]]>([:])
+        let maintenanceFailures = Mutex<[String]>([])
+        runOnThreads(threads: 5) { thread in
+            for sequence in 0..<30 {
+                if thread == 4 {
+                    do {
+                        try committer.withLog { (log) throws(RaftLogError) in try maintain(log, round: sequence) }
+                    } catch {
+                        maintenanceFailures.withLock { $0.append("\(error)") }
+                    }
+                    continue
+                }
+                let payload: [UInt8] = [UInt8(thread), UInt8(sequence)]
+                guard let range = try? committer.append({ next in [Entry(term: 1, index: next, data: payload)] })
+                else { return }
+                acknowledged.withLock { $0[range.lowerBound] = payload }
+            }
+        }
+        #expect(maintenanceFailures.withLock { $0 }.isEmpty)
+        simulated.crash()
+        let recovered = try DurableLog.open(directory: "/data", fileSystem: simulated, configuration: tinySegmentLimits)
+        #expect(recovered.firstIndex == (try recovered.snapshot().metadata.index) + 1)
+        #expect(recovered.lastIndex == 120)
+        let entries = try readAllEntries(recovered)
+        for (index, payload) in acknowledged.withLock({ $0 }) where index >= recovered.firstIndex {
+            #expect(entries[Int(index - recovered.firstIndex)].data == payload)
+        }
+    }
+
     @Test func aFailedGroupSyncFailsItsCallersAndEveryLaterOne() throws {
         let fs = SimulatedFileSystem()
         let committer = GroupCommitter(log: try DurableLog.open(directory: "/data", fileSystem: fs))
@@ -132,6 +166,21 @@ import Testing
 }
 
 // MARK: - Helpers
+
+/// One round of the work a driver does beside appends: read the tail, snapshot and compact now and then.
+private func maintain(_ log: DurableLog, round: Int) throws(RaftLogError) {
+    do {
+        let low = max(log.firstIndex, log.lastIndex > 5 ? log.lastIndex - 5 : 1)
+        if log.lastIndex >= low { _ = try log.entries(from: low, to: log.lastIndex + 1, maxBytes: 64) }
+        _ = try log.term(at: log.lastIndex)
+    } catch {
+        throw .logFailed(reason: "read failed: \(error)")
+    }
+    let snapshotIndex = (try? log.snapshot().metadata.index) ?? 0
+    guard round % 3 == 0, log.durableLastIndex > snapshotIndex + 6 else { return }
+    try log.createSnapshot(at: log.durableLastIndex - 2, configuration: ConfigurationState(voters: [1]), data: [])
+    try log.compact(upTo: log.durableLastIndex - 4)
+}
 
 /// Delays every fsync, so concurrent appenders pile up behind it as they would behind a real disk.
 struct SlowSyncFileSystem: FileSystem {
