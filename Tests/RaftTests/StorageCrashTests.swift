@@ -117,6 +117,8 @@ import Testing
             HardState(term: 3, vote: 9, commit: 5),
         ]
         try exhaustively(injection) { log, acknowledged in
+            try log.append(storageEntries(1...5))
+            try log.sync()
             for state in states {
                 try log.setHardState(state)
                 acknowledged += 1

@@ -193,12 +193,25 @@ import Testing
         let fs = SimulatedFileSystem()
         let log = try DurableLog.open(directory: "/data", fileSystem: fs)
         #expect(try log.initialState().0 == HardState())
+        try log.append(storageEntries(1...2))
+        try log.sync()
         try log.setHardState(HardState(term: 3, vote: 7, commit: 0))
         try log.setHardState(HardState(term: 4, vote: 0, commit: 2))
         fs.crash()
         let reopened = try DurableLog.open(directory: "/data", fileSystem: fs)
         #expect(try reopened.initialState().0 == HardState(term: 4, vote: 0, commit: 2))
         #expect(!fs.fileExists(at: "/data/hardstate.tmp"))
+    }
+
+    @Test func aCommitIndexPastTheRecoveredLogIsATypedError() throws {
+        let fs = SimulatedFileSystem()
+        let log = try DurableLog.open(directory: "/data", fileSystem: fs)
+        try log.append(storageEntries(1...3))
+        try log.sync()
+        try log.setHardState(HardState(term: 1, vote: 0, commit: 5))
+        #expect(throws: RaftLogError.commitBeyondLog(commit: 5, lastIndex: 3)) {
+            try DurableLog.open(directory: "/data", fileSystem: fs)
+        }
     }
 
     @Test func aDamagedHardStateFileIsATypedError() throws {

@@ -10,7 +10,9 @@ extension DurableLog {
     /// truncated durably, because only unacknowledged appends can be torn. Anything else is corruption.
     ///
     /// - Throws: ``RaftLogError/corruptLog(file:offset:reason:)`` naming the file and offset of damage that is
-    ///   not a torn tail, ``RaftLogError/corruptHardState(file:reason:)``, ``RaftLogError/io(_:)``.
+    ///   not a torn tail, ``RaftLogError/corruptHardState(file:reason:)``,
+    ///   ``RaftLogError/commitBeyondLog(commit:lastIndex:)``, ``RaftLogError/unsupportedFormatVersion(file:version:)``,
+    ///   ``RaftLogError/io(_:)``.
     public static func open(
         directory: String,
         fileSystem: any FileSystem,
@@ -21,6 +23,9 @@ extension DurableLog {
         try log.recoverHardState()
         try log.recoverSnapshots()
         try log.recoverSegments()
+        guard log.hardState.commit <= log.lastIndex else {
+            throw .commitBeyondLog(commit: log.hardState.commit, lastIndex: log.lastIndex)
+        }
         return log
     }
 

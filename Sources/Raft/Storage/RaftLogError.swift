@@ -9,6 +9,8 @@ public enum RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
     case corruptLog(file: String, offset: Int, reason: String)
     /// The hard-state file exists but does not decode. It is only ever replaced atomically, so this is damage.
     case corruptHardState(file: String, reason: String)
+    /// The persisted commit index is past the last recovered entry: entries known to be committed are missing.
+    case commitBeyondLog(commit: UInt64, lastIndex: UInt64)
     /// A storage file carries a format version this build does not read: a newer build wrote it. The file is
     /// left untouched.
     case unsupportedFormatVersion(file: String, version: UInt16)
@@ -47,6 +49,9 @@ public enum RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
         case .corruptHardState(let file, let reason):
             return "Raft hard state \(file) is corrupt: \(reason); the node cannot know its term and vote, "
                 + "restore the data directory or rebuild the node"
+        case .commitBeyondLog(let commit, let lastIndex):
+            return "hard state commit index \(commit) is past the last log entry \(lastIndex): committed entries "
+                + "are missing; restore this node's data directory from a replica or rebuild the node"
         case .unsupportedFormatVersion(let file, let version):
             return "\(file) has format version \(version), which this build does not read; run the newer build "
                 + "that wrote it"
