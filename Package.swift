@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "Encryption", targets: ["Encryption"]),
         .library(name: "Raft", targets: ["Raft"]),
+        .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "KV", targets: ["KV"]),
         .executable(name: "encryption-bench", targets: ["EncryptionBenchmark"]),
         .executable(name: "raft-bench", targets: ["RaftBenchmark"]),
     ],
@@ -19,7 +21,14 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(name: "DurableIO", swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["CSQLite", "DurableIO"], swiftSettings: strict),
+        .target(name: "KV", dependencies: ["Storage", "Encryption", "Raft"], swiftSettings: strict),
         .target(
             name: "Encryption",
             dependencies: ["CLibCrypto", "DurableIO"],
@@ -46,6 +55,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "TestSupport", "DurableIO"], swiftSettings: strict),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "DurableIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KVTests", dependencies: ["KV", "Storage", "Encryption", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
