@@ -35,7 +35,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Raft", dependencies: ["DurableIO"], swiftSettings: strict),
-        .target(name: "TestSupport", dependencies: ["DurableIO", "Raft"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["DurableIO", "Raft", "Storage"], swiftSettings: strict),
         .executableTarget(
             name: "EncryptionBenchmark",
             dependencies: ["Encryption"],

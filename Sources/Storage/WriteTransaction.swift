@@ -2,7 +2,7 @@
 ///
 /// Obtained from ``MVCCStore/write(_:)``; valid only inside that closure. Reads through a transaction see
 /// its own uncommitted writes, so a batch of commands applies as if one by one.
-public struct WriteTransaction: ~Copyable {
+public struct WriteTransaction {
     let store: MVCCStore
     let database: SQLiteDatabase
 

@@ -1,5 +1,6 @@
 import Storage
 import Testing
+import TestSupport
 
 /// Failure injected before every SQLite step of the write path: after reopening, the store holds exactly
 /// the state of its last committed applied index.

@@ -1,5 +1,6 @@
 import Storage
 import Testing
+import TestSupport
 
 @Suite struct MVCCStoreTests {
     static func put(_ store: MVCCStore, _ key: String, ts: UInt64, _ value: String?, expire: UInt64 = 0,
@@ -94,7 +95,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try MVCCStore(path: dir.file("db"))
-        store.setSealer(TestSealer())
+        store.setSealer(TestValueSealer())
         try Self.put(store, "k", ts: 1, "clear", index: 1)
         store.setSealsWrites(true)
         try Self.put(store, "k", ts: 2, "sealed", index: 2)

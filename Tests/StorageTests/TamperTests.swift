@@ -1,6 +1,7 @@
 import CSQLite
 import Storage
 import Testing
+import TestSupport
 
 /// Alters the SQLite file behind the store's back, as a thief or a broken disk would.
 @Suite struct TamperTests {
@@ -15,7 +16,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try MVCCStore(path: dir.file("db"))
-        store.setSealer(TestSealer())
+        store.setSealer(TestValueSealer())
         store.setSealsWrites(true)
         try MVCCStoreTests.put(store, "k", ts: 1, "secret value", index: 1)
         // Flip the last byte of the stored record (inside the sealed body).
@@ -31,7 +32,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try MVCCStore(path: dir.file("db"))
-        store.setSealer(TestSealer())
+        store.setSealer(TestValueSealer())
         store.setSealsWrites(true)
         try MVCCStoreTests.put(store, "a", ts: 1, "value of a", index: 1)
         try MVCCStoreTests.put(store, "b", ts: 2, "value of b", index: 2)

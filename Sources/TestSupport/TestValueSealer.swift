@@ -4,16 +4,20 @@ import Storage
 /// A reversible, authenticated test double for the storage sealer: XOR with a keystream derived from the
 /// user key and commit_ts, plus a CRC-32C tag over (user key, ts, ciphertext). Detects moved or altered
 /// bodies like the real envelope does, without depending on the cipher.
-struct TestSealer: ValueSealer {
-    var secret: UInt64 = 0x5EC2_E7
+public struct TestValueSealer: ValueSealer {
+    public var secret: UInt64 = 0x5EC2_E7
 
-    func seal(_ plaintext: [UInt8], userKey: [UInt8], commitTS: UInt64) throws(StorageError) -> [UInt8] {
+    public init(secret: UInt64 = 0x5EC2_E7) {
+        self.secret = secret
+    }
+
+    public func seal(_ plaintext: [UInt8], userKey: [UInt8], commitTS: UInt64) throws(StorageError) -> [UInt8] {
         var body = transform(plaintext, userKey: userKey, commitTS: commitTS)
         body.append(contentsOf: tag(body, userKey: userKey, commitTS: commitTS))
         return body
     }
 
-    func open(_ envelope: ArraySlice<UInt8>, userKey: [UInt8], commitTS: UInt64) throws(StorageError) -> [UInt8] {
+    public func open(_ envelope: ArraySlice<UInt8>, userKey: [UInt8], commitTS: UInt64) throws(StorageError) -> [UInt8] {
         guard envelope.count >= 4 else { throw StorageError.integrityFailure }
         let body = Array(envelope.dropLast(4))
         guard Array(envelope.suffix(4)) == tag(body, userKey: userKey, commitTS: commitTS) else {
