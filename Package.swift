@@ -27,6 +27,7 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(name: "DurableIO", swiftSettings: strict),
+        .target(name: "RESP", swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "DurableIO"], swiftSettings: strict),
         .target(name: "KV", dependencies: ["Storage", "Encryption", "Raft"], swiftSettings: strict),
         .target(
@@ -55,6 +56,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "TestSupport", "DurableIO"], swiftSettings: strict),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "DurableIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KVTests", dependencies: ["KV", "Storage", "Encryption", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
