@@ -28,6 +28,7 @@ let package = Package(
         ),
         .target(name: "DurableIO", swiftSettings: strict),
         .target(name: "RESP", swiftSettings: strict),
+        .target(name: "RedisCommands", dependencies: ["RESP", "KV", "Storage"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "DurableIO"], swiftSettings: strict),
         .target(name: "KV", dependencies: ["Storage", "Encryption", "Raft"], swiftSettings: strict),
         .target(
@@ -57,6 +58,10 @@ let package = Package(
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "TestSupport", "DurableIO"], swiftSettings: strict),
         .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: strict),
+        .testTarget(
+            name: "RedisCommandsTests", dependencies: ["RedisCommands", "RESP", "KV", "Storage", "TestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "DurableIO", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KVTests", dependencies: ["KV", "Storage", "Encryption", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
