@@ -14,7 +14,16 @@ let package = Package(
         .executable(name: "encryption-bench", targets: ["EncryptionBenchmark"]),
         .executable(name: "raft-bench", targets: ["RaftBenchmark"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+    ],
     targets: [
         .systemLibrary(
             name: "CLibCrypto",
@@ -28,6 +37,14 @@ let package = Package(
         ),
         .target(name: "DurableIO", swiftSettings: strict),
         .target(name: "RESP", swiftSettings: strict),
+        .target(
+            name: "ElastickvAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .target(name: "RedisCommands", dependencies: ["RESP", "KV", "Storage"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "DurableIO"], swiftSettings: strict),
         .target(name: "KV", dependencies: ["Storage", "Encryption", "Raft"], swiftSettings: strict),
