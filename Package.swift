@@ -9,24 +9,52 @@ let package = Package(
     products: [
         .library(name: "Encryption", targets: ["Encryption"]),
         .library(name: "Raft", targets: ["Raft"]),
+        .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "KV", targets: ["KV"]),
         .executable(name: "encryption-bench", targets: ["EncryptionBenchmark"]),
         .executable(name: "raft-bench", targets: ["RaftBenchmark"]),
     ],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+    ],
     targets: [
         .systemLibrary(
             name: "CLibCrypto",
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(name: "DurableIO", swiftSettings: strict),
+        .target(name: "RESP", swiftSettings: strict),
+        .target(
+            name: "ElastickvAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(name: "RedisCommands", dependencies: ["RESP", "KV", "Storage"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["CSQLite", "DurableIO"], swiftSettings: strict),
+        .target(name: "KV", dependencies: ["Storage", "Encryption", "Raft"], swiftSettings: strict),
         .target(
             name: "Encryption",
             dependencies: ["CLibCrypto", "DurableIO"],
             swiftSettings: strict
         ),
         .target(name: "Raft", dependencies: ["DurableIO"], swiftSettings: strict),
-        .target(name: "TestSupport", dependencies: ["DurableIO", "Raft"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["DurableIO", "Raft", "Storage"], swiftSettings: strict),
         .executableTarget(
             name: "EncryptionBenchmark",
             dependencies: ["Encryption"],
@@ -46,6 +74,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "TestSupport", "DurableIO"], swiftSettings: strict),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: strict),
+        .testTarget(
+            name: "RedisCommandsTests", dependencies: ["RedisCommands", "RESP", "KV", "Storage", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "DurableIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KVTests", dependencies: ["KV", "Storage", "Encryption", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,77 @@
+/// A state-changing Redis command, as proposed through Raft.
+///
+/// Relative times (EX, PX, EXPIRE …) are turned into absolute Unix milliseconds by the proposer, which also
+/// stamps the entry with its clock reading, so that apply never reads a clock and every replica computes the
+/// same result.
+public enum Command: Hashable, Sendable {
+    /// `SET` and its variants (SETNX, SETEX, PSETEX, GETSET).
+    case set(key: [UInt8], value: [UInt8], condition: SetCondition, expiry: Expiry, returnOld: Bool)
+    /// `MSET` (`onlyIfNoneExist == false`) and `MSETNX`.
+    case multiSet(pairs: [KeyValue], onlyIfNoneExist: Bool)
+    /// `DEL` / `UNLINK`: answers how many of the keys existed.
+    case delete(keys: [[UInt8]])
+    /// `INCR`, `INCRBY`, `DECR`, `DECRBY`.
+    case incrementBy(key: [UInt8], delta: Int64)
+    /// `INCRBYFLOAT`.
+    case incrementByFloat(key: [UInt8], delta: Double)
+    /// `APPEND`.
+    case append(key: [UInt8], value: [UInt8])
+    /// `SETRANGE`.
+    case setRange(key: [UInt8], offset: UInt64, value: [UInt8])
+    /// `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT` as an absolute deadline; a deadline in the past deletes.
+    case expireAt(key: [UInt8], atMillis: UInt64)
+    /// `PERSIST`.
+    case persist(key: [UInt8])
+    /// `GETDEL`.
+    case getDelete(key: [UInt8])
+    /// `GETEX` with an expiry change (`.keep` leaves the TTL as it is).
+    case getExpire(key: [UInt8], expiry: Expiry)
+    /// `HSET`: answers how many fields were added.
+    case hashSet(key: [UInt8], fields: [KeyValue])
+    /// `HDEL`: answers how many fields were removed.
+    case hashDelete(key: [UInt8], fields: [[UInt8]])
+    /// `HINCRBY`.
+    case hashIncrementBy(key: [UInt8], field: [UInt8], delta: Int64)
+
+    /// A key (or field) and its value.
+    public struct KeyValue: Hashable, Sendable {
+        public var key: [UInt8]
+        public var value: [UInt8]
+        public init(_ key: [UInt8], _ value: [UInt8]) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// When a `SET` takes effect.
+    public enum SetCondition: UInt8, Hashable, Sendable {
+        case always = 0
+        /// `NX`: only when the key does not exist.
+        case ifAbsent = 1
+        /// `XX`: only when the key exists.
+        case ifPresent = 2
+    }
+
+    /// What a write does to the key's TTL.
+    public enum Expiry: Hashable, Sendable {
+        /// No TTL (for `GETEX`: `PERSIST`).
+        case none
+        /// Expire at this Unix time in milliseconds.
+        case at(UInt64)
+        /// `KEEPTTL`: leave the TTL as it is.
+        case keep
+    }
+
+    /// Every key the command writes.
+    public var keys: [[UInt8]] {
+        switch self {
+        case .set(let key, _, _, _, _), .incrementBy(let key, _), .incrementByFloat(let key, _),
+             .append(let key, _), .setRange(let key, _, _), .expireAt(let key, _), .persist(let key),
+             .getDelete(let key), .getExpire(let key, _), .hashSet(let key, _), .hashDelete(let key, _),
+             .hashIncrementBy(let key, _, _):
+            return [key]
+        case .multiSet(let pairs, _): return pairs.map(\.key)
+        case .delete(let keys): return keys
+        }
+    }
+}

@@ -1,0 +1,164 @@
+/// Encodes and decodes one ``Command``: a tag byte, then the command's fields.
+enum CommandCodec {
+    enum Tag: UInt8 {
+        case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
+        case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy
+    }
+
+    static func encode(_ command: Command, into output: inout [UInt8]) {
+        switch command {
+        case .set(let key, let value, let condition, let expiry, let returnOld):
+            output.append(Tag.set.rawValue)
+            output.appendBlob(key)
+            output.appendBlob(value)
+            output.append(condition.rawValue)
+            encode(expiry, into: &output)
+            output.append(returnOld ? 1 : 0)
+        case .multiSet(let pairs, let onlyIfNoneExist):
+            output.append(Tag.multiSet.rawValue)
+            encode(pairs, into: &output)
+            output.append(onlyIfNoneExist ? 1 : 0)
+        case .delete(let keys):
+            output.append(Tag.delete.rawValue)
+            output.appendUInt32(UInt32(keys.count))
+            for key in keys { output.appendBlob(key) }
+        case .incrementBy(let key, let delta):
+            keyed(.incrementBy, key, &output)
+            output.appendUInt64(UInt64(bitPattern: delta))
+        case .incrementByFloat(let key, let delta):
+            keyed(.incrementByFloat, key, &output)
+            output.appendUInt64(delta.bitPattern)
+        case .append(let key, let value):
+            keyed(.append, key, &output)
+            output.appendBlob(value)
+        case .setRange(let key, let offset, let value):
+            keyed(.setRange, key, &output)
+            output.appendUInt64(offset)
+            output.appendBlob(value)
+        case .expireAt(let key, let atMillis):
+            keyed(.expireAt, key, &output)
+            output.appendUInt64(atMillis)
+        case .persist(let key): keyed(.persist, key, &output)
+        case .getDelete(let key): keyed(.getDelete, key, &output)
+        case .getExpire(let key, let expiry):
+            keyed(.getExpire, key, &output)
+            encode(expiry, into: &output)
+        case .hashSet(let key, let fields):
+            keyed(.hashSet, key, &output)
+            encode(fields, into: &output)
+        case .hashDelete(let key, let fields):
+            keyed(.hashDelete, key, &output)
+            output.appendUInt32(UInt32(fields.count))
+            for field in fields { output.appendBlob(field) }
+        case .hashIncrementBy(let key, let field, let delta):
+            keyed(.hashIncrementBy, key, &output)
+            output.appendBlob(field)
+            output.appendUInt64(UInt64(bitPattern: delta))
+        }
+    }
+
+    private static func keyed(_ tag: Tag, _ key: [UInt8], _ output: inout [UInt8]) {
+        output.append(tag.rawValue)
+        output.appendBlob(key)
+    }
+
+    private static func encode(_ expiry: Command.Expiry, into output: inout [UInt8]) {
+        switch expiry {
+        case .none: output.append(0)
+        case .at(let millis):
+            output.append(1)
+            output.appendUInt64(millis)
+        case .keep: output.append(2)
+        }
+    }
+
+    private static func encode(_ pairs: [Command.KeyValue], into output: inout [UInt8]) {
+        output.appendUInt32(UInt32(pairs.count))
+        for pair in pairs {
+            output.appendBlob(pair.key)
+            output.appendBlob(pair.value)
+        }
+    }
+
+    static func decode(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> Command {
+        let rawTag = try reader.uint8()
+        guard let tag = Tag(rawValue: rawTag) else { throw .invalid("unknown command tag \(rawTag)") }
+        switch tag {
+        case .set:
+            let key = try key(&reader)
+            let value = try value(&reader)
+            let rawCondition = try reader.uint8()
+            guard let condition = Command.SetCondition(rawValue: rawCondition) else {
+                throw .invalid("unknown SET condition \(rawCondition)")
+            }
+            return .set(key: key, value: value, condition: condition, expiry: try expiry(&reader),
+                        returnOld: try flag(&reader))
+        case .multiSet:
+            return .multiSet(pairs: try pairs(&reader), onlyIfNoneExist: try flag(&reader))
+        case .delete:
+            let keys = try list(&reader) { (reader) throws(BinaryReader.Failure) in try key(&reader) }
+            return .delete(keys: keys)
+        case .incrementBy: return .incrementBy(key: try key(&reader), delta: Int64(bitPattern: try reader.uint64()))
+        case .incrementByFloat:
+            return .incrementByFloat(key: try key(&reader), delta: Double(bitPattern: try reader.uint64()))
+        case .append: return .append(key: try key(&reader), value: try value(&reader))
+        case .setRange:
+            return .setRange(key: try key(&reader), offset: try reader.uint64(), value: try value(&reader))
+        case .expireAt: return .expireAt(key: try key(&reader), atMillis: try reader.uint64())
+        case .persist: return .persist(key: try key(&reader))
+        case .getDelete: return .getDelete(key: try key(&reader))
+        case .getExpire: return .getExpire(key: try key(&reader), expiry: try expiry(&reader))
+        case .hashSet:
+            return .hashSet(key: try key(&reader), fields: try pairs(&reader))
+        case .hashDelete:
+            let key = try key(&reader)
+            return .hashDelete(key: key, fields: try list(&reader) { (reader) throws(BinaryReader.Failure) in
+                try value(&reader)
+            })
+        case .hashIncrementBy:
+            return .hashIncrementBy(key: try key(&reader), field: try value(&reader),
+                                    delta: Int64(bitPattern: try reader.uint64()))
+        }
+    }
+
+    private static func key(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [UInt8] {
+        try reader.blob(limit: CommandEntry.Limits.maxKeyBytes)
+    }
+
+    private static func value(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [UInt8] {
+        try reader.blob(limit: CommandEntry.Limits.maxValueBytes)
+    }
+
+    private static func flag(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> Bool {
+        let byte = try reader.uint8()
+        guard byte <= 1 else { throw .invalid("flag byte \(byte) is neither 0 nor 1") }
+        return byte == 1
+    }
+
+    private static func expiry(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> Command.Expiry {
+        switch try reader.uint8() {
+        case 0: return .none
+        case 1: return .at(try reader.uint64())
+        case 2: return .keep
+        case let kind: throw .invalid("unknown expiry kind \(kind)")
+        }
+    }
+
+    private static func list<Element>(
+        _ reader: inout BinaryReader, _ element: (inout BinaryReader) throws(BinaryReader.Failure) -> Element
+    ) throws(BinaryReader.Failure) -> [Element] {
+        let count = Int(try reader.uint32())
+        guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) items in one command") }
+        guard count > 0 else { throw .invalid("command without items") }
+        var result: [Element] = []
+        result.reserveCapacity(count)
+        for _ in 0..<count { result.append(try element(&reader)) }
+        return result
+    }
+
+    private static func pairs(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [Command.KeyValue] {
+        try list(&reader) { (reader) throws(BinaryReader.Failure) in
+            Command.KeyValue(try key(&reader), try value(&reader))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Storage
+
+/// Executes one command against the store transaction with Redis semantics.
+///
+/// Reads see the transaction's own writes. A value is live when its newest version is neither a tombstone
+/// nor expired at the entry's clock reading; writes that keep a TTL (APPEND, INCR, HSET …) carry the live
+/// version's expiry over, as Redis does.
+struct CommandExecutor {
+    let transaction: WriteTransaction
+    let nowMillis: UInt64
+    let maxValueBytes: Int
+
+    init(transaction: WriteTransaction, nowMillis: UInt64, maxValueBytes: Int) {
+        self.transaction = transaction
+        self.nowMillis = nowMillis
+        self.maxValueBytes = maxValueBytes
+    }
+
+    /// A live value with its expiry.
+    struct Live {
+        var value: RedisValue
+        var expireAtMillis: UInt64
+    }
+
+    func live(_ key: [UInt8]) throws(StorageError) -> Live? {
+        guard let version = try transaction.latestVersion(of: key), version.isVisible(atMillis: nowMillis) else {
+            return nil
+        }
+        do throws(KVError) {
+            return Live(value: try RedisValue(decoding: version.body), expireAtMillis: version.expireAtMillis)
+        } catch {
+            throw StorageError.corruptRecord(reason: error.description)
+        }
+    }
+
+    func write(_ key: [UInt8], _ value: RedisValue, expireAt: UInt64, ts: UInt64) throws(StorageError) {
+        try transaction.put(StoredVersion(key: key, commitTS: ts, expireAtMillis: expireAt, body: value.encoded()))
+    }
+
+    func delete(_ key: [UInt8], ts: UInt64) throws(StorageError) {
+        try transaction.put(StoredVersion(key: key, commitTS: ts, isTombstone: true))
+    }
+
+    mutating func execute(_ command: Command, commitTS ts: UInt64) throws(StorageError) -> CommandResult {
+        switch command {
+        case .set(let key, let value, let condition, let expiry, let returnOld):
+            return try set(key, value, condition, expiry, returnOld, ts)
+        case .multiSet(let pairs, let onlyIfNoneExist):
+            if onlyIfNoneExist {
+                for pair in pairs where try live(pair.key) != nil { return .integer(0) }
+            }
+            for pair in pairs { try write(pair.key, .string(pair.value), expireAt: 0, ts: ts) }
+            return onlyIfNoneExist ? .integer(1) : .ok
+        case .delete(let keys):
+            var deleted: Int64 = 0
+            for key in Set(keys) where try live(key) != nil {
+                try delete(key, ts: ts)
+                deleted += 1
+            }
+            return .integer(deleted)
+        case .incrementBy(let key, let delta):
+            return try incrementBy(key, delta, ts)
+        case .incrementByFloat(let key, let delta):
+            return try incrementByFloat(key, delta, ts)
+        case .append(let key, let value):
+            return try modifyString(key, ts) { $0.append(contentsOf: value) }
+        case .setRange(let key, let offset, let value):
+            return try setRange(key, offset, value, ts)
+        case .expireAt(let key, let atMillis):
+            guard let current = try live(key) else { return .integer(0) }
+            if atMillis <= nowMillis { try delete(key, ts: ts) } else {
+                try write(key, current.value, expireAt: atMillis, ts: ts)
+            }
+            return .integer(1)
+        case .persist(let key):
+            guard let current = try live(key), current.expireAtMillis != 0 else { return .integer(0) }
+            try write(key, current.value, expireAt: 0, ts: ts)
+            return .integer(1)
+        case .getDelete(let key):
+            guard let current = try live(key) else { return .null }
+            guard case .string(let bytes) = current.value else { return .error(.wrongType) }
+            try delete(key, ts: ts)
+            return .bulk(bytes)
+        case .getExpire(let key, let expiry):
+            return try getExpire(key, expiry, ts)
+        case .hashSet(let key, let fields):
+            return try hashSet(key, fields, ts)
+        case .hashDelete(let key, let fields):
+            return try hashDelete(key, fields, ts)
+        case .hashIncrementBy(let key, let field, let delta):
+            return try hashIncrementBy(key, field, delta, ts)
+        }
+    }
+}

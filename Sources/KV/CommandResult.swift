@@ -1,0 +1,35 @@
+/// What a command answers, in Redis terms; the Redis adapter renders it as RESP.
+public enum CommandResult: Hashable, Sendable {
+    case ok
+    case null
+    case integer(Int64)
+    case bulk([UInt8])
+    case array([CommandResult])
+    case error(CommandError)
+}
+
+/// A command refused by Redis semantics (the entry still applies; nothing changes).
+public enum CommandError: Hashable, Sendable, CustomStringConvertible {
+    case wrongType
+    case notAnInteger
+    case hashValueNotAnInteger
+    case notAFloat
+    case overflow
+    case nanOrInfinity
+    case stringTooLong
+
+    /// The exact error line Redis answers with.
+    public var redisMessage: String {
+        switch self {
+        case .wrongType: return "WRONGTYPE Operation against a key holding the wrong kind of value"
+        case .notAnInteger: return "ERR value is not an integer or out of range"
+        case .hashValueNotAnInteger: return "ERR hash value is not an integer"
+        case .notAFloat: return "ERR value is not a valid float"
+        case .overflow: return "ERR increment or decrement would overflow"
+        case .nanOrInfinity: return "ERR increment would produce NaN or Infinity"
+        case .stringTooLong: return "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+        }
+    }
+
+    public var description: String { redisMessage }
+}

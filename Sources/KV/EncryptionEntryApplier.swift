@@ -1,0 +1,13 @@
+import Storage
+
+/// Applies the encryption entries (opcodes 0x03–0x05) on behalf of the state machine.
+///
+/// Implemented by the encryption layer; the state machine routes those opcodes here, inside the store
+/// transaction of the batch, so registry rows and cluster flags commit together with the applied index.
+public protocol EncryptionEntryApplier: AnyObject {
+    /// Applies one encryption entry at `index`.
+    ///
+    /// - Throws: ``ApplyHalt`` when the entry must not be skipped nor applied (apply stops there).
+    func applyEncryptionEntry(_ payload: [UInt8], index: UInt64,
+                              transaction: WriteTransaction) throws(ApplyHalt)
+}

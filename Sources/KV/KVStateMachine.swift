@@ -1,0 +1,157 @@
+import Storage
+
+/// The replicated key-value state machine: applies committed entries to the MVCC store, deterministically.
+///
+/// Every input of apply comes from the log: commit timestamps are the proposer's, raised so that they
+/// strictly increase; TTL decisions use the proposer's clock reading stamped in the entry. A batch of
+/// entries is one store transaction, and the applied index is written in it. Each entry runs in a savepoint:
+/// when one halts, the entries before it commit and the applied index stops just before it.
+public final class KVStateMachine {
+    public let store: MVCCStore
+    /// Routes opcodes 0x03–0x05; without it those entries halt apply.
+    public var encryptionApplier: (any EncryptionEntryApplier)?
+
+    static let lastCommitTSName = "last_commit_ts"
+
+    public init(store: MVCCStore, encryptionApplier: (any EncryptionEntryApplier)? = nil) {
+        self.store = store
+        self.encryptionApplier = encryptionApplier
+    }
+
+    /// What one call to ``apply(_:)`` did.
+    public struct Outcome: Sendable {
+        /// The applied index after the call.
+        public var appliedIndex: UInt64
+        /// The answers of the commands of each applied command entry, by entry index.
+        public var results: [UInt64: [CommandResult]]
+        /// Set when apply stopped at an entry; the entries before it are applied.
+        public var halt: ApplyHalt?
+    }
+
+    /// Applies committed entries in order; entries at or below the applied index are skipped (replay).
+    ///
+    /// - Returns: the outcome; check ``Outcome/halt``. A storage failure of the transaction itself is
+    ///   returned as a halt at the first entry of the batch, with nothing applied.
+    public func apply(_ entries: [CommittedEntry]) -> Outcome {
+        var results: [UInt64: [CommandResult]] = [:]
+        var halt: ApplyHalt?
+        do throws(StorageError) {
+            let applied = try store.write { (transaction) throws(StorageError) -> UInt64 in
+                var context = try ApplyContext(transaction: transaction)
+                let startIndex = context.appliedIndex
+                for entry in entries where entry.index > context.appliedIndex {
+                    guard entry.index == context.appliedIndex + 1 else {
+                        halt = ApplyHalt(index: entry.index,
+                                         reason: "entry follows a gap after index \(context.appliedIndex)")
+                        break
+                    }
+                    let before = context
+                    do throws(ApplyHalt) {
+                        results[entry.index] = try transaction.withSavepointHalting(index: entry.index) {
+                            () throws(ApplyHalt) in try applyEntry(entry, &context, transaction)
+                        }
+                        context.appliedIndex = entry.index
+                    } catch {
+                        context = before
+                        halt = error
+                        break
+                    }
+                }
+                if context.appliedIndex > startIndex {
+                    try transaction.setAppliedIndex(context.appliedIndex)
+                    try transaction.setMeta(Self.lastCommitTSName, value: encodeTS(context.lastCommitTS))
+                }
+                return context.appliedIndex
+            }
+            return Outcome(appliedIndex: applied, results: results, halt: halt)
+        } catch {
+            let first = entries.first?.index ?? 0
+            return Outcome(appliedIndex: (try? store.appliedIndex()) ?? 0, results: [:],
+                           halt: ApplyHalt(index: first, reason: "store transaction failed: \(error)"))
+        }
+    }
+
+    private func applyEntry(_ entry: CommittedEntry, _ context: inout ApplyContext,
+                            _ transaction: WriteTransaction) throws(ApplyHalt) -> [CommandResult]
+    {
+        guard let opcodeByte = entry.data.first else { return [] }
+        guard let opcode = Opcode(rawValue: opcodeByte) else {
+            throw ApplyHalt(index: entry.index, reason: KVError.unsupportedOpcode(opcodeByte).description)
+        }
+        switch opcode {
+        case .command, .batch:
+            let decoded: CommandEntry
+            do throws(KVError) { decoded = try CommandEntry(decoding: entry.data) } catch {
+                throw ApplyHalt(index: entry.index, reason: error.description)
+            }
+            var executor = CommandExecutor(transaction: transaction, nowMillis: decoded.nowMillis,
+                                           maxValueBytes: store.limits.maxValueBytes)
+            var results: [CommandResult] = []
+            for command in decoded.commands {
+                let ts = try context.nextCommitTS(proposed: decoded.proposedTS, index: entry.index)
+                do throws(StorageError) { results.append(try executor.execute(command, commitTS: ts)) } catch {
+                    throw ApplyHalt(index: entry.index, reason: "storage: \(error)")
+                }
+            }
+            return results
+        case .writerRegistration, .encryptionBootstrap, .keyManagement:
+            guard let encryptionApplier else {
+                throw ApplyHalt(index: entry.index, reason: KVError.encryptionNotConfigured.description)
+            }
+            try encryptionApplier.applyEncryptionEntry(entry.data, index: entry.index, transaction: transaction)
+            return []
+        case .clock:
+            throw ApplyHalt(index: entry.index, reason: KVError.unsupportedOpcode(opcodeByte).description)
+        }
+    }
+
+    private func encodeTS(_ ts: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: ts >> (56 - 8 * $0)) }
+    }
+}
+
+/// Apply-wide state carried across the entries of one batch.
+struct ApplyContext {
+    var appliedIndex: UInt64
+    var lastCommitTS: UInt64
+
+    init(transaction: WriteTransaction) throws(StorageError) {
+        appliedIndex = try transaction.appliedIndex()
+        if let bytes = try transaction.meta(KVStateMachine.lastCommitTSName), bytes.count == 8 {
+            lastCommitTS = bytes.reduce(0) { $0 << 8 | UInt64($1) }
+        } else {
+            lastCommitTS = 0
+        }
+    }
+
+    /// The commit timestamp of the next command: the proposer's, raised above every earlier one.
+    mutating func nextCommitTS(proposed: UInt64, index: UInt64) throws(ApplyHalt) -> UInt64 {
+        let ts = max(proposed, lastCommitTS + 1)
+        guard ts <= MVCCStore.latestTS else {
+            throw ApplyHalt(index: index, reason: "commit timestamp space exhausted")
+        }
+        lastCommitTS = ts
+        return ts
+    }
+}
+
+extension WriteTransaction {
+    /// Runs `body` in a savepoint, mapping savepoint failures to a halt at `index`.
+    func withSavepointHalting<Result>(
+        index: UInt64, _ body: () throws(ApplyHalt) -> Result
+    ) throws(ApplyHalt) -> Result {
+        var halt: ApplyHalt?
+        var result: Result?
+        do throws(StorageError) {
+            result = try withSavepoint { () throws(StorageError) -> Result? in
+                do throws(ApplyHalt) { return try body() } catch {
+                    halt = error
+                    throw StorageError.corruptRecord(reason: "entry halted")
+                }
+            }
+        } catch {
+            throw halt ?? ApplyHalt(index: index, reason: "storage: \(error)")
+        }
+        return result!
+    }
+}

@@ -1,0 +1,146 @@
+import RESP
+
+/// The per-connection state of a Redis client and the commands it answers without the database.
+///
+/// Pure: the server owns one per connection, asks ``admit(_:)`` before executing any request, and routes
+/// ``ConnectionCommand``s to ``respond(to:info:)``.
+public struct ConnectionSession: Sendable {
+    /// The version `HELLO` reports; clients use it to pick features.
+    public static let reportedRedisVersion = "7.2.0"
+
+    public let clientID: Int64
+    /// When set, every command but AUTH, HELLO … AUTH and QUIT needs a successful AUTH first.
+    public let password: [UInt8]?
+    public private(set) var protocolVersion: RESPValue.ProtocolVersion = .resp2
+    public private(set) var clientName: [UInt8]?
+    public private(set) var isAuthenticated: Bool
+
+    public init(clientID: Int64, password: [UInt8]?) {
+        self.clientID = clientID
+        self.password = password
+        isAuthenticated = password == nil
+    }
+
+    /// The refusal for a request on a connection that has not authenticated yet, if any.
+    public func admit(_ request: RedisRequest) -> RESPValue? {
+        guard !isAuthenticated else { return nil }
+        switch request {
+        case .connection(.auth), .connection(.hello), .connection(.quit): return nil
+        default: return .error("NOAUTH Authentication required.")
+        }
+    }
+
+    /// Answers a connection command; `close` asks the server to close the connection after replying.
+    public mutating func respond(to command: ConnectionCommand, info: () -> String) -> (reply: RESPValue, close: Bool) {
+        switch command {
+        case .ping(let message):
+            return (message.map(RESPValue.bulkString) ?? .simpleString("PONG"), false)
+        case .echo(let message):
+            return (.bulkString(message), false)
+        case .hello(let version, let auth, let name):
+            return (hello(version: version, auth: auth, name: name), false)
+        case .auth(let credentials):
+            return (authenticate(credentials), false)
+        case .clientSetName(let name):
+            clientName = name.isEmpty ? nil : name
+            return (.ok, false)
+        case .clientGetName:
+            return (clientName.map(RESPValue.bulkString) ?? .null, false)
+        case .clientID:
+            return (.integer(clientID), false)
+        case .clientSetInfo:
+            return (.ok, false)
+        case .select(let index):
+            return (index == 0 ? .ok : .error("ERR DB index is out of range"), false)
+        case .command(let subcommand):
+            return (CommandIntrospection.reply(subcommand: subcommand), false)
+        case .info:
+            return (.bulkString(Array(info().utf8)), false)
+        case .quit:
+            return (.ok, true)
+        }
+    }
+
+    private mutating func hello(version: Int?, auth: Credentials?, name: [UInt8]?) -> RESPValue {
+        if let version, version != 2 && version != 3 {
+            return .error("NOPROTO unsupported protocol version")
+        }
+        if let auth {
+            let reply = authenticate(auth)
+            if case .error = reply { return reply }
+        }
+        guard isAuthenticated else {
+            return .error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        }
+        if let version { protocolVersion = version == 3 ? .resp3 : .resp2 }
+        if let name { clientName = name }
+        return .map([
+            .init(.bulk("server"), .bulk("redis")),
+            .init(.bulk("version"), .bulk(Self.reportedRedisVersion)),
+            .init(.bulk("proto"), .integer(Int64(protocolVersion.rawValue))),
+            .init(.bulk("id"), .integer(clientID)),
+            .init(.bulk("mode"), .bulk("standalone")),
+            .init(.bulk("role"), .bulk("master")),
+            .init(.bulk("modules"), .array([])),
+        ])
+    }
+
+    private mutating func authenticate(_ credentials: Credentials) -> RESPValue {
+        guard let password else {
+            return .error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+        }
+        let userMatches = credentials.user == Array("default".utf8)
+        guard userMatches, Self.constantTimeEquals(credentials.password, password) else {
+            return .error("WRONGPASS invalid username-password pair or user is disabled.")
+        }
+        isAuthenticated = true
+        return .ok
+    }
+
+    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for index in 0..<max(a.count, b.count) {
+            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+        }
+        return difference == 0
+    }
+}
+
+/// Answers `COMMAND`, `COMMAND COUNT`, `COMMAND INFO` and `COMMAND DOCS` well enough for redis-cli and
+/// client libraries.
+enum CommandIntrospection {
+    static func reply(subcommand: [UInt8]?) -> RESPValue {
+        let names = RedisCommandParser.commandNames
+        switch subcommand.map({ String(decoding: $0, as: UTF8.self).uppercased() }) {
+        case nil, "INFO"?:
+            return .array(names.map(describe))
+        case "COUNT"?:
+            return .integer(Int64(names.count))
+        case "DOCS"?:
+            return .map([])
+        default:
+            return .error("ERR unknown subcommand or wrong number of arguments for 'COMMAND'")
+        }
+    }
+
+    private static func describe(_ name: String) -> RESPValue {
+        let arity = RedisCommandParser.table[name]?.arity ?? 0
+        let isWrite = RedisCommandParser.writeCommandNames.contains(name)
+        let hasKey = !RedisCommandParser.connectionSpecs.keys.contains(name) && name != "dbsize" && name != "scan"
+            && name != "keys"
+        return .array([
+            .bulk(name), .integer(Int64(arity)),
+            .array([.simpleString(isWrite ? "write" : "readonly")]),
+            .integer(hasKey ? 1 : 0), .integer(hasKey ? (arity < 0 ? -1 : 1) : 0), .integer(hasKey ? 1 : 0),
+        ])
+    }
+}
+
+extension RedisCommandParser {
+    /// The commands that go through Raft.
+    static let writeCommandNames: Set<String> = [
+        "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mset", "msetnx", "incr", "decr",
+        "incrby", "decrby", "incrbyfloat", "append", "setrange", "del", "unlink", "expire", "pexpire",
+        "expireat", "pexpireat", "persist", "hset", "hdel", "hincrby",
+    ]
+}

@@ -1,0 +1,21 @@
+/// A read-only Redis command, evaluated against the store by ``ReadEvaluator``.
+public enum ReadCommand: Hashable, Sendable {
+    case get([UInt8])
+    case multiGet([[UInt8]])
+    case stringLength([UInt8])
+    case getRange([UInt8], start: Int64, end: Int64)
+    /// TTL (`milliseconds == false`) and PTTL.
+    case timeToLive([UInt8], milliseconds: Bool)
+    case type([UInt8])
+    case exists([[UInt8]])
+    case keys(pattern: [UInt8])
+    case scan(cursor: UInt64, pattern: [UInt8]?, count: Int)
+    case databaseSize
+    case hashGet([UInt8], field: [UInt8])
+    case hashMultiGet([UInt8], fields: [[UInt8]])
+    case hashGetAll([UInt8])
+    case hashLength([UInt8])
+    case hashExists([UInt8], field: [UInt8])
+    case hashKeys([UInt8])
+    case hashValues([UInt8])
+}

@@ -1,0 +1,71 @@
+import KV
+
+extension RedisCommandParser {
+    static let connectionSpecs: [String: Spec] = [
+        "ping": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in
+            guard a.count <= 1 else { throw .wrongArity }
+            return .connection(.ping(a.first))
+        },
+        "echo": Spec(arity: 2) { _, a, _ in .connection(.echo(a[a.startIndex])) },
+        "hello": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in try parseHello(a) },
+        "auth": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
+            switch a.count {
+            case 1: return .connection(.auth(Credentials(user: Array("default".utf8), password: a[a.startIndex])))
+            case 2: return .connection(.auth(Credentials(user: a[a.startIndex], password: a[a.startIndex + 1])))
+            default: throw .syntax
+            }
+        },
+        "client": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in try parseClient(a) },
+        "select": Spec(arity: 2) { _, a, _ throws(RedisArgumentError) in
+            .connection(.select(try integer(a[a.startIndex])))
+        },
+        "command": Spec(arity: -1) { _, a, _ in .connection(.command(subcommand: a.first)) },
+        "info": Spec(arity: -1) { _, a, _ in .connection(.info(section: a.first)) },
+        "quit": Spec(arity: -1) { _, _, _ in .connection(.quit) },
+    ]
+
+    /// `HELLO [protover [AUTH username password] [SETNAME clientname]]`.
+    static func parseHello(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        guard let first = a.first else { return .connection(.hello(protocolVersion: nil, auth: nil, clientName: nil)) }
+        guard let version = RedisNumber.parseInteger(first) else {
+            throw .custom("ERR Protocol version is not an integer or out of range")
+        }
+        var auth: Credentials?
+        var name: [UInt8]?
+        var index = a.startIndex + 1
+        while index < a.endIndex {
+            switch keyword(a[index]) {
+            case "AUTH" where index + 2 < a.endIndex:
+                auth = Credentials(user: a[index + 1], password: a[index + 2])
+                index += 3
+            case "SETNAME" where index + 1 < a.endIndex:
+                name = a[index + 1]
+                index += 2
+            default:
+                throw .custom("ERR Syntax error in HELLO option '\(String(decoding: a[index], as: UTF8.self))'")
+            }
+        }
+        return .connection(.hello(protocolVersion: Int(clamping: version), auth: auth, clientName: name))
+    }
+
+    /// `CLIENT SETNAME | GETNAME | ID | SETINFO`.
+    static func parseClient(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        let sub = keyword(a[a.startIndex])
+        switch sub {
+        case "SETNAME":
+            guard a.count == 2 else { throw .custom("ERR wrong number of arguments for 'client|setname' command") }
+            let name = a[a.startIndex + 1]
+            guard !name.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else {
+                throw .custom("ERR Client names cannot contain spaces, newlines or special characters.")
+            }
+            return .connection(.clientSetName(name))
+        case "GETNAME": return .connection(.clientGetName)
+        case "ID": return .connection(.clientID)
+        case "SETINFO":
+            guard a.count == 3 else { throw .custom("ERR wrong number of arguments for 'client|setinfo' command") }
+            return .connection(.clientSetInfo)
+        default:
+            throw .custom("ERR unknown subcommand '\(String(decoding: a[a.startIndex], as: UTF8.self))'. Try CLIENT HELP.")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import KV
+
+extension RedisCommandParser {
+    static let stringSpecs: [String: Spec] = [
+        "get": Spec(arity: 2) { _, a, _ in .read(.get(a[a.startIndex])) },
+        "set": Spec(arity: -3) { _, a, now throws(RedisArgumentError) in try parseSet(a, now: now) },
+        "setnx": Spec(arity: 3) { _, a, _ in
+            .write(.set(key: a[a.startIndex], value: a[a.startIndex + 1], condition: .ifAbsent, expiry: .none,
+                        returnOld: false), .setFlag)
+        },
+        "setex": Spec(arity: 4) { _, a, now throws(RedisArgumentError) in
+            try setWithTTL(a, unitMillis: 1000, now: now)
+        },
+        "psetex": Spec(arity: 4) { _, a, now throws(RedisArgumentError) in
+            try setWithTTL(a, unitMillis: 1, now: now)
+        },
+        "getset": Spec(arity: 3) { _, a, _ in
+            .write(.set(key: a[a.startIndex], value: a[a.startIndex + 1], condition: .always, expiry: .none,
+                        returnOld: true), .direct)
+        },
+        "getdel": Spec(arity: 2) { _, a, _ in .write(.getDelete(key: a[a.startIndex]), .direct) },
+        "getex": Spec(arity: -2) { _, a, now throws(RedisArgumentError) in try parseGetEx(a, now: now) },
+        "mget": Spec(arity: -2) { _, a, _ in .read(.multiGet(Array(a))) },
+        "mset": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
+            .write(.multiSet(pairs: try pairs(a), onlyIfNoneExist: false), .direct)
+        },
+        "msetnx": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
+            .write(.multiSet(pairs: try pairs(a), onlyIfNoneExist: true), .direct)
+        },
+        "incr": Spec(arity: 2) { _, a, _ in .write(.incrementBy(key: a[a.startIndex], delta: 1), .direct) },
+        "decr": Spec(arity: 2) { _, a, _ in .write(.incrementBy(key: a[a.startIndex], delta: -1), .direct) },
+        "incrby": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
+            .write(.incrementBy(key: a[a.startIndex], delta: try integer(a[a.startIndex + 1])), .direct)
+        },
+        "decrby": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
+            let amount = try integer(a[a.startIndex + 1])
+            guard amount != .min else { throw .custom("ERR decrement would overflow") }
+            return .write(.incrementBy(key: a[a.startIndex], delta: -amount), .direct)
+        },
+        "incrbyfloat": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
+            .write(.incrementByFloat(key: a[a.startIndex], delta: try float(a[a.startIndex + 1])), .direct)
+        },
+        "append": Spec(arity: 3) { _, a, _ in
+            .write(.append(key: a[a.startIndex], value: a[a.startIndex + 1]), .direct)
+        },
+        "strlen": Spec(arity: 2) { _, a, _ in .read(.stringLength(a[a.startIndex])) },
+        "getrange": Spec(arity: 4) { _, a, _ throws(RedisArgumentError) in
+            .read(.getRange(a[a.startIndex], start: try integer(a[a.startIndex + 1]),
+                            end: try integer(a[a.startIndex + 2])))
+        },
+        "setrange": Spec(arity: 4) { _, a, _ throws(RedisArgumentError) in
+            let offset = try integer(a[a.startIndex + 1])
+            guard offset >= 0 else { throw .offsetOutOfRange }
+            return .write(.setRange(key: a[a.startIndex], offset: UInt64(offset), value: a[a.startIndex + 2]),
+                          .direct)
+        },
+    ]
+
+    static func pairs(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> [Command.KeyValue] {
+        guard a.count % 2 == 0 else { throw .wrongArity }
+        return stride(from: a.startIndex, to: a.endIndex, by: 2).map { Command.KeyValue(a[$0], a[$0 + 1]) }
+    }
+
+    static func setWithTTL(_ a: ArraySlice<[UInt8]>, unitMillis: Int64, now: UInt64) throws(RedisArgumentError)
+        -> RedisRequest
+    {
+        let at = try deadline(try integer(a[a.startIndex + 1]), unitMillis: unitMillis, now: now)
+        return .write(.set(key: a[a.startIndex], value: a[a.startIndex + 2], condition: .always, expiry: .at(at),
+                           returnOld: false), .direct)
+    }
+
+    /// `SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]`.
+    static func parseSet(_ a: ArraySlice<[UInt8]>, now: UInt64) throws(RedisArgumentError) -> RedisRequest {
+        var condition = Command.SetCondition.always
+        var expiry: Command.Expiry = .none
+        var expirySet = false
+        var returnOld = false
+        var index = a.startIndex + 2
+        while index < a.endIndex {
+            let option = keyword(a[index])
+            switch option {
+            case "NX", "XX":
+                guard condition == .always else { throw .syntax }
+                condition = option == "NX" ? .ifAbsent : .ifPresent
+            case "GET":
+                returnOld = true
+            case "KEEPTTL":
+                guard !expirySet else { throw .syntax }
+                expiry = .keep
+                expirySet = true
+            case "EX", "PX", "EXAT", "PXAT":
+                guard !expirySet, index + 1 < a.endIndex else { throw .syntax }
+                index += 1
+                let amount = try integer(a[index])
+                let unit: Int64 = option.hasPrefix("E") ? 1000 : 1
+                expiry = .at(option.hasSuffix("AT")
+                    ? try absolute(amount, unitMillis: unit) : try deadline(amount, unitMillis: unit, now: now))
+                expirySet = true
+            default:
+                throw .syntax
+            }
+            index += 1
+        }
+        return .write(.set(key: a[a.startIndex], value: a[a.startIndex + 1], condition: condition, expiry: expiry,
+                           returnOld: returnOld), .direct)
+    }
+
+    /// `GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]`.
+    static func parseGetEx(_ a: ArraySlice<[UInt8]>, now: UInt64) throws(RedisArgumentError) -> RedisRequest {
+        let key = a[a.startIndex]
+        guard a.count > 1 else { return .write(.getExpire(key: key, expiry: .keep), .direct) }
+        let option = keyword(a[a.startIndex + 1])
+        if option == "PERSIST" {
+            guard a.count == 2 else { throw .syntax }
+            return .write(.getExpire(key: key, expiry: .none), .direct)
+        }
+        guard ["EX", "PX", "EXAT", "PXAT"].contains(option), a.count == 3 else { throw .syntax }
+        let amount = try integer(a[a.startIndex + 2])
+        let unit: Int64 = option.hasPrefix("E") ? 1000 : 1
+        let at = option.hasSuffix("AT")
+            ? try absolute(amount, unitMillis: unit) : try deadline(amount, unitMillis: unit, now: now)
+        return .write(.getExpire(key: key, expiry: .at(at)), .direct)
+    }
+}

@@ -1,0 +1,133 @@
+import KV
+import RESP
+
+/// Turns a client request's arguments into a ``RedisRequest``, with Redis's argument checks and error texts.
+///
+/// Pure: the caller passes its clock reading, used to turn relative expiries (EX, PX, EXPIRE …) into the
+/// absolute deadlines the log carries.
+public struct RedisCommandParser: Sendable {
+    /// The largest value a write may carry; larger ones are refused with a clean error.
+    public var maxValueBytes: Int
+
+    public init(maxValueBytes: Int = 64 << 20) {
+        self.maxValueBytes = maxValueBytes
+    }
+
+    typealias Handler = @Sendable (RedisCommandParser, ArraySlice<[UInt8]>, UInt64) throws(RedisArgumentError)
+        -> RedisRequest
+
+    struct Spec: Sendable {
+        /// Redis arity: positive = exact argument count (name included), negative = at least that many.
+        let arity: Int
+        let handler: Handler
+    }
+
+    /// Parses one request.
+    public func parse(_ arguments: [[UInt8]], nowMillis: UInt64) -> RedisRequest {
+        guard let nameBytes = arguments.first else { return .reply(.error("ERR empty command")) }
+        let name = String(decoding: nameBytes, as: UTF8.self).lowercased()
+        guard let spec = Self.table[name] else { return .reply(.error(Self.unknownCommand(arguments))) }
+        let count = arguments.count
+        guard spec.arity >= 0 ? count == spec.arity : count >= -spec.arity else {
+            return .reply(.error("ERR wrong number of arguments for '\(name)' command"))
+        }
+        do throws(RedisArgumentError) {
+            let request = try spec.handler(self, arguments[1...], nowMillis)
+            if case .write(let command, _) = request, let oversized = Self.largestValue(command),
+               oversized > maxValueBytes {
+                return .reply(.error("ERR value of \(oversized) bytes exceeds the maximum of \(maxValueBytes) bytes"))
+            }
+            return request
+        } catch {
+            return .reply(.error(error.message(command: name)))
+        }
+    }
+
+    /// The names of every supported command, for `COMMAND COUNT` and friends.
+    public static var commandNames: [String] { table.keys.sorted() }
+
+    static func unknownCommand(_ arguments: [[UInt8]]) -> String {
+        let name = String(decoding: arguments[0], as: UTF8.self)
+        let shown = arguments.dropFirst().prefix(8).map { "'\(String(decoding: $0.prefix(64), as: UTF8.self))'" }
+        return "ERR unknown command '\(name)', with args beginning with: \(shown.joined(separator: " "))"
+    }
+
+    static func largestValue(_ command: Command) -> Int? {
+        switch command {
+        case .set(_, let value, _, _, _), .append(_, let value), .setRange(_, _, let value): return value.count
+        case .multiSet(let pairs, _), .hashSet(_, let pairs): return pairs.map(\.value.count).max()
+        default: return nil
+        }
+    }
+
+    static let table: [String: Spec] = {
+        var table: [String: Spec] = [:]
+        for (name, spec) in connectionSpecs { table[name] = spec }
+        for (name, spec) in stringSpecs { table[name] = spec }
+        for (name, spec) in keySpecs { table[name] = spec }
+        for (name, spec) in hashSpecs { table[name] = spec }
+        return table
+    }()
+}
+
+/// A refused argument; rendered with Redis's wording.
+enum RedisArgumentError: Error, Hashable {
+    case syntax
+    case notAnInteger
+    case notAFloat
+    case invalidExpire
+    case offsetOutOfRange
+    case invalidCursor
+    case wrongArity
+    case custom(String)
+
+    func message(command: String) -> String {
+        switch self {
+        case .syntax: return "ERR syntax error"
+        case .notAnInteger: return "ERR value is not an integer or out of range"
+        case .notAFloat: return "ERR value is not a valid float"
+        case .invalidExpire: return "ERR invalid expire time in '\(command)' command"
+        case .offsetOutOfRange: return "ERR offset is out of range"
+        case .invalidCursor: return "ERR invalid cursor"
+        case .wrongArity: return "ERR wrong number of arguments for '\(command)' command"
+        case .custom(let text): return text
+        }
+    }
+}
+
+extension RedisCommandParser {
+    static func integer(_ bytes: [UInt8]) throws(RedisArgumentError) -> Int64 {
+        guard let value = RedisNumber.parseInteger(bytes) else { throw .notAnInteger }
+        return value
+    }
+
+    static func float(_ bytes: [UInt8]) throws(RedisArgumentError) -> Double {
+        guard let value = RedisNumber.parseFloat(bytes) else { throw .notAFloat }
+        return value
+    }
+
+    static func keyword(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes, as: UTF8.self).uppercased()
+    }
+
+    /// An absolute deadline from a relative amount; refuses non-positive amounts and overflow.
+    static func deadline(_ amount: Int64, unitMillis: Int64, now: UInt64, allowNonPositive: Bool = false)
+        throws(RedisArgumentError) -> UInt64
+    {
+        guard allowNonPositive || amount > 0 else { throw .invalidExpire }
+        let (millis, overflowA) = amount.multipliedReportingOverflow(by: unitMillis)
+        let (sum, overflowB) = millis.addingReportingOverflow(Int64(clamping: now))
+        guard !overflowA, !overflowB else { throw .invalidExpire }
+        return UInt64(max(sum, 0))
+    }
+
+    /// An absolute deadline given in seconds or milliseconds since the epoch.
+    static func absolute(_ amount: Int64, unitMillis: Int64, allowNonPositive: Bool = false)
+        throws(RedisArgumentError) -> UInt64
+    {
+        guard allowNonPositive || amount > 0 else { throw .invalidExpire }
+        let (millis, overflow) = amount.multipliedReportingOverflow(by: unitMillis)
+        guard !overflow else { throw .invalidExpire }
+        return UInt64(max(millis, 0))
+    }
+}

@@ -1,0 +1,78 @@
+import KV
+import RESP
+
+/// A parsed client request: what the server must do with it.
+public enum RedisRequest: Hashable, Sendable {
+    /// Propose a command through Raft; render its answer with the reply shape.
+    case write(Command, ReplyShape)
+    /// Read (after a linearizable read barrier unless lease reads are on).
+    case read(ReadCommand)
+    /// Handled by the connection itself (PING, ECHO, HELLO, AUTH, CLIENT, SELECT, COMMAND, INFO …).
+    case connection(ConnectionCommand)
+    /// Answer immediately without touching the database (argument errors, unknown commands).
+    case reply(RESPValue)
+}
+
+/// How a write command's ``CommandResult`` becomes a RESP reply.
+public enum ReplyShape: Hashable, Sendable {
+    /// As is: ok → +OK, null → nil, integer, bulk, error.
+    case direct
+    /// SETNX and MSETNX style: +OK / set → 1, nil / not set → 0.
+    case setFlag
+    /// `SET … GET`, GETSET: the old value (null when there was none).
+    case oldValue
+
+    /// Renders a state-machine answer.
+    public func render(_ result: CommandResult) -> RESPValue {
+        if case .error(let error) = result { return .error(error.redisMessage) }
+        switch (self, result) {
+        case (.setFlag, .ok): return .integer(1)
+        case (.setFlag, .null): return .integer(0)
+        default: return RedisRequest.resp(result)
+        }
+    }
+}
+
+extension RedisRequest {
+    static func resp(_ result: CommandResult) -> RESPValue {
+        switch result {
+        case .ok: return .ok
+        case .null: return .null
+        case .integer(let value): return .integer(value)
+        case .bulk(let bytes): return .bulkString(bytes)
+        case .array(let items): return .array(items.map(resp))
+        case .error(let error): return .error(error.redisMessage)
+        }
+    }
+}
+
+/// Commands the connection answers on its own.
+public enum ConnectionCommand: Hashable, Sendable {
+    case ping([UInt8]?)
+    case echo([UInt8])
+    /// `HELLO [protover [AUTH user pass] [SETNAME name]]`.
+    case hello(protocolVersion: Int?, auth: Credentials?, clientName: [UInt8]?)
+    case auth(Credentials)
+    case clientSetName([UInt8])
+    case clientGetName
+    case clientID
+    case clientSetInfo
+    case select(Int64)
+    /// `COMMAND`, `COMMAND COUNT`, `COMMAND DOCS …`, `COMMAND INFO …`.
+    case command(subcommand: [UInt8]?)
+    case info(section: [UInt8]?)
+    case quit
+}
+
+/// A user name and password; the description never shows the password.
+public struct Credentials: Hashable, Sendable, CustomStringConvertible {
+    public var user: [UInt8]
+    public var password: [UInt8]
+
+    public init(user: [UInt8], password: [UInt8]) {
+        self.user = user
+        self.password = password
+    }
+
+    public var description: String { "Credentials(user: \(String(decoding: user, as: UTF8.self)), password: <redacted>)" }
+}

@@ -1,0 +1,77 @@
+import KV
+import Testing
+
+@Suite struct CommandCodecTests {
+    static let samples: [Command] = [
+        .set(key: [1], value: [2, 3], condition: .ifAbsent, expiry: .at(99), returnOld: true),
+        .set(key: [], value: [], condition: .ifPresent, expiry: .keep, returnOld: false),
+        .multiSet(pairs: [.init([1], [2]), .init([3], [])], onlyIfNoneExist: true),
+        .delete(keys: [[1], [2, 2]]),
+        .incrementBy(key: [1], delta: Int64.min),
+        .incrementByFloat(key: [1], delta: -0.125),
+        .append(key: [1], value: [9]),
+        .setRange(key: [1], offset: 77, value: [1, 2]),
+        .expireAt(key: [1], atMillis: 123),
+        .persist(key: [4]),
+        .getDelete(key: [4]),
+        .getExpire(key: [4], expiry: .none),
+        .hashSet(key: [5], fields: [.init([1], [1])]),
+        .hashDelete(key: [5], fields: [[1], [2]]),
+        .hashIncrementBy(key: [5], field: [1], delta: -9),
+    ]
+
+    @Test func everyCommandRoundTripsAloneAndInABatch() throws {
+        for command in Self.samples {
+            let entry = CommandEntry(proposedTS: 5, nowMillis: 6, commands: [command])
+            #expect(entry.encoded().first == 0x00)
+            #expect(try CommandEntry(decoding: entry.encoded()) == entry)
+        }
+        let batch = CommandEntry(proposedTS: 1, nowMillis: 2, commands: Self.samples)
+        #expect(batch.encoded().first == 0x01)
+        #expect(try CommandEntry(decoding: batch.encoded()) == batch)
+    }
+
+    @Test func everyTruncationAndTrailingByteIsRejected() {
+        let encoded = CommandEntry(proposedTS: 1, nowMillis: 2, commands: Self.samples).encoded()
+        for length in 0..<encoded.count {
+            #expect(throws: KVError.self) { try CommandEntry(decoding: Array(encoded[0..<length])) }
+        }
+        #expect(throws: KVError.self) { try CommandEntry(decoding: encoded + [0]) }
+    }
+
+    @Test func rejectsUnknownVersionTagsAndEnums() {
+        var encoded = CommandEntry(proposedTS: 1, nowMillis: 2, commands: [Self.samples[0]]).encoded()
+        var badVersion = encoded
+        badVersion[1] = 2
+        #expect(throws: KVError.self) { try CommandEntry(decoding: badVersion) }
+        var badTag = encoded
+        badTag[18] = 0xEE
+        #expect(throws: KVError.self) { try CommandEntry(decoding: badTag) }
+        // SET condition byte sits after tag, key blob (4+1) and value blob (4+2).
+        encoded[18 + 1 + 5 + 6] = 9
+        #expect(throws: KVError.self) { try CommandEntry(decoding: encoded) }
+        #expect(throws: KVError.self) { try CommandEntry(decoding: [0x03, 1]) }
+    }
+
+    @Test func rejectsOversizedCountsWithoutAllocating() {
+        var bytes: [UInt8] = [0x01, 1] + Array(repeating: 0, count: 16)
+        bytes += [0xFF, 0xFF, 0xFF, 0xFF]
+        #expect(throws: KVError.self) { try CommandEntry(decoding: bytes) }
+        var delete: [UInt8] = [0x00, 1] + Array(repeating: 0, count: 16) + [3]
+        delete += [0x7F, 0xFF, 0xFF, 0xFF]
+        #expect(throws: KVError.self) { try CommandEntry(decoding: delete) }
+    }
+
+    @Test func redisNumbersParseAndPrintLikeRedis() {
+        #expect(RedisNumber.parseInteger(Array("-12".utf8)) == -12)
+        for bad in ["", "+1", " 1", "01", "-0", "1a", "99999999999999999999"] {
+            #expect(RedisNumber.parseInteger(Array(bad.utf8)) == nil, "\(bad)")
+        }
+        #expect(RedisNumber.format(10.6) == "10.6")
+        #expect(RedisNumber.format(3) == "3")
+        #expect(RedisNumber.format(1e20) == "100000000000000000000")
+        #expect(RedisNumber.format(-2.5e-7) == "-0.00000025")
+        #expect(RedisNumber.parseFloat(Array("nan".utf8)) == nil)
+        #expect(RedisNumber.parseFloat(Array("1e3".utf8)) == 1000)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import KV
+import Storage
+import Testing
+import TestSupport
+
+/// Random command sequences through the state machine and through ``RedisModel``: every answer and every
+/// key's visible state must agree, with cleartext storage, sealed storage, and sealing switched on half-way;
+/// closing and reopening the store in between changes nothing.
+@Suite struct StateMachineModelTests {
+    enum Sealing: CaseIterable { case never, always, halfway }
+
+    struct Generator {
+        var random: SplitMix64
+        let keys: [[UInt8]] = ["a", "b", "c", "n", "h"].map { Array($0.utf8) }
+        let fields: [[UInt8]] = ["f", "g", "x"].map { Array($0.utf8) }
+
+        mutating func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
+        mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
+
+        mutating func value() -> [UInt8] {
+            pick([Array("1".utf8), Array("-7".utf8), Array("2.5".utf8), Array("hello".utf8), [],
+                  Array(repeating: UInt8(int(0...255)), count: int(0...40))])
+        }
+
+        mutating func expiry(now: UInt64) -> Command.Expiry {
+            switch int(0...3) {
+            case 0: return .none
+            case 1: return .keep
+            default: return .at(UInt64(Int(now) + int(-5...30)))
+            }
+        }
+
+        mutating func command(now: UInt64) -> Command {
+            let key = pick(keys)
+            switch int(0...14) {
+            case 0, 1:
+                return .set(key: key, value: value(), condition: pick([.always, .ifAbsent, .ifPresent]),
+                            expiry: expiry(now: now), returnOld: int(0...1) == 1)
+            case 2: return .multiSet(pairs: (0..<int(1...3)).map { _ in .init(pick(keys), value()) },
+                                     onlyIfNoneExist: int(0...1) == 1)
+            case 3: return .delete(keys: (0..<int(1...3)).map { _ in pick(keys) })
+            case 4: return .incrementBy(key: key, delta: pick([1, -1, 5, Int64.max, Int64.min]))
+            case 5: return .incrementByFloat(key: key, delta: pick([0.1, -2.5, 1e20, 3]))
+            case 6: return .append(key: key, value: value())
+            case 7: return .setRange(key: key, offset: UInt64(int(0...12)), value: value())
+            case 8: return .expireAt(key: key, atMillis: UInt64(Int(now) + int(-5...30)))
+            case 9: return .persist(key: key)
+            case 10: return .getDelete(key: key)
+            case 11: return .getExpire(key: key, expiry: expiry(now: now))
+            case 12: return .hashSet(key: key, fields: (0..<int(1...3)).map { _ in .init(pick(fields), value()) })
+            case 13: return .hashDelete(key: key, fields: (0..<int(1...2)).map { _ in pick(fields) })
+            default: return .hashIncrementBy(key: key, field: pick(fields), delta: pick([1, 7, -3, Int64.max]))
+            }
+        }
+    }
+
+    static func run(seed: UInt64, sealing: Sealing, dir: TemporaryDirectory) throws {
+        var generator = Generator(random: SplitMix64(seed: seed))
+        var model = RedisModel()
+        var store = try MVCCStore(path: dir.file("db-\(seed)"))
+        func configure(_ store: MVCCStore, sealed: Bool) {
+            store.setSealer(TestValueSealer())
+            store.setSealsWrites(sealed)
+        }
+        configure(store, sealed: sealing == .always)
+        var machine = KVStateMachine(store: store)
+        var now: UInt64 = 1_000
+        var index: UInt64 = 0
+        let entries = 60
+        for step in 0..<entries {
+            if sealing == .halfway && step == entries / 2 { store.setSealsWrites(true) }
+            if step == entries / 3 {
+                store.close()
+                store = try MVCCStore(path: dir.file("db-\(seed)"))
+                configure(store, sealed: sealing == .always || (sealing == .halfway && step >= entries / 2))
+                machine = KVStateMachine(store: store)
+            }
+            now += UInt64(generator.int(0...8))
+            let commands = (0..<generator.int(1...4)).map { _ in generator.command(now: now) }
+            index += 1
+            let entry = CommandEntry(proposedTS: now * 1000, nowMillis: now, commands: commands)
+            let outcome = machine.apply([CommittedEntry(index: index, term: 1, data: entry.encoded())])
+            #expect(outcome.halt == nil, "seed \(seed)")
+            let expected = commands.map { model.apply($0, now: now) }
+            #expect(outcome.results[index] == expected, "seed \(seed) step \(step) commands \(commands)")
+            let reader = KVReader(store: store)
+            for key in generator.keys {
+                let actual = try reader.lookup(key, nowMillis: now)
+                let wanted = model.live(key, now)
+                #expect(actual?.value == wanted?.value, "seed \(seed) step \(step) key \(key)")
+                #expect(actual?.expireAtMillis == wanted?.expireAt, "seed \(seed) step \(step) key \(key)")
+            }
+        }
+        #expect(try store.appliedIndex() == index)
+        store.close()
+    }
+
+    @Test(arguments: Sealing.allCases)
+    func agreesWithTheModel(sealing: Sealing) throws {
+        let dir = TemporaryDirectory("kv-model")
+        defer { dir.remove() }
+        for seed in 1...40 as ClosedRange<UInt64> { try Self.run(seed: seed, sealing: sealing, dir: dir) }
+    }
+}

@@ -1,0 +1,98 @@
+import RESP
+import RedisCommands
+import Testing
+
+@Suite struct ConnectionSessionTests {
+    func b(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func helloSwitchesToRESP3AndReportsTheConnection() {
+        var session = ConnectionSession(clientID: 7, password: nil)
+        let (reply, close) = session.respond(to: .hello(protocolVersion: 3, auth: nil, clientName: b("app")),
+                                             info: { "" })
+        #expect(!close)
+        #expect(session.protocolVersion == .resp3)
+        #expect(session.clientName == b("app"))
+        guard case .map(let pairs) = reply else { Issue.record("map expected"); return }
+        #expect(pairs.contains(.init(.bulk("proto"), .integer(3))))
+        #expect(pairs.contains(.init(.bulk("id"), .integer(7))))
+        #expect(session.respond(to: .hello(protocolVersion: 4, auth: nil, clientName: nil), info: { "" }).reply
+            == .error("NOPROTO unsupported protocol version"))
+    }
+
+    @Test func passwordGatesEveryDatabaseCommand() {
+        var session = ConnectionSession(clientID: 1, password: b("s3cret"))
+        #expect(session.admit(.read(.get(b("k")))) == .error("NOAUTH Authentication required."))
+        #expect(session.admit(.connection(.auth(Credentials(user: b("default"), password: b("x"))))) == nil)
+        #expect(session.respond(to: .auth(Credentials(user: b("default"), password: b("wrong"))), info: { "" }).reply
+            == .error("WRONGPASS invalid username-password pair or user is disabled."))
+        #expect(!session.isAuthenticated)
+        #expect(session.respond(to: .auth(Credentials(user: b("default"), password: b("s3cret"))), info: { "" }).reply
+            == .ok)
+        #expect(session.admit(.read(.get(b("k")))) == nil)
+    }
+
+    @Test func helloCanAuthenticate() {
+        var session = ConnectionSession(clientID: 1, password: b("pw"))
+        let credentials = Credentials(user: b("default"), password: b("pw"))
+        guard case .map = session.respond(to: .hello(protocolVersion: 2, auth: credentials, clientName: nil),
+                                          info: { "" }).reply
+        else { Issue.record("map expected"); return }
+        #expect(session.isAuthenticated)
+    }
+
+    @Test func authWithoutAConfiguredPasswordIsAnError() {
+        var session = ConnectionSession(clientID: 1, password: nil)
+        guard case .error(let message) = session.respond(
+            to: .auth(Credentials(user: b("default"), password: b("x"))), info: { "" }).reply
+        else { Issue.record("error expected"); return }
+        #expect(message.hasPrefix("ERR AUTH <password> called without any password configured"))
+    }
+
+    @Test func clientSelectCommandAndQuit() {
+        var session = ConnectionSession(clientID: 42, password: nil)
+        #expect(session.respond(to: .clientGetName, info: { "" }).reply == .null)
+        _ = session.respond(to: .clientSetName(b("n")), info: { "" })
+        #expect(session.respond(to: .clientGetName, info: { "" }).reply == .bulk("n"))
+        #expect(session.respond(to: .clientID, info: { "" }).reply == .integer(42))
+        #expect(session.respond(to: .select(0), info: { "" }).reply == .ok)
+        #expect(session.respond(to: .select(1), info: { "" }).reply == .error("ERR DB index is out of range"))
+        guard case .integer(let count) = session.respond(to: .command(subcommand: b("count")), info: { "" }).reply
+        else { Issue.record("integer expected"); return }
+        #expect(count == Int64(RedisCommandParser.commandNames.count))
+        #expect(session.respond(to: .info(section: nil), info: { "# Server\r\n" }).reply == .bulk("# Server\r\n"))
+        #expect(session.respond(to: .quit, info: { "" }).close)
+        #expect(session.respond(to: .ping(nil), info: { "" }).reply == .simpleString("PONG"))
+    }
+}
+
+@Suite struct CommandTableTests {
+    /// COMMAND reports write/readonly flags from a list; it must agree with what parsing produces.
+    @Test func writeFlagsAgreeWithParsing() {
+        let parser = RedisCommandParser()
+        let sampleArguments = ["k", "1", "2", "3"].map { Array($0.utf8) }
+        for name in RedisCommandParser.commandNames {
+            let request = parser.parse([Array(name.utf8)] + sampleArguments.prefix(3), nowMillis: 1)
+            let request2 = parser.parse([Array(name.utf8)] + sampleArguments.prefix(2), nowMillis: 1)
+            let request1 = parser.parse([Array(name.utf8)] + sampleArguments.prefix(1), nowMillis: 1)
+            let isWrite = [request, request2, request1].contains { if case .write = $0 { true } else { false } }
+            guard case .array(let entries) = CommandIntrospectionProbe.info(), !entries.isEmpty else { return }
+            #expect(isWrite == CommandIntrospectionProbe.isWrite(name), "\(name)")
+        }
+    }
+}
+
+/// Reads the write flag back out of a `COMMAND` reply.
+enum CommandIntrospectionProbe {
+    static func info() -> RESPValue {
+        var session = ConnectionSession(clientID: 1, password: nil)
+        return session.respond(to: .command(subcommand: nil), info: { "" }).reply
+    }
+
+    static func isWrite(_ name: String) -> Bool {
+        guard case .array(let entries) = info() else { return false }
+        for case .array(let fields) in entries where fields.first == .bulk(name) {
+            return fields[2] == .array([.simpleString("write")])
+        }
+        return false
+    }
+}

@@ -1,0 +1,118 @@
+import KV
+import RESP
+import RedisCommands
+import Testing
+
+@Suite struct RedisCommandParserTests {
+    let parser = RedisCommandParser(maxValueBytes: 16)
+    let now: UInt64 = 1_000_000
+
+    func parse(_ words: String...) -> RedisRequest {
+        parser.parse(words.map { Array($0.utf8) }, nowMillis: now)
+    }
+
+    func b(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func setOptionsBecomeOneCommandWithAbsoluteExpiry() {
+        #expect(parse("set", "k", "v") == .write(.set(key: b("k"), value: b("v"), condition: .always, expiry: .none,
+                                                           returnOld: false), .direct))
+        #expect(parse("SET", "k", "v", "nx", "EX", "10", "GET")
+            == .write(.set(key: b("k"), value: b("v"), condition: .ifAbsent, expiry: .at(now + 10_000),
+                           returnOld: true), .direct))
+        #expect(parse("set", "k", "v", "PXAT", "123") == .write(.set(key: b("k"), value: b("v"), condition: .always,
+                                                                      expiry: .at(123), returnOld: false), .direct))
+        #expect(parse("set", "k", "v", "KEEPTTL", "XX") == .write(.set(key: b("k"), value: b("v"),
+                                                                        condition: .ifPresent, expiry: .keep,
+                                                                        returnOld: false), .direct))
+    }
+
+    @Test func setRejectsConflictingOrBadOptionsLikeRedis() {
+        #expect(parse("set", "k", "v", "NX", "XX") == .reply(.error("ERR syntax error")))
+        #expect(parse("set", "k", "v", "EX", "1", "PX", "1") == .reply(.error("ERR syntax error")))
+        #expect(parse("set", "k", "v", "EX") == .reply(.error("ERR syntax error")))
+        #expect(parse("set", "k", "v", "EX", "0") == .reply(.error("ERR invalid expire time in 'set' command")))
+        #expect(parse("set", "k", "v", "EX", "x") == .reply(.error("ERR value is not an integer or out of range")))
+        #expect(parse("set", "k", "v", "EX", "9223372036854775807")
+            == .reply(.error("ERR invalid expire time in 'set' command")))
+        #expect(parse("set", "k", "v", "bogus") == .reply(.error("ERR syntax error")))
+    }
+
+    @Test func arityAndUnknownCommands() {
+        #expect(parse("get") == .reply(.error("ERR wrong number of arguments for 'get' command")))
+        #expect(parse("get", "a", "b") == .reply(.error("ERR wrong number of arguments for 'get' command")))
+        #expect(parse("mset", "a", "1", "b") == .reply(.error("ERR wrong number of arguments for 'mset' command")))
+        #expect(parse("hset", "h", "f") == .reply(.error("ERR wrong number of arguments for 'hset' command")))
+        #expect(parse("nope", "x") == .reply(.error("ERR unknown command 'nope', with args beginning with: 'x'")))
+    }
+
+    @Test func oversizedValuesAreRefusedCleanly() {
+        guard case .reply(.error(let message)) = parse("set", "k", String(repeating: "x", count: 17)) else {
+            Issue.record("expected an error reply")
+            return
+        }
+        #expect(message.hasPrefix("ERR value of 17 bytes exceeds the maximum of 16 bytes"))
+        #expect(parse("append", "k", String(repeating: "x", count: 16)) != .reply(.error(message)))
+    }
+
+    @Test func familiesMapOntoTheStateMachineCommands() {
+        #expect(parse("setnx", "k", "v") == .write(.set(key: b("k"), value: b("v"), condition: .ifAbsent,
+                                                         expiry: .none, returnOld: false), .setFlag))
+        #expect(parse("setex", "k", "5", "v") == .write(.set(key: b("k"), value: b("v"), condition: .always,
+                                                              expiry: .at(now + 5_000), returnOld: false), .direct))
+        #expect(parse("setex", "k", "-5", "v") == .reply(.error("ERR invalid expire time in 'setex' command")))
+        #expect(parse("decrby", "k", "4") == .write(.incrementBy(key: b("k"), delta: -4), .direct))
+        #expect(parse("decrby", "k", "-9223372036854775808") == .reply(.error("ERR decrement would overflow")))
+        #expect(parse("expire", "k", "-1") == .write(.expireAt(key: b("k"), atMillis: now - 1_000), .direct))
+        #expect(parse("pexpireat", "k", "55") == .write(.expireAt(key: b("k"), atMillis: 55), .direct))
+        #expect(parse("getex", "k", "PERSIST") == .write(.getExpire(key: b("k"), expiry: .none), .direct))
+        #expect(parse("getex", "k", "EX") == .reply(.error("ERR syntax error")))
+        #expect(parse("setrange", "k", "-1", "v") == .reply(.error("ERR offset is out of range")))
+        #expect(parse("incrbyfloat", "k", "abc") == .reply(.error("ERR value is not a valid float")))
+        #expect(parse("unlink", "a", "b") == .write(.delete(keys: [b("a"), b("b")]), .direct))
+    }
+
+    @Test func readAndConnectionCommands() {
+        #expect(parse("getrange", "k", "0", "-1") == .read(.getRange(b("k"), start: 0, end: -1)))
+        #expect(parse("scan", "0", "MATCH", "a*", "COUNT", "5") == .read(.scan(cursor: 0, pattern: b("a*"), count: 5)))
+        #expect(parse("scan", "x") == .reply(.error("ERR invalid cursor")))
+        #expect(parse("scan", "0", "COUNT", "0") == .reply(.error("ERR syntax error")))
+        #expect(parse("ping") == .connection(.ping(nil)))
+        #expect(parse("hello", "3", "SETNAME", "me") == .connection(.hello(protocolVersion: 3, auth: nil,
+                                                                             clientName: b("me"))))
+        #expect(parse("hello", "x") == .reply(.error("ERR Protocol version is not an integer or out of range")))
+        #expect(parse("client", "setname", "a b") == .reply(.error(
+            "ERR Client names cannot contain spaces, newlines or special characters.")))
+        #expect(parse("auth", "secret") == .connection(.auth(Credentials(user: b("default"), password: b("secret")))))
+        #expect(!String(describing: Credentials(user: b("u"), password: b("hunter2"))).contains("hunter2"))
+    }
+
+    @Test func replyShapes() {
+        #expect(ReplyShape.setFlag.render(.ok) == .integer(1))
+        #expect(ReplyShape.setFlag.render(.null) == .integer(0))
+        #expect(ReplyShape.direct.render(.error(.wrongType)) == .error(CommandError.wrongType.redisMessage))
+        #expect(ReplyShape.direct.render(.bulk([1])) == .bulkString([1]))
+    }
+}
+
+@Suite struct GlobPatternTests {
+    func m(_ pattern: String, _ text: String) -> Bool { GlobPattern.matches(Array(pattern.utf8), Array(text.utf8)) }
+
+    @Test func matchesLikeRedis() {
+        #expect(m("*", ""))
+        #expect(m("a*", "abc"))
+        #expect(!m("a*", "bac"))
+        #expect(m("h?llo", "hello"))
+        #expect(m("h[ae]llo", "hallo"))
+        #expect(!m("h[^e]llo", "hello"))
+        #expect(m("h[a-b]llo", "hbllo"))
+        #expect(m("h\\*llo", "h*llo"))
+        #expect(!m("h\\*llo", "hello"))
+        #expect(m("*a*b*c*", "xxaxxbxxcxx"))
+        #expect(!m("a", "ab"))
+    }
+
+    @Test func pathologicalPatternsStopWithinTheStepBudget() {
+        let pattern = String(repeating: "*a", count: 30) + "b"
+        #expect(!m(pattern, String(repeating: "a", count: 60)))
+    }
+}
