@@ -1,3 +1,4 @@
+import Encryption
 import Storage
 
 /// Applies the encryption entries (opcodes 0x03–0x05) on behalf of the state machine.
@@ -7,7 +8,7 @@ import Storage
 public protocol EncryptionEntryApplier: AnyObject {
     /// Applies one encryption entry at `index`.
     ///
-    /// - Throws: ``ApplyHalt`` when the entry must not be skipped nor applied (apply stops there).
+    /// - Throws: the encryption applier's ``ApplyHalt`` when the entry must neither be skipped nor applied.
     func applyEncryptionEntry(_ payload: [UInt8], index: UInt64,
                               transaction: WriteTransaction) throws(ApplyHalt)
 }

@@ -1,3 +1,4 @@
+import Encryption
 import Storage
 
 /// The replicated key-value state machine: applies committed entries to the MVCC store, deterministically.
@@ -25,7 +26,7 @@ public final class KVStateMachine {
         /// The answers of the commands of each applied command entry, by entry index.
         public var results: [UInt64: [CommandResult]]
         /// Set when apply stopped at an entry; the entries before it are applied.
-        public var halt: ApplyHalt?
+        public var halt: StateMachineHalt?
     }
 
     /// Applies committed entries in order; entries at or below the applied index are skipped (replay).
@@ -34,21 +35,20 @@ public final class KVStateMachine {
     ///   returned as a halt at the first entry of the batch, with nothing applied.
     public func apply(_ entries: [CommittedEntry]) -> Outcome {
         var results: [UInt64: [CommandResult]] = [:]
-        var halt: ApplyHalt?
+        var halt: StateMachineHalt?
         do throws(StorageError) {
             let applied = try store.write { (transaction) throws(StorageError) -> UInt64 in
                 var context = try ApplyContext(transaction: transaction)
                 let startIndex = context.appliedIndex
                 for entry in entries where entry.index > context.appliedIndex {
                     guard entry.index == context.appliedIndex + 1 else {
-                        halt = ApplyHalt(index: entry.index,
-                                         reason: "entry follows a gap after index \(context.appliedIndex)")
+                        halt = StateMachineHalt(index: entry.index, cause: .gap(appliedIndex: context.appliedIndex))
                         break
                     }
                     let before = context
-                    do throws(ApplyHalt) {
+                    do throws(StateMachineHalt) {
                         results[entry.index] = try transaction.withSavepointHalting(index: entry.index) {
-                            () throws(ApplyHalt) in try applyEntry(entry, &context, transaction)
+                            () throws(StateMachineHalt) in try applyEntry(entry, &context, transaction)
                         }
                         context.appliedIndex = entry.index
                     } catch {
@@ -67,22 +67,22 @@ public final class KVStateMachine {
         } catch {
             let first = entries.first?.index ?? 0
             return Outcome(appliedIndex: (try? store.appliedIndex()) ?? 0, results: [:],
-                           halt: ApplyHalt(index: first, reason: "store transaction failed: \(error)"))
+                           halt: StateMachineHalt(index: first, cause: .storage(error)))
         }
     }
 
     private func applyEntry(_ entry: CommittedEntry, _ context: inout ApplyContext,
-                            _ transaction: WriteTransaction) throws(ApplyHalt) -> [CommandResult]
+                            _ transaction: WriteTransaction) throws(StateMachineHalt) -> [CommandResult]
     {
         guard let opcodeByte = entry.data.first else { return [] }
         guard let opcode = Opcode(rawValue: opcodeByte) else {
-            throw ApplyHalt(index: entry.index, reason: KVError.unsupportedOpcode(opcodeByte).description)
+            throw StateMachineHalt(index: entry.index, cause: .unsupportedOpcode(opcodeByte))
         }
         switch opcode {
         case .command, .batch:
             let decoded: CommandEntry
             do throws(KVError) { decoded = try CommandEntry(decoding: entry.data) } catch {
-                throw ApplyHalt(index: entry.index, reason: error.description)
+                throw StateMachineHalt(index: entry.index, cause: .malformedEntry(error))
             }
             var executor = CommandExecutor(transaction: transaction, nowMillis: decoded.nowMillis,
                                            maxValueBytes: store.limits.maxValueBytes)
@@ -90,18 +90,22 @@ public final class KVStateMachine {
             for command in decoded.commands {
                 let ts = try context.nextCommitTS(proposed: decoded.proposedTS, index: entry.index)
                 do throws(StorageError) { results.append(try executor.execute(command, commitTS: ts)) } catch {
-                    throw ApplyHalt(index: entry.index, reason: "storage: \(error)")
+                    throw StateMachineHalt(index: entry.index, cause: .storage(error))
                 }
             }
             return results
         case .writerRegistration, .encryptionBootstrap, .keyManagement:
             guard let encryptionApplier else {
-                throw ApplyHalt(index: entry.index, reason: KVError.encryptionNotConfigured.description)
+                throw StateMachineHalt(index: entry.index, cause: .encryptionNotConfigured)
             }
-            try encryptionApplier.applyEncryptionEntry(entry.data, index: entry.index, transaction: transaction)
+            do throws(ApplyHalt) {
+                try encryptionApplier.applyEncryptionEntry(entry.data, index: entry.index, transaction: transaction)
+            } catch {
+                throw StateMachineHalt(index: entry.index, cause: .encryption(error))
+            }
             return []
         case .clock:
-            throw ApplyHalt(index: entry.index, reason: KVError.unsupportedOpcode(opcodeByte).description)
+            throw StateMachineHalt(index: entry.index, cause: .unsupportedOpcode(opcodeByte))
         }
     }
 
@@ -125,10 +129,10 @@ struct ApplyContext {
     }
 
     /// The commit timestamp of the next command: the proposer's, raised above every earlier one.
-    mutating func nextCommitTS(proposed: UInt64, index: UInt64) throws(ApplyHalt) -> UInt64 {
+    mutating func nextCommitTS(proposed: UInt64, index: UInt64) throws(StateMachineHalt) -> UInt64 {
         let ts = max(proposed, lastCommitTS + 1)
         guard ts <= MVCCStore.latestTS else {
-            throw ApplyHalt(index: index, reason: "commit timestamp space exhausted")
+            throw StateMachineHalt(index: index, cause: .timestampSpaceExhausted)
         }
         lastCommitTS = ts
         return ts
@@ -138,19 +142,19 @@ struct ApplyContext {
 extension WriteTransaction {
     /// Runs `body` in a savepoint, mapping savepoint failures to a halt at `index`.
     func withSavepointHalting<Result>(
-        index: UInt64, _ body: () throws(ApplyHalt) -> Result
-    ) throws(ApplyHalt) -> Result {
-        var halt: ApplyHalt?
+        index: UInt64, _ body: () throws(StateMachineHalt) -> Result
+    ) throws(StateMachineHalt) -> Result {
+        var halt: StateMachineHalt?
         var result: Result?
         do throws(StorageError) {
             result = try withSavepoint { () throws(StorageError) -> Result? in
-                do throws(ApplyHalt) { return try body() } catch {
+                do throws(StateMachineHalt) { return try body() } catch {
                     halt = error
                     throw StorageError.corruptRecord(reason: "entry halted")
                 }
             }
         } catch {
-            throw halt ?? ApplyHalt(index: index, reason: "storage: \(error)")
+            throw halt ?? StateMachineHalt(index: index, cause: .storage(error))
         }
         return result!
     }

@@ -92,7 +92,7 @@ extension MVCCStore {
                 count += 1
             }
             let declared = try reader.u64()
-            let expected = reader.checksum.value
+            let expected = reader.checksum
             let stored = try reader.u32()
             guard declared == count else { throw StorageError.corruptSnapshot(reason: "record count mismatch") }
             guard stored == expected else { throw StorageError.corruptSnapshot(reason: "checksum mismatch") }
@@ -161,7 +161,7 @@ extension MVCCStore {
 struct SnapshotExporter {
     let sink: ([UInt8]) throws -> Void
     var writer = ByteWriter()
-    var checksum = CRC32C()
+    var checksum: UInt32 = 0
     var count: UInt64 = 0
     var total = 0
 
@@ -183,7 +183,7 @@ struct SnapshotExporter {
 
     mutating func flush() throws(StorageError) {
         guard !writer.bytes.isEmpty else { return }
-        checksum.update(writer.bytes)
+        checksum = CRC32C.update(checksum, writer.bytes[...])
         total += writer.bytes.count
         do { try sink(writer.bytes) } catch {
             throw StorageError.corruptSnapshot(reason: "sink failed: \(error)")
@@ -194,8 +194,8 @@ struct SnapshotExporter {
     mutating func finish(appliedIndex: UInt64) throws(StorageError) -> MVCCStore.SnapshotSummary {
         writer.u8(SnapshotStream.Tag.trailer.rawValue)
         writer.u64(count)
-        checksum.update(writer.bytes)
-        writer.u32(checksum.value)
+        checksum = CRC32C.update(checksum, writer.bytes[...])
+        writer.u32(checksum)
         total += writer.bytes.count
         do { try sink(writer.bytes) } catch {
             throw StorageError.corruptSnapshot(reason: "sink failed: \(error)")

@@ -55,7 +55,7 @@ struct SnapshotReader {
     private let source: () throws -> [UInt8]?
     private var buffer: [UInt8] = []
     private var position = 0
-    private(set) var checksum = CRC32C()
+    private(set) var checksum: UInt32 = 0
 
     init(source: @escaping () throws -> [UInt8]?) {
         self.source = source
@@ -74,7 +74,7 @@ struct SnapshotReader {
         }
         let slice = buffer[position..<(position + count)]
         position += count
-        checksum.update(slice)
+        checksum = CRC32C.update(checksum, slice)
         return slice
     }
 

@@ -35,10 +35,9 @@ public struct TestValueSealer: ValueSealer {
     }
 
     private func tag(_ body: [UInt8], userKey: [UInt8], commitTS: UInt64) -> [UInt8] {
-        var crc = CRC32C()
-        crc.update(userKey)
-        crc.update((0..<8).map { UInt8(truncatingIfNeeded: (commitTS ^ secret) >> (8 * $0)) })
-        crc.update(body)
-        return (0..<4).map { UInt8(truncatingIfNeeded: crc.value >> (8 * $0)) }
+        var crc = CRC32C.checksum(userKey)
+        crc = CRC32C.update(crc, (0..<8).map { UInt8(truncatingIfNeeded: (commitTS ^ secret) >> (8 * $0)) }[...])
+        crc = CRC32C.update(crc, body[...])
+        return (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * $0)) }
     }
 }

@@ -1,3 +1,4 @@
+import DurableIO
 import TestSupport
 import Testing
 

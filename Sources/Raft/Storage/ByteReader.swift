@@ -1,3 +1,4 @@
+import DurableIO
 /// Reads a big-endian binary encoding from a byte array, throwing instead of reading past the end.
 ///
 /// Decoders use it on untrusted bytes read back from disk: every read is bounds-checked and reports how

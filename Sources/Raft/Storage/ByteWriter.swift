@@ -1,3 +1,4 @@
+import DurableIO
 /// Builds a big-endian binary encoding into a byte array.
 ///
 /// Every on-disk format of the Raft storage is written through this type (or the `appendBigEndian`

@@ -1,3 +1,4 @@
+import DurableIO
 /// Encodes and decodes one log record: `length ‖ CRC-32C ‖ body`.
 ///
 /// ```

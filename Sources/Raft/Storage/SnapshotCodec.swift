@@ -1,3 +1,4 @@
+import DurableIO
 /// The byte format of a snapshot file `<dir>/snap/<index>-<term>.snap`.
 ///
 /// ```
