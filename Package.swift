@@ -54,7 +54,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Raft", dependencies: ["DurableIO"], swiftSettings: strict),
-        .target(name: "TestSupport", dependencies: ["DurableIO", "Raft", "Storage"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["DurableIO", "Raft", "Storage", "KV", "Encryption"], swiftSettings: strict),
         .executableTarget(
             name: "EncryptionBenchmark",
             dependencies: ["Encryption"],

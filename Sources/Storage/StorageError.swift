@@ -9,6 +9,10 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     case integrityFailure
     /// A sealed value was read but no storage sealer is configured on this node.
     case sealerUnavailable
+    /// A sealed value names a storage key this node does not hold.
+    case keyUnavailable(keyID: UInt32)
+    /// A value could not be sealed (no active key yet, local epoch not registered, …); nothing was written.
+    case sealingFailed(reason: String)
     /// The snapshot stream is malformed or its checksum does not match.
     case corruptSnapshot(reason: String)
     /// An applied index would move backwards or stay in place.
@@ -27,6 +31,9 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
             return "stored value failed authentication (altered, moved, or sealed with another key)"
         case .sealerUnavailable:
             return "stored value is sealed but this node has no storage key loaded; start it with its KEK"
+        case .keyUnavailable(let keyID):
+            return "stored value is sealed under key id \(keyID), which this node does not hold; resync the sidecar"
+        case .sealingFailed(let reason): return "value could not be sealed: \(reason)"
         case .corruptSnapshot(let reason): return "snapshot stream is corrupt: \(reason)"
         case .appliedIndexRegression(let current, let proposed):
             return "applied index may only grow (current \(current), proposed \(proposed))"

@@ -59,8 +59,9 @@ import TestSupport
         var generator = Generator(random: SplitMix64(seed: seed))
         var model = RedisModel()
         var store = try MVCCStore(path: dir.file("db-\(seed)"))
+        let sealer = makeStorageSealer()
         func configure(_ store: MVCCStore, sealed: Bool) {
-            store.setSealer(TestValueSealer())
+            store.setSealer(sealer)
             store.setSealsWrites(sealed)
         }
         configure(store, sealed: sealing == .always)

@@ -95,7 +95,7 @@ import TestSupport
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try MVCCStore(path: dir.file("db"))
-        store.setSealer(TestValueSealer())
+        store.setSealer(makeStorageSealer())
         try Self.put(store, "k", ts: 1, "clear", index: 1)
         store.setSealsWrites(true)
         try Self.put(store, "k", ts: 2, "sealed", index: 2)

@@ -23,7 +23,7 @@ import TestSupport
         let path = dir.file("db")
         let secret = Array("ELASTICKV-DISTINCTIVE-PLAINTEXT-7f3a9c".utf8)
         let store = try MVCCStore(path: path)
-        store.setSealer(TestValueSealer())
+        store.setSealer(makeStorageSealer())
         for n in 0..<200 as Range<UInt64> {
             try store.write { (tx) throws(StorageError) in
                 try tx.put(StoredVersion(key: Array("key-\(n)".utf8), commitTS: n + 1, body: secret + [UInt8(n)]))

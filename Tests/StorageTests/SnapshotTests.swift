@@ -3,9 +3,11 @@ import Testing
 import TestSupport
 
 @Suite struct SnapshotTests {
+    static let sealer = makeStorageSealer()
+
     static func populatedStore(_ dir: TemporaryDirectory, name: String = "source") throws -> MVCCStore {
         let store = try MVCCStore(path: dir.file(name))
-        store.setSealer(TestValueSealer())
+        store.setSealer(sealer)
         try MVCCStoreTests.put(store, "clear", ts: 1, "plain", index: 1)
         store.setSealsWrites(true)
         for n in 2...50 as ClosedRange<UInt64> {
@@ -39,7 +41,7 @@ import TestSupport
         let source = try Self.populatedStore(dir)
         let bytes = try Self.export(source).flatMap { $0 }
         let target = try MVCCStore(path: dir.file("target"))
-        target.setSealer(TestValueSealer())
+        target.setSealer(Self.sealer)
         #expect(try Self.importing(bytes, into: target) == 51)
         #expect(try target.appliedIndex() == 51)
         #expect(try target.meta("storage_envelope_active") == [1])

@@ -16,7 +16,7 @@ import TestSupport
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try MVCCStore(path: dir.file("db"))
-        store.setSealer(TestValueSealer())
+        store.setSealer(makeStorageSealer())
         store.setSealsWrites(true)
         try MVCCStoreTests.put(store, "k", ts: 1, "secret value", index: 1)
         // Flip the last byte of the stored record (inside the sealed body).
@@ -32,7 +32,7 @@ import TestSupport
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try MVCCStore(path: dir.file("db"))
-        store.setSealer(TestValueSealer())
+        store.setSealer(makeStorageSealer())
         store.setSealsWrites(true)
         try MVCCStoreTests.put(store, "a", ts: 1, "value of a", index: 1)
         try MVCCStoreTests.put(store, "b", ts: 2, "value of b", index: 2)

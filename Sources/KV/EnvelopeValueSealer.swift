@@ -1,0 +1,48 @@
+import Encryption
+import Storage
+
+/// Seals MVCC value bodies with the storage envelope under the node's active storage DEK.
+///
+/// The envelope's additional data binds the user key and the version's commit timestamp, so a body copied
+/// to another key or version fails to open. Authentication failures become
+/// ``StorageError/integrityFailure``; a key the node does not hold becomes ``StorageError/keyUnavailable(keyID:)``.
+public struct EnvelopeValueSealer: ValueSealer {
+    public let keyring: SealingKeyring
+
+    public init(keyring: SealingKeyring) {
+        self.keyring = keyring
+    }
+
+    public func seal(_ plaintext: [UInt8], userKey: [UInt8], commitTS: UInt64) throws(StorageError) -> [UInt8] {
+        do throws(EnvelopeError) {
+            return try keyring.seal(plaintext, authenticating: .storage(userKey: userKey, commitTimestamp: commitTS))
+        } catch {
+            throw StorageError.sealingFailed(reason: error.description)
+        }
+    }
+
+    public func open(_ envelope: ArraySlice<UInt8>, userKey: [UInt8], commitTS: UInt64) throws(StorageError)
+        -> [UInt8]
+    {
+        let context = EnvelopeContext.storage(userKey: userKey, commitTimestamp: commitTS)
+        let plaintextCount = max(envelope.count - Envelope.overheadByteCount, 0)
+        var failure: EnvelopeError?
+        let plaintext = [UInt8](unsafeUninitializedCapacity: plaintextCount) { buffer, initialized in
+            envelope.withUnsafeBytes { input in
+                do throws(EnvelopeError) {
+                    initialized = try keyring.open(input, authenticating: context,
+                                                   into: UnsafeMutableRawBufferPointer(buffer))
+                } catch {
+                    failure = error
+                    initialized = 0
+                }
+            }
+        }
+        guard let failure else { return plaintext }
+        switch failure {
+        case .integrityFailure: throw StorageError.integrityFailure
+        case .unknownKeyID(let keyID): throw StorageError.keyUnavailable(keyID: keyID)
+        default: throw StorageError.corruptRecord(reason: failure.description)
+        }
+    }
+}
