@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "KV", targets: ["KV"]),
         .executable(name: "encryption-bench", targets: ["EncryptionBenchmark"]),
         .executable(name: "raft-bench", targets: ["RaftBenchmark"]),
+        .executable(name: "storage-bench", targets: ["StorageBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -59,6 +60,12 @@ let package = Package(
             name: "EncryptionBenchmark",
             dependencies: ["Encryption"],
             path: "Benchmarks/EncryptionBenchmark",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "StorageBenchmark",
+            dependencies: ["Storage", "KV", "TestSupport"],
+            path: "Benchmarks/StorageBenchmark",
             swiftSettings: strict
         ),
         .executableTarget(

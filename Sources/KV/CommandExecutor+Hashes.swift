@@ -9,7 +9,9 @@ extension CommandExecutor {
     }
 
     func hashSet(_ key: [UInt8], _ pairs: [Command.KeyValue], _ ts: UInt64) throws(StorageError) -> CommandResult {
-        guard var (fields, expireAt) = try liveHash(key) else { return .error(.wrongType) }
+        guard let hash = try liveHash(key) else { return .error(.wrongType) }
+        var fields = hash.fields
+        let expireAt = hash.expireAt
         var added: Int64 = 0
         for pair in pairs {
             if fields.updateValue(pair.value, forKey: pair.key) == nil { added += 1 }
@@ -19,7 +21,9 @@ extension CommandExecutor {
     }
 
     func hashDelete(_ key: [UInt8], _ names: [[UInt8]], _ ts: UInt64) throws(StorageError) -> CommandResult {
-        guard var (fields, expireAt) = try liveHash(key) else { return .error(.wrongType) }
+        guard let hash = try liveHash(key) else { return .error(.wrongType) }
+        var fields = hash.fields
+        let expireAt = hash.expireAt
         var removed: Int64 = 0
         for name in names where fields.removeValue(forKey: name) != nil { removed += 1 }
         guard removed > 0 else { return .integer(0) }
@@ -32,7 +36,9 @@ extension CommandExecutor {
     func hashIncrementBy(_ key: [UInt8], _ field: [UInt8], _ delta: Int64, _ ts: UInt64) throws(StorageError)
         -> CommandResult
     {
-        guard var (fields, expireAt) = try liveHash(key) else { return .error(.wrongType) }
+        guard let hash = try liveHash(key) else { return .error(.wrongType) }
+        var fields = hash.fields
+        let expireAt = hash.expireAt
         var base: Int64 = 0
         if let existing = fields[field] {
             guard let parsed = RedisNumber.parseInteger(existing) else { return .error(.hashValueNotAnInteger) }

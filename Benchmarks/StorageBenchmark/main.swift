@@ -1,0 +1,67 @@
+// Put and get throughput of the MVCC store, cleartext versus sealed with the storage envelope, at 100 B,
+// 1 KiB and 16 KiB values, measured in the same run. Usage: storage-bench [rows-per-size]
+import Foundation
+import KV
+import Storage
+import TestSupport
+
+let rows = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 20_000 : 20_000
+let rowsPerTransaction = 1_000
+let rounds = 3
+let sizes = [100, 1024, 16 * 1024]
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Writes `rows` versions in transactions of `rowsPerTransaction`, then reads them back in random order.
+func measure(size: Int, sealed: Bool, directory: TemporaryDirectory, round: Int) throws -> (put: Double, get: Double) {
+    let store = try MVCCStore(path: directory.file("bench-\(size)-\(sealed)-\(round).db"))
+    defer { store.close() }
+    if sealed {
+        store.setSealer(makeStorageSealer())
+        store.setSealsWrites(true)
+    }
+    var generator = SplitMix64(seed: UInt64(size))
+    let value = (0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+    let keys = (0..<rows).map { Array("key-\($0)".utf8) }
+    let putTime = try seconds {
+        var index = 0
+        while index < rows {
+            let end = min(index + rowsPerTransaction, rows)
+            try store.write { (tx) throws(StorageError) in
+                for row in index..<end {
+                    try tx.put(StoredVersion(key: keys[row], commitTS: UInt64(row + 1), body: value))
+                }
+                try tx.setAppliedIndex(UInt64(end))
+            }
+            index = end
+        }
+    }
+    let order = keys.shuffled(using: &generator)
+    let getTime = try seconds {
+        for key in order {
+            guard try store.get(key, nowMillis: 0)?.body.count == size else { fatalError("benchmark read a wrong value") }
+        }
+    }
+    return (Double(rows) / putTime, Double(rows) / getTime)
+}
+
+let directory = TemporaryDirectory("storage-bench")
+defer { directory.remove() }
+print("MVCC store, \(rows) rows per size, \(rowsPerTransaction) rows per transaction, best of \(rounds) interleaved rounds")
+print("size      put clear/s  put sealed/s  ratio   get clear/s  get sealed/s  ratio")
+for size in sizes {
+    var best: [Bool: (put: Double, get: Double)] = [false: (0, 0), true: (0, 0)]
+    for round in 0..<rounds {
+        for sealed in [false, true] {
+            let result = try measure(size: size, sealed: sealed, directory: directory, round: round)
+            best[sealed] = (max(best[sealed]!.put, result.put), max(best[sealed]!.get, result.get))
+        }
+    }
+    let clear = best[false]!, sealed = best[true]!
+    print(String(format: "%-8d %12.0f %13.0f %6.2f %13.0f %13.0f %6.2f", size, clear.put, sealed.put,
+                 sealed.put / clear.put, clear.get, sealed.get, sealed.get / clear.get))
+}
