@@ -48,6 +48,19 @@ let package = Package(
         ),
         .target(name: "RedisCommands", dependencies: ["RESP", "KV", "Storage"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "DurableIO"], swiftSettings: strict),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Raft", "Storage", "KV", "Encryption", "RESP", "RedisCommands", "ElastickvAPI", "DurableIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "KV", dependencies: ["Storage", "Encryption", "Raft"], swiftSettings: strict),
         .target(
             name: "Encryption",
@@ -84,6 +97,16 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: strict),
         .testTarget(
             name: "RedisCommandsTests", dependencies: ["RedisCommands", "RESP", "KV", "Storage", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "RESP", "RedisCommands", "KV", "Storage", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "DurableIO", "TestSupport"], swiftSettings: strict),

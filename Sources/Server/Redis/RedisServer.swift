@@ -1,0 +1,146 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RESP
+import RedisCommands
+import ServiceLifecycle
+import Synchronization
+
+/// The Redis protocol listener: RESP2 (and RESP3 after `HELLO 3`), pipelining, optional password.
+///
+/// Each connection handles its requests one at a time, in order, so pipelined replies come back in request
+/// order. Writes go through the backend (Raft); reads through its linearizable read path.
+public final class RedisServer: Service, Sendable {
+    /// Listener settings; every limit is named.
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks an ephemeral port (reported through `onBound`).
+        public var port: Int
+        /// When set, clients must AUTH before anything else.
+        public var password: [UInt8]?
+        /// The largest value a write may carry.
+        public var maxValueBytes: Int
+        /// Called once with the bound address.
+        public var onBound: @Sendable (SocketAddress) -> Void
+
+        public init(host: String, port: Int, password: [UInt8]? = nil, maxValueBytes: Int = 64 << 20,
+                    onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) {
+            self.host = host
+            self.port = port
+            self.password = password
+            self.maxValueBytes = maxValueBytes
+            self.onBound = onBound
+        }
+    }
+
+    let configuration: Configuration
+    let backend: any RedisBackend
+    let metrics: RedisMetrics
+    let logger: Logger
+    let group: any EventLoopGroup
+    private let nextClientID = Atomic<Int64>(1)
+
+    public init(configuration: Configuration, backend: any RedisBackend, metrics: MetricsRegistry, logger: Logger,
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        self.backend = backend
+        self.metrics = RedisMetrics(registry: metrics)
+        self.logger = logger
+        self.group = group
+    }
+
+    public func run() async throws {
+        var parserLimits = RESPRequestParser.Limits()
+        parserLimits.maxBulkBytes = configuration.maxValueBytes + 1024
+        let requestParser = RESPRequestParser(limits: parserLimits)
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(RESPRequestDecoder(parser: requestParser)))
+                    return try NIOAsyncChannel<[[UInt8]], ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = server.channel.localAddress { configuration.onBound(address) }
+        logger.info("redis listener started", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
+        try await cancelWhenGracefulShutdown {
+            try await server.executeThenClose { connections in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in connections {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<[[UInt8]], ByteBuffer>) async {
+        let clientID = nextClientID.add(1, ordering: .relaxed).newValue - 1
+        let parser = RedisCommandParser(maxValueBytes: configuration.maxValueBytes)
+        try? await connection.executeThenClose { inbound, outbound in
+            var session = ConnectionSession(clientID: clientID, password: configuration.password)
+            do {
+                for try await arguments in inbound {
+                    let (reply, close) = await respond(to: arguments, parser: parser, session: &session)
+                    try await outbound.write(ByteBuffer(bytes: reply.encoded(session.protocolVersion)))
+                    if close { return }
+                }
+            } catch let error as RESPProtocolError {
+                let reply = RESPValue.error("ERR \(error)")
+                try? await outbound.write(ByteBuffer(bytes: reply.encoded(session.protocolVersion)))
+            }
+        }
+    }
+
+    /// Answers one request; `close` asks to close the connection afterwards.
+    func respond(to arguments: [[UInt8]], parser: RedisCommandParser, session: inout ConnectionSession) async
+        -> (reply: RESPValue, close: Bool)
+    {
+        let started = ContinuousClock.now
+        let request = parser.parse(arguments, nowMillis: backend.nowMillis())
+        var close = false
+        let reply: RESPValue
+        if let refusal = session.admit(request) {
+            reply = refusal
+        } else {
+            switch request {
+            case .reply(let value):
+                reply = value
+            case .connection(let command):
+                (reply, close) = session.respond(to: command, info: backend.info)
+            case .write(let command, let shape):
+                do throws(BackendError) { reply = shape.render(try await backend.execute(command)) } catch {
+                    reply = .error(error.redisMessage)
+                }
+            case .read(let command):
+                do throws(BackendError) { reply = try await backend.read(command) } catch {
+                    reply = .error(error.redisMessage)
+                }
+            }
+        }
+        metrics.record(command: arguments.first, reply: reply, duration: ContinuousClock.now - started)
+        return (reply, close)
+    }
+}
+
+/// Per-command request counters, error counters and latency histograms of the Redis listener.
+struct RedisMetrics: Sendable {
+    let registry: MetricsRegistry
+
+    func record(command: [UInt8]?, reply: RESPValue, duration: Duration) {
+        let raw = command.map { String(decoding: $0.prefix(32), as: UTF8.self).lowercased() } ?? ""
+        let name = RedisCommandParser.commandNames.contains(raw) ? raw : "unknown"
+        let labels = ["command": name]
+        registry.counter("elastickv_redis_commands_total", help: "Redis commands received", labels: labels)
+            .increment()
+        if case .error = reply {
+            registry.counter("elastickv_redis_command_errors_total", help: "Redis commands answered with an error",
+                             labels: labels).increment()
+        }
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        registry.histogram("elastickv_redis_command_duration_seconds", help: "Redis command latency",
+                           labels: labels).observe(seconds)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import KV
+import RESP
+import RedisCommands
+import Server
+import Storage
+
+/// A single-process backend for adapter tests: applies commands straight to a state machine (no Raft).
+actor LocalBackend: RedisBackend {
+    let store: MVCCStore
+    let machine: KVStateMachine
+    let evaluator: ReadEvaluator
+    var index: UInt64 = 0
+
+    init(path: String) throws {
+        store = try MVCCStore(path: path)
+        machine = KVStateMachine(store: store)
+        evaluator = ReadEvaluator(reader: KVReader(store: store), cursors: ScanCursors())
+    }
+
+    func execute(_ command: Command) async throws(BackendError) -> CommandResult {
+        index += 1
+        let now = nowMillis()
+        let entry = CommandEntry(proposedTS: now * 1000, nowMillis: now, commands: [command])
+        let outcome = machine.apply([CommittedEntry(index: index, term: 1, data: entry.encoded())])
+        if let halt = outcome.halt { throw .unavailable(halt.description) }
+        return outcome.results[index]![0]
+    }
+
+    func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue {
+        do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
+            throw .unavailable(error.description)
+        }
+    }
+
+    nonisolated func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+
+    nonisolated func info() -> String { "# Server\r\nredis_version:7.2.0\r\n" }
+}
