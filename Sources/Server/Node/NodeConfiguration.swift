@@ -1,0 +1,142 @@
+import Encryption
+
+/// Everything a node needs to start, validated: the `elastickv` flags after parsing.
+public struct NodeConfiguration: Sendable, Hashable {
+    /// A `host:port` address.
+    public struct Address: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// Parses `host:port` (IPv6 hosts in brackets: `[::1]:6379`).
+        public init(parsing text: String, flag: String) throws(ConfigurationError) {
+            guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else {
+                throw .invalidAddress(flag: flag, value: text)
+            }
+            var host = String(text[text.startIndex..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+                throw .invalidAddress(flag: flag, value: text)
+            }
+            self.init(host: host, port: port)
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// One member of the initial cluster.
+    public struct Peer: Sendable, Hashable {
+        public var name: String
+        public var address: Address
+        /// The Raft member id: `full_node_id` of the name.
+        public var id: UInt64 { NodeIdentity.fullNodeID(of: name) }
+
+        public init(name: String, address: Address) {
+            self.name = name
+            self.address = address
+        }
+    }
+
+    public var nodeName: String
+    public var dataDirectory: String
+    public var grpcAddress: Address
+    public var redisAddress: Address
+    /// `nil` disables the metrics listener.
+    public var metricsAddress: Address?
+    /// The founding members (this node included), empty when the node joins an existing cluster.
+    public var initialCluster: [Peer]
+    public var join: Bool
+    public var encryptionEnabled: Bool
+    public var kekFile: String?
+    public var redisPassword: [UInt8]?
+    public var maxValueBytes: Int
+    public var leaseReads: Bool
+
+    /// The node's identity (DESIGN §3.1).
+    public var identity: NodeIdentity { NodeIdentity(name: nodeName) }
+
+    public init(
+        nodeName: String = "n1", dataDirectory: String = "./elastickv-data",
+        grpcAddress: Address = Address(host: "127.0.0.1", port: 50051),
+        redisAddress: Address = Address(host: "127.0.0.1", port: 6379),
+        metricsAddress: Address? = Address(host: "127.0.0.1", port: 9090), initialCluster: [Peer] = [],
+        join: Bool = false, encryptionEnabled: Bool = false, kekFile: String? = nil, redisPassword: [UInt8]? = nil,
+        maxValueBytes: Int = 64 << 20, leaseReads: Bool = false
+    ) {
+        self.nodeName = nodeName
+        self.dataDirectory = dataDirectory
+        self.grpcAddress = grpcAddress
+        self.redisAddress = redisAddress
+        self.metricsAddress = metricsAddress
+        self.initialCluster = initialCluster
+        self.join = join
+        self.encryptionEnabled = encryptionEnabled
+        self.kekFile = kekFile
+        self.redisPassword = redisPassword
+        self.maxValueBytes = maxValueBytes
+        self.leaseReads = leaseReads
+    }
+
+    /// Parses `n1=host:port,n2=host:port,…`; empty text means a single-member cluster of this node.
+    public static func parseInitialCluster(_ text: String, nodeName: String, grpcAddress: Address)
+        throws(ConfigurationError) -> [Peer]
+    {
+        guard !text.isEmpty else { return [Peer(name: nodeName, address: grpcAddress)] }
+        var peers: [Peer] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty else { throw .invalidInitialCluster(String(item)) }
+            let peer = Peer(name: String(parts[0]),
+                            address: try Address(parsing: String(parts[1]), flag: "--initial-cluster"))
+            guard !peers.contains(where: { $0.name == peer.name }) else { throw .duplicateMember(peer.name) }
+            guard !peers.contains(where: { $0.id == peer.id }) else { throw .nodeIDCollision(peer.name) }
+            peers.append(peer)
+        }
+        guard peers.contains(where: { $0.name == nodeName }) else { throw .selfNotInInitialCluster(nodeName) }
+        return peers
+    }
+
+    /// Checks the combination of flags.
+    public func validate() throws(ConfigurationError) {
+        guard !nodeName.isEmpty, nodeName.utf8.count <= 255, !nodeName.contains(where: { $0 == "," || $0 == "=" })
+        else { throw .invalidNodeName(nodeName) }
+        guard !dataDirectory.isEmpty else { throw .emptyDataDirectory }
+        if join && initialCluster.count > 1 { throw .joinWithInitialCluster }
+        guard maxValueBytes > 0, maxValueBytes <= 512 << 20 else { throw .invalidMaxValueBytes(maxValueBytes) }
+    }
+}
+
+/// A flag value or combination that cannot start a node; the description is the one line printed.
+public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    case invalidAddress(flag: String, value: String)
+    case invalidInitialCluster(String)
+    case duplicateMember(String)
+    case nodeIDCollision(String)
+    case selfNotInInitialCluster(String)
+    case invalidNodeName(String)
+    case emptyDataDirectory
+    case joinWithInitialCluster
+    case invalidMaxValueBytes(Int)
+
+    public var description: String {
+        switch self {
+        case .invalidAddress(let flag, let value): return "\(flag): '\(value)' is not host:port"
+        case .invalidInitialCluster(let item):
+            return "--initial-cluster: '\(item)' is not name=host:port (expected n1=host:port,n2=host:port,…)"
+        case .duplicateMember(let name): return "--initial-cluster: member '\(name)' appears twice"
+        case .nodeIDCollision(let name):
+            return "--initial-cluster: member '\(name)' hashes to the same node id as another member; rename it"
+        case .selfNotInInitialCluster(let name):
+            return "--initial-cluster does not list this node ('\(name)'); add \(name)=<grpc-addr> or fix --node-id"
+        case .invalidNodeName(let name):
+            return "--node-id: '\(name)' must be 1–255 bytes without ',' or '='"
+        case .emptyDataDirectory: return "--data-dir must not be empty"
+        case .joinWithInitialCluster: return "--join starts an empty node; do not combine it with --initial-cluster"
+        case .invalidMaxValueBytes(let value): return "--max-value-bytes: \(value) is not in 1…536870912"
+        }
+    }
+}
