@@ -54,6 +54,7 @@ let package = Package(
                 "Raft", "Storage", "KV", "Encryption", "RESP", "RedisCommands", "ElastickvAPI", "DurableIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

@@ -1,0 +1,75 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// Serves `GET /metrics` in the Prometheus text format (and 404 for anything else).
+public final class MetricsServer: Service, Sendable {
+    let host: String
+    let port: Int
+    let registry: MetricsRegistry
+    /// Refreshes gauges (Raft role, term, indexes …) just before each scrape.
+    let refresh: @Sendable () -> Void
+    let onBound: @Sendable (SocketAddress) -> Void
+    let logger: Logger
+
+    public init(host: String, port: Int, registry: MetricsRegistry, logger: Logger,
+                refresh: @escaping @Sendable () -> Void = {},
+                onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) {
+        self.host = host
+        self.port = port
+        self.registry = registry
+        self.refresh = refresh
+        self.onBound = onBound
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = server.channel.localAddress { onBound(address) }
+        logger.info("metrics listener started", metadata: ["address": "\(host):\(port)"])
+        try await cancelWhenGracefulShutdown {
+            try await server.executeThenClose { connections in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in connections {
+                        group.addTask { try? await self.serve(connection) }
+                    }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async throws {
+        try await connection.executeThenClose { inbound, outbound in
+            var path: String?
+            for try await part in inbound {
+                switch part {
+                case .head(let head): path = head.method == .GET ? head.uri : nil
+                case .body: break
+                case .end:
+                    let found = path == "/metrics" || path?.hasPrefix("/metrics?") == true
+                    if found { refresh() }
+                    let body = found ? registry.render() : "not found\n"
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4" : "text/plain")
+                    headers.add(name: "Content-Length", value: String(body.utf8.count))
+                    headers.add(name: "Connection", value: "close")
+                    let head = HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers)
+                    try await outbound.write(.head(head))
+                    try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
+                    try await outbound.write(.end(nil))
+                    return
+                }
+            }
+        }
+    }
+}
