@@ -1,0 +1,97 @@
+/// One membership change, carried in an entry of kind ``EntryKind/configurationChange``.
+///
+/// Changes are applied one at a time (single-server changes, Raft thesis §4.1): each takes effect on a member
+/// as soon as the entry is in its log, whether or not it is committed, and a leader refuses a second change
+/// while one is uncommitted. Any two consecutive configurations then share a majority.
+public enum ConfigurationChange: Sendable, Hashable {
+    /// Adds a voting member (or turns a learner into a voter).
+    case addVoter(NodeID)
+    /// Adds a member that receives the log but never votes and never counts for quorum.
+    case addLearner(NodeID)
+    /// Turns a learner into a voter.
+    case promoteLearner(NodeID)
+    /// Removes a voter or a learner.
+    case removeMember(NodeID)
+
+    /// Encoded size: one operation byte and a big-endian member id.
+    public static let encodedBytes = 9
+
+    /// The member the change is about.
+    public var member: NodeID {
+        switch self {
+        case .addVoter(let id), .addLearner(let id), .promoteLearner(let id), .removeMember(let id): return id
+        }
+    }
+
+    /// The entry payload: operation byte (1 add voter, 2 add learner, 3 promote, 4 remove) then the id.
+    public var encoded: [UInt8] {
+        let operation: UInt8
+        switch self {
+        case .addVoter: operation = 1
+        case .addLearner: operation = 2
+        case .promoteLearner: operation = 3
+        case .removeMember: operation = 4
+        }
+        var bytes: [UInt8] = [operation]
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: member >> UInt64(shift))) }
+        return bytes
+    }
+
+    /// Decodes an entry payload written by ``encoded``.
+    ///
+    /// A configuration entry that does not decode means the log is corrupt or written by another program, so
+    /// this traps rather than guess at the membership.
+    public init(decoding bytes: [UInt8]) {
+        precondition(
+            bytes.count == Self.encodedBytes, "A configuration-change entry must be exactly 9 bytes; the log is corrupt.")
+        let id = bytes[1...].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        switch bytes[0] {
+        case 1: self = .addVoter(id)
+        case 2: self = .addLearner(id)
+        case 3: self = .promoteLearner(id)
+        case 4: self = .removeMember(id)
+        default: preconditionFailure("Unknown configuration-change operation \(bytes[0]); the log is corrupt.")
+        }
+    }
+
+    /// Checks the change against `configuration`, the latest one in the leader's log.
+    func validate(against configuration: ConfigurationState) throws(RaftError) {
+        switch self {
+        case .addVoter(let id):
+            if configuration.voters.contains(id) { throw .memberAlreadyPresent(id) }
+        case .addLearner(let id):
+            if configuration.voters.contains(id) || configuration.learners.contains(id) {
+                throw .memberAlreadyPresent(id)
+            }
+        case .promoteLearner(let id):
+            if !configuration.learners.contains(id) { throw .memberNotFound(id) }
+        case .removeMember(let id):
+            if !configuration.voters.contains(id) && !configuration.learners.contains(id) { throw .memberNotFound(id) }
+            if configuration.voters == [id] { throw .wouldRemoveLastVoter }
+        }
+    }
+}
+
+extension ConfigurationState {
+    /// The configuration after `change`. Applying a change twice gives the same result as once.
+    public func applying(_ change: ConfigurationChange) -> ConfigurationState {
+        var next = self
+        switch change {
+        case .addVoter(let id), .promoteLearner(let id):
+            next.learners.remove(id)
+            next.voters.insert(id)
+        case .addLearner(let id):
+            if !next.voters.contains(id) { next.learners.insert(id) }
+        case .removeMember(let id):
+            next.voters.remove(id)
+            next.learners.remove(id)
+        }
+        return next
+    }
+
+    /// Every member, voters and learners.
+    public var members: Set<NodeID> { voters.union(learners) }
+
+    /// The number of voters that forms a majority.
+    var quorum: Int { voters.count / 2 + 1 }
+}

@@ -1,0 +1,68 @@
+/// Everything the driver must do after the core changed state, in the order it must be done.
+///
+/// 1. **Persist** `hardState` (when non-nil), `snapshot` (when non-nil) and `entries` (appending them, after
+///    discarding any stored entries at or after the first one's index) — durably (fsync) before step 2.
+/// 2. **Send** `messages`. Votes and acknowledgements are promises about persisted state, which is why they
+///    go after step 1.
+/// 3. **Apply** `snapshot` to the state machine when non-nil, then `committedEntries` in order; answer
+///    `readStates` once the state machine has applied up to each one's index.
+/// 4. Call ``RaftNode/advance(_:)`` with this batch. Do not call ``RaftNode/ready()`` again before.
+public struct Ready: Sendable, Hashable {
+    /// The term, vote and commit index to persist, when they changed since the last batch.
+    public var hardState: HardState?
+    /// Entries to append to the stable log.
+    public var entries: [Entry]
+    /// A snapshot received from the leader: persist it (replacing the log up to its index) and apply it.
+    public var snapshot: Snapshot?
+    /// Messages to send once the state above is durable.
+    public var messages: [Message]
+    /// Committed entries to apply to the state machine, in index order.
+    public var committedEntries: [Entry]
+    /// Confirmed read indices for ``RaftNode/readIndex(context:)`` requests.
+    public var readStates: [ReadState]
+
+    public init(
+        hardState: HardState? = nil, entries: [Entry] = [], snapshot: Snapshot? = nil, messages: [Message] = [],
+        committedEntries: [Entry] = [], readStates: [ReadState] = []
+    ) {
+        self.hardState = hardState
+        self.entries = entries
+        self.snapshot = snapshot
+        self.messages = messages
+        self.committedEntries = committedEntries
+        self.readStates = readStates
+    }
+
+    /// Whether the batch asks for nothing.
+    public var isEmpty: Bool {
+        hardState == nil && entries.isEmpty && snapshot == nil && messages.isEmpty && committedEntries.isEmpty
+            && readStates.isEmpty
+    }
+}
+
+/// A linearizable read point: once the state machine has applied `index`, a read may answer for `context`.
+public struct ReadState: Sendable, Hashable {
+    /// The commit index the leader held when it confirmed, with a heartbeat quorum, that it still leads.
+    public var index: UInt64
+    /// The context given to ``RaftNode/readIndex(context:)``.
+    public var context: [UInt8]
+
+    public init(index: UInt64, context: [UInt8]) {
+        self.index = index
+        self.context = context
+    }
+}
+
+/// The role a member currently plays.
+public enum RaftRole: Sendable, Hashable, CustomStringConvertible {
+    case follower, preCandidate, candidate, leader
+
+    public var description: String {
+        switch self {
+        case .follower: return "follower"
+        case .preCandidate: return "pre-candidate"
+        case .candidate: return "candidate"
+        case .leader: return "leader"
+        }
+    }
+}
