@@ -33,7 +33,7 @@ public final class MemoryRaftStorage: RaftStorage {
     public func initialState() throws(RaftStorageError) -> (HardState, ConfigurationState) {
         var configuration = snapshotValue.metadata.configuration
         for entry in stored where entry.kind == .configurationChange && entry.index > snapshotValue.metadata.index {
-            configuration = configuration.applying(ConfigurationChange(decoding: entry.data))
+            configuration = ConfigurationEntry(decoding: entry.data).resulting
         }
         return (hardStateValue, configuration)
     }

@@ -13,9 +13,6 @@ public enum ConfigurationChange: Sendable, Hashable {
     /// Removes a voter or a learner.
     case removeMember(NodeID)
 
-    /// Encoded size: one operation byte and a big-endian member id.
-    public static let encodedBytes = 9
-
     /// The member the change is about.
     public var member: NodeID {
         switch self {
@@ -23,34 +20,13 @@ public enum ConfigurationChange: Sendable, Hashable {
         }
     }
 
-    /// The entry payload: operation byte (1 add voter, 2 add learner, 3 promote, 4 remove) then the id.
-    public var encoded: [UInt8] {
-        let operation: UInt8
+    /// The operation byte of the entry encoding.
+    var operationCode: UInt8 {
         switch self {
-        case .addVoter: operation = 1
-        case .addLearner: operation = 2
-        case .promoteLearner: operation = 3
-        case .removeMember: operation = 4
-        }
-        var bytes: [UInt8] = [operation]
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: member >> UInt64(shift))) }
-        return bytes
-    }
-
-    /// Decodes an entry payload written by ``encoded``.
-    ///
-    /// A configuration entry that does not decode means the log is corrupt or written by another program, so
-    /// this traps rather than guess at the membership.
-    public init(decoding bytes: [UInt8]) {
-        precondition(
-            bytes.count == Self.encodedBytes, "A configuration-change entry must be exactly 9 bytes; the log is corrupt.")
-        let id = bytes[1...].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        switch bytes[0] {
-        case 1: self = .addVoter(id)
-        case 2: self = .addLearner(id)
-        case 3: self = .promoteLearner(id)
-        case 4: self = .removeMember(id)
-        default: preconditionFailure("Unknown configuration-change operation \(bytes[0]); the log is corrupt.")
+        case .addVoter: return 1
+        case .addLearner: return 2
+        case .promoteLearner: return 3
+        case .removeMember: return 4
         }
     }
 

@@ -33,10 +33,8 @@ extension RaftNode {
         guard let first = entries.first else { return }
         let before = currentConfiguration
         configurationHistory.removeAll { $0.index >= first.index }
-        var state = currentConfiguration
         for entry in entries where entry.kind == .configurationChange {
-            state = state.applying(ConfigurationChange(decoding: entry.data))
-            configurationHistory.append((entry.index, state))
+            configurationHistory.append((entry.index, ConfigurationEntry(decoding: entry.data).resulting))
         }
         if currentConfiguration != before { configurationDidChange() }
     }

@@ -178,7 +178,9 @@ extension RaftNode {
         if case .snapshot = state.state {
             sendSnapshotChunk(to: message.from)
         } else if state.match < log.lastIndex {
-            sendAppend(to: message.from, sendIfEmpty: false)
+            // Even with nothing new to send, an (empty) append makes the follower report its match again, in
+            // case the acknowledgement of the last entries was lost.
+            sendAppend(to: message.from, sendIfEmpty: true)
         }
         if !message.context.isEmpty { acknowledgeRead(context: message.context, from: message.from) }
     }

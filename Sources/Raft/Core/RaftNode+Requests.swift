@@ -26,10 +26,11 @@ extension RaftNode {
     ///   membership errors when the change does not fit the current membership.
     @discardableResult
     public func proposeConfigurationChange(_ change: ConfigurationChange) throws(RaftError) -> UInt64 {
-        try checkAcceptsProposals(bytes: ConfigurationChange.encodedBytes)
-        if lastConfigurationIndex > log.committed { throw .configurationChangePending }
         try change.validate(against: currentConfiguration)
-        let entry = Entry(term: term, index: log.lastIndex + 1, kind: .configurationChange, data: change.encoded)
+        let payload = ConfigurationEntry(change: change, resulting: currentConfiguration.applying(change)).encoded
+        try checkAcceptsProposals(bytes: payload.count)
+        if lastConfigurationIndex > log.committed { throw .configurationChangePending }
+        let entry = Entry(term: term, index: log.lastIndex + 1, kind: .configurationChange, data: payload)
         return appendProposal(entry)
     }
 

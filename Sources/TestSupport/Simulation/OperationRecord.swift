@@ -1,0 +1,37 @@
+/// A client request against the simulated key-value register store.
+public enum RegisterInput: Sendable, Hashable {
+    case put(key: UInt8, value: UInt64)
+    case get(key: UInt8)
+}
+
+/// The answer a client saw.
+public enum RegisterOutput: Sendable, Hashable {
+    /// A put was applied.
+    case ok
+    /// A get returned the register's value (`nil` when never written).
+    case value(UInt64?)
+}
+
+/// One client operation of a simulated run, in the shape a linearizability checker consumes.
+///
+/// Operations that never returned (their member crashed, or the proposal was lost to a leader change) have
+/// `output == nil` and `returnTime == .max`: they may or may not have taken effect.
+public struct OperationRecord: Sendable, Hashable {
+    public var id: UInt64
+    /// The member the client talked to.
+    public var member: UInt64
+    public var input: RegisterInput
+    public var output: RegisterOutput?
+    /// Simulated step of the invocation and of the response.
+    public var callTime: UInt64
+    public var returnTime: UInt64
+
+    public init(id: UInt64, member: UInt64, input: RegisterInput, output: RegisterOutput?, callTime: UInt64, returnTime: UInt64) {
+        self.id = id
+        self.member = member
+        self.input = input
+        self.output = output
+        self.callTime = callTime
+        self.returnTime = returnTime
+    }
+}

@@ -1,0 +1,45 @@
+/// The knobs of one simulated run; every fault rate and size is a named field.
+public struct SimulationOptions: Sendable, Hashable {
+    /// Members that exist (ids 1 through `memberCount`); the first `initialVoters` form the cluster, the rest
+    /// start empty and may be added by membership changes.
+    public var memberCount = 5
+    public var initialVoters = 3
+    /// Steps with faults (each step: one tick per running member, deliveries, ready processing).
+    public var safetySteps = 300
+    /// Steps allowed, after healing everything, for the cluster to elect a leader and commit a new entry on
+    /// every member.
+    public var livenessSteps = 300
+    /// Message fates.
+    public var dropProbability = 0.05
+    public var duplicateProbability = 0.02
+    /// Each message is delayed by 1 through `maxDelaySteps` steps, which also reorders messages.
+    public var maxDelaySteps: UInt64 = 3
+    /// Per step: chance that a running member crashes (losing unsynced state), and that a crashed one restarts.
+    public var crashProbability = 0.01
+    public var restartProbability = 0.05
+    /// Chance that a member crashes between writing a ready batch and syncing it.
+    public var crashDuringPersistProbability = 0.002
+    /// Per step: chance that the network is re-partitioned at random, and that partitions heal.
+    public var partitionProbability = 0.01
+    public var healProbability = 0.03
+    /// Per step: chance of a membership change and of a leadership transfer, proposed at the leader.
+    public var membershipChangeProbability = 0.01
+    public var transferProbability = 0.005
+    /// Per step: chance that a client issues an operation, and the cap on operations per run.
+    public var clientOperationProbability = 0.3
+    public var maxClientOperations = 150
+    /// Keys of the register model.
+    public var keyCount: UInt8 = 3
+    /// A member snapshots and compacts its log when more than this many applied entries are held.
+    public var compactionThresholdEntries: UInt64 = 24
+    /// Entries kept behind the snapshot when compacting, so slightly lagging followers avoid a snapshot.
+    public var entriesKeptAfterCompaction: UInt64 = 4
+    /// The core's limits, small so that flow control and chunking are exercised.
+    public var electionTimeoutTicks = 10
+    public var heartbeatTimeoutTicks = 2
+    public var maxInflightMessages = 4
+    public var maxEntriesPerAppend = 3
+    public var maxSnapshotChunkBytes = 16
+
+    public init() {}
+}
