@@ -28,7 +28,10 @@ import TestSupport
             let simulation = Simulation(seed: seed, isTracing: isTracing)
             do {
                 try simulation.run()
-                if isTracing { print("seed \(seed): ok, statistics \(simulation.statistics)") }
+                if isTracing {
+                    let completed = simulation.history.filter { $0.output != nil }.count
+                    print("seed \(seed): ok, \(simulation.statistics), operations \(simulation.history.count) completed \(completed), snapshots installed \(simulation.snapshotsInstalled)")
+                }
             } catch {
                 print(error.description)
                 Issue.record("simulation seed \(seed) failed: \(error.reason)\nreplay: \(error.replayCommand)")

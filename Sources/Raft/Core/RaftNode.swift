@@ -84,9 +84,10 @@ public final class RaftNode {
         precondition(
             hardState.commit <= log.lastIndex,
             "Persisted commit index \(hardState.commit) is past the last log index \(log.lastIndex).")
-        log.commit(to: hardState.commit)
+        log.commit(to: max(hardState.commit, snapshot.metadata.index))
         precondition(appliedIndex <= log.committed, "Applied index \(appliedIndex) is past the commit index.")
-        log.applied = max(log.applied, appliedIndex)
+        // The state machine starts from the snapshot, which may be newer than the first log entry kept.
+        log.applied = max(log.applied, snapshot.metadata.index, appliedIndex)
         loadConfigurationHistory()
         becomeFollower(term: term, leader: 0)
     }

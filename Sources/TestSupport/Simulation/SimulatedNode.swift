@@ -19,8 +19,6 @@ final class SimulatedNode {
     var pendingReads: [[UInt8]: (position: Int, key: UInt8)] = [:]
     /// Reads with a read index, waiting for the state machine to reach it.
     var readsAwaitingApply: [(index: UInt64, position: Int, key: UInt8)] = []
-    /// Whether the liveness marker entry has been applied here.
-    var hasAppliedMarker = false
 
     init(id: NodeID, raftConfiguration: RaftConfiguration, bootstrap: ConfigurationState) {
         self.id = id

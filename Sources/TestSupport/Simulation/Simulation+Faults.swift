@@ -63,22 +63,36 @@ extension Simulation {
     /// A client sends a put or a get to a random running member.
     func issueClientOperation() {
         guard history.count < options.maxClientOperations, chance(options.clientOperationProbability),
-            let node = pick(nodes.filter(\.isRunning)), let core = node.core
+            let first = pick(nodes.filter(\.isRunning))
         else { return }
         let operationID = nextOperationID
         let key = UInt8(random.next() % UInt64(options.keyCount))
-        if random.next() % 2 == 0 {
-            let command = RegisterCommand(operationID: operationID, key: key, value: operationID)
-            guard (try? core.propose(command.encoded)) != nil else { return }
-            node.pendingPuts[operationID] = history.count
-            record(operationID, node: node, input: .put(key: key, value: operationID))
-        } else {
-            let context = RegisterCommand.bigEndian(operationID)
-            guard (try? core.readIndex(context: context)) != nil else { return }
-            node.pendingReads[context] = (history.count, key)
-            record(operationID, node: node, input: .get(key: key))
+        let isPut = random.next() % 2 == 0
+        var node = first
+        // A client told "not leader, try L" follows the redirect once, as a real client would.
+        for _ in 0..<2 {
+            guard let core = node.core else { return }
+            do {
+                if isPut {
+                    let command = RegisterCommand(operationID: operationID, key: key, value: operationID)
+                    try core.propose(command.encoded)
+                    node.pendingPuts[operationID] = history.count
+                    record(operationID, node: node, input: .put(key: key, value: operationID))
+                } else {
+                    let context = RegisterCommand.bigEndian(operationID)
+                    try core.readIndex(context: context)
+                    node.pendingReads[context] = (history.count, key)
+                    record(operationID, node: node, input: .get(key: key))
+                }
+                nextOperationID += 1
+                return
+            } catch .notLeader(let leader?) {
+                guard let redirected = nodes.first(where: { $0.id == leader }) else { return }
+                node = redirected
+            } catch {
+                return
+            }
         }
-        nextOperationID += 1
     }
 
     private func record(_ operationID: UInt64, node: SimulatedNode, input: RegisterInput) {

@@ -30,6 +30,7 @@ extension Simulation {
         if let snapshot = ready.snapshot {
             node.registers = RegisterCommand.decodeState(snapshot.data)
             node.appliedIndex = snapshot.metadata.index
+            snapshotsInstalled += 1
             note("member \(node.id) installs snapshot at \(snapshot.metadata.index)")
             try checker.checkState(node.id, index: snapshot.metadata.index, stateDigest: node.stateDigest)
         }
@@ -39,7 +40,6 @@ extension Simulation {
             node.appliedIndex = entry.index
             if entry.kind == .normal, let command = RegisterCommand(decoding: entry.data) {
                 node.registers[command.key] = command.value
-                if command.operationID == Self.markerOperationID { node.hasAppliedMarker = true }
                 if let position = node.pendingPuts.removeValue(forKey: command.operationID) {
                     respond(position, output: .ok)
                 }

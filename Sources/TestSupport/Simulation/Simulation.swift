@@ -22,6 +22,8 @@ public final class Simulation {
     var isFaultPhase = true
     var lastRoleSummary: [NodeID: String] = [:]
     let isTracing: Bool
+    /// Snapshots members received from a leader and installed.
+    public internal(set) var snapshotsInstalled = 0
     /// Steps run so far.
     public internal(set) var step: UInt64 = 0
     /// Operation id of the liveness phase's marker entry.
@@ -88,8 +90,10 @@ public final class Simulation {
                 if let index = try? leader.propose(command.encoded) { marker = (index, leader.term) }
                 continue
             }
+            guard let marker, leader.commitIndex >= marker.index else { continue }
             let members = leader.configurationState.members
-            if nodes.filter({ members.contains($0.id) }).allSatisfy(\.hasAppliedMarker) {
+            // A member may receive the marker inside a snapshot, so compare applied indices, not entries.
+            if nodes.filter({ members.contains($0.id) }).allSatisfy({ $0.isRunning && $0.appliedIndex >= marker.index }) {
                 note("converged under leader \(leaderID)")
                 return
             }

@@ -5,7 +5,7 @@ public struct SimulationOptions: Sendable, Hashable {
     public var memberCount = 5
     public var initialVoters = 3
     /// Steps with faults (each step: one tick per running member, deliveries, ready processing).
-    public var safetySteps = 300
+    public var safetySteps = 600
     /// Steps allowed, after healing everything, for the cluster to elect a leader and commit a new entry on
     /// every member.
     public var livenessSteps = 300
@@ -26,12 +26,12 @@ public struct SimulationOptions: Sendable, Hashable {
     public var membershipChangeProbability = 0.01
     public var transferProbability = 0.005
     /// Per step: chance that a client issues an operation, and the cap on operations per run.
-    public var clientOperationProbability = 0.3
-    public var maxClientOperations = 150
+    public var clientOperationProbability = 0.4
+    public var maxClientOperations = 200
     /// Keys of the register model.
     public var keyCount: UInt8 = 3
     /// A member snapshots and compacts its log when more than this many applied entries are held.
-    public var compactionThresholdEntries: UInt64 = 24
+    public var compactionThresholdEntries: UInt64 = 16
     /// Entries kept behind the snapshot when compacting, so slightly lagging followers avoid a snapshot.
     public var entriesKeptAfterCompaction: UInt64 = 4
     /// The core's limits, small so that flow control and chunking are exercised.
