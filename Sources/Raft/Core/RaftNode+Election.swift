@@ -1,4 +1,12 @@
 extension RaftNode {
+    /// Campaigns now instead of waiting for the election timeout (with a pre-vote round when enabled).
+    ///
+    /// For operators and tests; does nothing on a leader or on a member that is not a voter.
+    public func campaign() {
+        guard isPromotable, role != .leader else { return }
+        startElection(isLeadershipTransfer: false)
+    }
+
     /// Starts a pre-vote round (when enabled and not a transfer) or an election.
     func startElection(isLeadershipTransfer: Bool) {
         if configuration.preVote && !isLeadershipTransfer {
