@@ -1,7 +1,7 @@
 import Foundation
 import Raft
 import Testing
-import TestSupport
+@testable import TestSupport
 
 /// The main Raft test: many seeded runs of a faulty cluster, each checked after every step.
 ///
@@ -28,6 +28,10 @@ import TestSupport
             let simulation = Simulation(seed: seed, isTracing: isTracing)
             do {
                 try simulation.run()
+                if let anomaly = RegisterHistoryAudit.findAnomaly(in: simulation.history) {
+                    Issue.record("simulation seed \(seed): client history anomaly: \(anomaly)\nreplay: RAFT_SIM_SEED=\(seed) swift test --filter RaftTests.SimulationTests")
+                    return
+                }
                 if isTracing {
                     let completed = simulation.history.filter { $0.output != nil }.count
                     print("seed \(seed): ok, \(simulation.statistics), operations \(simulation.history.count) completed \(completed), snapshots installed \(simulation.snapshotsInstalled)")
@@ -38,5 +42,41 @@ import TestSupport
                 return
             }
         }
+    }
+
+    @Test func checkerDetectsTwoLeadersInOneTerm() throws {
+        let checker = SafetyChecker()
+        let cluster = ScriptedCluster(voters: [1], spares: [2])
+        cluster.elect(1)
+        try checker.checkLeader(1, core: cluster[1])
+        let other = ScriptedCluster(voters: [2])
+        other.elect(2)
+
+        #expect(throws: SafetyViolation.self) { try checker.checkLeader(2, core: other[2]) }
+    }
+
+    @Test func checkerDetectsDivergentLogsAndStates() throws {
+        let checker = SafetyChecker()
+        try checker.checkAppended(1, entries: [Entry(term: 1, index: 1, data: [1])], previousTerm: 0)
+
+        #expect(throws: SafetyViolation.self) {
+            try checker.checkAppended(2, entries: [Entry(term: 1, index: 1, data: [2])], previousTerm: 0)
+        }
+        try checker.checkApplied(1, entry: Entry(term: 1, index: 1, data: [1]), stateDigest: 10, leaders: [])
+        #expect(throws: SafetyViolation.self) {
+            try checker.checkApplied(2, entry: Entry(term: 2, index: 1), stateDigest: 10, leaders: [])
+        }
+        #expect(throws: SafetyViolation.self) { try checker.checkState(3, index: 1, stateDigest: 11) }
+    }
+
+    @Test func auditFindsAStaleRead() {
+        let history = [
+            OperationRecord(id: 1, member: 1, input: .put(key: 0, value: 1), output: .ok, callTime: 1, returnTime: 2),
+            OperationRecord(id: 2, member: 1, input: .put(key: 0, value: 2), output: .ok, callTime: 3, returnTime: 4),
+            OperationRecord(id: 3, member: 2, input: .get(key: 0), output: .value(1), callTime: 5, returnTime: 6),
+        ]
+
+        #expect(RegisterHistoryAudit.findAnomaly(in: history) != nil)
+        #expect(RegisterHistoryAudit.findAnomaly(in: Array(history.prefix(2))) == nil)
     }
 }

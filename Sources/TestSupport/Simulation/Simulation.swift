@@ -28,6 +28,8 @@ public final class Simulation {
     public internal(set) var step: UInt64 = 0
     /// Operation id of the liveness phase's marker entry.
     static let markerOperationID = UInt64.max
+    /// The key the marker writes, outside the clients' keys so the recorded history stays complete.
+    static let markerKey = UInt8.max
     /// Ready batches processed per member per step, so one step is bounded.
     static let maxReadyRoundsPerStep = 4
     /// Trace lines kept for a failure report.
@@ -86,7 +88,7 @@ public final class Simulation {
             guard let (leaderID, leader) = readyLeader() else { continue }
             if marker.map({ leader.logTerm(at: $0.index) != $0.term }) ?? true {
                 // First proposal, or the previous one was lost with its leader: propose (again).
-                let command = RegisterCommand(operationID: Self.markerOperationID, key: 0, value: 0)
+                let command = RegisterCommand(operationID: Self.markerOperationID, key: Self.markerKey, value: 0)
                 if let index = try? leader.propose(command.encoded) { marker = (index, leader.term) }
                 continue
             }

@@ -28,7 +28,7 @@ public struct SimulationOptions: Sendable, Hashable {
     /// Per step: chance that a client issues an operation, and the cap on operations per run.
     public var clientOperationProbability = 0.4
     public var maxClientOperations = 200
-    /// Keys of the register model.
+    /// Keys of the register model (below 255, which the liveness marker uses).
     public var keyCount: UInt8 = 3
     /// A member snapshots and compacts its log when more than this many applied entries are held.
     public var compactionThresholdEntries: UInt64 = 16
