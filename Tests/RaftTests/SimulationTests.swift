@@ -5,41 +5,69 @@ import Testing
 
 /// The main Raft test: many seeded runs of a faulty cluster, each checked after every step.
 ///
-/// `RAFT_SIM_SEED=<n>` replays one seed (add `RAFT_SIM_TRACE=1` for its event log); `RAFT_SIM_SEEDS=<n>`
-/// changes how many seeds a full run covers and `RAFT_SIM_FIRST_SEED=<n>` where they start.
+/// Replay one seed with `RAFT_SIM_SEED=<n> RAFT_SIM_PROFILE=<name>` (add `RAFT_SIM_TRACE=1` for its event
+/// log). `RAFT_SIM_SEEDS=<n>` changes how many seeds the default profile covers and `RAFT_SIM_FIRST_SEED=<n>`
+/// where all profiles start, to explore beyond the seeds CI runs.
 @Suite struct SimulationTests {
-    /// Seeds covered by a default run, split into batches so the batches run in parallel.
-    static let defaultSeedCount = 2_000
+    /// Seeds per profile in a default run; split into batches so batches run in parallel.
+    static let defaultProfileSeedCount = 2_000
+    static let otherProfileSeedCount = 400
     static let batchCount = 8
 
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    static func seeds(inBatch batch: Int) -> [UInt64] {
-        if let single = environment["RAFT_SIM_SEED"].flatMap(UInt64.init) { return batch == 0 ? [single] : [] }
-        let count = environment["RAFT_SIM_SEEDS"].flatMap(Int.init) ?? defaultSeedCount
+    static func seeds(profile: String, batch: Int) -> [UInt64] {
+        if let single = environment["RAFT_SIM_SEED"].flatMap(UInt64.init) {
+            let replayed = environment["RAFT_SIM_PROFILE"] ?? "default"
+            return batch == 0 && replayed == profile ? [single] : []
+        }
+        let configured = environment["RAFT_SIM_SEEDS"].flatMap(Int.init)
+        let count = profile == "default" ? (configured ?? defaultProfileSeedCount) : (configured.map { $0 / 5 } ?? otherProfileSeedCount)
         let first = environment["RAFT_SIM_FIRST_SEED"].flatMap(UInt64.init) ?? 1
         return (0..<count).filter { $0 % batchCount == batch }.map { first + UInt64($0) }
     }
 
     @Test(arguments: 0..<batchCount)
-    func seededRunsKeepSafetyAndConverge(batch: Int) {
-        let isTracing = Self.environment["RAFT_SIM_TRACE"] == "1"
-        for seed in Self.seeds(inBatch: batch) {
-            let simulation = Simulation(seed: seed, isTracing: isTracing)
+    func defaultProfileKeepsSafetyAndConverges(batch: Int) {
+        Self.run(profile: "default", batch: batch)
+    }
+
+    @Test(arguments: 0..<batchCount)
+    func harshProfileKeepsSafetyAndConverges(batch: Int) {
+        Self.run(profile: "harsh", batch: batch)
+    }
+
+    @Test(arguments: 0..<batchCount)
+    func plainRaftProfileKeepsSafetyAndConverges(batch: Int) {
+        Self.run(profile: "plain", batch: batch)
+    }
+
+    static func run(profile: String, batch: Int) {
+        let seeds = Self.seeds(profile: profile, batch: batch)
+        guard let first = seeds.first, let last = seeds.last, let options = SimulationOptions.profiles[profile] else {
+            return
+        }
+        let isTracing = environment["RAFT_SIM_TRACE"] == "1"
+        print("simulation profile \(profile): \(seeds.count) seeds from \(first) to \(last)")
+        for seed in seeds {
+            let simulation = Simulation(seed: seed, options: options, isTracing: isTracing)
             do {
                 try simulation.run()
-                if let anomaly = RegisterHistoryAudit.findAnomaly(in: simulation.history) {
-                    Issue.record("simulation seed \(seed): client history anomaly: \(anomaly)\nreplay: RAFT_SIM_SEED=\(seed) swift test --filter RaftTests.SimulationTests")
-                    return
-                }
-                if isTracing {
-                    let completed = simulation.history.filter { $0.output != nil }.count
-                    print("seed \(seed): ok, \(simulation.statistics), operations \(simulation.history.count) completed \(completed), snapshots installed \(simulation.snapshotsInstalled)")
-                }
             } catch {
                 print(error.description)
                 Issue.record("simulation seed \(seed) failed: \(error.reason)\nreplay: \(error.replayCommand)")
                 return
+            }
+            if let anomaly = RegisterHistoryAudit.findAnomaly(in: simulation.history) {
+                let replay = "RAFT_SIM_SEED=\(seed) RAFT_SIM_PROFILE=\(profile) swift test --filter RaftTests.SimulationTests"
+                Issue.record("simulation seed \(seed): client history anomaly: \(anomaly)\nreplay: \(replay)")
+                return
+            }
+            if isTracing {
+                let completed = simulation.history.filter { $0.output != nil }.count
+                print(
+                    "seed \(seed): ok, \(simulation.statistics), operations \(simulation.history.count), "
+                        + "completed \(completed), snapshots installed \(simulation.snapshotsInstalled)")
             }
         }
     }

@@ -49,8 +49,10 @@ public final class Simulation {
         for member in 1...UInt64(options.memberCount) {
             let configuration = RaftConfiguration(
                 id: member, electionTimeoutTicks: options.electionTimeoutTicks,
-                heartbeatTimeoutTicks: options.heartbeatTimeoutTicks, maxInflightMessages: options.maxInflightMessages,
-                maxEntriesPerAppend: options.maxEntriesPerAppend, maxSnapshotChunkBytes: options.maxSnapshotChunkBytes)
+                heartbeatTimeoutTicks: options.heartbeatTimeoutTicks,
+                preVote: options.preVote, checkQuorum: options.checkQuorum,
+                maxInflightMessages: options.maxInflightMessages, maxEntriesPerAppend: options.maxEntriesPerAppend,
+                maxSnapshotChunkBytes: options.maxSnapshotChunkBytes)
             let bootstrap = voters.contains(member) ? ConfigurationState(voters: voters) : ConfigurationState()
             let node = SimulatedNode(id: member, raftConfiguration: configuration, bootstrap: bootstrap)
             node.start(randomSeed: random.next())
@@ -70,7 +72,7 @@ public final class Simulation {
             }
             try runLivenessPhase()
         } catch {
-            throw SimulationFailure(seed: seed, step: step, reason: error.reason, trace: trace)
+            throw SimulationFailure(seed: seed, profile: options.name, step: step, reason: error.reason, trace: trace)
         }
     }
 

@@ -1,14 +1,17 @@
 /// A safety or liveness violation found by a simulated run, with what is needed to replay it.
 public struct SimulationFailure: Error, Hashable, Sendable, CustomStringConvertible {
     public var seed: UInt64
+    /// The ``SimulationOptions/name`` of the profile the run used.
+    public var profile: String
     public var step: UInt64
     /// Which property broke and how.
     public var reason: String
     /// The last events of the run, when tracing was on.
     public var trace: [String]
 
-    public init(seed: UInt64, step: UInt64, reason: String, trace: [String] = []) {
+    public init(seed: UInt64, profile: String, step: UInt64, reason: String, trace: [String] = []) {
         self.seed = seed
+        self.profile = profile
         self.step = step
         self.reason = reason
         self.trace = trace
@@ -16,7 +19,7 @@ public struct SimulationFailure: Error, Hashable, Sendable, CustomStringConverti
 
     /// The command that replays this run exactly.
     public var replayCommand: String {
-        "RAFT_SIM_SEED=\(seed) RAFT_SIM_TRACE=1 swift test --filter RaftTests.SimulationTests"
+        "RAFT_SIM_SEED=\(seed) RAFT_SIM_PROFILE=\(profile) RAFT_SIM_TRACE=1 swift test --filter RaftTests.SimulationTests"
     }
 
     public var description: String {

@@ -1,5 +1,7 @@
 /// The knobs of one simulated run; every fault rate and size is a named field.
 public struct SimulationOptions: Sendable, Hashable {
+    /// The profile's name, as given to `RAFT_SIM_PROFILE` to replay a seed under it.
+    public var name = "default"
     /// Members that exist (ids 1 through `memberCount`); the first `initialVoters` form the cluster, the rest
     /// start empty and may be added by membership changes.
     public var memberCount = 5
@@ -40,6 +42,39 @@ public struct SimulationOptions: Sendable, Hashable {
     public var maxInflightMessages = 4
     public var maxEntriesPerAppend = 3
     public var maxSnapshotChunkBytes = 16
+    /// Whether members run pre-vote and check-quorum; safety must hold either way.
+    public var preVote = true
+    public var checkQuorum = true
 
     public init() {}
+
+    /// The profiles the test suite runs, by name.
+    public static var profiles: [String: SimulationOptions] {
+        ["default": SimulationOptions(), "harsh": .harsh, "plain": .plain]
+    }
+
+    /// Heavier faults: a lossy, slow network and frequent crashes.
+    public static var harsh: SimulationOptions {
+        var options = SimulationOptions()
+        options.name = "harsh"
+        options.dropProbability = 0.2
+        options.duplicateProbability = 0.1
+        options.maxDelaySteps = 8
+        options.crashProbability = 0.03
+        options.restartProbability = 0.08
+        options.crashDuringPersistProbability = 0.01
+        options.partitionProbability = 0.03
+        options.membershipChangeProbability = 0.02
+        options.livenessSteps = 500
+        return options
+    }
+
+    /// Plain Raft: no pre-vote, no check-quorum, so terms rise freely and disruptions happen.
+    public static var plain: SimulationOptions {
+        var options = SimulationOptions()
+        options.name = "plain"
+        options.preVote = false
+        options.checkQuorum = false
+        return options
+    }
 }
