@@ -57,9 +57,9 @@ public struct SimulationOptions: Sendable, Hashable {
     public static var harsh: SimulationOptions {
         var options = SimulationOptions()
         options.name = "harsh"
-        options.dropProbability = 0.2
+        options.dropProbability = 0.15
         options.duplicateProbability = 0.1
-        options.maxDelaySteps = 8
+        options.maxDelaySteps = 4
         options.crashProbability = 0.03
         options.restartProbability = 0.08
         options.crashDuringPersistProbability = 0.01
