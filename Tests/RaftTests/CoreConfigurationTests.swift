@@ -18,7 +18,9 @@ import Testing
         #expect(start.applying(.removeMember(3)) == ConfigurationState(voters: [1, 2]))
         #expect(start.applying(.addLearner(4)).learners == [3, 4])
         #expect(start.applying(.addVoter(3)) == ConfigurationState(voters: [1, 2, 3]))
-        #expect(start.applying(.removeMember(1)).applying(.removeMember(1)) == ConfigurationState(voters: [2], learners: [3]))
+        #expect(
+            start.applying(.removeMember(1)).applying(.removeMember(1))
+                == ConfigurationState(voters: [2], learners: [3]))
     }
 
     @Test func errorsDescribeWhatToDo() {

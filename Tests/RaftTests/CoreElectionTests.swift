@@ -1,6 +1,6 @@
 import Raft
-import Testing
 import TestSupport
+import Testing
 
 /// Unit tests of the core's election rules, driving one ``RaftNode`` with hand-written messages.
 @Suite struct CoreElectionTests {

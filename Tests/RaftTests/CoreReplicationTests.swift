@@ -1,6 +1,6 @@
 import Raft
-import Testing
 import TestSupport
+import Testing
 
 /// Unit tests of the core's log replication rules, driving one ``RaftNode`` with hand-written messages.
 @Suite struct CoreReplicationTests {
@@ -9,7 +9,8 @@ import TestSupport
         storage.append([Entry(term: 1, index: 1), Entry(term: 1, index: 2)])
         let node = try RaftNode(configuration: RaftConfiguration(id: 2), storage: storage, random: SplitMix64(seed: 1))
 
-        node.step(Message(kind: .append, from: 1, to: 2, term: 3, logTerm: 3, index: 6, entries: [Entry(term: 3, index: 7)]))
+        node.step(
+            Message(kind: .append, from: 1, to: 2, term: 3, logTerm: 3, index: 6, entries: [Entry(term: 3, index: 7)]))
 
         let response = CoreElectionTests.drain(node, storage).messages.first
         #expect(response?.reject == true)
@@ -23,7 +24,8 @@ import TestSupport
         let node = try RaftNode(configuration: RaftConfiguration(id: 2), storage: storage, random: SplitMix64(seed: 1))
 
         let replacement = [Entry(term: 3, index: 2, data: [9])]
-        node.step(Message(kind: .append, from: 1, to: 2, term: 3, logTerm: 1, index: 1, entries: replacement, commit: 2))
+        node.step(
+            Message(kind: .append, from: 1, to: 2, term: 3, logTerm: 1, index: 1, entries: replacement, commit: 2))
 
         let ready = CoreElectionTests.drain(node, storage)
         #expect(ready.entries == replacement)
@@ -64,7 +66,9 @@ import TestSupport
         CoreElectionTests.drain(node, storage)
         CoreElectionTests.drain(node, storage)
 
-        #expect(throws: RaftError.proposalTooLarge(bytes: 9, limit: 8)) { try node.propose(Array(repeating: 0, count: 9)) }
+        #expect(throws: RaftError.proposalTooLarge(bytes: 9, limit: 8)) {
+            try node.propose(Array(repeating: 0, count: 9))
+        }
         #expect(try node.propose(Array(repeating: 0, count: 8)) == 2)
     }
 

@@ -1,6 +1,6 @@
 import Raft
-import Testing
 import TestSupport
+import Testing
 
 /// Membership changes, each scenario set up, acted and checked as in the Raft paper.
 @Suite struct ScenarioMembershipTests {

@@ -1,6 +1,6 @@
 import Raft
-import Testing
 import TestSupport
+import Testing
 
 /// Linearizable reads through ReadIndex, each scenario set up, acted and checked.
 @Suite struct ScenarioReadTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Raft
 import Testing
+
 @testable import TestSupport
 
 /// The main Raft test: many seeded runs of a faulty cluster, each checked after every step.
@@ -22,7 +23,9 @@ import Testing
             return batch == 0 && replayed == profile ? [single] : []
         }
         let configured = environment["RAFT_SIM_SEEDS"].flatMap(Int.init)
-        let count = profile == "default" ? (configured ?? defaultProfileSeedCount) : (configured.map { $0 / 5 } ?? otherProfileSeedCount)
+        let count =
+            profile == "default"
+            ? (configured ?? defaultProfileSeedCount) : (configured.map { $0 / 5 } ?? otherProfileSeedCount)
         let first = environment["RAFT_SIM_FIRST_SEED"].flatMap(UInt64.init) ?? 1
         return (0..<count).filter { $0 % batchCount == batch }.map { first + UInt64($0) }
     }
@@ -59,7 +62,8 @@ import Testing
                 return
             }
             if let anomaly = RegisterHistoryAudit.findAnomaly(in: simulation.history) {
-                let replay = "RAFT_SIM_SEED=\(seed) RAFT_SIM_PROFILE=\(profile) swift test --filter RaftTests.SimulationTests"
+                let replay =
+                    "RAFT_SIM_SEED=\(seed) RAFT_SIM_PROFILE=\(profile) swift test --filter RaftTests.SimulationTests"
                 Issue.record("simulation seed \(seed): client history anomaly: \(anomaly)\nreplay: \(replay)")
                 return
             }

@@ -71,7 +71,9 @@ extension RaftNode {
         case .timeoutNow:
             handleTimeoutNow(message)
         case .readIndex:
-            if role == .leader && isReadyToServe { acceptReadRequest(context: message.context, requester: message.from) }
+            if role == .leader && isReadyToServe {
+                acceptReadRequest(context: message.context, requester: message.from)
+            }
         case .readIndexResponse:
             if role != .leader { readStates.append(ReadState(index: message.index, context: message.context)) }
         }

@@ -26,7 +26,9 @@ public struct OperationRecord: Sendable, Hashable {
     public var callTime: UInt64
     public var returnTime: UInt64
 
-    public init(id: UInt64, member: UInt64, input: RegisterInput, output: RegisterOutput?, callTime: UInt64, returnTime: UInt64) {
+    public init(
+        id: UInt64, member: UInt64, input: RegisterInput, output: RegisterOutput?, callTime: UInt64, returnTime: UInt64
+    ) {
         self.id = id
         self.member = member
         self.input = input

@@ -41,7 +41,8 @@ final class SafetyChecker {
         let held = core.logTerm(at: index)
         if held != term {
             throw SafetyViolation(
-                reason: "leader completeness: leader \(member) of term \(core.term) holds term \(held.map(String.init) ?? "none") at committed index \(index) (term \(term))")
+                reason: "leader completeness: leader \(member) of term \(core.term) holds term "
+                    + "\(held.map(String.init) ?? "none") at committed index \(index) (term \(term))")
         }
     }
 
@@ -53,11 +54,13 @@ final class SafetyChecker {
             if let known = appended[entry.index]?[entry.term] {
                 if known.digest != digest {
                     throw SafetyViolation(
-                        reason: "log matching: member \(member) holds a different entry at index \(entry.index) term \(entry.term)")
+                        reason: "log matching: member \(member) holds a different entry at index \(entry.index) "
+                            + "term \(entry.term)")
                 }
                 if let knownPrevious = known.previousTerm, let previous, knownPrevious != previous {
                     throw SafetyViolation(
-                        reason: "log matching: member \(member)'s entry before index \(entry.index) term \(entry.term) has term \(previous), another member's has \(knownPrevious)")
+                        reason: "log matching: member \(member)'s entry before index \(entry.index) term "
+                            + "\(entry.term) has term \(previous), another member's has \(knownPrevious)")
                 }
                 if known.previousTerm == nil && previous != nil {
                     appended[entry.index]?[entry.term]?.previousTerm = previous
@@ -77,7 +80,8 @@ final class SafetyChecker {
         if let known = committed[entry.index] {
             if known.term != entry.term || known.digest != digest {
                 throw SafetyViolation(
-                    reason: "state-machine safety: member \(member) applied term \(entry.term) at index \(entry.index), another member term \(known.term)")
+                    reason: "state-machine safety: member \(member) applied term \(entry.term) at index "
+                        + "\(entry.index), another member term \(known.term)")
             }
         } else {
             committed[entry.index] = (entry.term, digest)
@@ -91,7 +95,8 @@ final class SafetyChecker {
     /// State-machine safety at a snapshot (or applied) index: every member reaches the same state there.
     func checkState(_ member: NodeID, index: UInt64, stateDigest: UInt64) throws(SafetyViolation) {
         if let known = stateAtIndex[index], known != stateDigest {
-            throw SafetyViolation(reason: "state-machine safety: member \(member) has a different state at index \(index)")
+            throw SafetyViolation(
+                reason: "state-machine safety: member \(member) has a different state at index \(index)")
         }
         stateAtIndex[index] = stateDigest
     }

@@ -183,7 +183,8 @@ public final class ScriptedCluster {
         let index = node.appliedIndex
         do {
             try storage.createSnapshot(
-                at: index, configuration: node.configurationState(asOf: index), data: Self.encode(applied[member] ?? []))
+                at: index, configuration: node.configurationState(asOf: index), data: Self.encode(applied[member] ?? [])
+            )
             try storage.compact(through: index)
         } catch {
             preconditionFailure("Compacting member \(member) at \(index) failed: \(error)")

@@ -27,7 +27,8 @@ public final class SimulatedNetwork: RaftTransport {
     public private(set) var sentCount = 0
     public private(set) var droppedCount = 0
 
-    public init(seed: UInt64, dropProbability: Double = 0, duplicateProbability: Double = 0, maxDelaySteps: UInt64 = 1) {
+    public init(seed: UInt64, dropProbability: Double = 0, duplicateProbability: Double = 0, maxDelaySteps: UInt64 = 1)
+    {
         random = SplitMix64(seed: seed)
         self.dropProbability = dropProbability
         self.duplicateProbability = duplicateProbability

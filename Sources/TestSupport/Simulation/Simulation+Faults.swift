@@ -27,7 +27,8 @@ extension Simulation {
             note("member \(node.id) is isolated")
         } else {
             for node in nodes { network.partitionGroups[node.id] = Int(random.next() % 2) }
-            note("network partitioned: \(network.partitionGroups.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" })")
+            let groups = network.partitionGroups.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }
+            note("network partitioned: \(groups)")
         }
     }
 
@@ -38,8 +39,12 @@ extension Simulation {
         let outsiders = nodes.map(\.id).filter { !configuration.members.contains($0) }
         var choices: [ConfigurationChange] = []
         if let member = pick(outsiders) { choices += [.addLearner(member), .addVoter(member)] }
-        if let learner = pick(configuration.learners.sorted()) { choices += [.promoteLearner(learner), .removeMember(learner)] }
-        if configuration.voters.count > 2, let voter = pick(configuration.voters.sorted()) { choices.append(.removeMember(voter)) }
+        if let learner = pick(configuration.learners.sorted()) {
+            choices += [.promoteLearner(learner), .removeMember(learner)]
+        }
+        if configuration.voters.count > 2, let voter = pick(configuration.voters.sorted()) {
+            choices.append(.removeMember(voter))
+        }
         guard let change = pick(choices) else { return }
         do {
             let index = try leader.proposeConfigurationChange(change)

@@ -8,7 +8,8 @@ extension Simulation {
             rounds += 1
             let ready = core.ready()
             if let first = ready.entries.first {
-                try checker.checkAppended(node.id, entries: ready.entries, previousTerm: core.logTerm(at: first.index - 1))
+                try checker.checkAppended(
+                    node.id, entries: ready.entries, previousTerm: core.logTerm(at: first.index - 1))
             }
             if let hardState = ready.hardState { node.storage.setHardState(hardState) }
             if let snapshot = ready.snapshot { node.storage.applySnapshot(snapshot) }
@@ -36,7 +37,9 @@ extension Simulation {
         }
         let leaders = currentLeaders()
         for entry in ready.committedEntries {
-            precondition(entry.index == node.appliedIndex + 1, "Member \(node.id) was handed entry \(entry.index) after \(node.appliedIndex).")
+            precondition(
+                entry.index == node.appliedIndex + 1,
+                "Member \(node.id) was handed entry \(entry.index) after \(node.appliedIndex).")
             node.appliedIndex = entry.index
             if entry.kind == .normal, let command = RegisterCommand(decoding: entry.data) {
                 node.registers[command.key] = command.value

@@ -97,17 +97,21 @@ public final class Simulation {
             guard let marker, leader.commitIndex >= marker.index else { continue }
             let members = leader.configurationState.members
             // A member may receive the marker inside a snapshot, so compare applied indices, not entries.
-            if nodes.filter({ members.contains($0.id) }).allSatisfy({ $0.isRunning && $0.appliedIndex >= marker.index }) {
+            if nodes.filter({ members.contains($0.id) }).allSatisfy({ $0.isRunning && $0.appliedIndex >= marker.index })
+            {
                 note("converged under leader \(leaderID)")
                 return
             }
         }
         let states = nodes.map { node in
             guard let core = node.core else { return "\(node.id): down" }
-            return "\(node.id): \(core.role) term \(core.term) commit \(core.commitIndex) applied \(core.appliedIndex) last \(core.lastIndex) config \(core.configurationState.voters.sorted())/\(core.configurationState.learners.sorted())"
+            let membership = core.configurationState
+            return "\(node.id): \(core.role) term \(core.term) commit \(core.commitIndex) applied \(core.appliedIndex) "
+                + "last \(core.lastIndex) config \(membership.voters.sorted())/\(membership.learners.sorted())"
         }
         throw SafetyViolation(
-            reason: "liveness: no convergence within \(options.livenessSteps) healed steps; " + states.joined(separator: "; "))
+            reason: "liveness: no convergence within \(options.livenessSteps) healed steps; "
+                + states.joined(separator: "; "))
     }
 
     private func readyLeader() -> (NodeID, RaftNode)? {

@@ -19,7 +19,8 @@ public struct SimulationFailure: Error, Hashable, Sendable, CustomStringConverti
 
     /// The command that replays this run exactly.
     public var replayCommand: String {
-        "RAFT_SIM_SEED=\(seed) RAFT_SIM_PROFILE=\(profile) RAFT_SIM_TRACE=1 swift test --filter RaftTests.SimulationTests"
+        "RAFT_SIM_SEED=\(seed) RAFT_SIM_PROFILE=\(profile) RAFT_SIM_TRACE=1 "
+            + "swift test --filter RaftTests.SimulationTests"
     }
 
     public var description: String {
