@@ -40,4 +40,17 @@ import Testing
 
         #expect(cluster.readStates[2] == [ReadState(index: cluster[1].commitIndex, context: [9])])
     }
+
+    @Test func readIsConfirmedByALaterHeartbeatWhenTheFirstRoundIsLost() throws {
+        let cluster = ScriptedCluster(voters: [1, 2, 3])
+        cluster.elect(1)
+
+        try cluster[1].readIndex(context: [5])
+        cluster.drop { $0.kind == .heartbeat }
+        cluster.stabilize()
+        #expect(cluster.readStates[1, default: []].isEmpty)
+        cluster.tick(1, 1)
+
+        #expect(cluster.readStates[1] == [ReadState(index: cluster[1].commitIndex, context: [5])])
+    }
 }

@@ -150,7 +150,9 @@ public final class RaftNode {
         }
         if heartbeatElapsed >= configuration.heartbeatTimeoutTicks {
             heartbeatElapsed = 0
-            broadcastHeartbeat(context: [])
+            // Carrying the newest pending read's context lets any heartbeat round confirm every pending read,
+            // even when the round sent for that read was lost.
+            broadcastHeartbeat(context: pendingReads.last?.context ?? [])
         }
     }
 
