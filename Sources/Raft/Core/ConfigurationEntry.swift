@@ -8,7 +8,9 @@
 /// Layout: operation (1: add voter, 2: add learner, 3: promote, 4: remove), member id (8, big-endian), voter
 /// count (2), voter ids (8 each, ascending), learner count (2), learner ids (8 each, ascending).
 public struct ConfigurationEntry: Sendable, Hashable {
+    /// The change the leader was asked for.
     public var change: ConfigurationChange
+    /// The membership after the change: what a member switches to when it appends the entry.
     public var resulting: ConfigurationState
 
     public init(change: ConfigurationChange, resulting: ConfigurationState) {
@@ -16,6 +18,7 @@ public struct ConfigurationEntry: Sendable, Hashable {
         self.resulting = resulting
     }
 
+    /// The entry payload, in the layout described on the type.
     public var encoded: [UInt8] {
         var bytes: [UInt8] = [change.operationCode]
         Self.append(change.member, to: &bytes)

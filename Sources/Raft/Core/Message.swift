@@ -58,14 +58,22 @@ public struct SnapshotChunk: Sendable, Hashable {
 /// Fields are shared between kinds, as in the paper's RPCs: `index`/`logTerm` are the previous log position
 /// for ``MessageKind/append``, the last log position for votes, and the match index in responses.
 public struct Message: Sendable, Hashable {
+    /// What the message asks or answers.
     public var kind: MessageKind
+    /// The sender.
     public var from: NodeID
+    /// The recipient.
     public var to: NodeID
     /// The sender's term (for pre-votes: the term the sender would campaign in).
     public var term: UInt64
+    /// The term of the log position in `index` (previous entry for appends, last entry for votes).
     public var logTerm: UInt64
+    /// A log position: previous index for appends, last index for votes, match index for responses, read
+    /// index for read-index responses, snapshot index for snapshot-chunk responses.
     public var index: UInt64
+    /// Entries to append, after `index`.
     public var entries: [Entry]
+    /// The leader's commit index (for heartbeats: at most what the follower is known to hold).
     public var commit: UInt64
     /// Set in responses that refuse the request.
     public var reject: Bool

@@ -17,10 +17,13 @@ public enum RegisterOutput: Sendable, Hashable {
 /// Operations that never returned (their member crashed, or the proposal was lost to a leader change) have
 /// `output == nil` and `returnTime == .max`: they may or may not have taken effect.
 public struct OperationRecord: Sendable, Hashable {
+    /// Unique per run; a put writes this id as its value, so every written value is unique.
     public var id: UInt64
     /// The member the client talked to.
     public var member: UInt64
+    /// What the client asked.
     public var input: RegisterInput
+    /// What it was told; `nil` when it never heard back.
     public var output: RegisterOutput?
     /// Simulated step of the invocation and of the response.
     public var callTime: UInt64

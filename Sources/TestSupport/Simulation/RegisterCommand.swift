@@ -3,8 +3,11 @@ public struct RegisterCommand: Sendable, Hashable {
     /// Encoded size: operation id (8), key (1), value (8).
     public static let encodedBytes = 17
 
+    /// The client operation that proposed the put.
     public var operationID: UInt64
+    /// The register written.
     public var key: UInt8
+    /// The value written.
     public var value: UInt64
 
     public init(operationID: UInt64, key: UInt8, value: UInt64) {
@@ -13,6 +16,7 @@ public struct RegisterCommand: Sendable, Hashable {
         self.value = value
     }
 
+    /// Big-endian operation id, key byte, big-endian value.
     public var encoded: [UInt8] {
         var bytes = RegisterCommand.bigEndian(operationID)
         bytes.append(key)
@@ -38,6 +42,7 @@ public struct RegisterCommand: Sendable, Hashable {
         return bytes
     }
 
+    /// Decodes what ``encodeState(_:)`` wrote.
     public static func decodeState(_ bytes: [UInt8]) -> [UInt8: UInt64] {
         precondition(bytes.count % 9 == 0, "A register snapshot is a sequence of 9-byte records.")
         var state: [UInt8: UInt64] = [:]

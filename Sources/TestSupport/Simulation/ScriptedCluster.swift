@@ -7,7 +7,9 @@ import Raft
 /// queue messages, apply, advance). The state machine is the list of applied payloads, and its snapshot
 /// encoding is those payloads, each prefixed by a 4-byte big-endian length.
 public final class ScriptedCluster {
+    /// The running members.
     public private(set) var nodes: [NodeID: RaftNode] = [:]
+    /// Every member's storage, kept while it is stopped.
     public private(set) var storages: [NodeID: MemoryRaftStorage] = [:]
     /// Payloads of applied non-empty normal entries, per member.
     public private(set) var applied: [NodeID: [[UInt8]]] = [:]

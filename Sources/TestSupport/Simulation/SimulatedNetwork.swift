@@ -16,8 +16,11 @@ public final class SimulatedNetwork: RaftTransport {
     private var sequence: UInt64 = 0
     /// The current simulated step.
     public var now: UInt64 = 0
+    /// Chance that a message is lost.
     public var dropProbability: Double
+    /// Chance that a message is delivered twice.
     public var duplicateProbability: Double
+    /// Each message arrives 1 through `maxDelaySteps` steps after it is sent.
     public var maxDelaySteps: UInt64
     /// Partition group of each member; members in different groups cannot talk. Empty means fully connected.
     public var partitionGroups: [NodeID: Int] = [:]
@@ -41,6 +44,7 @@ public final class SimulatedNetwork: RaftTransport {
         return partitionGroups[from, default: 0] == partitionGroups[to, default: 0]
     }
 
+    /// Accepts messages for delivery, deciding each one's fate (lost, duplicated, delayed) now.
     public func send(_ messages: [Message]) {
         for message in messages {
             sentCount += 1

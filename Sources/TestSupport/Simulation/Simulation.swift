@@ -8,7 +8,9 @@ import Raft
 /// healed and the cluster must elect a leader and commit a new entry on every member. The safety checkers
 /// run after every step. Client puts and gets are recorded in ``history`` for a linearizability checker.
 public final class Simulation {
+    /// The seed every random choice of the run derives from.
     public let seed: UInt64
+    /// Fault rates and sizes of the run.
     public let options: SimulationOptions
     var random: SplitMix64
     let network: SimulatedNetwork

@@ -1,8 +1,10 @@
 /// A safety or liveness violation found by a simulated run, with what is needed to replay it.
 public struct SimulationFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The seed that replays the run.
     public var seed: UInt64
     /// The ``SimulationOptions/name`` of the profile the run used.
     public var profile: String
+    /// The step at which the violation was seen.
     public var step: UInt64
     /// Which property broke and how.
     public var reason: String
