@@ -1,58 +1,3 @@
-/// What a ``Message`` asks or answers.
-public enum MessageKind: UInt8, Sendable, Hashable {
-    /// "Would you vote for me in `term`?" without disturbing anyone's term (the pre-vote phase).
-    case preVote
-    /// Answer to ``preVote``.
-    case preVoteResponse
-    /// "Vote for me in `term`", carrying the candidate's last log position.
-    case vote
-    /// Answer to ``vote``.
-    case voteResponse
-    /// Leader to follower: entries after (`index`, `logTerm`) and the leader's commit index.
-    case append
-    /// Follower to leader: accepted through `index`, or rejected with a hint.
-    case appendResponse
-    /// Leader to follower: "I am still leader"; carries a commit index and a read-index context.
-    case heartbeat
-    /// Follower to leader: answer to ``heartbeat``, echoing its context.
-    case heartbeatResponse
-    /// Leader to follower: one chunk of a snapshot.
-    case snapshotChunk
-    /// Follower to leader: how many bytes of the snapshot at `index` it has assembled.
-    case snapshotChunkResponse
-    /// Leader to its chosen successor: "start an election now" (leadership transfer).
-    case timeoutNow
-    /// Follower to leader: "tell me a read index for this context".
-    case readIndex
-    /// Leader to follower: the read index for a context the follower asked about.
-    case readIndexResponse
-}
-
-/// A chunk of a snapshot in flight from a leader to a follower.
-///
-/// A snapshot travels as consecutive chunks of at most ``RaftConfiguration/maxSnapshotChunkBytes``; the
-/// follower reassembles them and installs the snapshot only when the chunk with `isLast` arrives in order.
-public struct SnapshotChunk: Sendable, Hashable {
-    /// The snapshot this chunk belongs to.
-    public var metadata: SnapshotMetadata
-    /// Where `data` starts inside the snapshot's data.
-    public var offset: Int
-    /// The full size of the snapshot's data.
-    public var totalBytes: Int
-    /// The bytes of this chunk.
-    public var data: [UInt8]
-
-    /// Whether this chunk completes the snapshot.
-    public var isLast: Bool { offset + data.count == totalBytes }
-
-    public init(metadata: SnapshotMetadata, offset: Int, totalBytes: Int, data: [UInt8]) {
-        self.metadata = metadata
-        self.offset = offset
-        self.totalBytes = totalBytes
-        self.data = data
-    }
-}
-
 /// One message between two members, as handed out in ``Ready/messages`` and given to ``RaftNode/step(_:)``.
 ///
 /// Fields are shared between kinds, as in the paper's RPCs: `index`/`logTerm` are the previous log position
@@ -115,9 +60,4 @@ public struct Message: Sendable, Hashable {
     public var payloadBytes: Int {
         entries.reduce(0) { $0 + $1.data.count + Entry.headerBytes } + (snapshotChunk?.data.count ?? 0)
     }
-}
-
-extension Entry {
-    /// Fixed per-entry overhead counted by the byte limits (term, index, kind).
-    public static let headerBytes = 17
 }

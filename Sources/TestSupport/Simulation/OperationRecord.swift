@@ -1,17 +1,3 @@
-/// A client request against the simulated key-value register store.
-public enum RegisterInput: Sendable, Hashable {
-    case put(key: UInt8, value: UInt64)
-    case get(key: UInt8)
-}
-
-/// The answer a client saw.
-public enum RegisterOutput: Sendable, Hashable {
-    /// A put was applied.
-    case ok
-    /// A get returned the register's value (`nil` when never written).
-    case value(UInt64?)
-}
-
 /// One client operation of a simulated run, in the shape a linearizability checker consumes.
 ///
 /// Operations that never returned (their member crashed, or the proposal was lost to a leader change) have

@@ -31,8 +31,3 @@ public struct SimulationFailure: Error, Hashable, Sendable, CustomStringConverti
         return text
     }
 }
-
-/// A property violation found by ``SafetyChecker``; the simulation adds the seed and step.
-struct SafetyViolation: Error {
-    var reason: String
-}
