@@ -41,6 +41,11 @@ import Testing
     }
 
     @Test(arguments: 0..<batchCount)
+    func turbulentProfileKeepsSafetyAndConverges(batch: Int) {
+        Self.run(profile: "turbulent", batch: batch)
+    }
+
+    @Test(arguments: 0..<batchCount)
     func plainRaftProfileKeepsSafetyAndConverges(batch: Int) {
         Self.run(profile: "plain", batch: batch)
     }

@@ -50,7 +50,7 @@ public struct SimulationOptions: Sendable, Hashable {
 
     /// The profiles the test suite runs, by name.
     public static var profiles: [String: SimulationOptions] {
-        ["default": SimulationOptions(), "harsh": .harsh, "plain": .plain]
+        ["default": SimulationOptions(), "harsh": .harsh, "plain": .plain, "turbulent": .turbulent]
     }
 
     /// Heavier faults: a lossy, slow network and frequent crashes.
@@ -65,6 +65,22 @@ public struct SimulationOptions: Sendable, Hashable {
         options.crashDuringPersistProbability = 0.01
         options.partitionProbability = 0.03
         options.membershipChangeProbability = 0.02
+        options.livenessSteps = 500
+        return options
+    }
+
+    /// Five voters with frequent leader crashes and partitions, the conditions of the paper's Figure 8 where
+    /// entries of old terms end up on a majority under a later leader.
+    public static var turbulent: SimulationOptions {
+        var options = SimulationOptions()
+        options.name = "turbulent"
+        options.initialVoters = 5
+        options.dropProbability = 0.1
+        options.crashProbability = 0.05
+        options.restartProbability = 0.1
+        options.partitionProbability = 0.05
+        options.healProbability = 0.05
+        options.membershipChangeProbability = 0.005
         options.livenessSteps = 500
         return options
     }
