@@ -63,6 +63,17 @@ import Testing
         #expect(storage.hardState.vote == 1)
     }
 
+    @Test func onlyTermVoteEntriesOrSnapshotsRequireASync() throws {
+        let (node, storage) = try Self.makeNode(2)
+        node.step(Message(kind: .append, from: 1, to: 2, term: 1, entries: [Entry(term: 1, index: 1)]))
+        #expect(Self.drain(node, storage).mustSync)
+
+        node.step(Message(kind: .heartbeat, from: 1, to: 2, term: 1, commit: 1))
+        let commitOnly = Self.drain(node, storage)
+        #expect(commitOnly.hardState?.commit == 1)
+        #expect(!commitOnly.mustSync)
+    }
+
     @Test func voteIsRefusedToACandidateWithAnOlderLog() throws {
         let storage = MemoryRaftStorage(configuration: ConfigurationState(voters: [1, 2, 3]))
         storage.append([Entry(term: 1, index: 1), Entry(term: 2, index: 2)])

@@ -14,13 +14,18 @@ extension RaftNode {
     /// Messages and read states are handed out once; the rest is handed out again until ``advance(_:)``
     /// reports it done.
     public func ready() -> Ready {
+        let current = hardState
+        let mustSync =
+            !log.unstableEntries.isEmpty || log.unstableSnapshot != nil || current.term != persistedHardState.term
+            || current.vote != persistedHardState.vote
         let batch = Ready(
-            hardState: hardState == persistedHardState ? nil : hardState,
+            hardState: current == persistedHardState ? nil : current,
             entries: log.unstableEntries,
             snapshot: log.unstableSnapshot,
             messages: outbox,
             committedEntries: log.nextCommittedEntries(maxBytes: configuration.maxCommittedBytesPerReady),
-            readStates: readStates)
+            readStates: readStates,
+            mustSync: mustSync)
         outbox = []
         readStates = []
         return batch
