@@ -85,11 +85,11 @@ import Testing
         let checker = SafetyChecker()
         let cluster = ScriptedCluster(voters: [1], spares: [2])
         cluster.elect(1)
-        try checker.checkLeader(1, core: cluster[1])
+        try checker.checkLeader(1, core: cluster[1], leaders: [])
         let other = ScriptedCluster(voters: [2])
         other.elect(2)
 
-        #expect(throws: SafetyViolation.self) { try checker.checkLeader(2, core: other[2]) }
+        #expect(throws: SafetyViolation.self) { try checker.checkLeader(2, core: other[2], leaders: []) }
     }
 
     @Test func checkerDetectsDivergentLogsAndStates() throws {
@@ -99,9 +99,9 @@ import Testing
         #expect(throws: SafetyViolation.self) {
             try checker.checkAppended(2, entries: [Entry(term: 1, index: 1, data: [2])], previousTerm: 0)
         }
-        try checker.checkApplied(1, entry: Entry(term: 1, index: 1, data: [1]), stateDigest: 10, leaders: [])
+        try checker.checkApplied(1, memberTerm: 1, entry: Entry(term: 1, index: 1, data: [1]), stateDigest: 10, leaders: [])
         #expect(throws: SafetyViolation.self) {
-            try checker.checkApplied(2, entry: Entry(term: 2, index: 1), stateDigest: 10, leaders: [])
+            try checker.checkApplied(2, memberTerm: 2, entry: Entry(term: 2, index: 1), stateDigest: 10, leaders: [])
         }
         #expect(throws: SafetyViolation.self) { try checker.checkState(3, index: 1, stateDigest: 11) }
     }

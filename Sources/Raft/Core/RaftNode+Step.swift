@@ -38,10 +38,9 @@ extension RaftNode {
     private func answerStaleMessage(_ message: Message) {
         switch message.kind {
         case .append, .heartbeat, .snapshotChunk:
-            // A deposed leader cut off by a partition learns the current term from this answer and steps down.
-            if configuration.checkQuorum || configuration.preVote {
-                send(Message(kind: .appendResponse, from: id, to: message.from, term: term))
-            }
+            // A deposed leader cut off by a partition learns the current term from this answer and steps down;
+            // without it, a leader no longer in anyone's configuration would lead its stale term forever.
+            send(Message(kind: .appendResponse, from: id, to: message.from, term: term))
         case .preVote:
             send(Message(kind: .preVoteResponse, from: id, to: message.from, term: term, reject: true))
         default:

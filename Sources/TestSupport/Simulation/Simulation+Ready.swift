@@ -21,13 +21,13 @@ extension Simulation {
             }
             node.durable = node.storage.copy()
             network.send(ready.messages)
-            try apply(ready, to: node)
+            try apply(ready, to: node, core: core)
             core.advance(ready)
             compactIfNeeded(node, core: core)
         }
     }
 
-    private func apply(_ ready: Ready, to node: SimulatedNode) throws(SafetyViolation) {
+    private func apply(_ ready: Ready, to node: SimulatedNode, core: RaftNode) throws(SafetyViolation) {
         if let snapshot = ready.snapshot {
             node.registers = RegisterCommand.decodeState(snapshot.data)
             node.appliedIndex = snapshot.metadata.index
@@ -47,7 +47,8 @@ extension Simulation {
                     respond(position, output: .ok)
                 }
             }
-            try checker.checkApplied(node.id, entry: entry, stateDigest: node.stateDigest, leaders: leaders)
+            try checker.checkApplied(
+                node.id, memberTerm: core.term, entry: entry, stateDigest: node.stateDigest, leaders: leaders)
         }
         for readState in ready.readStates {
             guard let read = node.pendingReads.removeValue(forKey: readState.context) else { continue }

@@ -116,9 +116,10 @@ public final class Simulation {
                 + states.joined(separator: "; "))
     }
 
+    /// The leader of the highest term that is ready to serve (a stale leader may still think it leads).
     private func readyLeader() -> (NodeID, RaftNode)? {
-        for node in nodes { if let core = node.core, core.isReadyToServe { return (node.id, core) } }
-        return nil
+        let ready = nodes.compactMap { node in node.core.flatMap { $0.isReadyToServe ? (node.id, $0) : nil } }
+        return ready.max { $0.1.term < $1.1.term }
     }
 
     /// One step: a tick on every running member, message deliveries, ready processing, then the checkers.
@@ -133,7 +134,7 @@ public final class Simulation {
         for node in nodes { try processReady(node) }
         if isTracing { traceRoles() }
         let leaders = currentLeaders()
-        for (member, core) in leaders { try checker.checkLeader(member, core: core) }
+        for (member, core) in leaders { try checker.checkLeader(member, core: core, leaders: leaders) }
     }
 
     private func traceRoles() {
