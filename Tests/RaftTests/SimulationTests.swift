@@ -116,11 +116,4 @@ import Testing
         #expect(RegisterHistoryAudit.findAnomaly(in: history) != nil)
         #expect(RegisterHistoryAudit.findAnomaly(in: Array(history.prefix(2))) == nil)
     }
-
-    @Test func specificationAnswersLikeASequentialRegister() {
-        #expect(RegisterSpecification.step(nil, .get(key: 0), .value(nil)) == (true, nil))
-        #expect(RegisterSpecification.step(nil, .put(key: 0, value: 4), .ok) == (true, 4))
-        #expect(RegisterSpecification.step(4, .get(key: 0), .value(3)).isLegal == false)
-        #expect(RegisterSpecification.step(4, .get(key: 0), nil).isLegal)
-    }
 }

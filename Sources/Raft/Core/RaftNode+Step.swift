@@ -43,6 +43,10 @@ extension RaftNode {
             send(Message(kind: .appendResponse, from: id, to: message.from, term: term))
         case .preVote:
             send(Message(kind: .preVoteResponse, from: id, to: message.from, term: term, reject: true))
+        case .vote:
+            // The refusal carries our term so a candidate stuck in an old term catches up instead of
+            // campaigning below everyone else forever.
+            send(Message(kind: .voteResponse, from: id, to: message.from, term: term, reject: true))
         default:
             break
         }

@@ -11,7 +11,7 @@
 public final class RaftNode {
     let configuration: RaftConfiguration
     var random: any RandomNumberGenerator
-    var log: RaftLog
+    var log: ConsensusLog
 
     /// The member's current term.
     public internal(set) var term: UInt64 = 0
@@ -71,7 +71,7 @@ public final class RaftNode {
         configuration.validate()
         self.configuration = configuration
         self.random = random
-        log = RaftLog(storage: storage)
+        log = ConsensusLog(storage: storage)
         let (hardState, reportedConfiguration) = try storage.initialState()
         let snapshot = try storage.snapshot()
         baseConfiguration = snapshot.metadata.configuration

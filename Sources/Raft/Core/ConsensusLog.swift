@@ -3,7 +3,7 @@
 ///
 /// Reads below the unstable offset go to storage, reads at or above it to the unstable tail, so the view is
 /// correct even while a conflicting suffix of the stable log waits to be overwritten.
-struct RaftLog {
+struct ConsensusLog {
     let storage: any RaftStorage
     /// Entries not yet persisted; the first has index `unstableOffset`.
     private(set) var unstableEntries: [Entry] = []
