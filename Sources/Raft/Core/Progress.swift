@@ -19,6 +19,8 @@ struct Progress {
     var isProbeSent = false
     /// In snapshot state: bytes of the snapshot the follower acknowledged.
     var snapshotBytesAcknowledged = 0
+    /// In snapshot state: heartbeat answers received since the last chunk was sent, to resend a lost chunk.
+    var heartbeatsSinceSnapshotChunk = 0
     /// Whether the follower answered anything since the last check-quorum round.
     var isRecentlyActive = false
     /// Appends in flight: last index and byte size of each, oldest first.

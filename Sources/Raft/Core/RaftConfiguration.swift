@@ -26,6 +26,9 @@ public struct RaftConfiguration: Sendable, Hashable {
     public var maxBytesPerAppend: Int
     /// Bytes of snapshot data in one snapshot chunk message.
     public var maxSnapshotChunkBytes: Int
+    /// Heartbeat answers from a follower receiving a snapshot, without a chunk acknowledgement, before the
+    /// leader assumes the chunk was lost and sends it again.
+    public var snapshotChunkRetryHeartbeats: Int
     /// Bytes of one proposal's payload.
     public var maxProposalBytes: Int
     /// Entries appended by this leader but not yet committed before proposals are refused.
@@ -47,6 +50,7 @@ public struct RaftConfiguration: Sendable, Hashable {
         maxEntriesPerAppend: Int = 256,
         maxBytesPerAppend: Int = 1 << 20,
         maxSnapshotChunkBytes: Int = 1 << 20,
+        snapshotChunkRetryHeartbeats: Int = 3,
         maxProposalBytes: Int = 4 << 20,
         maxUncommittedEntries: Int = 4096,
         maxCommittedBytesPerReady: Int = 8 << 20,
@@ -62,6 +66,7 @@ public struct RaftConfiguration: Sendable, Hashable {
         self.maxEntriesPerAppend = maxEntriesPerAppend
         self.maxBytesPerAppend = maxBytesPerAppend
         self.maxSnapshotChunkBytes = maxSnapshotChunkBytes
+        self.snapshotChunkRetryHeartbeats = snapshotChunkRetryHeartbeats
         self.maxProposalBytes = maxProposalBytes
         self.maxUncommittedEntries = maxUncommittedEntries
         self.maxCommittedBytesPerReady = maxCommittedBytesPerReady
@@ -78,6 +83,7 @@ public struct RaftConfiguration: Sendable, Hashable {
         precondition(maxInflightMessages > 0 && maxInflightBytes > 0, "In-flight limits must be positive.")
         precondition(maxEntriesPerAppend > 0 && maxBytesPerAppend > 0, "Append size limits must be positive.")
         precondition(maxSnapshotChunkBytes > 0, "maxSnapshotChunkBytes must be positive.")
+        precondition(snapshotChunkRetryHeartbeats > 0, "snapshotChunkRetryHeartbeats must be positive.")
         precondition(maxProposalBytes > 0 && maxUncommittedEntries > 0, "Proposal limits must be positive.")
         precondition(maxCommittedBytesPerReady > 0 && maxPendingReadRequests > 0, "Ready limits must be positive.")
     }

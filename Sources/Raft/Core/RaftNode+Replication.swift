@@ -174,9 +174,12 @@ extension RaftNode {
             // An acknowledgement may have been lost: release the oldest slot so replication cannot stall.
             state.freeInflight(through: first.lastIndex)
         }
+        if case .snapshot = state.state { state.heartbeatsSinceSnapshotChunk += 1 }
         progress[message.from] = state
         if case .snapshot = state.state {
-            sendSnapshotChunk(to: message.from)
+            if state.heartbeatsSinceSnapshotChunk >= configuration.snapshotChunkRetryHeartbeats {
+                sendSnapshotChunk(to: message.from)
+            }
         } else if state.match < log.lastIndex {
             // Even with nothing new to send, an (empty) append makes the follower report its match again, in
             // case the acknowledgement of the last entries was lost.

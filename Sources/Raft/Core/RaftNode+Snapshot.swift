@@ -30,6 +30,7 @@ extension RaftNode {
         let chunk = SnapshotChunk(
             metadata: snapshot.metadata, offset: offset, totalBytes: total, data: Array(snapshot.data[offset..<end]))
         send(Message(kind: .snapshotChunk, from: id, to: peer, term: term, snapshotChunk: chunk))
+        state.heartbeatsSinceSnapshotChunk = 0
         progress[peer] = state
     }
 
