@@ -44,7 +44,7 @@ extension RaftNode {
         guard role == .leader else { return }
         let members = currentConfiguration.members
         for member in members where member != id && progress[member] == nil {
-            progress[member] = Progress(next: log.lastIndex + 1)
+            progress[member] = ReplicationProgress(next: log.lastIndex + 1)
             progress[member]?.isRecentlyActive = true
         }
         for member in progress.keys where !members.contains(member) {

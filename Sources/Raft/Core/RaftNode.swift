@@ -26,7 +26,7 @@ public final class RaftNode {
     var heartbeatElapsed = 0
     var randomizedElectionTimeout = 0
     var votes: [NodeID: Bool] = [:]
-    var progress: [NodeID: Progress] = [:]
+    var progress: [NodeID: ReplicationProgress] = [:]
     var outbox: [Message] = []
     var readStates: [ReadState] = []
     var pendingReads: [PendingRead] = []
@@ -217,7 +217,7 @@ public final class RaftNode {
         votes = [:]
         let next = log.lastIndex + 1
         for member in currentConfiguration.members where member != id {
-            var peer = Progress(next: next)
+            var peer = ReplicationProgress(next: next)
             peer.isRecentlyActive = true
             progress[member] = peer
         }

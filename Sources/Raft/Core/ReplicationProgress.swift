@@ -1,5 +1,5 @@
 /// What a leader knows about one follower's log and how it is currently replicating to it.
-struct Progress {
+struct ReplicationProgress {
     /// How the leader sends to this follower.
     enum State: Hashable {
         /// Position unknown: one append at a time, waiting for each answer.
