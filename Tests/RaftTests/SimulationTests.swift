@@ -81,6 +81,20 @@ import Testing
         }
     }
 
+    @Test func sameSeedReplaysExactly() throws {
+        let first = Simulation(seed: 42, options: .turbulent)
+        let second = Simulation(seed: 42, options: .turbulent)
+        try first.run()
+        try second.run()
+
+        #expect(first.history == second.history)
+        #expect(first.statistics == second.statistics)
+        #expect(first.step == second.step)
+        let other = Simulation(seed: 43, options: .turbulent)
+        try other.run()
+        #expect(other.history != first.history)
+    }
+
     @Test func checkerDetectsTwoLeadersInOneTerm() throws {
         let checker = SafetyChecker()
         let cluster = ScriptedCluster(voters: [1], spares: [2])
