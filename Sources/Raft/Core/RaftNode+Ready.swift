@@ -1,0 +1,51 @@
+extension RaftNode {
+    /// The hard state as it should be persisted now.
+    var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
+
+    /// Whether ``ready()`` would return a non-empty batch.
+    public var hasReady: Bool {
+        hardState != persistedHardState || !log.unstableEntries.isEmpty || log.unstableSnapshot != nil
+            || !outbox.isEmpty || !readStates.isEmpty
+            || log.committed > max(log.applied, log.unstableSnapshot?.metadata.index ?? 0)
+    }
+
+    /// Collects what must be persisted, sent and applied, as documented on ``Ready``.
+    ///
+    /// Messages and read states are handed out once; the rest is handed out again until ``advance(_:)``
+    /// reports it done.
+    public func ready() -> Ready {
+        let current = hardState
+        let mustSync =
+            !log.unstableEntries.isEmpty || log.unstableSnapshot != nil || current.term != persistedHardState.term
+            || current.vote != persistedHardState.vote
+        let batch = Ready(
+            hardState: current == persistedHardState ? nil : current,
+            entries: log.unstableEntries,
+            snapshot: log.unstableSnapshot,
+            messages: outbox,
+            committedEntries: log.nextCommittedEntries(maxBytes: configuration.maxCommittedBytesPerReady),
+            readStates: readStates,
+            mustSync: mustSync)
+        outbox = []
+        readStates = []
+        return batch
+    }
+
+    /// Reports that everything in `ready` was persisted, sent and applied.
+    ///
+    /// A leader counts its own newly persisted entries towards commitment here, so a single-member cluster
+    /// commits on the next batch.
+    public func advance(_ ready: Ready) {
+        if let hardState = ready.hardState { persistedHardState = hardState }
+        if let snapshot = ready.snapshot {
+            log.snapshotPersisted(index: snapshot.metadata.index)
+            log.applied = max(log.applied, snapshot.metadata.index)
+        }
+        if let last = ready.entries.last { log.stable(through: last.index, term: last.term) }
+        if let last = ready.committedEntries.last {
+            precondition(last.index <= log.committed, "Applied entry \(last.index) was never committed.")
+            log.applied = max(log.applied, last.index)
+        }
+        if role == .leader && maybeCommit() { didCommitAsLeader() }
+    }
+}
