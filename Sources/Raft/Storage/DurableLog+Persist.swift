@@ -6,7 +6,11 @@ extension DurableLog {
     /// 2. `entries`: entries the snapshot or compaction already cover are skipped; any stored suffix from the
     ///    first remaining entry's index on is truncated (a follower's conflict), then the entries are appended
     ///    and synced with one fsync.
-    /// 3. `hardState`: replaced atomically.
+    /// 3. `hardState`: replaced atomically when its term or vote changed. A change of the commit index alone
+    ///    is kept in memory only (``hardState`` reports it) and reaches the disk with the next term or vote
+    ///    change: the commit index is not part of Raft's durable state (a restarted member re-learns it from
+    ///    the leader), and writing it durably would cost two fsyncs per batch. After a restart the persisted
+    ///    commit index may therefore be lower than it was; it is never higher than the durable log.
     ///
     /// The hard state goes last because its commit index may point at the entries of the same batch: written
     /// first, a crash could leave a commit index past the durable log, which the core refuses on restart.
@@ -26,6 +30,12 @@ extension DurableLog {
             try append(Array(newEntries))
         }
         try sync()
-        if let hardState { try setHardState(hardState) }
+        guard let hardState else { return }
+        if hardState.term != self.hardState.term || hardState.vote != self.hardState.vote {
+            try setHardState(hardState)
+        } else {
+            precondition(hardState.commit <= lastIndex, "commit index \(hardState.commit) is past the log")
+            self.hardState.commit = max(self.hardState.commit, hardState.commit)
+        }
     }
 }
