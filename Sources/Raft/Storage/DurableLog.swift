@@ -3,7 +3,7 @@ import DurableIO
 /// The durable Raft storage of one node: a segmented append-only log, the hard state and snapshots.
 ///
 /// Layout under `directory`: `log/<first index, 20 digits>.seg` segments, `snap/<index>-<term>.snap`
-/// snapshots and the `hardstate` file (byte formats in `docs/raft-storage.md`). All file access goes through
+/// snapshots and the `hardstate` file (byte formats in `docs/raft.md`, "Storage format"). All file access goes through
 /// the ``FileSystem`` protocol, so the crash behaviour is tested on a simulated disk.
 ///
 /// Writes follow the ready-batch order of the consensus core: ``append(_:)`` only buffers entries in
