@@ -1,6 +1,6 @@
 import Raft
-import Testing
 import TestSupport
+import Testing
 
 /// Snapshot chunks as a follower sees them.
 @Suite struct CoreSnapshotTests {

@@ -114,4 +114,20 @@ import Testing
         #expect(throws: RaftError.invalidTransferTarget(4)) { try cluster[1].transferLeadership(to: 4) }
         #expect(throws: RaftError.invalidTransferTarget(1)) { try cluster[1].transferLeadership(to: 1) }
     }
+
+    @Test func voteSurvivesARestartSoNoMemberVotesTwiceInATerm() {
+        let cluster = ScriptedCluster(voters: [1, 2, 3]) { $0.preVote = false }
+        cluster.elect(1)
+        let term = cluster[1].term
+        #expect(cluster[2].vote == 1)
+
+        // Member 2 restarts from its storage, then member 3 asks for its vote in the same term.
+        cluster.start(2)
+        cluster[2].step(Message(kind: .vote, from: 3, to: 2, term: term, logTerm: term, index: 100))
+        cluster.processReadies()
+
+        #expect(cluster[2].vote == 1 && cluster[2].term == term)
+        let answer = cluster.mailbox.last { $0.kind == .voteResponse && $0.from == 2 }
+        #expect(answer?.reject == true)
+    }
 }

@@ -113,7 +113,8 @@ import Testing
         #expect(throws: SafetyViolation.self) {
             try checker.checkAppended(2, entries: [Entry(term: 1, index: 1, data: [2])], previousTerm: 0)
         }
-        try checker.checkApplied(1, memberTerm: 1, entry: Entry(term: 1, index: 1, data: [1]), stateDigest: 10, leaders: [])
+        try checker.checkApplied(
+            1, memberTerm: 1, entry: Entry(term: 1, index: 1, data: [1]), stateDigest: 10, leaders: [])
         #expect(throws: SafetyViolation.self) {
             try checker.checkApplied(2, memberTerm: 2, entry: Entry(term: 2, index: 1), stateDigest: 10, leaders: [])
         }
