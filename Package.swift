@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Raft", targets: ["Raft"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "KV", targets: ["KV"]),
+        .executable(name: "elastickv", targets: ["elastickv"]),
         .executable(name: "encryption-bench", targets: ["EncryptionBenchmark"]),
         .executable(name: "raft-bench", targets: ["RaftBenchmark"]),
         .executable(name: "storage-bench", targets: ["StorageBenchmark"]),
@@ -74,6 +75,16 @@ let package = Package(
             name: "EncryptionBenchmark",
             dependencies: ["Encryption"],
             path: "Benchmarks/EncryptionBenchmark",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "elastickv",
+            dependencies: [
+                "Server",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(

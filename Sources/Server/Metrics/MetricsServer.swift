@@ -37,7 +37,7 @@ public final class MetricsServer: Service, Sendable {
             }
         if let address = server.channel.localAddress { onBound(address) }
         logger.info("metrics listener started", metadata: ["address": "\(host):\(port)"])
-        try await cancelWhenGracefulShutdown {
+        try await runUntilGracefulShutdown {
             try await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in connections {

@@ -65,7 +65,7 @@ public final class RedisServer: Service, Sendable {
             }
         if let address = server.channel.localAddress { configuration.onBound(address) }
         logger.info("redis listener started", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
-        try await cancelWhenGracefulShutdown {
+        try await runUntilGracefulShutdown {
             try await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in connections {

@@ -1,0 +1,40 @@
+import Foundation
+import KV
+import RESP
+import RedisCommands
+import Storage
+
+/// Serves Redis requests from a ``ReplicatedNode``: writes are proposed through Raft, reads wait for a
+/// linearizable read barrier and then read the local store.
+public struct NodeRedisBackend: RedisBackend {
+    let node: ReplicatedNode
+    let evaluator: ReadEvaluator
+    let serverInfo: @Sendable () -> String
+
+    public init(node: ReplicatedNode, store: MVCCStore, serverInfo: @escaping @Sendable () -> String) {
+        self.node = node
+        evaluator = ReadEvaluator(reader: KVReader(store: store), cursors: ScanCursors())
+        self.serverInfo = serverInfo
+    }
+
+    public func execute(_ command: Command) async throws(BackendError) -> CommandResult {
+        let now = nowMillis()
+        // Commit timestamps in microseconds: strictly increasing in apply, < 2^63 for the next 290,000 years.
+        let payload = CommandEntry(proposedTS: now * 1000, nowMillis: now, commands: [command]).encoded()
+        guard let result = try await node.propose(payload).first else {
+            throw .unavailable("the entry applied without an answer")
+        }
+        return result
+    }
+
+    public func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue {
+        try await node.readBarrier()
+        do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
+            throw .unavailable(error.description)
+        }
+    }
+
+    public func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+
+    public func info() -> String { serverInfo() }
+}

@@ -1,0 +1,54 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Storage
+
+/// A started node and the services around it: ticker, Redis listener, metrics listener.
+///
+/// `run()` serves until SIGTERM or SIGINT, then shuts every service down gracefully.
+public final class NodeRuntime: Sendable {
+    public let configuration: NodeConfiguration
+    public let node: ReplicatedNode
+    public let metrics: MetricsRegistry
+    let services: [any Service]
+    let logger: Logger
+
+    /// Opens the node and prepares its services.
+    ///
+    /// - Parameter onRedisBound: reports the Redis listener's address (tests use port 0).
+    public init(configuration: NodeConfiguration, options: ReplicatedNode.Options = .init(), logger: Logger,
+                onRedisBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+                onMetricsBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) throws(StartupFailure)
+    {
+        self.configuration = configuration
+        self.logger = logger
+        metrics = MetricsRegistry()
+        node = try NodeStartup.open(configuration, options: options, metrics: metrics, logger: logger)
+        let store = node.store
+        let name = configuration.nodeName
+        let backend = NodeRedisBackend(node: node, store: store) {
+            "# Server\r\nredis_version:7.2.0\r\nelastickv_node:\(name)\r\n# Keyspace\r\n"
+        }
+        var services: [any Service] = [NodeTicker(node: node, interval: options.tickInterval)]
+        services.append(RedisServer(
+            configuration: .init(host: configuration.redisAddress.host, port: configuration.redisAddress.port,
+                                 password: configuration.redisPassword, maxValueBytes: configuration.maxValueBytes,
+                                 onBound: onRedisBound),
+            backend: backend, metrics: metrics, logger: logger))
+        if let address = configuration.metricsAddress {
+            services.append(MetricsServer(host: address.host, port: address.port, registry: metrics, logger: logger,
+                                          onBound: onMetricsBound))
+        }
+        self.services = services
+    }
+
+    /// Serves until a termination signal, then shuts down gracefully and closes the store.
+    public func run() async throws {
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                 cancellationSignals: [], logger: logger)
+        logger.info("node started", metadata: ["node": "\(configuration.nodeName)",
+                                               "redis": "\(configuration.redisAddress)"])
+        try await group.run()
+        await node.close()
+    }
+}

@@ -1,0 +1,126 @@
+import DurableIO
+import Encryption
+import Foundation
+import KV
+import Logging
+import Raft
+import Storage
+
+/// Opens a node's data directory and builds its ``ReplicatedNode``, refusing to start in any unsafe state.
+public enum NodeStartup {
+    /// Opens or creates everything under `configuration.dataDirectory`.
+    ///
+    /// - Throws: ``StartupFailure`` with one line naming the flag or file and the remedy.
+    public static func open(_ configuration: NodeConfiguration, options: ReplicatedNode.Options = .init(),
+                            metrics: MetricsRegistry? = nil, logger: Logger) throws(StartupFailure)
+        -> ReplicatedNode
+    {
+        do throws(ConfigurationError) { try configuration.validate() } catch { throw .configuration(error) }
+        let fileSystem = PosixFileSystem()
+        let identity = configuration.identity
+        do throws(FileSystemError) { try fileSystem.createDirectory(at: configuration.dataDirectory) } catch {
+            throw .dataDirectory(error.description)
+        }
+        let log = try openLog(configuration, fileSystem: fileSystem)
+        let store: MVCCStore
+        do throws(StorageError) {
+            store = try MVCCStore(path: joinPath(configuration.dataDirectory, "kv.db"))
+        } catch { throw .store(error.description) }
+        let encryption = try openEncryption(configuration, fileSystem: fileSystem, identity: identity, store: store)
+        try restoreStoreIfBehindSnapshot(store, log: log)
+        let machine = KVStateMachine(store: store, encryptionApplier: encryption)
+        let storeApplied: UInt64
+        do throws(StorageError) { storeApplied = try store.appliedIndex() } catch { throw .store(error.description) }
+        // The store may be ahead of the persisted commit index (written lazily); entries it already holds are
+        // handed out again and skipped by the state machine.
+        let snapshotIndex = (try? log.snapshot().metadata.index) ?? 0
+        let applied = min(storeApplied, max(log.hardState.commit, snapshotIndex))
+        let core: RaftNode
+        do throws(RaftStorageError) {
+            core = try RaftNode(configuration: RaftConfiguration(id: identity.fullNodeID), storage: log,
+                                random: SystemRandomNumberGenerator(), appliedIndex: applied)
+        } catch {
+            throw .raftLog(error.description)
+        }
+        return ReplicatedNode(name: configuration.nodeName, id: identity.fullNodeID, options: options, core: core,
+                              log: log, store: store, machine: machine, metrics: metrics, logger: logger)
+    }
+
+    static func openLog(_ configuration: NodeConfiguration, fileSystem: any FileSystem) throws(StartupFailure)
+        -> DurableLog
+    {
+        do throws(RaftLogError) {
+            let log = try DurableLog.open(directory: joinPath(configuration.dataDirectory, "raft"),
+                                          fileSystem: fileSystem)
+            let isFresh = log.lastIndex == 0 && log.hardState == HardState()
+                && ((try? log.snapshot().metadata.configuration.members.isEmpty) ?? true)
+            if isFresh && !configuration.join {
+                let voters = Set(configuration.initialCluster.map(\.id))
+                try log.bootstrap(configuration: ConfigurationState(voters: voters))
+            }
+            return log
+        } catch {
+            throw .raftLog(error.description)
+        }
+    }
+
+    static func openEncryption(_ configuration: NodeConfiguration, fileSystem: any FileSystem,
+                               identity: NodeIdentity, store: MVCCStore) throws(StartupFailure) -> KVEncryption?
+    {
+        var provider: (any KEKProvider)?
+        do throws(KEKError) {
+            if let path = configuration.kekFile {
+                provider = try FileKEKProvider(path: path, fileSystem: fileSystem)
+            } else if configuration.encryptionEnabled,
+                      ProcessInfo.processInfo.environment[EnvironmentKEKProvider.defaultVariableName] != nil {
+                provider = try EnvironmentKEKProvider()
+            }
+        } catch { throw .encryption(error.description) }
+        do {
+            guard let state = try EncryptionStartup.start(
+                encryptionEnabled: configuration.encryptionEnabled, kekProvider: provider,
+                dataDirectory: configuration.dataDirectory, fileSystem: fileSystem, identity: identity,
+                registry: StoreWriterRegistry(store: store))
+            else { return nil }
+            return try KVEncryption(state: state, store: store) { _ in }
+        } catch {
+            throw .encryption("\(error)")
+        }
+    }
+
+    /// A store that lost its newest transactions while the log was compacted past them starts from the
+    /// log's snapshot.
+    static func restoreStoreIfBehindSnapshot(_ store: MVCCStore, log: DurableLog) throws(StartupFailure) {
+        do throws(StorageError) {
+            guard let snapshot = try? log.snapshot(), snapshot.metadata.index > 0,
+                  try store.appliedIndex() < snapshot.metadata.index
+            else { return }
+            var offset = 0
+            let data = snapshot.data
+            try store.importSnapshot {
+                guard offset < data.count else { return nil }
+                defer { offset += MVCCStoreChunk.bytes }
+                return Array(data[offset..<min(offset + MVCCStoreChunk.bytes, data.count)])
+            }
+        } catch { throw .store(error.description) }
+    }
+}
+
+/// Why a node refused to start; the description is the one line printed before exiting non-zero.
+public enum StartupFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    case configuration(ConfigurationError)
+    case dataDirectory(String)
+    case raftLog(String)
+    case store(String)
+    case encryption(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let error): return error.description
+        case .dataDirectory(let reason): return "--data-dir cannot be used: \(reason)"
+        case .raftLog(let reason): return "the Raft log under --data-dir cannot be opened: \(reason)"
+        case .store(let reason): return "the key-value store under --data-dir cannot be opened: \(reason)"
+        case .encryption(let reason): return reason
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import KV
+import Raft
+import Storage
+
+extension ReplicatedNode {
+    /// The most ready batches handled in one call, so one input cannot monopolise the actor.
+    static let maxReadyBatchesPerCall = 64
+
+    /// Runs the core's ready batches: persist, send, apply, advance.
+    func process() {
+        var batches = 0
+        while halt == nil, core.hasReady, batches < Self.maxReadyBatchesPerCall {
+            batches += 1
+            let ready = core.ready()
+            do {
+                try log.persist(hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot)
+            } catch {
+                stop(StateMachineHalt(index: ready.entries.first?.index ?? core.commitIndex,
+                                      cause: .storage(.sqlite(code: -1, message: "\(error)", context: "raft log"))))
+                return
+            }
+            transport?.send(ready.messages)
+            if let snapshot = ready.snapshot, snapshot.metadata.index > 0 { restore(snapshot) }
+            apply(ready.committedEntries)
+            for read in ready.readStates {
+                readRequests.removeValue(forKey: read.context)?.continuation.resume(returning: .success(read.index))
+            }
+            guard halt == nil else { return }
+            core.advance(ready)
+            releaseReads()
+        }
+        takeSnapshotIfDue()
+        updateGauges()
+    }
+
+    /// Applies committed entries to the state machine and answers the proposals among them.
+    func apply(_ entries: [Entry]) {
+        guard !entries.isEmpty else { return }
+        let committed = entries.map { entry in
+            CommittedEntry(index: entry.index, term: entry.term, data: entry.kind == .normal ? entry.data : [])
+        }
+        let outcome = machine.apply(committed)
+        for entry in entries where entry.index <= outcome.appliedIndex {
+            guard let waiter = proposals.removeValue(forKey: entry.index) else { continue }
+            if entry.term == waiter.term {
+                waiter.continuation.resume(returning: .success(outcome.results[entry.index] ?? []))
+            } else {
+                waiter.continuation.resume(returning: .failure(.tryAgain("leadership changed before the write committed; it was not applied")))
+            }
+        }
+        if let halt = outcome.halt { stop(halt) }
+    }
+
+    /// Replaces the store with a snapshot the leader sent.
+    func restore(_ snapshot: Snapshot) {
+        var offset = 0
+        let data = snapshot.data
+        let chunk = MVCCStoreChunk.bytes
+        do throws(StorageError) {
+            try store.importSnapshot {
+                guard offset < data.count else { return nil }
+                defer { offset += chunk }
+                return Array(data[offset..<min(offset + chunk, data.count)])
+            }
+            logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)"])
+        } catch {
+            stop(StateMachineHalt(index: snapshot.metadata.index, cause: .storage(error)))
+        }
+        lastSnapshotIndex = snapshot.metadata.index
+    }
+
+    /// Snapshots the store and compacts the log once enough entries were applied since the last snapshot.
+    func takeSnapshotIfDue() {
+        let applied = core.appliedIndex
+        guard halt == nil, applied >= lastSnapshotIndex + options.snapshotEveryEntries else { return }
+        do {
+            var data: [UInt8] = []
+            let summary = try store.exportSnapshot { data.append(contentsOf: $0) }
+            guard summary.appliedIndex == applied else { return }
+            try log.createSnapshot(at: applied, configuration: core.configurationState(asOf: applied), data: data)
+            lastSnapshotIndex = applied
+            if applied > options.entriesKeptAfterSnapshot {
+                let through = applied - options.entriesKeptAfterSnapshot
+                if through >= log.firstIndex {
+                    try log.compact(upTo: through)
+                    core.didCompact(through: through)
+                }
+            }
+            logger.info("took snapshot", metadata: ["index": "\(applied)", "bytes": "\(data.count)"])
+        } catch {
+            logger.warning("snapshot failed; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Lets reads through whose read index is applied.
+    func releaseReads() {
+        let applied = core.appliedIndex
+        readsAwaitingApply.removeAll { pending in
+            guard pending.index <= applied else { return false }
+            pending.waiter.continuation.resume(returning: .success(()))
+            return true
+        }
+    }
+
+    /// Stops applying for good and fails every waiting request.
+    func stop(_ reason: StateMachineHalt) {
+        halt = reason
+        logger.critical("apply halted; the node stops serving", metadata: ["reason": "\(reason)"])
+        let error = BackendError.unavailable(reason.description)
+        for waiter in proposals.values { waiter.continuation.resume(returning: .failure(error)) }
+        proposals.removeAll()
+        for waiter in readRequests.values { waiter.continuation.resume(returning: .failure(error)) }
+        readRequests.removeAll()
+        for pending in readsAwaitingApply { pending.waiter.continuation.resume(returning: .failure(error)) }
+        readsAwaitingApply.removeAll()
+    }
+
+    /// Fails requests that waited past their deadline.
+    func expireWaiters(now: ContinuousClock.Instant) {
+        for (index, waiter) in proposals where waiter.deadline <= now {
+            proposals[index] = nil
+            waiter.continuation.resume(returning: .failure(.timeout))
+        }
+        for (context, waiter) in readRequests where waiter.deadline <= now {
+            readRequests[context] = nil
+            waiter.continuation.resume(returning: .failure(.tryAgain("read index not confirmed in time")))
+        }
+        readsAwaitingApply.removeAll { pending in
+            guard pending.waiter.deadline <= now else { return false }
+            pending.waiter.continuation.resume(returning: .failure(.timeout))
+            return true
+        }
+    }
+}
+
+/// The chunk size used to feed a snapshot into the store.
+enum MVCCStoreChunk {
+    static let bytes = 1 << 20
+}

@@ -1,0 +1,155 @@
+import DurableIO
+import KV
+import Logging
+import Raft
+import Storage
+
+/// One member of the cluster: the Raft core on its durable log, driving the key-value state machine.
+///
+/// An actor, so the core (a synchronous, non-thread-safe value) is only touched from one place. Every input
+/// — a tick, a message, a proposal, a read — is followed by ``process()``, which runs the core's ready
+/// batches in the documented order: persist (fsync), send, apply, advance. Proposals and reads wait on
+/// continuations that apply resolves.
+public actor ReplicatedNode {
+    /// Named limits and intervals.
+    public struct Options: Sendable {
+        /// Wall time of one Raft tick (election timeout is 10 ticks, heartbeat 1 tick).
+        public var tickInterval: Duration = .milliseconds(100)
+        /// Take a snapshot once this many entries were applied since the last one.
+        public var snapshotEveryEntries: UInt64 = 10_000
+        /// Entries kept in the log behind a snapshot, so slightly lagging followers catch up from the log.
+        public var entriesKeptAfterSnapshot: UInt64 = 1_000
+        /// The longest a proposal or read waits before answering a timeout.
+        public var requestTimeout: Duration = .seconds(10)
+        public init() {}
+    }
+
+    struct ProposalWaiter {
+        let term: UInt64
+        let deadline: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Result<[CommandResult], BackendError>, Never>
+    }
+
+    struct ReadWaiter<Value> {
+        let deadline: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Result<Value, BackendError>, Never>
+    }
+
+    let identity: NodeIdentityInfo
+    let options: Options
+    let core: RaftNode
+    let log: DurableLog
+    public nonisolated let store: MVCCStore
+    let machine: KVStateMachine
+    let logger: Logger
+    let metrics: MetricsRegistry?
+    var transport: (any RaftTransport)?
+    var proposals: [UInt64: ProposalWaiter] = [:]
+    var readRequests: [[UInt8]: ReadWaiter<UInt64>] = [:]
+    var readsAwaitingApply: [(index: UInt64, waiter: ReadWaiter<Void>)] = []
+    var nextReadContext: UInt64 = 0
+    var halt: StateMachineHalt?
+    var lastSnapshotIndex: UInt64
+    var publishedLeader: String?
+
+    /// Identity of the member in both forms.
+    public struct NodeIdentityInfo: Sendable {
+        public let name: String
+        public let id: NodeID
+    }
+
+    init(name: String, id: NodeID, options: Options, core: RaftNode, log: DurableLog, store: MVCCStore,
+         machine: KVStateMachine, metrics: MetricsRegistry?, logger: Logger) {
+        self.metrics = metrics
+        self.identity = NodeIdentityInfo(name: name, id: id)
+        self.options = options
+        self.core = core
+        self.log = log
+        self.store = store
+        self.machine = machine
+        self.logger = logger
+        lastSnapshotIndex = (try? log.snapshot().metadata.index) ?? 0
+    }
+
+    /// Closes the store and the log (after shutdown).
+    public func close() {
+        store.close()
+        try? log.close()
+    }
+
+    /// Connects the transport the core's messages go out on.
+    public func attach(transport: any RaftTransport) {
+        self.transport = transport
+    }
+
+    /// One unit of logical time; also expires requests that waited past their deadline.
+    public func tick() {
+        guard halt == nil else { return }
+        core.tick()
+        process()
+        expireWaiters(now: .now)
+    }
+
+    func deadline() -> ContinuousClock.Instant { .now + options.requestTimeout }
+
+    /// A message from another member.
+    public func receive(_ message: Message) {
+        guard halt == nil else { return }
+        core.step(message)
+        process()
+    }
+
+    /// Starts an election now (a single-member cluster elects itself at once).
+    public func campaign() {
+        core.campaign()
+        process()
+    }
+
+    /// Proposes an FSM payload and waits until it is applied; returns the answers of its commands.
+    ///
+    /// - Throws: ``BackendError`` when this member is not the leader (``RaftError`` text), when leadership
+    ///   changed before the entry committed (retryable), on timeout, or when apply halted.
+    public func propose(_ payload: [UInt8]) async throws(BackendError) -> [CommandResult] {
+        if let halt { throw .unavailable(halt.description) }
+        let index: UInt64
+        do throws(RaftError) { index = try core.propose(payload) } catch { throw Self.backendError(error) }
+        let term = core.term
+        let result = await withCheckedContinuation { continuation in
+            proposals[index] = ProposalWaiter(term: term, deadline: deadline(), continuation: continuation)
+            process()
+        }
+        return try result.get()
+    }
+
+    /// Waits until a linearizable read may be served: a ReadIndex confirmed by a quorum, then applied.
+    public func readBarrier() async throws(BackendError) {
+        if let halt { throw .unavailable(halt.description) }
+        nextReadContext += 1
+        let context = Self.bigEndian(nextReadContext)
+        do throws(RaftError) { try core.readIndex(context: context) } catch { throw Self.backendError(error) }
+        let confirmed = await withCheckedContinuation { continuation in
+            readRequests[context] = ReadWaiter(deadline: deadline(), continuation: continuation)
+            process()
+        }
+        let index = try confirmed.get()
+        guard core.appliedIndex < index else { return }
+        let applied = await withCheckedContinuation { continuation in
+            readsAwaitingApply.append((index, ReadWaiter(deadline: deadline(), continuation: continuation)))
+        }
+        try applied.get()
+    }
+
+    static func backendError(_ error: RaftError) -> BackendError {
+        switch error {
+        case .notLeader(nil): return .noLeader
+        case .notLeader, .notReadyToServe, .leadershipTransferInProgress, .tooManyUncommittedEntries,
+             .tooManyPendingReads:
+            return .tryAgain(error.description)
+        default: return .unavailable(error.description)
+        }
+    }
+
+    static func bigEndian(_ value: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Server
+import ServiceLifecycle
+
+/// `elastickv`: runs one node. With no flags it starts a working single-node database on loopback.
+@main
+struct ElastickvCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "elastickv",
+        abstract: "A replicated key-value database whose persisted state is encrypted with a key held outside it.")
+
+    @Option(name: .customLong("node-id"), help: "This node's name; its Raft id is FNV-1a-64 of it.")
+    var nodeID = "n1"
+    @Option(name: .customLong("data-dir"), help: "Where the Raft log, the store and the sidecar live.")
+    var dataDirectory = "./elastickv-data"
+    @Option(name: .customLong("grpc-addr"), help: "Raft traffic and admin services (host:port).")
+    var grpcAddress = "127.0.0.1:50051"
+    @Option(name: .customLong("redis-addr"), help: "Redis protocol listener (host:port).")
+    var redisAddress = "127.0.0.1:6379"
+    @Option(name: .customLong("metrics-addr"), help: "Prometheus listener (host:port); empty disables it.")
+    var metricsAddress = "127.0.0.1:9090"
+    @Option(name: .customLong("initial-cluster"), help: "Founding members: n1=host:port,n2=host:port,…")
+    var initialCluster = ""
+    @Flag(name: .customLong("join"), help: "Start empty and wait to be added with `cluster add-learner`.")
+    var join = false
+    @Flag(name: .customLong("encryption-enabled"), help: "Enable encryption at rest (needs a KEK).")
+    var encryptionEnabled = false
+    @Option(name: .customLong("kek-file"), help: "32-byte key-encryption key file, mode 0600.")
+    var kekFile: String?
+    @Option(name: .customLong("redis-password"), help: "Require AUTH with this password.")
+    var redisPassword: String?
+    @Option(name: .customLong("max-value-bytes"), help: "Largest value a write may carry.")
+    var maxValueBytes = 64 << 20
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+    @Option(name: .customLong("log-format"), help: "json or text.")
+    var logFormat = "text"
+
+    func makeConfiguration() throws(ConfigurationError) -> NodeConfiguration {
+        let grpc = try NodeConfiguration.Address(parsing: grpcAddress, flag: "--grpc-addr")
+        let redis = try NodeConfiguration.Address(parsing: redisAddress, flag: "--redis-addr")
+        let metrics = metricsAddress.isEmpty
+            ? nil : try NodeConfiguration.Address(parsing: metricsAddress, flag: "--metrics-addr")
+        let peers = join
+            ? [] : try NodeConfiguration.parseInitialCluster(initialCluster, nodeName: nodeID, grpcAddress: grpc)
+        let configuration = NodeConfiguration(
+            nodeName: nodeID, dataDirectory: dataDirectory, grpcAddress: grpc, redisAddress: redis,
+            metricsAddress: metrics, initialCluster: peers, join: join, encryptionEnabled: encryptionEnabled,
+            kekFile: kekFile, redisPassword: redisPassword.map { Array($0.utf8) }, maxValueBytes: maxValueBytes)
+        try configuration.validate()
+        return configuration
+    }
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel), ["json", "text"].contains(logFormat) else {
+            Self.fail("--log-level must be trace…critical and --log-format json or text", code: 2)
+        }
+        let json = logFormat == "json"
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let configuration: NodeConfiguration
+        do { configuration = try makeConfiguration() } catch { Self.fail(error.description, code: 2) }
+        let logger = Logger(label: "elastickv")
+        let runtime: NodeRuntime
+        do { runtime = try NodeRuntime(configuration: configuration, logger: logger) } catch {
+            Self.fail(error.description, code: 1)
+        }
+        try await runtime.run()
+    }
+
+    /// Prints one line to standard error and exits with `code`.
+    static func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("elastickv: \(message)\n".utf8))
+        Foundation.exit(code)
+    }
+}
