@@ -32,6 +32,9 @@ public enum Command: Hashable, Sendable {
     case hashDelete(key: [UInt8], fields: [[UInt8]])
     /// `HINCRBY`.
     case hashIncrementBy(key: [UInt8], field: [UInt8], delta: Int64)
+    /// Records a member's name and gRPC address in the replicated member directory (internal state, not a
+    /// Redis command). Proposed by the leader before the member joins the configuration.
+    case registerMember(id: UInt64, name: [UInt8], address: [UInt8])
 
     /// A key (or field) and its value.
     public struct KeyValue: Hashable, Sendable {
@@ -72,6 +75,7 @@ public enum Command: Hashable, Sendable {
             return [key]
         case .multiSet(let pairs, _): return pairs.map(\.key)
         case .delete(let keys): return keys
+        case .registerMember: return []
         }
     }
 }

@@ -2,7 +2,7 @@
 enum CommandCodec {
     enum Tag: UInt8 {
         case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
-        case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy
+        case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -54,6 +54,11 @@ enum CommandCodec {
             keyed(.hashIncrementBy, key, &output)
             output.appendBlob(field)
             output.appendUInt64(UInt64(bitPattern: delta))
+        case .registerMember(let id, let name, let address):
+            output.append(Tag.registerMember.rawValue)
+            output.appendUInt64(id)
+            output.appendBlob(name)
+            output.appendBlob(address)
         }
     }
 
@@ -118,6 +123,12 @@ enum CommandCodec {
         case .hashIncrementBy:
             return .hashIncrementBy(key: try key(&reader), field: try value(&reader),
                                     delta: Int64(bitPattern: try reader.uint64()))
+        case .registerMember:
+            let id = try reader.uint64()
+            let name = try reader.blob(limit: MemberDirectory.maxFieldBytes)
+            let address = try reader.blob(limit: MemberDirectory.maxFieldBytes)
+            guard id != 0, !name.isEmpty, !address.isEmpty else { throw .invalid("member registration without id, name or address") }
+            return .registerMember(id: id, name: name, address: address)
         }
     }
 

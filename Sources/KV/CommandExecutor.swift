@@ -89,6 +89,9 @@ struct CommandExecutor {
             return try hashDelete(key, fields, ts)
         case .hashIncrementBy(let key, let field, let delta):
             return try hashIncrementBy(key, field, delta, ts)
+        case .registerMember(let id, let name, let address):
+            try transaction.setMeta(MemberDirectory.metaName(id), value: MemberDirectory.encode(name: name, address: address))
+            return .ok
         }
     }
 }

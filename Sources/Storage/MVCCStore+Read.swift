@@ -75,3 +75,18 @@ extension MVCCStore {
         }
     }
 }
+
+extension MVCCStore {
+    /// Internal metadata entries whose names start with `prefix`, as last committed, by name.
+    public func metaEntries(withPrefix prefix: String) throws(StorageError) -> [(name: String, value: [UInt8])] {
+        try withReader { (database) throws(StorageError) -> [(name: String, value: [UInt8])] in
+            let statement = try database.statement(
+                "SELECT name, value FROM internal_meta WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name")
+            try statement.bind(1, prefix)
+            defer { statement.reset() }
+            var entries: [(name: String, value: [UInt8])] = []
+            while try statement.step() { entries.append((statement.text(0), statement.bytes(1))) }
+            return entries
+        }
+    }
+}

@@ -18,6 +18,7 @@ import Testing
         .hashSet(key: [5], fields: [.init([1], [1])]),
         .hashDelete(key: [5], fields: [[1], [2]]),
         .hashIncrementBy(key: [5], field: [1], delta: -9),
+        .registerMember(id: 42, name: Array("n2".utf8), address: Array("127.0.0.1:50052".utf8)),
     ]
 
     @Test func everyCommandRoundTripsAloneAndInABatch() throws {

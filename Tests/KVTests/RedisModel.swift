@@ -98,6 +98,8 @@ struct RedisModel {
                 for name in Set(names) where fields.removeValue(forKey: name) != nil { removed += 1 }
                 return .integer(removed)
             }
+        case .registerMember:
+            return .ok
         case .hashIncrementBy(let key, let field, let delta):
             return editHash(key, now) { fields in
                 let base = fields[field].map { RedisNumber.parseInteger($0) } ?? 0
