@@ -43,7 +43,8 @@ public enum NodeStartup {
             throw .raftLog(error.description)
         }
         return ReplicatedNode(name: configuration.nodeName, id: identity.fullNodeID, options: options, core: core,
-                              log: log, store: store, machine: machine, metrics: metrics, logger: logger)
+                              log: log, store: store, machine: machine, initialPeers: configuration.initialCluster,
+                              metrics: metrics, logger: logger)
     }
 
     static func openLog(_ configuration: NodeConfiguration, fileSystem: any FileSystem) throws(StartupFailure)

@@ -30,6 +30,7 @@ extension ReplicatedNode {
             releaseReads()
         }
         takeSnapshotIfDue()
+        seedDirectoryIfLeader()
         updateGauges()
     }
 

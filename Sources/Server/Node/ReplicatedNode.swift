@@ -43,6 +43,8 @@ public actor ReplicatedNode {
     let machine: KVStateMachine
     let logger: Logger
     let metrics: MetricsRegistry?
+    /// The founding members from `--initial-cluster`, known before the directory is replicated.
+    let initialPeers: [NodeConfiguration.Peer]
     var transport: (any RaftTransport)?
     var proposals: [UInt64: ProposalWaiter] = [:]
     var readRequests: [[UInt8]: ReadWaiter<UInt64>] = [:]
@@ -51,6 +53,8 @@ public actor ReplicatedNode {
     var halt: StateMachineHalt?
     var lastSnapshotIndex: UInt64
     var publishedLeader: String?
+    /// The term in which this member, as leader, last made sure the founding peers are in the directory.
+    var directorySeededTerm: UInt64 = 0
 
     /// Identity of the member in both forms.
     public struct NodeIdentityInfo: Sendable {
@@ -59,7 +63,9 @@ public actor ReplicatedNode {
     }
 
     init(name: String, id: NodeID, options: Options, core: RaftNode, log: DurableLog, store: MVCCStore,
-         machine: KVStateMachine, metrics: MetricsRegistry?, logger: Logger) {
+         machine: KVStateMachine, initialPeers: [NodeConfiguration.Peer], metrics: MetricsRegistry?,
+         logger: Logger) {
+        self.initialPeers = initialPeers
         self.metrics = metrics
         self.identity = NodeIdentityInfo(name: name, id: id)
         self.options = options
