@@ -76,3 +76,20 @@ import Testing
         #expect(RedisNumber.parseFloat(Array("1e3".utf8)) == 1000)
     }
 }
+
+@Suite struct CommandResultCodecTests {
+    @Test func roundTripsAndRejectsMalformedInput() throws {
+        let results: [CommandResult] = [
+            .ok, .null, .integer(-5), .bulk([1, 2]), .array([.bulk([]), .null]), .error(.wrongType),
+            .error(.stringTooLong),
+        ]
+        let encoded = CommandResultCodec.encode(results)
+        #expect(try CommandResultCodec.decode(encoded) == results)
+        for length in 0..<encoded.count {
+            #expect(throws: KVError.self) { try CommandResultCodec.decode(Array(encoded[0..<length])) }
+        }
+        #expect(throws: KVError.self) { try CommandResultCodec.decode(encoded + [0]) }
+        #expect(throws: KVError.self) { try CommandResultCodec.decode([1, 0, 0, 0, 1, 9]) }
+        #expect(throws: KVError.self) { try CommandResultCodec.decode([1, 0, 0, 0, 1, 5, 200]) }
+    }
+}

@@ -46,6 +46,7 @@ public actor ReplicatedNode {
     /// The founding members from `--initial-cluster`, known before the directory is replicated.
     let initialPeers: [NodeConfiguration.Peer]
     var transport: (any RaftTransport)?
+    var forwarder: (any ProposalForwarding)?
     var proposals: [UInt64: ProposalWaiter] = [:]
     var readRequests: [[UInt8]: ReadWaiter<UInt64>] = [:]
     var readsAwaitingApply: [(index: UInt64, waiter: ReadWaiter<Void>)] = []
@@ -83,9 +84,10 @@ public actor ReplicatedNode {
         try? log.close()
     }
 
-    /// Connects the transport the core's messages go out on.
-    public func attach(transport: any RaftTransport) {
+    /// Connects the transport the core's messages go out on, and the way proposals reach the leader.
+    public func attach(transport: any RaftTransport, forwarder: (any ProposalForwarding)? = nil) {
         self.transport = transport
+        self.forwarder = forwarder
     }
 
     /// One unit of logical time; also expires requests that waited past their deadline.
@@ -118,7 +120,12 @@ public actor ReplicatedNode {
     public func propose(_ payload: [UInt8]) async throws(BackendError) -> [CommandResult] {
         if let halt { throw .unavailable(halt.description) }
         let index: UInt64
-        do throws(RaftError) { index = try core.propose(payload) } catch { throw Self.backendError(error) }
+        do throws(RaftError) { index = try core.propose(payload) } catch {
+            if case .notLeader(let leader?) = error, let forwarder {
+                return try await forwarder.forward(payload, to: leader)
+            }
+            throw Self.backendError(error)
+        }
         let term = core.term
         let result = await withCheckedContinuation { continuation in
             proposals[index] = ProposalWaiter(term: term, deadline: deadline(), continuation: continuation)

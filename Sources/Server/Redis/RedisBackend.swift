@@ -18,6 +18,8 @@ public protocol RedisBackend: Sendable {
 public enum BackendError: Error, Hashable, Sendable, CustomStringConvertible {
     /// No leader is known (election in progress, or this node is partitioned).
     case noLeader
+    /// This member is not the leader and could not forward the request to the leader with this Raft id.
+    case notLeader(leader: UInt64)
     /// A retryable refusal (proposal barrier, leadership change mid-request); the client should retry.
     case tryAgain(String)
     /// The request timed out waiting for commit or apply; the write may still take effect.
@@ -29,6 +31,7 @@ public enum BackendError: Error, Hashable, Sendable, CustomStringConvertible {
     public var redisMessage: String {
         switch self {
         case .noLeader: return "CLUSTERDOWN no Raft leader is known; retry once a leader is elected"
+        case .notLeader(let leader): return "TRYAGAIN this node is not the leader (member \(leader)) and cannot reach it"
         case .tryAgain(let reason): return "TRYAGAIN \(reason)"
         case .timeout: return "ERR timed out waiting for the write to be applied; it may still take effect"
         case .unavailable(let reason): return "ERR node unavailable: \(reason)"

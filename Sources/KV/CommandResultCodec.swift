@@ -1,0 +1,82 @@
+/// Encodes command answers for the trip from the leader back to the follower that forwarded a write.
+///
+/// ```
+/// version u8 = 1 ‖ count u32 ‖ result × count
+/// result: 0 ok | 1 null | 2 ‖ i64 integer | 3 ‖ blob bulk | 4 ‖ count u32 ‖ result × count array
+///         | 5 ‖ u8 error code (CommandError order)
+/// ```
+public enum CommandResultCodec {
+    static let version: UInt8 = 1
+    /// The deepest array nesting accepted (answers never nest more than once).
+    static let maxDepth = 4
+    static let errors: [CommandError] = [
+        .wrongType, .notAnInteger, .hashValueNotAnInteger, .notAFloat, .overflow, .nanOrInfinity, .stringTooLong,
+    ]
+
+    public static func encode(_ results: [CommandResult]) -> [UInt8] {
+        var output: [UInt8] = [version]
+        output.appendUInt32(UInt32(results.count))
+        for result in results { encode(result, into: &output) }
+        return output
+    }
+
+    static func encode(_ result: CommandResult, into output: inout [UInt8]) {
+        switch result {
+        case .ok: output.append(0)
+        case .null: output.append(1)
+        case .integer(let value):
+            output.append(2)
+            output.appendUInt64(UInt64(bitPattern: value))
+        case .bulk(let bytes):
+            output.append(3)
+            output.appendBlob(bytes)
+        case .array(let items):
+            output.append(4)
+            output.appendUInt32(UInt32(items.count))
+            for item in items { encode(item, into: &output) }
+        case .error(let error):
+            output.append(5)
+            output.append(UInt8(errors.firstIndex(of: error)!))
+        }
+    }
+
+    /// Decodes what ``encode(_:)`` wrote.
+    ///
+    /// - Throws: ``KVError/malformedEntry(_:)`` for any malformed input.
+    public static func decode(_ bytes: [UInt8]) throws(KVError) -> [CommandResult] {
+        var reader = BinaryReader(bytes[...])
+        do throws(BinaryReader.Failure) {
+            guard try reader.uint8() == version else { throw .invalid("unknown result format version") }
+            let count = Int(try reader.uint32())
+            guard count <= CommandEntry.Limits.maxCommandsPerBatch else { throw .invalid("\(count) results") }
+            var results: [CommandResult] = []
+            for _ in 0..<count { results.append(try decodeOne(&reader, depth: 0)) }
+            try reader.expectEnd()
+            return results
+        } catch {
+            throw .malformedEntry("command results: \(error)")
+        }
+    }
+
+    static func decodeOne(_ reader: inout BinaryReader, depth: Int) throws(BinaryReader.Failure) -> CommandResult {
+        switch try reader.uint8() {
+        case 0: return .ok
+        case 1: return .null
+        case 2: return .integer(Int64(bitPattern: try reader.uint64()))
+        case 3: return .bulk(try reader.blob(limit: CommandEntry.Limits.maxValueBytes))
+        case 4:
+            guard depth < maxDepth else { throw .invalid("results nested too deeply") }
+            let count = Int(try reader.uint32())
+            guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) array items") }
+            var items: [CommandResult] = []
+            for _ in 0..<count { items.append(try decodeOne(&reader, depth: depth + 1)) }
+            return .array(items)
+        case 5:
+            let code = Int(try reader.uint8())
+            guard code < errors.count else { throw .invalid("unknown error code \(code)") }
+            return .error(errors[code])
+        case let tag:
+            throw .invalid("unknown result tag \(tag)")
+        }
+    }
+}
