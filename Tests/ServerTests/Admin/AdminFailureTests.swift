@@ -1,14 +1,16 @@
 import GRPCCore
-@testable import Server
 import Testing
+
+@testable import Server
 
 @Suite struct AdminFailureTests {
     @Test func notLeaderNamesTheLeaderAndExitsWithItsOwnStatus() {
         let failure = AdminFailure(RPCError(ClusterControlError.notLeader(leaderAddress: "10.0.0.1:50051")))
         #expect(failure.exitStatus == .notLeader)
         #expect(failure.exitStatus.rawValue == 3)
-        #expect(failure.line == "error: FAILED_PRECONDITION: this node is not the leader; the leader is at "
-            + "10.0.0.1:50051 (rerun with --addr 10.0.0.1:50051)")
+        #expect(
+            failure.line == "error: FAILED_PRECONDITION: this node is not the leader; the leader is at "
+                + "10.0.0.1:50051 (rerun with --addr 10.0.0.1:50051)")
     }
 
     @Test func otherFailuresAreRetryableOrNot() {

@@ -1,8 +1,9 @@
 import ElastickvAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
-@testable import Server
 import Testing
+
+@testable import Server
 
 @Suite struct ClusterServiceTests {
     typealias Cluster = Elastickv_V1_Cluster.Client<HTTP2ClientTransport.Posix>

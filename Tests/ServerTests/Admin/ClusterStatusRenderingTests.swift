@@ -1,7 +1,8 @@
 import ElastickvAPI
 import Foundation
-@testable import Server
 import Testing
+
+@testable import Server
 
 @Suite struct ClusterStatusRenderingTests {
     static let threeNodes = Elastickv_V1_StatusResponse(FakeClusterControl.threeNodes)
@@ -12,9 +13,10 @@ import Testing
 
     @Test func jsonHasTheDocumentedKeysAndValues() throws {
         let document = try Self.object(ClusterStatusRendering.json(Self.threeNodes))
-        #expect(Set(document.keys) == [
-            "node_id", "leader", "leader_addr", "term", "commit_index", "applied_index", "members",
-        ])
+        #expect(
+            Set(document.keys) == [
+                "node_id", "leader", "leader_addr", "term", "commit_index", "applied_index", "members",
+            ])
         #expect(document["node_id"] as? String == "n2")
         #expect(document["leader"] as? String == "n1")
         #expect(document["leader_addr"] as? String == "127.0.0.1:50051")
@@ -25,9 +27,10 @@ import Testing
         #expect(members.map { Set($0.keys) } == Array(repeating: ["node_id", "raft_id", "addr", "role"], count: 3))
         #expect(members.compactMap { $0["node_id"] as? String } == ["n1", "n2", "n3"])
         #expect(members.compactMap { $0["raft_id"] as? Int } == [1, 2, 3])
-        #expect(members.compactMap { $0["addr"] as? String } == [
-            "127.0.0.1:50051", "127.0.0.1:50052", "127.0.0.1:50053",
-        ])
+        #expect(
+            members.compactMap { $0["addr"] as? String } == [
+                "127.0.0.1:50051", "127.0.0.1:50052", "127.0.0.1:50053",
+            ])
         #expect(members.compactMap { $0["role"] as? String } == ["leader", "follower", "learner"])
     }
 

@@ -1,7 +1,8 @@
 import ElastickvAPI
 import Foundation
-@testable import Server
 import Testing
+
+@testable import Server
 
 /// Runs the built `elastickv-admin` against a real Cluster service on loopback.
 ///
@@ -29,8 +30,9 @@ struct ElastickvAdminBinaryTests {
                 "--addr", "10.9.9.9:50054",
             ])
             #expect(result.status == 0)
-            #expect(result.stdout == #"{"addr":"10.9.9.9:50054","index":101,"node_id":"n4","operation":"add-learner"}"#
-                + "\n")
+            #expect(
+                result.stdout == #"{"addr":"10.9.9.9:50054","index":101,"node_id":"n4","operation":"add-learner"}"#
+                    + "\n")
         }
         #expect(control.calls == ["addLearner n4 10.9.9.9:50054"])
     }
@@ -44,8 +46,9 @@ struct ElastickvAdminBinaryTests {
             ])
             #expect(result.status == 3)
             #expect(result.stdout.isEmpty)
-            #expect(result.stderr == "error: FAILED_PRECONDITION: this node is not the leader; the leader is at "
-                + "10.1.2.3:50051 (rerun with --addr 10.1.2.3:50051)\n")
+            #expect(
+                result.stderr == "error: FAILED_PRECONDITION: this node is not the leader; the leader is at "
+                    + "10.1.2.3:50051 (rerun with --addr 10.1.2.3:50051)\n")
         }
     }
 

@@ -1,5 +1,6 @@
-@testable import Server
 import Synchronization
+
+@testable import Server
 
 /// A scripted `ClusterControl`: returns a fixed status, answers mutations with increasing indexes or with a
 /// chosen failure, and records every call.

@@ -1,5 +1,6 @@
-@testable import Server
 import Synchronization
+
+@testable import Server
 
 /// An in-memory `RawKeyValueAccess` with an optional injected failure and a record of the last lease flag and
 /// scan limit it was asked for.

@@ -2,8 +2,9 @@ import ElastickvAPI
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
-@testable import Server
 import Testing
+
+@testable import Server
 
 @Suite struct KVServiceTests {
     typealias KV = Elastickv_V1_KV.Client<HTTP2ClientTransport.Posix>
