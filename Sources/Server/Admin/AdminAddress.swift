@@ -5,6 +5,7 @@
 public struct AdminAddress: Sendable, Hashable, CustomStringConvertible {
     /// Why an address was not understood; the description is the line the CLI prints.
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// The text as the operator typed it.
         public var input: String
 
         public var description: String {
@@ -12,7 +13,9 @@ public struct AdminAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A host name or an IP address, without brackets.
     public var host: String
+    /// 1–65535.
     public var port: Int
 
     /// Parses `host:port`.

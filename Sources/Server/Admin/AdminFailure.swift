@@ -15,6 +15,7 @@ public struct AdminFailure: Error, Sendable, Hashable {
 
     /// The line to print on stderr, without a trailing newline.
     public var line: String
+    /// What the process exits with.
     public var exitStatus: ExitStatus
 
     /// Creates a failure with an explicit line and status.

@@ -7,11 +7,15 @@
 public struct AdminGlobalArguments: Sendable, Hashable {
     /// A leading global option that could not be used.
     public struct UsageError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// What was wrong, as the CLI prints it.
         public var description: String
     }
 
+    /// `--addr`: the node to ask.
     public var address: String?
+    /// `--json`: print JSON instead of text.
     public var json: Bool
+    /// `--timeout`: how long to wait for the node's answer.
     public var timeoutSeconds: Int?
 
     /// Creates a set of global options; `nil` means "not given".

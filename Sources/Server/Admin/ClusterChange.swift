@@ -6,9 +6,13 @@ import Foundation
 /// Pure, so the wording and the JSON keys (`operation`, `node_id`, `index`; `addr` for add-learner) are tested
 /// without a process. Transferring leadership writes no configuration entry, so its output has no index.
 public enum ClusterChange: Sendable, Hashable {
+    /// Add a non-voting member reachable at `address`.
     case addLearner(nodeID: String, address: String)
+    /// Turn a learner into a voter.
     case promote(nodeID: String)
+    /// Remove a voter or a learner.
     case remove(nodeID: String)
+    /// Hand leadership to a voter.
     case transferLeader(nodeID: String)
 
     /// The subcommand name, also the `operation` value in JSON output.
