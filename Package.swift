@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "encryption-bench", targets: ["EncryptionBenchmark"]),
         .executable(name: "raft-bench", targets: ["RaftBenchmark"]),
         .executable(name: "storage-bench", targets: ["StorageBenchmark"]),
+        .executable(name: "elastickv-admin", targets: ["ElastickvAdmin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -72,6 +73,17 @@ let package = Package(
         .target(name: "Raft", dependencies: ["DurableIO"], swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["DurableIO", "Raft", "Storage", "KV", "Encryption"], swiftSettings: strict),
         .executableTarget(
+            name: "ElastickvAdmin",
+            dependencies: [
+                "ElastickvAPI", "Server",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            ],
+            path: "Sources/elastickv-admin",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "EncryptionBenchmark",
             dependencies: ["Encryption"],
             path: "Benchmarks/EncryptionBenchmark",
@@ -114,7 +126,9 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "RESP", "RedisCommands", "KV", "Storage", "TestSupport",
+                "Server", "RESP", "RedisCommands", "KV", "Storage", "TestSupport", "ElastickvAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,0 +1,76 @@
+import ArgumentParser
+import ElastickvAPI
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Server
+
+/// One command's connection to a node: where to connect, how long to wait, how to print.
+///
+/// Every failure leaves through here as one line on stderr and an `ExitCode` (see `AdminFailure`), so the
+/// commands only describe the happy path.
+struct AdminSession {
+    static let defaultAddress = "127.0.0.1:50051"
+    static let defaultTimeoutSeconds = 30
+
+    /// The global options given before the subcommand, set by `ElastickvAdmin.main()`.
+    @TaskLocal static var leadingGlobals = AdminGlobalArguments()
+
+    typealias ClusterClient = Elastickv_V1_Cluster.Client<HTTP2ClientTransport.Posix>
+
+    let address: AdminAddress
+    let json: Bool
+    let timeout: Duration
+
+    /// Resolves the options: those after the command name win over the leading globals, then the defaults.
+    init(address: String?, output: OutputOptions) throws {
+        let globals = Self.leadingGlobals
+        do {
+            self.address = try AdminAddress(parsing: address ?? globals.address ?? Self.defaultAddress)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        json = output.json || globals.json
+        timeout = .seconds(output.timeout ?? globals.timeoutSeconds ?? Self.defaultTimeoutSeconds)
+    }
+
+    /// Connects, runs `body` with a Cluster client and per-call options, and disconnects.
+    ///
+    /// - Throws: `ExitCode` after printing the failure line.
+    func withCluster<Result: Sendable>(
+        _ body: (ClusterClient, CallOptions) async throws -> Result
+    ) async throws -> Result {
+        do {
+            let transport = try HTTP2ClientTransport.Posix(
+                target: .dns(host: address.host, port: address.port), transportSecurity: .plaintext)
+            return try await withGRPCClient(transport: transport) { client in
+                var options = CallOptions.defaults
+                options.timeout = timeout
+                return try await body(ClusterClient(wrapping: client), options)
+            }
+        } catch let error as RPCError {
+            throw Self.report(AdminFailure(error))
+        } catch {
+            throw Self.report(AdminFailure(line: "error: \(address): \(error)", exitStatus: .failed))
+        }
+    }
+
+    /// Sends one membership change and prints its result.
+    func apply(_ change: ClusterChange) async throws {
+        let request = change.request
+        let response = try await withCluster { cluster, options in
+            switch change {
+            case .addLearner: return try await cluster.addLearner(request, options: options)
+            case .promote: return try await cluster.promote(request, options: options)
+            case .remove: return try await cluster.remove(request, options: options)
+            case .transferLeader: return try await cluster.transferLeader(request, options: options)
+            }
+        }
+        print(json ? change.json(response) : change.summary(response))
+    }
+
+    private static func report(_ failure: AdminFailure) -> ExitCode {
+        FileHandle.standardError.write(Data((failure.line + "\n").utf8))
+        return ExitCode(failure.exitStatus.rawValue)
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Server
+
+/// The operator's command line for a running elastickv cluster, over the nodes' gRPC admin services.
+@main
+struct ElastickvAdmin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "elastickv-admin",
+        abstract: "Administer an elastickv cluster over gRPC.",
+        usage: "elastickv-admin [--addr <host:port>] [--json] [--timeout <seconds>] <subcommand>",
+        discussion: """
+            Global options (before the subcommand): --addr <host:port> is the node to ask (default \
+            \(AdminSession.defaultAddress)), --json prints JSON, --timeout <seconds> bounds the wait (default \
+            \(AdminSession.defaultTimeoutSeconds)).
+
+            Exit status: 0 on success, 1 on failure, 3 when the node is not the leader (the leader's address \
+            is printed), 4 when retrying later may succeed (unavailable, timed out), 64 on a usage error.
+            """,
+        subcommands: [ClusterCommand.self]
+    )
+
+    /// Splits off the leading global options, then parses and runs the subcommand with them in scope.
+    static func main() async {
+        let globals: AdminGlobalArguments
+        let remaining: [String]
+        do {
+            (globals, remaining) = try AdminGlobalArguments.split(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            exit(withError: ValidationError(error.description))
+        }
+        await AdminSession.$leadingGlobals.withValue(globals) {
+            do {
+                var command = try parseAsRoot(remaining)
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
+            } catch {
+                exit(withError: error)
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// Output options every command also accepts after its name.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    @Option(name: .long, help: "Seconds to wait for the node's answer.")
+    var timeout: Int?
+
+    func validate() throws {
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be at least 1 second") }
+    }
+}
+
+/// The node to ask, accepted after the command name by every command except `add-learner`.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "The node's gRPC address (host:port).")
+    var addr: String?
+}
