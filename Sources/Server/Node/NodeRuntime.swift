@@ -29,7 +29,11 @@ public final class NodeRuntime: Sendable {
         let backend = NodeRedisBackend(node: node, store: store) {
             "# Server\r\nredis_version:7.2.0\r\nelastickv_node:\(name)\r\n# Keyspace\r\n"
         }
-        var services: [any Service] = [NodeTicker(node: node, interval: options.tickInterval)]
+        let grpc = GRPCServerService(
+            host: configuration.grpcAddress.host, port: configuration.grpcAddress.port,
+            services: [ClusterService(control: node),
+                       KVService(storage: NodeKeyValueAccess(backend: backend, store: store))])
+        var services: [any Service] = [NodeTicker(node: node, interval: options.tickInterval), grpc]
         services.append(RedisServer(
             configuration: .init(host: configuration.redisAddress.host, port: configuration.redisAddress.port,
                                  password: configuration.redisPassword, maxValueBytes: configuration.maxValueBytes,

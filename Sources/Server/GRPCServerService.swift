@@ -1,0 +1,33 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import ServiceLifecycle
+
+/// Runs a gRPC server as a lifecycle service: serves until graceful shutdown, then drains in-flight RPCs.
+public struct GRPCServerService: Service {
+    /// The largest request payload accepted (Raft frames stay under the core's 1 MiB append and chunk limits).
+    public static let maxRequestPayloadBytes = 8 << 20
+
+    let server: GRPCServer<HTTP2ServerTransport.Posix>
+
+    /// Creates the server for `services`, listening on `host:port` (port 0 picks an ephemeral one).
+    public init(host: String, port: Int, services: [any RegistrableRPCService]) {
+        server = GRPCServer(
+            transport: .http2NIOPosix(
+                address: .ipv4(host: host, port: port), transportSecurity: .plaintext,
+                config: .defaults { $0.rpc.maxRequestPayloadSize = Self.maxRequestPayloadBytes }),
+            services: services)
+    }
+
+    /// The bound port, once listening.
+    public func listeningPort() async throws -> Int? {
+        try await server.transport.listeningAddress.ipv4?.port
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.serve()
+        } onGracefulShutdown: {
+            server.beginGracefulShutdown()
+        }
+    }
+}
