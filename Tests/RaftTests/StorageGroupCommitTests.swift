@@ -177,9 +177,11 @@ private func maintain(_ log: DurableLog, round: Int) throws(RaftLogError) {
         throw .logFailed(reason: "read failed: \(error)")
     }
     let snapshotIndex = (try? log.snapshot().metadata.index) ?? 0
-    guard round % 3 == 0, log.durableLastIndex > snapshotIndex + 6 else { return }
-    try log.createSnapshot(at: log.durableLastIndex - 2, configuration: ConfigurationState(voters: [1]), data: [])
-    try log.compact(upTo: log.durableLastIndex - 4)
+    // Read once: a concurrent group-commit sync may move the durable end between the two calls.
+    let durable = log.durableLastIndex
+    guard round % 3 == 0, durable > snapshotIndex + 6 else { return }
+    try log.createSnapshot(at: durable - 2, configuration: ConfigurationState(voters: [1]), data: [])
+    try log.compact(upTo: durable - 4)
 }
 
 /// Delays every fsync, so concurrent appenders pile up behind it as they would behind a real disk.
