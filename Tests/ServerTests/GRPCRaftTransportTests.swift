@@ -1,0 +1,182 @@
+import ElastickvAPI
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Logging
+import Raft
+import Testing
+
+@testable import Server
+
+/// Members on 127.0.0.1 exchanging Raft messages through ``GRPCRaftTransport`` and ``RaftTransportService``.
+@Suite(.timeLimit(.minutes(2))) struct GRPCRaftTransportTests {
+    static let fastReconnect = RaftTransportConfiguration(
+        initialReconnectBackoff: .milliseconds(20), maxReconnectBackoff: .milliseconds(200))
+
+    @Test func threeMembersExchangeMessagesInOrder() async throws {
+        try await withMembers(3, configuration: Self.fastReconnect) { members in
+            let toTwo = (1...20).map { heartbeat(from: 1, to: 2, commit: UInt64($0)) }
+            let toThree = [
+                Message(kind: .append, from: 1, to: 3, term: 2, logTerm: 1, index: 4,
+                        entries: [Entry(term: 2, index: 5, data: [1, 2, 3]), Entry(term: 2, index: 6)], commit: 4),
+                Message(kind: .vote, from: 1, to: 3, term: 3, logTerm: 2, index: 6, isLeadershipTransfer: true),
+            ]
+            members[0].transport.send(toTwo + toThree)
+            members[2].transport.send([Message(kind: .voteResponse, from: 3, to: 1, term: 3, reject: true)])
+            #expect(await members[1].inbox.wait { $0.count == toTwo.count })
+            #expect(await members[2].inbox.wait { $0.count == toThree.count })
+            #expect(await members[0].inbox.wait { $0.count == 1 })
+            #expect(members[1].inbox.received == toTwo)
+            #expect(members[2].inbox.received == toThree)
+            #expect(members[0].inbox.received.first?.kind == .voteResponse)
+            #expect(members[0].transport.metrics.sentFrames.value == 22)
+            #expect(members[1].transport.metrics.receivedFrames.value == 20)
+        }
+    }
+
+    @Test func multiChunkSnapshotNearOneMiBArrivesWhole() async throws {
+        try await withMembers(2, configuration: Self.fastReconnect) { members in
+            let chunkBytes = (1 << 20) - 512
+            let data = (0..<(3 * chunkBytes)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+            let metadata = SnapshotMetadata(index: 900, term: 4, configuration: ConfigurationState(voters: [1, 2]))
+            let chunks = (0..<3).map { part in
+                let slice = Array(data[(part * chunkBytes)..<((part + 1) * chunkBytes)])
+                let chunk = SnapshotChunk(metadata: metadata, offset: part * chunkBytes, totalBytes: data.count, data: slice)
+                return Message(kind: .snapshotChunk, from: 1, to: 2, term: 4, snapshotChunk: chunk)
+            }
+            members[0].transport.send(chunks)
+            #expect(await members[1].inbox.wait { $0.count == 3 })
+            let received = members[1].inbox.received
+            #expect(received == chunks)
+            #expect(received.compactMap(\.snapshotChunk).flatMap(\.data) == data)
+        }
+    }
+
+    @Test func peerThatStartsLateReceivesMessagesSentAfterItStarted() async throws {
+        let port = try await reservePort()
+        try await withMembers(1, configuration: Self.fastReconnect) { members in
+            let sender = members[0].transport
+            try sender.setPeers([2: "127.0.0.1:\(port)"])
+            sender.send([heartbeat(from: 1, to: 2, commit: 0)])
+            let failed = await eventually(timeout: .seconds(10)) { sender.metrics.streamFailures.value >= 2 }
+            #expect(failed, "the sender should have retried the absent peer")
+            let restarted = TransportMember(id: 2, port: port, configuration: Self.fastReconnect)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await restarted.server.serve() }
+                #expect(try await restarted.port() == port)
+                var commit: UInt64 = 1
+                let delivered = await restarted.inbox.wait(timeout: .seconds(15)) { received in
+                    if !received.contains(where: { $0.commit >= 1 }) {
+                        sender.send([heartbeat(from: 1, to: 2, commit: commit)])
+                        commit += 1
+                    }
+                    return received.contains { $0.commit >= 1 }
+                }
+                #expect(delivered)
+                restarted.server.beginGracefulShutdown()
+                try await drain(&group, tasks: 1, timeout: .seconds(20))
+            }
+        }
+    }
+
+    @Test func messagesToUnknownOrUnreachablePeersAreDroppedWithoutBlocking() async throws {
+        let configuration = RaftTransportConfiguration(
+            maxQueuedMessagesPerPeer: 8, initialReconnectBackoff: .milliseconds(20), maxReconnectBackoff: .milliseconds(100))
+        let port = try await reservePort()
+        try await withMembers(1, configuration: configuration) { members in
+            let transport = members[0].transport
+            try transport.setPeers([5: "127.0.0.1:\(port)"])
+            let started = ContinuousClock.now
+            transport.send((1...10_000).map { heartbeat(from: 1, to: 99, commit: UInt64($0)) })
+            transport.send((1...100).map { heartbeat(from: 1, to: 5, commit: UInt64($0)) })
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(transport.metrics.droppedUnknownPeer.value == 10_000)
+            #expect(transport.metrics.droppedQueueFull.value >= 92)
+        }
+    }
+
+    @Test func forwardAndReadIndexRoundTrip() async throws {
+        try await withMembers(1) { members in
+            let address = "127.0.0.1:\(try await members[0].port())"
+            let client = RaftForwardingClient(requestTimeout: .seconds(10))
+            #expect(try await client.forward(payload: [1, 2, 3], to: address) == .applied(index: 7, term: 2, result: [3, 2, 1]))
+            let refusal = RaftForwardingRefusal(reason: "not the leader", leaderID: 3, leaderAddress: "127.0.0.1:9")
+            #expect(try await client.forward(payload: [], to: address) == .refused(refusal))
+            #expect(try await client.readIndex(from: address) == .index(42))
+        }
+    }
+
+    @Test func forwardingToAnUnreachableOrInvalidAddressThrows() async throws {
+        let client = RaftForwardingClient(requestTimeout: .seconds(5))
+        let port = try await reservePort()
+        await #expect(throws: RaftForwardingError.self) {
+            _ = try await client.readIndex(from: "127.0.0.1:\(port)")
+        }
+        await #expect(throws: RaftForwardingError.invalidAddress("nohost")) {
+            _ = try await client.forward(payload: [1], to: "nohost")
+        }
+    }
+
+    @Test func undecodableFramesAreDroppedAndCounted() async throws {
+        try await withMembers(1) { members in
+            let port = try await members[0].port()
+            let valid = heartbeat(from: 7, to: 1, commit: 3)
+            let frames = [frame(from: 7, to: 1, bytes: [1, 2, 3]), frame(from: 8, to: 1, message: valid),
+                          frame(from: 7, to: 1, message: valid)]
+            let summary = try await withGRPCClient(
+                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+            ) { client in
+                try await Elastickv_V1_RaftTransport.Client(wrapping: client).deliver { writer in
+                    try await writer.write(contentsOf: frames)
+                }
+            }
+            #expect(summary.frames == 1)
+            #expect(members[0].inbox.received == [valid])
+            #expect(members[0].transport.metrics.rejectedFrames.value == 2)
+        }
+    }
+
+    @Test func setPeersRejectsBadAddressesAndIgnoresSelf() throws {
+        let transport = GRPCRaftTransport(localID: 1, metrics: MetricsRegistry(), logger: Logger(label: "test"))
+        for bad in ["", "host", "host:0", "host:70000", ":80", "::1:80", "[]:80"] {
+            #expect(throws: RaftTransportError.invalidPeerAddress(bad)) { try transport.setPeers([2: bad]) }
+        }
+        try transport.setPeers([1: "127.0.0.1:1000", 2: "[::1]:1001", 3: "node-3.local:7001"])
+        #expect(transport.peers == [2: "[::1]:1001", 3: "node-3.local:7001"])
+        try transport.setPeers([3: "node-3.local:7002"])
+        #expect(transport.peers == [3: "node-3.local:7002"])
+        transport.shutdown()
+        transport.send([heartbeat(from: 1, to: 3, commit: 0)])
+        #expect(transport.metrics.droppedUnknownPeer.value == 1)
+    }
+
+    // MARK: - Helpers
+
+    func heartbeat(from: NodeID, to: NodeID, commit: UInt64) -> Message {
+        Message(kind: .heartbeat, from: from, to: to, term: 1, commit: commit, context: [UInt8(truncatingIfNeeded: commit)])
+    }
+
+    func frame(from: NodeID, to: NodeID, message: Message) -> Elastickv_V1_RaftFrame {
+        frame(from: from, to: to, bytes: try! MessageWireCodec.encode(message))
+    }
+
+    func frame(from: NodeID, to: NodeID, bytes: [UInt8]) -> Elastickv_V1_RaftFrame {
+        var frame = Elastickv_V1_RaftFrame()
+        frame.from = from
+        frame.to = to
+        frame.message = Data(bytes)
+        return frame
+    }
+
+    /// A loopback port nobody listens on: bound by a server that is then stopped.
+    func reservePort() async throws -> Int {
+        let member = TransportMember(id: 100, configuration: RaftTransportConfiguration())
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await member.server.serve() }
+            let port = try await member.port()
+            member.server.beginGracefulShutdown()
+            try await drain(&group, tasks: 1, timeout: .seconds(20))
+            return port
+        }
+    }
+}

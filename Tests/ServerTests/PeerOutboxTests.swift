@@ -1,0 +1,51 @@
+import Raft
+import Testing
+
+@testable import Server
+
+/// The bounded per-peer queue behind ``GRPCRaftTransport/send(_:)``.
+@Suite struct PeerOutboxTests {
+    func message(_ kind: MessageKind, _ commit: UInt64) -> Message {
+        Message(kind: kind, from: 1, to: 2, term: 1, commit: commit)
+    }
+
+    @Test func fullQueueDropsTheOldestNonSnapshotMessage() async {
+        let outbox = PeerOutbox(address: "127.0.0.1:1", capacity: 3)
+        #expect(outbox.enqueue([message(.snapshotChunk, 0), message(.heartbeat, 1), message(.heartbeat, 2)]) == 0)
+        #expect(outbox.enqueue([message(.heartbeat, 3)]) == 1)
+        #expect(await outbox.next()?.map(\.commit) == [0, 2, 3])
+    }
+
+    @Test func queueOfSnapshotChunksDropsTheOldestChunk() async {
+        let outbox = PeerOutbox(address: "127.0.0.1:1", capacity: 2)
+        #expect(outbox.enqueue((1...3).map { message(.snapshotChunk, $0) }) == 1)
+        #expect(await outbox.next()?.map(\.commit) == [2, 3])
+    }
+
+    @Test func waitingConsumerIsWokenByEnqueueAndClose() async {
+        let outbox = PeerOutbox(address: "127.0.0.1:1", capacity: 4)
+        async let batch = outbox.next()
+        try? await Task.sleep(for: .milliseconds(20))
+        outbox.enqueue([message(.append, 9)])
+        #expect(await batch?.map(\.commit) == [9])
+        async let end = outbox.next()
+        async let closed: Void = outbox.waitUntilClosed()
+        try? await Task.sleep(for: .milliseconds(20))
+        outbox.enqueue([message(.append, 10)])
+        let dropped = outbox.close()
+        _ = await closed
+        let last = await end
+        // The consumer either took message 10 before the close, or the close dropped it.
+        #expect((last?.map(\.commit) == [10] && dropped == 0) || (last == nil && dropped == 1))
+        #expect(outbox.enqueue([message(.append, 11)]) == 1)
+        #expect(await outbox.next() == nil)
+    }
+
+    @Test func cancelledConsumerReturnsNil() async {
+        let outbox = PeerOutbox(address: "127.0.0.1:1", capacity: 4)
+        let task = Task { await outbox.next() }
+        try? await Task.sleep(for: .milliseconds(20))
+        task.cancel()
+        #expect(await task.value == nil)
+    }
+}
