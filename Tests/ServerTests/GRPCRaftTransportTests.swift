@@ -4,6 +4,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
 import Raft
+import ServiceLifecycle
 import Testing
 
 @testable import Server
@@ -58,25 +59,45 @@ import Testing
             let sender = members[0].transport
             try sender.setPeers([2: "127.0.0.1:\(port)"])
             sender.send([heartbeat(from: 1, to: 2, commit: 0)])
-            let failed = await eventually(timeout: .seconds(10)) { sender.metrics.streamFailures.value >= 2 }
-            #expect(failed, "the sender should have retried the absent peer")
-            let restarted = TransportMember(id: 2, port: port, configuration: Self.fastReconnect)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await restarted.server.serve() }
-                #expect(try await restarted.port() == port)
-                var commit: UInt64 = 1
-                let delivered = await restarted.inbox.wait(timeout: .seconds(15)) { received in
-                    if !received.contains(where: { $0.commit >= 1 }) {
-                        sender.send([heartbeat(from: 1, to: 2, commit: commit)])
-                        commit += 1
-                    }
-                    return received.contains { $0.commit >= 1 }
-                }
-                #expect(delivered)
-                restarted.server.beginGracefulShutdown()
-                try await drain(&group, tasks: 1, timeout: .seconds(20))
+            let retried = await eventually(timeout: .seconds(10)) { sender.metrics.streamFailures.value >= 2 }
+            #expect(retried, "the sender should have retried the absent peer")
+            try await withReceiver(id: 2, port: port) { receiver in
+                let bound = try await receiver.port()
+                #expect(bound == port)
+                #expect(await keepSending(from: sender, to: 2, startingAt: 1, until: receiver.inbox))
             }
         }
+    }
+
+    @Test func peerThatRestartsReceivesMessagesAgain() async throws {
+        let port = try await reservePort()
+        try await withMembers(1, configuration: Self.fastReconnect) { members in
+            let sender = members[0].transport
+            try sender.setPeers([2: "127.0.0.1:\(port)"])
+            for life in 0..<3 {
+                let first = UInt64(life) * 1_000_000
+                try await withReceiver(id: 2, port: port) { receiver in
+                    #expect(await keepSending(from: sender, to: 2, startingAt: first, until: receiver.inbox), "life \(life)")
+                }
+            }
+        }
+    }
+
+    @Test func gracefulShutdownOfTheServiceGroupStopsTheTransport() async throws {
+        let port = try await reservePort()
+        let transport = GRPCRaftTransport(
+            localID: 1, configuration: Self.fastReconnect, metrics: MetricsRegistry(), logger: Logger(label: "test"))
+        try transport.setPeers([2: "127.0.0.1:\(port)"])
+        transport.send([heartbeat(from: 1, to: 2, commit: 1)])
+        let group = ServiceGroup(services: [transport], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            #expect(await eventually(timeout: .seconds(10)) { transport.metrics.streamFailures.value >= 1 })
+            await group.triggerGracefulShutdown()
+            try await drain(&tasks, tasks: 1, timeout: .seconds(20))
+        }
+        #expect(transport.peers.isEmpty)
+        #expect(transport.metrics.droppedClosed.value <= 1)
     }
 
     @Test func messagesToUnknownOrUnreachablePeersAreDroppedWithoutBlocking() async throws {

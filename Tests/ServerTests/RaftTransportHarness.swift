@@ -132,3 +132,39 @@ func drain(_ group: inout ThrowingTaskGroup<Void, any Error>, tasks: Int, timeou
     group.cancelAll()
     while let _ = try? await group.next() {}
 }
+
+/// Runs a lone transport server (no outgoing transport) for member `id` on `port`, stopping it afterwards.
+func withReceiver<Result: Sendable>(
+    id: NodeID, port: Int, stopTimeout: Duration = .seconds(20), _ body: (TransportMember) async throws -> Result
+) async throws -> Result {
+    let member = TransportMember(id: id, port: port, configuration: RaftTransportConfiguration())
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await member.server.serve() }
+        let result: Result
+        do {
+            result = try await body(member)
+        } catch {
+            member.server.beginGracefulShutdown()
+            group.cancelAll()
+            throw error
+        }
+        member.server.beginGracefulShutdown()
+        try await drain(&group, tasks: 1, timeout: stopTimeout)
+        return result
+    }
+}
+
+/// Sends heartbeats carrying increasing commit values from `sender` to `peer` until the receiver's inbox
+/// holds one with a commit of at least `first`, or `timeout` passes; returns whether one arrived.
+func keepSending(
+    from sender: GRPCRaftTransport, to peer: NodeID, startingAt first: UInt64, until inbox: MessageInbox,
+    timeout: Duration = .seconds(15)
+) async -> Bool {
+    var commit = first
+    return await inbox.wait(timeout: timeout) { received in
+        if received.contains(where: { $0.commit >= first }) { return true }
+        sender.send([Message(kind: .heartbeat, from: sender.localID, to: peer, term: 1, commit: commit)])
+        commit += 1
+        return false
+    }
+}
