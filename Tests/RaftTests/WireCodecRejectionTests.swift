@@ -87,7 +87,8 @@ import Testing
                 == .limitExceeded(field: "entry bytes", value: UInt64(UInt32.max), limit: limits.maxEntryBytes))
         #expect(
             decodeError(patched(bytes, at: Offset.chunkLength, with: .max))
-                == .limitExceeded(field: "snapshot chunk bytes", value: UInt64(UInt32.max), limit: limits.maxChunkBytes))
+                == .limitExceeded(field: "snapshot chunk bytes", value: UInt64(UInt32.max), limit: limits.maxChunkBytes)
+        )
         guard case .invalidField = decodeError(patched(bytes, at: Offset.voterCount, with: .max)) else {
             Issue.record("a huge voter count was not rejected as invalid")
             return

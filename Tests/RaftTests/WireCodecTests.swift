@@ -45,7 +45,8 @@ import Testing
     }
 
     @Test func snapshotChunkEncodesToTheDocumentedBytes() throws {
-        let metadata = SnapshotMetadata(index: 9, term: 2, configuration: ConfigurationState(voters: [3, 1], learners: [2]))
+        let metadata = SnapshotMetadata(
+            index: 9, term: 2, configuration: ConfigurationState(voters: [3, 1], learners: [2]))
         let chunk = SnapshotChunk(metadata: metadata, offset: 4, totalBytes: 6, data: [0xEE, 0xFF])
         let message = Message(kind: .snapshotChunk, from: 1, to: 2, term: 2, snapshotChunk: chunk)
         let bytes = try MessageWireCodec.encode(message)
@@ -85,7 +86,8 @@ enum WireCodecFixtures {
         let entryCount = Int(random.next() % 6)
         message.entries = (0..<entryCount).map { _ in
             Entry(
-                term: random.next(), index: random.next(), kind: random.next() & 1 == 0 ? .normal : .configurationChange,
+                term: random.next(), index: random.next(),
+                kind: random.next() & 1 == 0 ? .normal : .configurationChange,
                 data: bytes(upTo: 100, using: &random))
         }
         if kind == .snapshotChunk || random.next() % 4 == 0 {
@@ -113,7 +115,8 @@ enum WireCodecFixtures {
 
     /// A message using every variable-length part: context, two entries and a snapshot chunk.
     static let full: Message = {
-        let metadata = SnapshotMetadata(index: 7, term: 3, configuration: ConfigurationState(voters: [1, 2], learners: [5]))
+        let metadata = SnapshotMetadata(
+            index: 7, term: 3, configuration: ConfigurationState(voters: [1, 2], learners: [5]))
         let chunk = SnapshotChunk(metadata: metadata, offset: 0, totalBytes: 10, data: [1, 2, 3])
         return Message(
             kind: .snapshotChunk, from: 1, to: 2, term: 3,

@@ -18,8 +18,9 @@ import Testing
         try await withMembers(3, configuration: Self.fastReconnect) { members in
             let toTwo = (1...20).map { heartbeat(from: 1, to: 2, commit: UInt64($0)) }
             let toThree = [
-                Message(kind: .append, from: 1, to: 3, term: 2, logTerm: 1, index: 4,
-                        entries: [Entry(term: 2, index: 5, data: [1, 2, 3]), Entry(term: 2, index: 6)], commit: 4),
+                Message(
+                    kind: .append, from: 1, to: 3, term: 2, logTerm: 1, index: 4,
+                    entries: [Entry(term: 2, index: 5, data: [1, 2, 3]), Entry(term: 2, index: 6)], commit: 4),
                 Message(kind: .vote, from: 1, to: 3, term: 3, logTerm: 2, index: 6, isLeadershipTransfer: true),
             ]
             members[0].transport.send(toTwo + toThree)
@@ -42,7 +43,8 @@ import Testing
             let metadata = SnapshotMetadata(index: 900, term: 4, configuration: ConfigurationState(voters: [1, 2]))
             let chunks = (0..<3).map { part in
                 let slice = Array(data[(part * chunkBytes)..<((part + 1) * chunkBytes)])
-                let chunk = SnapshotChunk(metadata: metadata, offset: part * chunkBytes, totalBytes: data.count, data: slice)
+                let chunk = SnapshotChunk(
+                    metadata: metadata, offset: part * chunkBytes, totalBytes: data.count, data: slice)
                 return Message(kind: .snapshotChunk, from: 1, to: 2, term: 4, snapshotChunk: chunk)
             }
             members[0].transport.send(chunks)
@@ -77,7 +79,9 @@ import Testing
             for life in 0..<3 {
                 let first = UInt64(life) * 1_000_000
                 try await withReceiver(id: 2, port: port) { receiver in
-                    #expect(await keepSending(from: sender, to: 2, startingAt: first, until: receiver.inbox), "life \(life)")
+                    #expect(
+                        await keepSending(from: sender, to: 2, startingAt: first, until: receiver.inbox), "life \(life)"
+                    )
                 }
             }
         }
@@ -102,7 +106,8 @@ import Testing
 
     @Test func messagesToUnknownOrUnreachablePeersAreDroppedWithoutBlocking() async throws {
         let configuration = RaftTransportConfiguration(
-            maxQueuedMessagesPerPeer: 8, initialReconnectBackoff: .milliseconds(20), maxReconnectBackoff: .milliseconds(100))
+            maxQueuedMessagesPerPeer: 8, initialReconnectBackoff: .milliseconds(20),
+            maxReconnectBackoff: .milliseconds(100))
         let port = try await reservePort()
         try await withMembers(1, configuration: configuration) { members in
             let transport = members[0].transport
@@ -120,7 +125,9 @@ import Testing
         try await withMembers(1) { members in
             let address = "127.0.0.1:\(try await members[0].port())"
             let client = RaftForwardingClient(requestTimeout: .seconds(10))
-            #expect(try await client.forward(payload: [1, 2, 3], to: address) == .applied(index: 7, term: 2, result: [3, 2, 1]))
+            #expect(
+                try await client.forward(payload: [1, 2, 3], to: address)
+                    == .applied(index: 7, term: 2, result: [3, 2, 1]))
             let refusal = RaftForwardingRefusal(reason: "not the leader", leaderID: 3, leaderAddress: "127.0.0.1:9")
             #expect(try await client.forward(payload: [], to: address) == .refused(refusal))
             #expect(try await client.readIndex(from: address) == .index(42))
@@ -142,10 +149,13 @@ import Testing
         try await withMembers(1) { members in
             let port = try await members[0].port()
             let valid = heartbeat(from: 7, to: 1, commit: 3)
-            let frames = [frame(from: 7, to: 1, bytes: [1, 2, 3]), frame(from: 8, to: 1, message: valid),
-                          frame(from: 7, to: 1, message: valid)]
+            let frames = [
+                frame(from: 7, to: 1, bytes: [1, 2, 3]), frame(from: 8, to: 1, message: valid),
+                frame(from: 7, to: 1, message: valid),
+            ]
             let summary = try await withGRPCClient(
-                transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+                transport: .http2NIOPosix(
+                    target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
             ) { client in
                 try await Elastickv_V1_RaftTransport.Client(wrapping: client).deliver { writer in
                     try await writer.write(contentsOf: frames)
@@ -174,7 +184,8 @@ import Testing
     // MARK: - Helpers
 
     func heartbeat(from: NodeID, to: NodeID, commit: UInt64) -> Message {
-        Message(kind: .heartbeat, from: from, to: to, term: 1, commit: commit, context: [UInt8(truncatingIfNeeded: commit)])
+        Message(
+            kind: .heartbeat, from: from, to: to, term: 1, commit: commit, context: [UInt8(truncatingIfNeeded: commit)])
     }
 
     func frame(from: NodeID, to: NodeID, message: Message) -> Elastickv_V1_RaftFrame {

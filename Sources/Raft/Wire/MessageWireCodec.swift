@@ -73,10 +73,12 @@ public enum MessageWireCodec {
     }
 
     private static func encode(_ chunk: SnapshotChunk, into writer: inout ByteWriter) {
-        precondition(ConfigurationStateCodec.currentVersion == 1,
-                     "wire format 1 embeds configuration layout 1; a new layout needs a new wire version")
-        precondition(chunk.offset >= 0 && chunk.offset + chunk.data.count <= chunk.totalBytes,
-                     "a snapshot chunk lies outside its snapshot")
+        precondition(
+            ConfigurationStateCodec.currentVersion == 1,
+            "wire format 1 embeds configuration layout 1; a new layout needs a new wire version")
+        precondition(
+            chunk.offset >= 0 && chunk.offset + chunk.data.count <= chunk.totalBytes,
+            "a snapshot chunk lies outside its snapshot")
         writer.append(chunk.metadata.index)
         writer.append(chunk.metadata.term)
         ConfigurationStateCodec.encode(chunk.metadata.configuration, into: &writer)

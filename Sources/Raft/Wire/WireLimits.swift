@@ -29,14 +29,17 @@ public struct WireLimits: Sendable, Hashable {
         maxContextBytes: Int = 64 << 10,
         maxMessageBytes: Int = 8 << 20
     ) {
-        precondition(maxEntriesPerMessage >= 0 && maxEntriesPerMessage <= Int(UInt32.max),
-                     "maxEntriesPerMessage must fit the u32 entry count.")
+        precondition(
+            maxEntriesPerMessage >= 0 && maxEntriesPerMessage <= Int(UInt32.max),
+            "maxEntriesPerMessage must fit the u32 entry count.")
         precondition(maxEntryBytes >= 0 && maxEntryBytes <= Int(UInt32.max), "maxEntryBytes must fit a u32 length.")
         precondition(maxChunkBytes >= 0 && maxChunkBytes <= Int(UInt32.max), "maxChunkBytes must fit a u32 length.")
-        precondition(maxContextBytes >= 0 && maxContextBytes <= Int(UInt32.max),
-                     "maxContextBytes must fit a u32 length.")
-        precondition(maxMessageBytes >= MessageWireCodec.fixedHeaderBytes,
-                     "maxMessageBytes must hold at least the fixed header.")
+        precondition(
+            maxContextBytes >= 0 && maxContextBytes <= Int(UInt32.max),
+            "maxContextBytes must fit a u32 length.")
+        precondition(
+            maxMessageBytes >= MessageWireCodec.fixedHeaderBytes,
+            "maxMessageBytes must hold at least the fixed header.")
         self.maxEntriesPerMessage = maxEntriesPerMessage
         self.maxEntryBytes = maxEntryBytes
         self.maxChunkBytes = maxChunkBytes

@@ -41,7 +41,9 @@ struct WireReader {
 
     /// Reads a membership in the layout of ``ConfigurationStateCodec`` version 1.
     mutating func readConfiguration() throws(WireCodecError) -> ConfigurationState {
-        do { return try ConfigurationStateCodec.decode(from: &reader, version: 1) } catch { throw WireCodecError(error) }
+        do { return try ConfigurationStateCodec.decode(from: &reader, version: 1) } catch {
+            throw WireCodecError(error)
+        }
     }
 
     /// Throws unless every byte was consumed.

@@ -8,8 +8,8 @@ import Synchronization
 /// The node creates one transport, gives it the peers' addresses with ``setPeers(_:)`` (again whenever
 /// the membership changes), runs it as a ServiceLifecycle `Service` (``run()`` owns every gRPC client),
 /// and calls ``send(_:)`` with each `Ready`'s messages. `send` never blocks: each peer has a bounded
-/// queue (``RaftTransportConfiguration/maxQueuedMessagesPerPeer``) drained by that peer's stream; when it
-/// is full the oldest non-snapshot messages are dropped and counted, which Raft tolerates. A peer that is
+/// queue (``RaftTransportConfiguration/maxQueuedMessagesPerPeer`` and
+/// ``RaftTransportConfiguration/maxQueuedBytesPerPeer``) drained by that peer's stream; when it is full the oldest non-snapshot messages are dropped and counted, which Raft tolerates. A peer that is
 /// down is retried with capped exponential backoff; messages sent meanwhile wait in its queue. Messages to
 /// a member without an address are dropped and counted. Incoming messages arrive through
 /// ``RaftTransportService`` on the node's gRPC server, not through this type.
@@ -18,6 +18,7 @@ public final class GRPCRaftTransport: RaftTransport, Service, Sendable {
         var outboxes: [NodeID: PeerOutbox] = [:]
         var newOutboxes: AsyncStream<PeerOutbox>.Continuation?
         var isShutDown = false
+        var hasRun = false
     }
 
     /// This member's id, stamped on every frame.
@@ -66,7 +67,9 @@ public final class GRPCRaftTransport: RaftTransport, Service, Sendable {
             }
             guard !state.isShutDown else { return closed }
             for (id, address) in peers where id != localID && state.outboxes[id] == nil {
-                let outbox = PeerOutbox(address: address, capacity: configuration.maxQueuedMessagesPerPeer)
+                let outbox = PeerOutbox(
+                    address: address, capacity: configuration.maxQueuedMessagesPerPeer,
+                    capacityBytes: configuration.maxQueuedBytesPerPeer)
                 state.outboxes[id] = outbox
                 state.newOutboxes?.yield(outbox)
             }
@@ -100,6 +103,11 @@ public final class GRPCRaftTransport: RaftTransport, Service, Sendable {
     ///
     /// Call at most once. Returns after every gRPC client has stopped.
     public func run() async {
+        let firstRun = state.withLock { state in
+            defer { state.hasRun = true }
+            return !state.hasRun
+        }
+        precondition(firstRun, "GRPCRaftTransport.run() was called twice; run one transport once")
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for await outbox in newOutboxStream {

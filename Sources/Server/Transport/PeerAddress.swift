@@ -16,7 +16,9 @@ struct PeerAddress: Sendable, Hashable {
         var host = String(text[..<colon])
         let bracketed = host.hasPrefix("[") && host.hasSuffix("]") && host.count > 2
         if bracketed { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, bracketed || !host.contains(where: { ":[]".contains($0) }) else { throw .invalidPeerAddress(text) }
+        guard !host.isEmpty, bracketed || !host.contains(where: { ":[]".contains($0) }) else {
+            throw .invalidPeerAddress(text)
+        }
         self.host = host
         self.port = port
         self.isIPv6Literal = bracketed

@@ -3,28 +3,43 @@ import Synchronization
 
 /// The bounded queue of messages waiting to go to one peer, with one consumer that waits for them.
 ///
-/// `enqueue` never blocks: when the queue is full, the oldest message that is not a snapshot chunk is
+/// `enqueue` never blocks: when the queue holds more than `capacity` messages or `capacityBytes` bytes
+/// (payload and context; the newest message is always kept), the oldest message that is not a snapshot chunk is
 /// dropped (Raft recovers lost messages by retrying, while a lost snapshot chunk stalls a transfer until
 /// its retry timer fires), and the drop is reported to the caller. Closing wakes the consumer and every
 /// `waitUntilClosed` caller; a closed outbox accepts nothing more.
 final class PeerOutbox: Sendable {
     private struct State {
         var queue: [Message] = []
+        var queuedBytes = 0
         var consumer: CheckedContinuation<[Message]?, Never>?
         var closeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiterID = 0
         var isClosed = false
+
+        /// Empties the queue once its messages were handed out or dropped.
+        mutating func takeQueue() {
+            queue.removeAll(keepingCapacity: true)
+            queuedBytes = 0
+        }
     }
 
     /// The peer's `host:port`.
     let address: String
     let capacity: Int
+    let capacityBytes: Int
     private let state = Mutex(State())
 
-    init(address: String, capacity: Int) {
-        precondition(capacity > 0, "an outbox needs room for at least one message")
+    init(address: String, capacity: Int, capacityBytes: Int) {
+        precondition(capacity > 0 && capacityBytes > 0, "an outbox needs room for at least one message")
         self.address = address
         self.capacity = capacity
+        self.capacityBytes = capacityBytes
+    }
+
+    /// The bytes a message counts against `capacityBytes`.
+    static func queuedBytes(of message: Message) -> Int {
+        message.payloadBytes + message.context.count
     }
 
     var isClosed: Bool { state.withLock { $0.isClosed } }
@@ -38,16 +53,17 @@ final class PeerOutbox: Sendable {
             guard !state.isClosed else { return (messages.count, nil) }
             var dropped = 0
             for message in messages {
-                if state.queue.count == capacity {
+                state.queue.append(message)
+                state.queuedBytes += Self.queuedBytes(of: message)
+                while state.queue.count > capacity || (state.queuedBytes > capacityBytes && state.queue.count > 1) {
                     let victim = state.queue.firstIndex { $0.kind != .snapshotChunk } ?? 0
-                    state.queue.remove(at: victim)
+                    state.queuedBytes -= Self.queuedBytes(of: state.queue.remove(at: victim))
                     dropped += 1
                 }
-                state.queue.append(message)
             }
             guard let consumer = state.consumer else { return (dropped, nil) }
             state.consumer = nil
-            defer { state.queue.removeAll(keepingCapacity: true) }
+            defer { state.takeQueue() }
             return (dropped, (consumer, state.queue))
         }
         if let (consumer, batch) = wake { consumer.resume(returning: batch) }
@@ -64,7 +80,7 @@ final class PeerOutbox: Sendable {
                 let ready = state.withLock { state -> [Message]?? in
                     if state.isClosed || Task.isCancelled { return .some(nil) }
                     if !state.queue.isEmpty {
-                        defer { state.queue.removeAll(keepingCapacity: true) }
+                        defer { state.takeQueue() }
                         return .some(state.queue)
                     }
                     precondition(state.consumer == nil, "two consumers wait on one peer outbox")
@@ -112,7 +128,7 @@ final class PeerOutbox: Sendable {
             }
             state.isClosed = true
             defer {
-                state.queue = []
+                state.takeQueue()
                 state.consumer = nil
                 state.closeWaiters = [:]
             }

@@ -28,7 +28,9 @@ public struct RaftForwardingClient: Sendable {
         let response = try await call(address) { client, options in
             try await client.forward(request, options: options)
         }
-        guard response.error.isEmpty else { return .refused(refusal(response.error, response.leaderID, response.leaderAddr)) }
+        guard response.error.isEmpty else {
+            return .refused(refusal(response.error, response.leaderID, response.leaderAddr))
+        }
         return .applied(index: response.index, term: response.term, result: [UInt8](response.result))
     }
 
@@ -39,13 +41,16 @@ public struct RaftForwardingClient: Sendable {
         let response = try await call(address) { client, options in
             try await client.readIndex(Elastickv_V1_ReadIndexRequest(), options: options)
         }
-        guard response.error.isEmpty else { return .refused(refusal(response.error, response.leaderID, response.leaderAddr)) }
+        guard response.error.isEmpty else {
+            return .refused(refusal(response.error, response.leaderID, response.leaderAddr))
+        }
         return .index(response.index)
     }
 
     private func refusal(_ reason: String, _ leaderID: UInt64, _ leaderAddress: String) -> RaftForwardingRefusal {
         RaftForwardingRefusal(
-            reason: reason, leaderID: leaderID == 0 ? nil : leaderID, leaderAddress: leaderAddress.isEmpty ? nil : leaderAddress)
+            reason: reason, leaderID: leaderID == 0 ? nil : leaderID,
+            leaderAddress: leaderAddress.isEmpty ? nil : leaderAddress)
     }
 
     private func call<Response: Sendable>(

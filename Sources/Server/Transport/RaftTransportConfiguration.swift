@@ -11,6 +11,9 @@ public struct RaftTransportConfiguration: Sendable, Hashable {
 
     /// Messages queued for one peer before the oldest are dropped.
     public var maxQueuedMessagesPerPeer: Int
+    /// Payload bytes (entries, snapshot chunk, context) queued for one peer before the oldest messages are
+    /// dropped; the newest message is always kept, whatever its size.
+    public var maxQueuedBytesPerPeer: Int
     /// The wait before the first reconnection attempt to a peer after a failure.
     public var initialReconnectBackoff: Duration
     /// The longest wait between reconnection attempts; the backoff doubles up to this.
@@ -20,16 +23,21 @@ public struct RaftTransportConfiguration: Sendable, Hashable {
 
     public init(
         maxQueuedMessagesPerPeer: Int = 4096,
+        maxQueuedBytesPerPeer: Int = 64 << 20,
         initialReconnectBackoff: Duration = .milliseconds(50),
         maxReconnectBackoff: Duration = .seconds(2),
         wireLimits: WireLimits = .defaults
     ) {
-        precondition(maxQueuedMessagesPerPeer > 0, "maxQueuedMessagesPerPeer must be positive.")
-        precondition(initialReconnectBackoff > .zero && maxReconnectBackoff >= initialReconnectBackoff,
-                     "Reconnect backoffs must be positive, the maximum at least the initial one.")
-        precondition(wireLimits.maxMessageBytes + 1024 <= Self.maxRequestPayloadBytes,
-                     "WireLimits.maxMessageBytes must leave room for framing under maxRequestPayloadBytes.")
+        precondition(
+            maxQueuedMessagesPerPeer > 0 && maxQueuedBytesPerPeer > 0, "Per-peer queue limits must be positive.")
+        precondition(
+            initialReconnectBackoff > .zero && maxReconnectBackoff >= initialReconnectBackoff,
+            "Reconnect backoffs must be positive, the maximum at least the initial one.")
+        precondition(
+            wireLimits.maxMessageBytes + 1024 <= Self.maxRequestPayloadBytes,
+            "WireLimits.maxMessageBytes must leave room for framing under maxRequestPayloadBytes.")
         self.maxQueuedMessagesPerPeer = maxQueuedMessagesPerPeer
+        self.maxQueuedBytesPerPeer = maxQueuedBytesPerPeer
         self.initialReconnectBackoff = initialReconnectBackoff
         self.maxReconnectBackoff = maxReconnectBackoff
         self.wireLimits = wireLimits
