@@ -55,6 +55,17 @@ import Testing
         }
     }
 
+    @Test func appendWithAProposalOfTheMaximumSizeArrives() async throws {
+        try await withMembers(2, configuration: Self.fastReconnect) { members in
+            let proposal = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 >> 3) }
+            let append = Message(
+                kind: .append, from: 1, to: 2, term: 1, entries: [Entry(term: 1, index: 1, data: proposal)])
+            members[0].transport.send([append])
+            #expect(await members[1].inbox.wait { $0.count == 1 })
+            #expect(members[1].inbox.received == [append])
+        }
+    }
+
     @Test func peerThatStartsLateReceivesMessagesSentAfterItStarted() async throws {
         let port = try await reservePort()
         try await withMembers(1, configuration: Self.fastReconnect) { members in
