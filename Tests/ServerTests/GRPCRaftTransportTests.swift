@@ -160,9 +160,10 @@ import Testing
         try await withMembers(1) { members in
             let port = try await members[0].port()
             let valid = heartbeat(from: 7, to: 1, commit: 3)
+            let misaddressed = heartbeat(from: 7, to: 4, commit: 3)
             let frames = [
                 frame(from: 7, to: 1, bytes: [1, 2, 3]), frame(from: 8, to: 1, message: valid),
-                frame(from: 7, to: 1, message: valid),
+                frame(from: 7, to: 4, message: misaddressed), frame(from: 7, to: 1, message: valid),
             ]
             let summary = try await withGRPCClient(
                 transport: .http2NIOPosix(
@@ -174,7 +175,7 @@ import Testing
             }
             #expect(summary.frames == 1)
             #expect(members[0].inbox.received == [valid])
-            #expect(members[0].transport.metrics.rejectedFrames.value == 2)
+            #expect(members[0].transport.metrics.rejectedFrames.value == 3)
         }
     }
 

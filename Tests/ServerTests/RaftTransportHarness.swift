@@ -55,14 +55,14 @@ struct TransportMember: Sendable {
         var logger = Logger(label: "raft-transport-test-\(id)")
         logger.logLevel = .warning
         transport = GRPCRaftTransport(localID: id, configuration: configuration, metrics: metrics, logger: logger)
-        server = Self.makeServer(port: port, metrics: transport.metrics, inbox: inbox, logger: logger)
+        server = Self.makeServer(id: id, port: port, metrics: transport.metrics, inbox: inbox, logger: logger)
     }
 
     static func makeServer(
-        port: Int, metrics: RaftTransportMetrics, inbox: MessageInbox, logger: Logger
+        id: NodeID, port: Int, metrics: RaftTransportMetrics, inbox: MessageInbox, logger: Logger
     ) -> GRPCServer<HTTP2ServerTransport.Posix> {
         let service = RaftTransportService(
-            metrics: metrics, handler: FakeForwardingHandler(), logger: logger, onMessage: inbox.append)
+            localID: id, metrics: metrics, handler: FakeForwardingHandler(), logger: logger, onMessage: inbox.append)
         let config = HTTP2ServerTransport.Posix.Config.defaults { config in
             config.rpc.maxRequestPayloadSize = RaftTransportConfiguration.maxRequestPayloadBytes
         }

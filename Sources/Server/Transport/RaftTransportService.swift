@@ -9,10 +9,12 @@ import Raft
 ///
 /// Register it on the node's gRPC server, whose `config.rpc.maxRequestPayloadSize` must be at least
 /// ``RaftTransportConfiguration/maxRequestPayloadBytes``. Each frame is decoded and handed to `onMessage`
-/// (the node steps its core with it); a frame that does not decode, or whose header disagrees with the
-/// message inside, is dropped and counted — a peer's bad frame never ends the stream or the process.
+/// (the node steps its core with it); a frame that does not decode, whose header disagrees with the
+/// message inside, or that is addressed to another member (a peer with a stale address) is dropped and
+/// counted — a peer's bad frame never ends the stream or the process.
 /// `Forward` and `ReadIndex` are answered by the injected ``RaftForwardingHandler``.
 public struct RaftTransportService: Elastickv_V1_RaftTransport.SimpleServiceProtocol {
+    let localID: NodeID
     let wireLimits: WireLimits
     let metrics: RaftTransportMetrics
     let handler: any RaftForwardingHandler
@@ -20,15 +22,18 @@ public struct RaftTransportService: Elastickv_V1_RaftTransport.SimpleServiceProt
     let logger: Logger
 
     /// - Parameters:
+    ///   - localID: this member's Raft id; frames for other members are dropped.
     ///   - wireLimits: the codec's bounds, the same on every member.
     ///   - metrics: the counters, usually the ones of this node's ``GRPCRaftTransport``.
     ///   - handler: answers `Forward` and `ReadIndex`.
     ///   - logger: rejected frames are logged at debug.
     ///   - onMessage: called once per received message, on the stream's task; it must not block.
     public init(
-        wireLimits: WireLimits = .defaults, metrics: RaftTransportMetrics, handler: any RaftForwardingHandler,
+        localID: NodeID, wireLimits: WireLimits = .defaults, metrics: RaftTransportMetrics,
+        handler: any RaftForwardingHandler,
         logger: Logger, onMessage: @escaping @Sendable (Message) -> Void
     ) {
+        self.localID = localID
         self.wireLimits = wireLimits
         self.metrics = metrics
         self.handler = handler
@@ -69,9 +74,11 @@ public struct RaftTransportService: Elastickv_V1_RaftTransport.SimpleServiceProt
     func decode(_ frame: Elastickv_V1_RaftFrame) -> Message? {
         do {
             let message = try MessageWireCodec.decode([UInt8](frame.message), limits: wireLimits)
-            guard message.from == frame.from, message.to == frame.to else {
+            guard message.from == frame.from, message.to == frame.to, message.to == localID else {
                 metrics.rejectedFrames.increment()
-                logger.debug("raft frame header disagrees with its message", metadata: ["from": "\(frame.from)"])
+                logger.debug(
+                    "raft frame misaddressed or header disagrees with its message",
+                    metadata: ["from": "\(frame.from)", "to": "\(message.to)"])
                 return nil
             }
             return message
