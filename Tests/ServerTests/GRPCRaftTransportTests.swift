@@ -135,24 +135,63 @@ import Testing
     @Test func forwardAndReadIndexRoundTrip() async throws {
         try await withMembers(1) { members in
             let address = "127.0.0.1:\(try await members[0].port())"
-            let client = RaftForwardingClient(requestTimeout: .seconds(10))
-            #expect(
-                try await client.forward(payload: [1, 2, 3], to: address)
-                    == .applied(index: 7, term: 2, result: [3, 2, 1]))
-            let refusal = RaftForwardingRefusal(reason: "not the leader", leaderID: 3, leaderAddress: "127.0.0.1:9")
-            #expect(try await client.forward(payload: [], to: address) == .refused(refusal))
-            #expect(try await client.readIndex(from: address) == .index(42))
+            try await withForwardingClient { client in
+                let applied = try await client.forward(payload: [1, 2, 3], to: address)
+                #expect(applied == .applied(index: 7, term: 2, result: [3, 2, 1]))
+                let refusal = RaftForwardingRefusal(reason: "not the leader", leaderID: 3, leaderAddress: "127.0.0.1:9")
+                let refused = try await client.forward(payload: [], to: address)
+                #expect(refused == .refused(refusal))
+                let readIndex = try await client.readIndex(from: address)
+                #expect(readIndex == .index(42))
+            }
+        }
+    }
+
+    @Test func forwardingClientKeepsAtMostItsConnectionLimit() async throws {
+        try await withMembers(3) { members in
+            var addresses: [String] = []
+            for member in members { addresses.append("127.0.0.1:\(try await member.port())") }
+            try await withForwardingClient(maxConnections: 2) { client in
+                for round in 0..<2 {
+                    for address in addresses {
+                        let readIndex = try await client.readIndex(from: address)
+                        #expect(readIndex == .index(42), "round \(round)")
+                    }
+                }
+                #expect(client.openConnectionCount == 2)
+            }
         }
     }
 
     @Test func forwardingToAnUnreachableOrInvalidAddressThrows() async throws {
-        let client = RaftForwardingClient(requestTimeout: .seconds(5))
         let port = try await reservePort()
-        await #expect(throws: RaftForwardingError.self) {
-            _ = try await client.readIndex(from: "127.0.0.1:\(port)")
+        try await withForwardingClient { client in
+            await #expect(throws: RaftForwardingError.self) {
+                _ = try await client.readIndex(from: "127.0.0.1:\(port)")
+            }
+            await #expect(throws: RaftForwardingError.invalidAddress("nohost")) {
+                _ = try await client.forward(payload: [1], to: "nohost")
+            }
+            client.shutdown()
+            await #expect(throws: RaftForwardingError.self) {
+                _ = try await client.readIndex(from: "127.0.0.1:\(port)")
+            }
         }
-        await #expect(throws: RaftForwardingError.invalidAddress("nohost")) {
-            _ = try await client.forward(payload: [1], to: "nohost")
+    }
+
+    /// Runs a ``RaftForwardingClient`` for `body` and stops it afterwards, bounded in time.
+    func withForwardingClient(
+        maxConnections: Int = 4, _ body: (RaftForwardingClient) async throws -> Void
+    ) async throws {
+        let client = RaftForwardingClient(requestTimeout: .seconds(10), maxConnections: maxConnections)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            do { try await body(client) } catch {
+                client.shutdown()
+                throw error
+            }
+            client.shutdown()
+            try await drain(&group, tasks: 1, timeout: .seconds(20))
         }
     }
 
