@@ -2,7 +2,8 @@
 # Builds and runs one libFuzzer entry point with AddressSanitizer: scripts/fuzz.sh NAME [seconds]
 #
 # Fuzz/NAME/main.swift is the entry point (a `@_cdecl("LLVMFuzzerTestOneInput")` function). It is linked with
-# the sources of Sources/DurableIO and Sources/Encryption, each compiled with swiftc as its own module
+# the sources of Sources/DurableIO and Sources/Encryption (and of Sources/Raft when the entry imports Raft),
+# each compiled with swiftc as its own module
 # (built with -enable-testing, so an entry may use `@testable import Encryption`), all instrumented with
 # -sanitize=fuzzer,address. SwiftPM cannot link such an executable, hence plain swiftc.
 #
@@ -32,7 +33,13 @@ build_module() {
 echo "fuzz.sh: building $name" >&2
 build_module DurableIO Sources/DurableIO/*.swift
 build_module Encryption Sources/Encryption/*.swift
-swiftc "${flags[@]}" "$entry" "$out/DurableIO.o" "$out/Encryption.o" -lcrypto -o "$out/fuzz-$name" 2> >(
+objects=("$out/DurableIO.o" "$out/Encryption.o")
+if grep -q '^ *\(@testable \)\{0,1\}import Raft$' "$entry"; then
+    mapfile -t raft_sources < <(find Sources/Raft -name '*.swift' | sort)
+    build_module Raft "${raft_sources[@]}"
+    objects+=("$out/Raft.o")
+fi
+swiftc "${flags[@]}" "$entry" "${objects[@]}" -lcrypto -o "$out/fuzz-$name" 2> >(
     grep -v "Cannot export local symbol" >&2)
 
 echo "fuzz.sh: running $name for $seconds s" >&2
