@@ -21,7 +21,8 @@ struct ElastickvCommand: AsyncParsableCommand {
     var redisAddress = "127.0.0.1:6379"
     @Option(name: .customLong("metrics-addr"), help: "Prometheus listener (host:port); empty disables it.")
     var metricsAddress = "127.0.0.1:9090"
-    @Option(name: .customLong("initial-cluster"), help: "Founding members: n1=host:port,n2=host:port,…")
+    @Option(name: .customLong("initial-cluster"),
+            help: "Founding members: n1=host:port,n2=host:port,… (with --join: existing members to answer)")
     var initialCluster = ""
     @Flag(name: .customLong("join"), help: "Start empty and wait to be added with `cluster add-learner`.")
     var join = false
@@ -43,8 +44,8 @@ struct ElastickvCommand: AsyncParsableCommand {
         let redis = try NodeConfiguration.Address(parsing: redisAddress, flag: "--redis-addr")
         let metrics = metricsAddress.isEmpty
             ? nil : try NodeConfiguration.Address(parsing: metricsAddress, flag: "--metrics-addr")
-        let peers = join
-            ? [] : try NodeConfiguration.parseInitialCluster(initialCluster, nodeName: nodeID, grpcAddress: grpc)
+        let peers = try NodeConfiguration.parseInitialCluster(initialCluster, nodeName: nodeID, grpcAddress: grpc,
+                                                              joining: join)
         let configuration = NodeConfiguration(
             nodeName: nodeID, dataDirectory: dataDirectory, grpcAddress: grpc, redisAddress: redis,
             metricsAddress: metrics, initialCluster: peers, join: join, encryptionEnabled: encryptionEnabled,

@@ -47,7 +47,8 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var redisAddress: Address
     /// `nil` disables the metrics listener.
     public var metricsAddress: Address?
-    /// The founding members (this node included), empty when the node joins an existing cluster.
+    /// The founding members (this node included); with ``join``, the existing members this node may hear
+    /// from before the replicated directory reaches it (it does not bootstrap with them).
     public var initialCluster: [Peer]
     public var join: Bool
     public var encryptionEnabled: Bool
@@ -82,10 +83,10 @@ public struct NodeConfiguration: Sendable, Hashable {
     }
 
     /// Parses `n1=host:port,n2=host:port,…`; empty text means a single-member cluster of this node.
-    public static func parseInitialCluster(_ text: String, nodeName: String, grpcAddress: Address)
-        throws(ConfigurationError) -> [Peer]
+    public static func parseInitialCluster(_ text: String, nodeName: String, grpcAddress: Address,
+                                           joining: Bool = false) throws(ConfigurationError) -> [Peer]
     {
-        guard !text.isEmpty else { return [Peer(name: nodeName, address: grpcAddress)] }
+        guard !text.isEmpty else { return joining ? [] : [Peer(name: nodeName, address: grpcAddress)] }
         var peers: [Peer] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: "=", maxSplits: 1)
@@ -96,7 +97,9 @@ public struct NodeConfiguration: Sendable, Hashable {
             guard !peers.contains(where: { $0.id == peer.id }) else { throw .nodeIDCollision(peer.name) }
             peers.append(peer)
         }
-        guard peers.contains(where: { $0.name == nodeName }) else { throw .selfNotInInitialCluster(nodeName) }
+        guard joining || peers.contains(where: { $0.name == nodeName }) else {
+            throw .selfNotInInitialCluster(nodeName)
+        }
         return peers
     }
 
@@ -105,7 +108,6 @@ public struct NodeConfiguration: Sendable, Hashable {
         guard !nodeName.isEmpty, nodeName.utf8.count <= 255, !nodeName.contains(where: { $0 == "," || $0 == "=" })
         else { throw .invalidNodeName(nodeName) }
         guard !dataDirectory.isEmpty else { throw .emptyDataDirectory }
-        if join && initialCluster.count > 1 { throw .joinWithInitialCluster }
         guard maxValueBytes > 0, maxValueBytes <= 512 << 20 else { throw .invalidMaxValueBytes(maxValueBytes) }
     }
 }
@@ -119,7 +121,6 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case selfNotInInitialCluster(String)
     case invalidNodeName(String)
     case emptyDataDirectory
-    case joinWithInitialCluster
     case invalidMaxValueBytes(Int)
 
     public var description: String {
@@ -135,7 +136,6 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
         case .invalidNodeName(let name):
             return "--node-id: '\(name)' must be 1–255 bytes without ',' or '='"
         case .emptyDataDirectory: return "--data-dir must not be empty"
-        case .joinWithInitialCluster: return "--join starts an empty node; do not combine it with --initial-cluster"
         case .invalidMaxValueBytes(let value): return "--max-value-bytes: \(value) is not in 1…536870912"
         }
     }

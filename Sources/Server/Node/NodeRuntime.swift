@@ -11,6 +11,7 @@ public final class NodeRuntime: Sendable {
     public let node: ReplicatedNode
     public let metrics: MetricsRegistry
     let services: [any Service]
+    let forwarder: GRPCProposalForwarder
     let logger: Logger
 
     /// Opens the node and prepares its services.
@@ -29,11 +30,20 @@ public final class NodeRuntime: Sendable {
         let backend = NodeRedisBackend(node: node, store: store) {
             "# Server\r\nredis_version:7.2.0\r\nelastickv_node:\(name)\r\n# Keyspace\r\n"
         }
+        let transport = GRPCRaftTransport(localID: configuration.identity.fullNodeID, metrics: metrics, logger: logger)
+        let (networking, onMessage) = NodeNetworking.make(node: node, transport: transport, logger: logger)
+        let forwardingClient = RaftForwardingClient()
+        let raftService = RaftTransportService(localID: configuration.identity.fullNodeID, metrics: transport.metrics,
+                                               handler: node, logger: logger, onMessage: onMessage)
         let grpc = GRPCServerService(
             host: configuration.grpcAddress.host, port: configuration.grpcAddress.port,
-            services: [ClusterService(control: node),
+            services: [raftService, ClusterService(control: node),
                        KVService(storage: NodeKeyValueAccess(backend: backend, store: store))])
-        var services: [any Service] = [NodeTicker(node: node, interval: options.tickInterval), grpc]
+        let forwarder = GRPCProposalForwarder(client: forwardingClient) { [node] id in await node.address(of: id) }
+        self.forwarder = forwarder
+        var services: [any Service] = [
+            transport, forwardingClient, networking, NodeTicker(node: node, interval: options.tickInterval), grpc,
+        ]
         services.append(RedisServer(
             configuration: .init(host: configuration.redisAddress.host, port: configuration.redisAddress.port,
                                  password: configuration.redisPassword, maxValueBytes: configuration.maxValueBytes,
@@ -52,6 +62,7 @@ public final class NodeRuntime: Sendable {
                                  cancellationSignals: [], logger: logger)
         logger.info("node started", metadata: ["node": "\(configuration.nodeName)",
                                                "redis": "\(configuration.redisAddress)"])
+        await node.attachForwarder(forwarder)
         try await group.run()
         await node.close()
     }

@@ -84,6 +84,16 @@ public actor ReplicatedNode {
         try? log.close()
     }
 
+    /// Connects the transport the core's messages go out on (keeping any forwarder).
+    public func attachTransport(_ transport: any RaftTransport) {
+        self.transport = transport
+    }
+
+    /// Sets how follower proposals reach the leader.
+    public func attachForwarder(_ forwarder: any ProposalForwarding) {
+        self.forwarder = forwarder
+    }
+
     /// Connects the transport the core's messages go out on, and the way proposals reach the leader.
     public func attach(transport: any RaftTransport, forwarder: (any ProposalForwarding)? = nil) {
         self.transport = transport
@@ -118,12 +128,22 @@ public actor ReplicatedNode {
     /// - Throws: ``BackendError`` when this member is not the leader (``RaftError`` text), when leadership
     ///   changed before the entry committed (retryable), on timeout, or when apply halted.
     public func propose(_ payload: [UInt8]) async throws(BackendError) -> [CommandResult] {
+        do throws(BackendError) {
+            return try await proposeLocally(payload).results
+        } catch {
+            guard case .notLeader(let leader) = error, let forwarder else { throw error }
+            return try await forwarder.forward(payload, to: leader)
+        }
+    }
+
+    /// Proposes on this member only (no forwarding) and waits until the entry is applied.
+    func proposeLocally(_ payload: [UInt8]) async throws(BackendError)
+        -> (index: UInt64, term: UInt64, results: [CommandResult])
+    {
         if let halt { throw .unavailable(halt.description) }
         let index: UInt64
         do throws(RaftError) { index = try core.propose(payload) } catch {
-            if case .notLeader(let leader?) = error, let forwarder {
-                return try await forwarder.forward(payload, to: leader)
-            }
+            if case .notLeader(let leader?) = error { throw .notLeader(leader: leader) }
             throw Self.backendError(error)
         }
         let term = core.term
@@ -131,11 +151,21 @@ public actor ReplicatedNode {
             proposals[index] = ProposalWaiter(term: term, deadline: deadline(), continuation: continuation)
             process()
         }
-        return try result.get()
+        return (index, term, try result.get())
     }
 
     /// Waits until a linearizable read may be served: a ReadIndex confirmed by a quorum, then applied.
     public func readBarrier() async throws(BackendError) {
+        let index = try await confirmReadIndex()
+        guard core.appliedIndex < index else { return }
+        let applied = await withCheckedContinuation { continuation in
+            readsAwaitingApply.append((index, ReadWaiter(deadline: deadline(), continuation: continuation)))
+        }
+        try applied.get()
+    }
+
+    /// Runs the ReadIndex protocol (a follower asks the leader through Raft) and returns the read point.
+    func confirmReadIndex() async throws(BackendError) -> UInt64 {
         if let halt { throw .unavailable(halt.description) }
         nextReadContext += 1
         let context = Self.bigEndian(nextReadContext)
@@ -144,12 +174,7 @@ public actor ReplicatedNode {
             readRequests[context] = ReadWaiter(deadline: deadline(), continuation: continuation)
             process()
         }
-        let index = try confirmed.get()
-        guard core.appliedIndex < index else { return }
-        let applied = await withCheckedContinuation { continuation in
-            readsAwaitingApply.append((index, ReadWaiter(deadline: deadline(), continuation: continuation)))
-        }
-        try applied.get()
+        return try confirmed.get()
     }
 
     static func backendError(_ error: RaftError) -> BackendError {
