@@ -14,6 +14,14 @@ final class MessageInbox: Sendable {
 
     var received: [Message] { messages.withLock { $0 } }
 
+    /// Removes and returns everything received so far.
+    func take() -> [Message] {
+        messages.withLock { messages in
+            defer { messages.removeAll() }
+            return messages
+        }
+    }
+
     /// Polls until `predicate` holds for the received messages or `timeout` passes; returns whether it held.
     func wait(timeout: Duration = .seconds(15), until predicate: ([Message]) -> Bool) async -> Bool {
         await eventually(timeout: timeout) { predicate(received) }

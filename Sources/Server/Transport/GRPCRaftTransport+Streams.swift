@@ -11,7 +11,8 @@ extension GRPCRaftTransport {
     /// an attempt ends (the peer is down, went away, or refused the stream), the next one starts after a
     /// backoff that doubles from ``RaftTransportConfiguration/initialReconnectBackoff`` up to
     /// ``RaftTransportConfiguration/maxReconnectBackoff``, and starts again from the initial value after
-    /// an attempt that delivered at least one frame.
+    /// an attempt that delivered at least one frame. Each wait is spread by ±10 % so members that lost the
+    /// same peer do not reconnect in lockstep.
     func maintainStream(to outbox: PeerOutbox) async {
         let address: PeerAddress
         do { address = try PeerAddress(parsing: outbox.address) } catch {
@@ -34,7 +35,7 @@ extension GRPCRaftTransport {
                     "raft stream to peer ended",
                     metadata: ["peer": "\(outbox.address)", "attempt": "\(failures)", "error": "\(error)"])
             }
-            try? await Task.sleep(for: backoff)
+            try? await Task.sleep(for: backoff * Double.random(in: 0.9...1.1))
             backoff = min(backoff * 2, configuration.maxReconnectBackoff)
         }
     }

@@ -9,8 +9,9 @@ import Synchronization
 /// the membership changes), runs it as a ServiceLifecycle `Service` (``run()`` owns every gRPC client),
 /// and calls ``send(_:)`` with each `Ready`'s messages. `send` never blocks: each peer has a bounded
 /// queue (``RaftTransportConfiguration/maxQueuedMessagesPerPeer`` and
-/// ``RaftTransportConfiguration/maxQueuedBytesPerPeer``) drained by that peer's stream; when it is full the oldest non-snapshot messages are dropped and counted, which Raft tolerates. A peer that is
-/// down is retried with capped exponential backoff; messages sent meanwhile wait in its queue. Messages to
+/// ``RaftTransportConfiguration/maxQueuedBytesPerPeer``) drained by that peer's stream; when it is full
+/// the oldest non-snapshot messages are dropped and counted, which Raft tolerates. A peer that is down is
+/// retried with capped exponential backoff; messages sent meanwhile wait in its queue. Messages to
 /// a member without an address are dropped and counted. Incoming messages arrive through
 /// ``RaftTransportService`` on the node's gRPC server, not through this type.
 public final class GRPCRaftTransport: RaftTransport, Service, Sendable {
