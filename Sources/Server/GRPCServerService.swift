@@ -4,9 +4,6 @@ import ServiceLifecycle
 
 /// Runs a gRPC server as a lifecycle service: serves until graceful shutdown, then drains in-flight RPCs.
 public struct GRPCServerService: Service {
-    /// The largest request payload accepted (Raft frames stay under the core's 1 MiB append and chunk limits).
-    public static let maxRequestPayloadBytes = 8 << 20
-
     let server: GRPCServer<HTTP2ServerTransport.Posix>
 
     /// Creates the server for `services`, listening on `host:port` (port 0 picks an ephemeral one).
@@ -14,7 +11,9 @@ public struct GRPCServerService: Service {
         server = GRPCServer(
             transport: .http2NIOPosix(
                 address: .ipv4(host: host, port: port), transportSecurity: .plaintext,
-                config: .defaults { $0.rpc.maxRequestPayloadSize = Self.maxRequestPayloadBytes }),
+                config: .defaults {
+                    $0.rpc.maxRequestPayloadSize = RaftTransportConfiguration.maxRequestPayloadBytes
+                }),
             services: services)
     }
 
