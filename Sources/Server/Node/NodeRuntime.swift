@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 import Storage
 
 /// A started node and the services around it: ticker, Redis listener, metrics listener.
@@ -58,7 +59,16 @@ public final class NodeRuntime: Sendable {
 
     /// Serves until a termination signal, then shuts down gracefully and closes the store.
     public func run() async throws {
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+        try await run(signals: [.sigterm, .sigint])
+    }
+
+    /// Serves until the surrounding task is cancelled (in-process tests run several nodes this way).
+    public func runWithoutSignals() async throws {
+        try await run(signals: [])
+    }
+
+    func run(signals: [UnixSignal]) async throws {
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: signals,
                                  cancellationSignals: [], logger: logger)
         logger.info("node started", metadata: ["node": "\(configuration.nodeName)",
                                                "redis": "\(configuration.redisAddress)"])
