@@ -104,6 +104,17 @@ extension MVCCStore {
         }
     }
 
+    /// Replaces the whole content of the store with a snapshot held in memory (see ``importSnapshot(from:)``).
+    @discardableResult
+    public func importSnapshot(bytes: [UInt8]) throws(StorageError) -> UInt64 {
+        var offset = 0
+        return try importSnapshot {
+            guard offset < bytes.count else { return nil }
+            defer { offset += Self.snapshotChunkBytes }
+            return Array(bytes[offset..<min(offset + Self.snapshotChunkBytes, bytes.count)])
+        }
+    }
+
     private func importRecord(_ tag: SnapshotStream.Tag, from reader: inout SnapshotReader,
                               into database: SQLiteDatabase) throws(StorageError)
     {

@@ -96,13 +96,7 @@ public enum NodeStartup {
             guard let snapshot = try? log.snapshot(), snapshot.metadata.index > 0,
                   try store.appliedIndex() < snapshot.metadata.index
             else { return }
-            var offset = 0
-            let data = snapshot.data
-            try store.importSnapshot {
-                guard offset < data.count else { return nil }
-                defer { offset += MVCCStoreChunk.bytes }
-                return Array(data[offset..<min(offset + MVCCStoreChunk.bytes, data.count)])
-            }
+            try store.importSnapshot(bytes: snapshot.data)
         } catch { throw .store(error.description) }
     }
 }

@@ -54,15 +54,8 @@ extension ReplicatedNode {
 
     /// Replaces the store with a snapshot the leader sent.
     func restore(_ snapshot: Snapshot) {
-        var offset = 0
-        let data = snapshot.data
-        let chunk = MVCCStoreChunk.bytes
         do throws(StorageError) {
-            try store.importSnapshot {
-                guard offset < data.count else { return nil }
-                defer { offset += chunk }
-                return Array(data[offset..<min(offset + chunk, data.count)])
-            }
+            try store.importSnapshot(bytes: snapshot.data)
             logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)"])
         } catch {
             stop(StateMachineHalt(index: snapshot.metadata.index, cause: .storage(error)))
@@ -132,9 +125,4 @@ extension ReplicatedNode {
             return true
         }
     }
-}
-
-/// The chunk size used to feed a snapshot into the store.
-enum MVCCStoreChunk {
-    static let bytes = 1 << 20
 }
