@@ -34,6 +34,8 @@ struct ElastickvCommand: AsyncParsableCommand {
     var redisPassword: String?
     @Option(name: .customLong("max-value-bytes"), help: "Largest value a write may carry.")
     var maxValueBytes = 64 << 20
+    @Option(name: .customLong("snapshot-every-entries"), help: "Snapshot and compact the log after this many entries.")
+    var snapshotEveryEntries: UInt64 = 10_000
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
     @Option(name: .customLong("log-format"), help: "json or text.")
@@ -68,7 +70,10 @@ struct ElastickvCommand: AsyncParsableCommand {
         do { configuration = try makeConfiguration() } catch { Self.fail(error.description, code: 2) }
         let logger = Logger(label: "elastickv")
         let runtime: NodeRuntime
-        do { runtime = try NodeRuntime(configuration: configuration, logger: logger) } catch {
+        var options = ReplicatedNode.Options()
+        options.snapshotEveryEntries = max(snapshotEveryEntries, 1)
+        options.entriesKeptAfterSnapshot = min(options.entriesKeptAfterSnapshot, options.snapshotEveryEntries / 2)
+        do { runtime = try NodeRuntime(configuration: configuration, options: options, logger: logger) } catch {
             Self.fail(error.description, code: 1)
         }
         try await runtime.run()

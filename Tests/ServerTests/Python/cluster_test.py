@@ -1,0 +1,312 @@
+"""End-to-end test of a 3-node elastickv cluster started from the built binaries, with redis-py.
+
+Usage: cluster_test.py --bin DIR --workdir DIR
+Exercises every Redis command the node supports (through the leader and through followers), pipelining,
+TTLs and AUTH; then SIGKILLs the leader while a client writes, restarts it, and checks that every
+acknowledged write is readable everywhere (the restarted node catches up through the log, and a node
+started after many more writes catches up through a snapshot). Every process is stopped at the end.
+"""
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import redis
+
+PASSWORD = "s3cret"
+DEADLINE_SECONDS = 60
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+class Cluster:
+    def __init__(self, bin_dir, workdir):
+        self.bin = os.path.join(bin_dir, "elastickv")
+        self.workdir = workdir
+        ports = free_ports(6)
+        self.grpc = {f"n{i + 1}": ports[i] for i in range(3)}
+        self.redis = {f"n{i + 1}": ports[3 + i] for i in range(3)}
+        self.processes = {}
+        self.initial = ",".join(f"{name}=127.0.0.1:{port}" for name, port in self.grpc.items())
+
+    def start(self, name):
+        log = open(os.path.join(self.workdir, f"{name}.log"), "a")
+        self.processes[name] = subprocess.Popen(
+            [self.bin, "--node-id", name, "--data-dir", os.path.join(self.workdir, name),
+             "--grpc-addr", f"127.0.0.1:{self.grpc[name]}", "--redis-addr", f"127.0.0.1:{self.redis[name]}",
+             "--metrics-addr", "", "--initial-cluster", self.initial, "--redis-password", PASSWORD,
+             "--snapshot-every-entries", "300"],
+            stdout=log, stderr=log)
+
+    def kill(self, name, sig=signal.SIGKILL):
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        process.wait(timeout=30)
+
+    def stop_all(self):
+        for name in list(self.processes):
+            try:
+                self.kill(name, signal.SIGTERM)
+            except Exception:
+                self.processes.get(name, None) and self.processes[name].kill()
+
+    def client(self, name, **options):
+        return redis.Redis(host="127.0.0.1", port=self.redis[name], password=PASSWORD, socket_timeout=15,
+                           **options)
+
+    def leader(self):
+        info = {}
+        deadline = time.time() + DEADLINE_SECONDS
+        while time.time() < deadline:
+            for name in self.processes:
+                try:
+                    info[name] = self.client(name).info()
+                except Exception:
+                    pass
+            statuses = [self.role(name) for name in self.processes]
+            leaders = [name for name, role in zip(self.processes, statuses) if role == "leader"]
+            if leaders:
+                return leaders[0]
+            time.sleep(0.2)
+        raise AssertionError("no leader elected")
+
+    def role(self, name):
+        try:
+            out = subprocess.run([os.path.join(os.path.dirname(self.bin), "elastickv-admin"), "--addr",
+                                  f"127.0.0.1:{self.grpc[name]}", "--json", "cluster", "status"],
+                                 capture_output=True, text=True, timeout=10)
+            import json
+            status = json.loads(out.stdout)
+            return "leader" if status.get("leader") == name else "follower"
+        except Exception:
+            return "unknown"
+
+
+def retrying(operation, what):
+    deadline = time.time() + DEADLINE_SECONDS
+    while True:
+        try:
+            return operation()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ResponseError) as error:
+            text = str(error)
+            retryable = isinstance(error, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)) \
+                or text.startswith(("TRYAGAIN", "CLUSTERDOWN", "node unavailable")) or "retry" in text
+            if not retryable or time.time() > deadline:
+                raise AssertionError(f"{what}: {error}")
+            time.sleep(0.1)
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def exercise_strings(r, tag):
+    k = f"{tag}:s"
+    check(r.set(k, "v") is True, "SET")
+    check(r.get(k) == b"v", "GET")
+    check(r.set(k, "w", nx=True) is None, "SET NX on existing")
+    check(r.set(f"{k}:new", "x", xx=True) is None, "SET XX on missing")
+    check(r.set(k, "w", get=True) == b"v", "SET GET")
+    check(r.set(k, "t", ex=100) is True and 95 <= r.ttl(k) <= 100, "SET EX / TTL")
+    check(r.set(k, "t", px=100000) and 95000 <= r.pttl(k) <= 100000, "SET PX / PTTL")
+    check(r.set(k, "t", exat=int(time.time()) + 100) and 90 <= r.ttl(k) <= 100, "SET EXAT")
+    check(r.set(k, "t", pxat=int(time.time() * 1000) + 100000) and r.pttl(k) > 90000, "SET PXAT")
+    check(r.set(k, "u", keepttl=True) and r.ttl(k) > 90, "SET KEEPTTL")
+    check(r.setnx(f"{k}:nx", "1") is True and r.setnx(f"{k}:nx", "2") is False, "SETNX")
+    check(r.setex(f"{k}:ex", 50, "v") and 45 <= r.ttl(f"{k}:ex") <= 50, "SETEX")
+    check(r.psetex(f"{k}:px", 50000, "v") and r.pttl(f"{k}:px") > 45000, "PSETEX")
+    check(r.getset(k, "g") == b"u", "GETSET")
+    check(r.getdel(k) == b"g" and r.get(k) is None, "GETDEL")
+    r.set(k, "e")
+    check(r.getex(k, ex=30) == b"e" and 25 <= r.ttl(k) <= 30, "GETEX EX")
+    check(r.getex(k, persist=True) == b"e" and r.ttl(k) == -1, "GETEX PERSIST")
+    check(r.mset({f"{k}:a": "1", f"{k}:b": "2"}) is True, "MSET")
+    check(r.mget(f"{k}:a", f"{k}:b", f"{k}:none") == [b"1", b"2", None], "MGET")
+    check(r.msetnx({f"{k}:a": "9", f"{k}:c": "3"}) is False and r.get(f"{k}:c") is None, "MSETNX")
+    check(r.exists(f"{k}:a", f"{k}:b", f"{k}:none") == 2, "EXISTS")
+    check(r.delete(f"{k}:a") == 1 and r.unlink(f"{k}:b") == 1, "DEL / UNLINK")
+    check(r.incr(f"{k}:n") == 1 and r.incrby(f"{k}:n", 10) == 11, "INCR / INCRBY")
+    check(r.decr(f"{k}:n") == 10 and r.decrby(f"{k}:n", 4) == 6, "DECR / DECRBY")
+    check(abs(r.incrbyfloat(f"{k}:f", 10.5) - 10.5) < 1e-9 and r.incrbyfloat(f"{k}:f", 0.1) == 10.6,
+          "INCRBYFLOAT")
+    check(r.append(f"{k}:ap", "Hello") == 5 and r.append(f"{k}:ap", " World") == 11, "APPEND")
+    check(r.strlen(f"{k}:ap") == 11 and r.getrange(f"{k}:ap", 0, 4) == b"Hello", "STRLEN / GETRANGE")
+    check(r.setrange(f"{k}:ap", 6, "Redis") == 11 and r.get(f"{k}:ap") == b"Hello Redis", "SETRANGE")
+    try:
+        r.incr(f"{k}:ap")
+        check(False, "INCR on a non-number must fail")
+    except redis.exceptions.ResponseError as error:
+        check("not an integer" in str(error), "INCR error text")
+
+
+def exercise_keys_and_hashes(r, tag):
+    k = f"{tag}:k"
+    r.set(k, "v")
+    check(r.expire(k, 100) is True and r.ttl(k) > 90, "EXPIRE")
+    check(r.pexpire(k, 100000) is True and r.pttl(k) > 90000, "PEXPIRE")
+    check(r.expireat(k, int(time.time()) + 100) and r.ttl(k) > 90, "EXPIREAT")
+    check(r.pexpireat(k, int(time.time() * 1000) + 100000) and r.pttl(k) > 90000, "PEXPIREAT")
+    check(r.persist(k) is True and r.ttl(k) == -1, "PERSIST")
+    check(r.type(k) == b"string" and r.type(f"{k}:none") == b"none", "TYPE")
+    h = f"{tag}:h"
+    check(r.hset(h, mapping={"a": "1", "b": "2"}) == 2, "HSET")
+    check(r.hget(h, "a") == b"1" and r.hmget(h, ["a", "zz"]) == [b"1", None], "HGET / HMGET")
+    check(r.hgetall(h) == {b"a": b"1", b"b": b"2"}, "HGETALL")
+    check(r.hlen(h) == 2 and r.hexists(h, "a") and not r.hexists(h, "c"), "HLEN / HEXISTS")
+    check(sorted(r.hkeys(h)) == [b"a", b"b"] and sorted(r.hvals(h)) == [b"1", b"2"], "HKEYS / HVALS")
+    check(r.hincrby(h, "a", 41) == 42, "HINCRBY")
+    check(r.hdel(h, "a", "zz") == 1, "HDEL")
+    check(r.type(h) == b"hash", "TYPE hash")
+    try:
+        r.get(h)
+        check(False, "GET on a hash must fail")
+    except redis.exceptions.ResponseError as error:
+        check(str(error).startswith("WRONGTYPE"), "WRONGTYPE text")
+    for i in range(15):
+        r.set(f"{tag}:scan:{i}", i)
+    check(len(r.keys(f"{tag}:scan:*")) == 15, "KEYS")
+    check(len(set(r.scan_iter(match=f"{tag}:scan:*", count=4))) == 15, "SCAN MATCH COUNT")
+    check(r.dbsize() >= 15, "DBSIZE")
+
+
+def exercise_connection(cluster, name):
+    r = cluster.client(name)
+    check(r.ping() is True and r.echo("hi") == b"hi", "PING / ECHO")
+    check(r.client_setname("tester") and r.client_getname() == "tester", "CLIENT SETNAME / GETNAME")
+    check(isinstance(r.client_id(), int), "CLIENT ID")
+    check(r.execute_command("CLIENT", "SETINFO", "LIB-NAME", "test") in (b"OK", "OK", True), "CLIENT SETINFO")
+    check(r.execute_command("SELECT", 0) in (b"OK", "OK", True), "SELECT 0")
+    check(r.command_count() > 40, "COMMAND COUNT")
+    check("redis_version" in r.info(), "INFO")
+    r3 = cluster.client(name, protocol=3)
+    check(r3.ping() is True and r3.set("resp3", "x") and r3.get("resp3") == b"x", "HELLO 3")
+    try:
+        redis.Redis(host="127.0.0.1", port=cluster.redis[name], password="wrong").ping()
+        check(False, "a wrong password must be refused")
+    except redis.exceptions.AuthenticationError:
+        pass
+    try:
+        redis.Redis(host="127.0.0.1", port=cluster.redis[name]).get("x")
+        check(False, "a client without AUTH must be refused")
+    except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError):
+        pass
+
+
+def exercise_pipeline_and_ttl(r, tag):
+    pipe = r.pipeline(transaction=False)
+    for i in range(100):
+        pipe.set(f"{tag}:p:{i}", i)
+    for i in range(100):
+        pipe.get(f"{tag}:p:{i}")
+    replies = pipe.execute()
+    check(replies[:100] == [True] * 100 and replies[100:] == [str(i).encode() for i in range(100)], "pipelining")
+    r.set(f"{tag}:ttl", "v", px=300)
+    check(r.get(f"{tag}:ttl") == b"v", "value before expiry")
+    time.sleep(0.6)
+    check(r.get(f"{tag}:ttl") is None and r.ttl(f"{tag}:ttl") == -2, "value after expiry")
+
+
+def crash_test(cluster):
+    leader = cluster.leader()
+    writer_node = next(name for name in cluster.processes if name != leader)
+    acknowledged = []
+    stop = threading.Event()
+
+    def writer():
+        r = cluster.client(writer_node)
+        i = 0
+        while not stop.is_set():
+            key = f"crash:{i}"
+            try:
+                if r.set(key, i):
+                    acknowledged.append(key)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                    redis.exceptions.ResponseError):
+                time.sleep(0.05)
+            i += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    time.sleep(1.0)
+    cluster.kill(leader)
+    time.sleep(3.0)
+    stop.set()
+    thread.join(timeout=60)
+    check(len(acknowledged) > 20, f"too few writes acknowledged ({len(acknowledged)})")
+    cluster.start(leader)
+    for name in cluster.processes:
+        r = cluster.client(name)
+        missing = retrying(lambda: [k for k in acknowledged if r.get(k) is None], f"read back on {name}")
+        deadline = time.time() + DEADLINE_SECONDS
+        while missing and time.time() < deadline:
+            time.sleep(0.2)
+            missing = [k for k in missing if r.get(k) is None]
+        check(not missing, f"{name} lost acknowledged writes: {missing[:5]}")
+    return leader, len(acknowledged)
+
+
+def snapshot_catch_up(cluster):
+    victim = next(name for name in cluster.processes if cluster.role(name) != "leader")
+    cluster.kill(victim)
+    r = cluster.client(next(name for name in cluster.processes))
+    for i in range(700):
+        retrying(lambda: r.set(f"snap:{i}", i), "write while a member is down")
+    cluster.start(victim)
+    rv = cluster.client(victim)
+    deadline = time.time() + DEADLINE_SECONDS
+    while time.time() < deadline:
+        try:
+            if rv.get("snap:699") == b"699":
+                break
+        except Exception:
+            pass
+        time.sleep(0.2)
+    check(rv.get("snap:699") == b"699" and rv.get("snap:0") == b"0", f"{victim} did not catch up")
+    log = open(os.path.join(cluster.workdir, f"{victim}.log")).read()
+    check("installed snapshot" in log, f"{victim} caught up without installing a snapshot")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--workdir", required=True)
+    args = parser.parse_args()
+    cluster = Cluster(args.bin, args.workdir)
+    try:
+        for name in cluster.grpc:
+            cluster.start(name)
+        leader = cluster.leader()
+        follower = next(name for name in cluster.grpc if name != leader)
+        exercise_connection(cluster, follower)
+        for name, tag in [(leader, "L"), (follower, "F")]:
+            r = cluster.client(name)
+            retrying(lambda: r.ping(), "first ping")
+            exercise_strings(r, tag)
+            exercise_keys_and_hashes(r, tag)
+            exercise_pipeline_and_ttl(r, tag)
+        killed, count = crash_test(cluster)
+        snapshot_catch_up(cluster)
+        print(f"ok: commands through {leader} and {follower}; crash of {killed} with {count} acknowledged writes")
+    finally:
+        cluster.stop_all()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        sys.exit(1)
