@@ -9,15 +9,18 @@ export ELASTICKV_CLUSTER_DIR="$(mktemp -d)"
 trap 'scripts/local-cluster.sh stop >/dev/null; redis-cli -p 6390 shutdown nosave >/dev/null 2>&1 || true; rm -rf "$ELASTICKV_CLUSTER_DIR"' EXIT
 scripts/local-cluster.sh start
 redis-server --port 6390 --appendonly yes --appendfsync always --dir "$ELASTICKV_CLUSTER_DIR" --daemonize yes >/dev/null
-for _ in $(seq 1 100); do redis-cli -p 6381 SET ready 1 >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 1 150); do [ "$(redis-cli -p 6381 SET ready 1 2>/dev/null)" = "OK" ] && break; sleep 0.2; done
 
-run() { redis-benchmark -p "$1" -t set,get -d 1024 -c 50 -n "$requests" -q | tr -d '\r'; }
+run() { redis-benchmark -p "$1" -t set,get -d 1024 -c 50 -n "$requests" --csv 2>/dev/null; }
 ours="$(run 6381)"
 peer="$(run 6390)"
-echo "elastickv (3 nodes, via n1):"; echo "$ours"
-echo "redis-server (appendfsync always):"; echo "$peer"
-for test in SET GET; do
-    a=$(echo "$ours" | awk -v t="$test:" '$1==t {print $2}')
-    b=$(echo "$peer" | awk -v t="$test:" '$1==t {print $2}')
-    python3 -c "print('$test ratio elastickv/redis: %.2f' % ($a / $b))"
-done
+python3 - "$ours" "$peer" <<'PY'
+import csv, io, sys
+def rates(text):
+    return {row[0]: float(row[1]) for row in csv.reader(io.StringIO(text)) if row and row[0] in ("SET", "GET")}
+ours, peer = rates(sys.argv[1]), rates(sys.argv[2])
+print("redis-benchmark -t set,get -d 1024 -c 50: requests per second")
+print(f"{'test':<6}{'elastickv (3 nodes)':>22}{'redis-server (fsync always)':>30}{'ratio':>8}")
+for test in ("SET", "GET"):
+    print(f"{test:<6}{ours[test]:>22.0f}{peer[test]:>30.0f}{ours[test] / peer[test]:>8.3f}")
+PY

@@ -54,6 +54,8 @@ public actor ReplicatedNode {
     var halt: StateMachineHalt?
     var lastSnapshotIndex: UInt64
     var publishedLeader: String?
+    /// Whether a task to run ``process()`` is already queued (see ``scheduleProcess()``).
+    var processScheduled = false
     /// The term in which this member, as leader, last made sure the founding peers are in the directory.
     var directorySeededTerm: UInt64 = 0
 
@@ -110,6 +112,20 @@ public actor ReplicatedNode {
 
     func deadline() -> ContinuousClock.Instant { .now + options.requestTimeout }
 
+    /// Runs ``process()`` from a task queued behind the requests already waiting for the actor, so that
+    /// concurrent proposals and reads share one ready batch: one fsync and one round of messages for all of
+    /// them (group commit).
+    func scheduleProcess() {
+        guard !processScheduled else { return }
+        processScheduled = true
+        Task { await self.runScheduledProcess() }
+    }
+
+    func runScheduledProcess() {
+        processScheduled = false
+        process()
+    }
+
     /// A message from another member.
     public func receive(_ message: Message) {
         guard halt == nil else { return }
@@ -149,7 +165,7 @@ public actor ReplicatedNode {
         let term = core.term
         let result = await withCheckedContinuation { continuation in
             proposals[index] = ProposalWaiter(term: term, deadline: deadline(), continuation: continuation)
-            process()
+            scheduleProcess()
         }
         return (index, term, try result.get())
     }
@@ -172,7 +188,7 @@ public actor ReplicatedNode {
         do throws(RaftError) { try core.readIndex(context: context) } catch { throw Self.backendError(error) }
         let confirmed = await withCheckedContinuation { continuation in
             readRequests[context] = ReadWaiter(deadline: deadline(), continuation: continuation)
-            process()
+            scheduleProcess()
         }
         return try confirmed.get()
     }
