@@ -49,19 +49,65 @@ func measure(size: Int, sealed: Bool, directory: TemporaryDirectory, round: Int)
     return (Double(rows) / putTime, Double(rows) / getTime)
 }
 
-let directory = TemporaryDirectory("storage-bench")
-defer { directory.remove() }
-print("MVCC store, \(rows) rows per size, \(rowsPerTransaction) rows per transaction, best of \(rounds) interleaved rounds")
-print("size      put clear/s  put sealed/s  ratio   get clear/s  get sealed/s  ratio")
-for size in sizes {
-    var best: [Bool: (put: Double, get: Double)] = [false: (0, 0), true: (0, 0)]
-    for round in 0..<rounds {
-        for sealed in [false, true] {
-            let result = try measure(size: size, sealed: sealed, directory: directory, round: round)
-            best[sealed] = (max(best[sealed]!.put, result.put), max(best[sealed]!.get, result.get))
+/// The same through the key-value state machine: SET commands in entries of 1 command, applied in batches of
+/// `rowsPerTransaction` entries (what a node does per Raft ready), then GET through the reader.
+func measureStateMachine(size: Int, sealed: Bool, directory: TemporaryDirectory, round: Int) throws
+    -> (put: Double, get: Double)
+{
+    let store = try MVCCStore(path: directory.file("fsm-\(size)-\(sealed)-\(round).db"))
+    defer { store.close() }
+    if sealed {
+        store.setSealer(makeStorageSealer())
+        store.setSealsWrites(true)
+    }
+    let machine = KVStateMachine(store: store)
+    var generator = SplitMix64(seed: UInt64(size))
+    let value = (0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+    let keys = (0..<rows).map { Array("key-\($0)".utf8) }
+    let entries = keys.enumerated().map { index, key in
+        CommittedEntry(index: UInt64(index + 1), term: 1, data: CommandEntry(
+            proposedTS: UInt64(index + 1), nowMillis: 1,
+            commands: [.set(key: key, value: value, condition: .always, expiry: .none, returnOld: false)]).encoded())
+    }
+    let putTime = try seconds {
+        var index = 0
+        while index < rows {
+            let end = min(index + rowsPerTransaction, rows)
+            guard machine.apply(Array(entries[index..<end])).halt == nil else { fatalError("benchmark apply halted") }
+            index = end
         }
     }
-    let clear = best[false]!, sealed = best[true]!
-    print(String(format: "%-8d %12.0f %13.0f %6.2f %13.0f %13.0f %6.2f", size, clear.put, sealed.put,
-                 sealed.put / clear.put, clear.get, sealed.get, sealed.get / clear.get))
+    let reader = KVReader(store: store)
+    let order = keys.shuffled(using: &generator)
+    let getTime = try seconds {
+        for key in order {
+            guard try reader.lookup(key, nowMillis: 1) != nil else { fatalError("benchmark read a wrong value") }
+        }
+    }
+    return (Double(rows) / putTime, Double(rows) / getTime)
+}
+
+let directory = TemporaryDirectory("storage-bench")
+defer { directory.remove() }
+typealias Measure = (Int, Bool, TemporaryDirectory, Int) throws -> (put: Double, get: Double)
+let levels: [(String, Measure)] = [
+    ("MVCC store (put/get of versions)", { try measure(size: $0, sealed: $1, directory: $2, round: $3) }),
+    ("state machine (SET applied from log entries / GET)",
+     { try measureStateMachine(size: $0, sealed: $1, directory: $2, round: $3) }),
+]
+for (level, run) in levels {
+    print("\(level): \(rows) rows per size, \(rowsPerTransaction) per transaction, best of \(rounds) interleaved rounds")
+    print("size      put clear/s  put sealed/s  ratio   get clear/s  get sealed/s  ratio")
+    for size in sizes {
+        var best: [Bool: (put: Double, get: Double)] = [false: (0, 0), true: (0, 0)]
+        for round in 0..<rounds {
+            for sealed in [false, true] {
+                let result = try run(size, sealed, directory, round)
+                best[sealed] = (max(best[sealed]!.put, result.put), max(best[sealed]!.get, result.get))
+            }
+        }
+        let clear = best[false]!, sealed = best[true]!
+        print(String(format: "%-8d %12.0f %13.0f %6.2f %13.0f %13.0f %6.2f", size, clear.put, sealed.put,
+                     sealed.put / clear.put, clear.get, sealed.get, sealed.get / clear.get))
+    }
 }

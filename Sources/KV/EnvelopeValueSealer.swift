@@ -13,11 +13,24 @@ public struct EnvelopeValueSealer: ValueSealer {
         self.keyring = keyring
     }
 
-    public func seal(_ plaintext: [UInt8], userKey: [UInt8], commitTS: UInt64) throws(StorageError) -> [UInt8] {
-        do throws(EnvelopeError) {
-            return try keyring.seal(plaintext, authenticating: .storage(userKey: userKey, commitTimestamp: commitTS))
-        } catch {
-            throw StorageError.sealingFailed(reason: error.description)
+    public func sealedByteCount(plaintextByteCount: Int) -> Int {
+        Envelope.sealedByteCount(plaintextByteCount: plaintextByteCount)
+    }
+
+    public func seal(_ plaintext: [UInt8], userKey: [UInt8], commitTS: UInt64,
+                     into output: UnsafeMutableRawBufferPointer) throws(StorageError) -> Int {
+        let context = EnvelopeContext.storage(userKey: userKey, commitTimestamp: commitTS)
+        var result: Result<Int, EnvelopeError> = .success(0)
+        plaintext.withUnsafeBytes { input in
+            do throws(EnvelopeError) {
+                result = .success(try keyring.seal(input, authenticating: context, into: output))
+            } catch {
+                result = .failure(error)
+            }
+        }
+        switch result {
+        case .success(let count): return count
+        case .failure(let error): throw StorageError.sealingFailed(reason: error.description)
         }
     }
 

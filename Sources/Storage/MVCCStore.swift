@@ -110,24 +110,42 @@ public final class MVCCStore: Sendable {
         }
         let state = currentSealing
         var header = ValueHeader(isTombstone: version.isTombstone, expireAtMillis: version.expireAtMillis)
-        var body = version.body
-        if state.sealsWrites && !version.isTombstone {
-            guard let sealer = state.sealer else { throw StorageError.sealerUnavailable }
-            body = try sealer.seal(version.body, userKey: version.key, commitTS: version.commitTS)
-            header.encoding = .storageEnvelope
+        guard state.sealsWrites && !version.isTombstone else {
+            var record: [UInt8] = []
+            record.reserveCapacity(ValueHeader.byteCount + version.body.count)
+            header.encode(into: &record)
+            record.append(contentsOf: version.body)
+            return record
         }
-        var record: [UInt8] = []
-        record.reserveCapacity(ValueHeader.byteCount + body.count)
-        header.encode(into: &record)
-        record.append(contentsOf: body)
+        guard let sealer = state.sealer else { throw StorageError.sealerUnavailable }
+        header.encoding = .storageEnvelope
+        var headerBytes: [UInt8] = []
+        header.encode(into: &headerBytes)
+        let capacity = ValueHeader.byteCount + sealer.sealedByteCount(plaintextByteCount: version.body.count)
+        var failure: StorageError?
+        let record = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.copyBytes(from: headerBytes)
+            do throws(StorageError) {
+                let sealed = try sealer.seal(version.body, userKey: version.key, commitTS: version.commitTS,
+                                             into: UnsafeMutableRawBufferPointer(rebasing: raw[ValueHeader.byteCount...]))
+                count = ValueHeader.byteCount + sealed
+            } catch {
+                failure = error
+                count = 0
+            }
+        }
+        if let failure { throw failure }
         return record
     }
 
     /// Decodes a `kv_versions` record, opening a sealed body.
     func decodeRecord(_ record: [UInt8], key: [UInt8], commitTS: UInt64) throws(StorageError) -> StoredVersion {
         let header = try ValueHeader(decoding: record)
-        var body = Array(record[ValueHeader.byteCount...])
-        if header.encoding == .storageEnvelope {
+        let body: [UInt8]
+        if header.encoding == .cleartext {
+            body = Array(record[ValueHeader.byteCount...])
+        } else {
             guard let sealer = currentSealing.sealer else { throw StorageError.sealerUnavailable }
             do throws(StorageError) {
                 body = try sealer.open(record[ValueHeader.byteCount...], userKey: key, commitTS: commitTS)
