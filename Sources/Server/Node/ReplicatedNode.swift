@@ -96,12 +96,6 @@ public actor ReplicatedNode {
         self.forwarder = forwarder
     }
 
-    /// Connects the transport the core's messages go out on, and the way proposals reach the leader.
-    public func attach(transport: any RaftTransport, forwarder: (any ProposalForwarding)? = nil) {
-        self.transport = transport
-        self.forwarder = forwarder
-    }
-
     /// One unit of logical time; also expires requests that waited past their deadline.
     public func tick() {
         guard halt == nil else { return }
