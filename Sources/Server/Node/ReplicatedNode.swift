@@ -120,10 +120,10 @@ public actor ReplicatedNode {
         process()
     }
 
-    /// A message from another member.
-    public func receive(_ message: Message) {
-        guard halt == nil else { return }
-        core.step(message)
+    /// Messages from other members, stepped in order, then one round of ready processing.
+    public func receive(_ messages: [Message]) {
+        guard halt == nil, !messages.isEmpty else { return }
+        for message in messages { core.step(message) }
         process()
     }
 
