@@ -15,8 +15,7 @@ extension ReplicatedNode {
             do {
                 try log.persist(hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot)
             } catch {
-                stop(StateMachineHalt(index: ready.entries.first?.index ?? core.commitIndex,
-                                      cause: .storage(.sqlite(code: -1, message: "\(error)", context: "raft log"))))
+                stop("the Raft log failed: \(error); the node must be restarted")
                 return
             }
             transport?.send(ready.messages)
@@ -49,7 +48,7 @@ extension ReplicatedNode {
                 waiter.continuation.resume(returning: .failure(.tryAgain("leadership changed before the write committed; it was not applied")))
             }
         }
-        if let halt = outcome.halt { stop(halt) }
+        if let halt = outcome.halt { stop(halt.description) }
     }
 
     /// Replaces the store with a snapshot the leader sent.
@@ -58,7 +57,7 @@ extension ReplicatedNode {
             try store.importSnapshot(bytes: snapshot.data)
             logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)"])
         } catch {
-            stop(StateMachineHalt(index: snapshot.metadata.index, cause: .storage(error)))
+            stop(StateMachineHalt(index: snapshot.metadata.index, cause: .storage(error)).description)
         }
         lastSnapshotIndex = snapshot.metadata.index
     }
@@ -97,10 +96,10 @@ extension ReplicatedNode {
     }
 
     /// Stops applying for good and fails every waiting request.
-    func stop(_ reason: StateMachineHalt) {
+    func stop(_ reason: String) {
         halt = reason
-        logger.critical("apply halted; the node stops serving", metadata: ["reason": "\(reason)"])
-        let error = BackendError.unavailable(reason.description)
+        logger.critical("node stopped applying and serving", metadata: ["reason": "\(reason)"])
+        let error = BackendError.unavailable(reason)
         for waiter in proposals.values { waiter.continuation.resume(returning: .failure(error)) }
         proposals.removeAll()
         for waiter in readRequests.values { waiter.continuation.resume(returning: .failure(error)) }

@@ -21,7 +21,7 @@ extension ReplicatedNode {
     public func raftStatus() -> RaftStatus {
         RaftStatus(role: core.role, term: core.term, leader: core.leader, commitIndex: core.commitIndex,
                    appliedIndex: core.appliedIndex, configuration: core.configurationState,
-                   halted: halt?.description)
+                   halted: halt)
     }
 
     /// Publishes the Raft gauges.

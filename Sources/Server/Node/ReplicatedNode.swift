@@ -51,7 +51,8 @@ public actor ReplicatedNode {
     var readRequests: [[UInt8]: ReadWaiter<UInt64>] = [:]
     var readsAwaitingApply: [(index: UInt64, waiter: ReadWaiter<Void>)] = []
     var nextReadContext: UInt64 = 0
-    var halt: StateMachineHalt?
+    /// Why the node stopped applying and serving (apply halted, or its Raft log failed); `nil` while healthy.
+    var halt: String?
     var lastSnapshotIndex: UInt64
     var publishedLeader: String?
     /// Whether a task to run ``process()`` is already queued (see ``scheduleProcess()``).
@@ -150,7 +151,7 @@ public actor ReplicatedNode {
     func proposeLocally(_ payload: [UInt8]) async throws(BackendError)
         -> (index: UInt64, term: UInt64, results: [CommandResult])
     {
-        if let halt { throw .unavailable(halt.description) }
+        if let halt { throw .unavailable(halt) }
         let index: UInt64
         do throws(RaftError) { index = try core.propose(payload) } catch {
             if case .notLeader(let leader?) = error { throw .notLeader(leader: leader) }
@@ -176,7 +177,7 @@ public actor ReplicatedNode {
 
     /// Runs the ReadIndex protocol (a follower asks the leader through Raft) and returns the read point.
     func confirmReadIndex() async throws(BackendError) -> UInt64 {
-        if let halt { throw .unavailable(halt.description) }
+        if let halt { throw .unavailable(halt) }
         nextReadContext += 1
         let context = Self.bigEndian(nextReadContext)
         do throws(RaftError) { try core.readIndex(context: context) } catch { throw Self.backendError(error) }
