@@ -6,6 +6,8 @@ import Storage
 extension ReplicatedNode: ClusterControl {
     /// How long a membership operation or a leadership transfer waits for its effect.
     static let membershipTimeout: Duration = .seconds(10)
+    /// How long a read of the member directory is reused.
+    static let directoryCacheLifetime: Duration = .seconds(1)
 
     public func status() async -> ClusterStatus {
         let directory = memberDirectory()
@@ -28,6 +30,7 @@ extension ReplicatedNode: ClusterControl {
     public func addLearner(name: String, address: String) async throws(ClusterControlError) -> UInt64 {
         let id = NodeIdentity.fullNodeID(of: name)
         try requireLeader()
+        directoryCache = nil
         let configuration = core.configurationState
         guard !configuration.voters.contains(id), !configuration.learners.contains(id) else {
             throw .alreadyMember(name)
@@ -97,11 +100,15 @@ extension ReplicatedNode: ClusterControl {
 
     /// The replicated directory, plus this node's founding peers until they are registered.
     func memberDirectory() -> [NodeID: MemberDirectory.Member] {
+        if let cache = directoryCache, ContinuousClock.now - cache.readAt < Self.directoryCacheLifetime {
+            return cache.members
+        }
         var directory: [NodeID: MemberDirectory.Member] = [:]
         for peer in initialPeers {
             directory[peer.id] = .init(id: peer.id, name: peer.name, address: peer.address.description)
         }
         for member in (try? MemberDirectory.members(in: store)) ?? [] { directory[member.id] = member }
+        directoryCache = (.now, directory)
         return directory
     }
 

@@ -55,6 +55,9 @@ public actor ReplicatedNode {
     var halt: String?
     var lastSnapshotIndex: UInt64
     var publishedLeader: String?
+    /// The last read of the member directory; reused for ``directoryCacheLifetime`` so forwarded writes and
+    /// the transport's peer refresh do not query the store each time.
+    var directoryCache: (readAt: ContinuousClock.Instant, members: [NodeID: MemberDirectory.Member])?
     /// Whether a task to run ``process()`` is already queued (see ``scheduleProcess()``).
     var processScheduled = false
     /// The term in which this member, as leader, last made sure the founding peers are in the directory.
