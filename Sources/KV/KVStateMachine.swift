@@ -59,7 +59,9 @@ public final class KVStateMachine {
                 }
                 if context.appliedIndex > startIndex {
                     try transaction.setAppliedIndex(context.appliedIndex)
-                    try transaction.setMeta(Self.lastCommitTSName, value: encodeTS(context.lastCommitTS))
+                    var timestamp: [UInt8] = []
+                    timestamp.appendUInt64(context.lastCommitTS)
+                    try transaction.setMeta(Self.lastCommitTSName, value: timestamp)
                 }
                 return context.appliedIndex
             }
@@ -107,10 +109,6 @@ public final class KVStateMachine {
         case .clock:
             throw StateMachineHalt(index: entry.index, cause: .unsupportedOpcode(opcodeByte))
         }
-    }
-
-    private func encodeTS(_ ts: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: ts >> (56 - 8 * $0)) }
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Counters, gauges and histograms rendered in the Prometheus text exposition format.
@@ -77,8 +78,8 @@ public final class MetricsRegistry: Sendable {
     static func labelText(_ labels: [String: String]) -> String {
         guard !labels.isEmpty else { return "" }
         let pairs = labels.keys.sorted().map { key in
-            let value = labels[key]!.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")
-                .replacingAll("\n", with: "\\n")
+            let value = labels[key]!.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
             return "\(key)=\"\(value)\""
         }
         return "{" + pairs.joined(separator: ",") + "}"
@@ -94,14 +95,6 @@ extension MetricsRegistry.Series {
     var counter: Counter? { if case .counter(let value) = self { value } else { nil } }
     var gauge: Gauge? { if case .gauge(let value) = self { value } else { nil } }
     var histogram: Histogram? { if case .histogram(let value) = self { value } else { nil } }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var result = ""
-        for character in self { if character == target { result += replacement } else { result.append(character) } }
-        return result
-    }
 }
 
 /// A monotonically increasing count.
