@@ -32,6 +32,10 @@ public struct ApplyHalt: Error, Hashable, Sendable, CustomStringConvertible {
         case keystoreRejected(KeystoreError)
         /// The sidecar records a cut-over that this entry contradicts (`ErrEnvelopeCutoverDivergence`).
         case cutoverDivergence(recorded: UInt64?)
+        /// An entry after the raft cut-over is not a raft envelope (`ErrEnvelopeCutoverDivergence`).
+        case cleartextAfterCutover(cutover: UInt64)
+        /// An entry's raft envelope names a key this node lacks or fails authentication.
+        case raftEnvelopeUnreadable(EnvelopeError)
         /// A replayed enable-storage-envelope finds the flag off in a sidecar that already holds its effect.
         case storageEnvelopeDivergence
         /// The crash-durable sidecar write failed.
@@ -88,6 +92,11 @@ public struct ApplyHalt: Error, Hashable, Sendable, CustomStringConvertible {
         case .cutoverDivergence(let recorded):
             return "ErrEnvelopeCutoverDivergence: the sidecar records raft cut-over at "
                 + "\(recorded.map(String.init) ?? "none"); \(divergent)"
+        case .cleartextAfterCutover(let cutover):
+            return "ErrEnvelopeCutoverDivergence: the entry follows the raft cut-over at \(cutover) but is not a "
+                + "raft envelope; \(divergent)"
+        case .raftEnvelopeUnreadable(let error):
+            return "the entry's raft envelope does not open (\(error)); check the KEK and the data dir's integrity"
         case .storageEnvelopeDivergence:
             return "the sidecar holds this enable-storage-envelope entry but the storage envelope is off; \(divergent)"
         case .sidecarWriteFailed(let error): return "\(error)"

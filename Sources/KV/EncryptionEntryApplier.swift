@@ -11,4 +11,10 @@ public protocol EncryptionEntryApplier: AnyObject {
     /// - Throws: the encryption applier's ``ApplyHalt`` when the entry must neither be skipped nor applied.
     func applyEncryptionEntry(_ payload: [UInt8], index: UInt64,
                               transaction: WriteTransaction) throws(ApplyHalt)
+
+    /// The apply hook of the raft envelope: the FSM payload of the committed entry at `index`.
+    ///
+    /// Entries after the cut-over are unwrapped; earlier ones are returned as they are.
+    /// - Throws: ``ApplyHalt`` when an entry after the cut-over is not a raft envelope or does not open.
+    func unwrapPayload(_ data: [UInt8], index: UInt64) throws(ApplyHalt) -> [UInt8]
 }

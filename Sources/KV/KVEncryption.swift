@@ -9,26 +9,24 @@ import Storage
 public final class KVEncryption: EncryptionEntryApplier {
     public let applier: EncryptionApplier
     public let keyring: SealingKeyring
+    /// The raft cut-over this replica applied; wrap-on-propose and the apply hook follow it.
+    public let raftCutover = RaftCutover()
     let registry: StoreWriterRegistry
     let store: MVCCStore
 
     /// Sets up encryption for a node whose start-up checks produced `state`.
-    ///
-    /// - Parameter installRaftEnvelope: called with the cut-over index when the raft envelope is enabled
-    ///   (first apply and every replay), and at once when the sidecar already records a cut-over.
-    public init(state: EncryptionState, store: MVCCStore,
-                installRaftEnvelope: @escaping EncryptionApplier.RaftEnvelopeInstaller) throws(EnvelopeError)
-    {
+    public init(state: EncryptionState, store: MVCCStore) throws(EnvelopeError) {
         self.store = store
         registry = StoreWriterRegistry(store: store)
-        applier = state.makeApplier(registry: registry, installRaftEnvelope: installRaftEnvelope)
+        let cutover = raftCutover
+        applier = state.makeApplier(registry: registry) { cutover.install($0) }
         keyring = SealingKeyring(keystore: state.keystore, node16: state.identity.node16)
         for (keyID, epoch) in state.sealingLocalEpochs.sorted(by: { $0.key < $1.key }) {
             try keyring.setLocalEpoch(epoch, for: keyID)
         }
         store.setSealer(EnvelopeValueSealer(keyring: keyring))
         try synchronizeSealing()
-        if let cutover = state.sidecar?.raftEnvelopeCutoverIndex { installRaftEnvelope(cutover) }
+        if let cutover = state.sidecar?.raftEnvelopeCutoverIndex { raftCutover.install(cutover) }
     }
 
     public func applyEncryptionEntry(_ payload: [UInt8], index: UInt64, transaction: WriteTransaction)

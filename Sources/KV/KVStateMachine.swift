@@ -76,14 +76,21 @@ public final class KVStateMachine {
     private func applyEntry(_ entry: CommittedEntry, _ context: inout ApplyContext,
                             _ transaction: WriteTransaction) throws(StateMachineHalt) -> [CommandResult]
     {
-        guard let opcodeByte = entry.data.first else { return [] }
+        guard !entry.data.isEmpty else { return [] }
+        var data = entry.data
+        if let encryptionApplier {
+            do throws(ApplyHalt) { data = try encryptionApplier.unwrapPayload(data, index: entry.index) } catch {
+                throw StateMachineHalt(index: entry.index, cause: .encryption(error))
+            }
+        }
+        let opcodeByte = data[0]
         guard let opcode = Opcode(rawValue: opcodeByte) else {
             throw StateMachineHalt(index: entry.index, cause: .unsupportedOpcode(opcodeByte))
         }
         switch opcode {
         case .command, .batch:
             let decoded: CommandEntry
-            do throws(KVError) { decoded = try CommandEntry(decoding: entry.data) } catch {
+            do throws(KVError) { decoded = try CommandEntry(decoding: data) } catch {
                 throw StateMachineHalt(index: entry.index, cause: .malformedEntry(error))
             }
             var executor = CommandExecutor(transaction: transaction, nowMillis: decoded.nowMillis,
@@ -101,7 +108,7 @@ public final class KVStateMachine {
                 throw StateMachineHalt(index: entry.index, cause: .encryptionNotConfigured)
             }
             do throws(ApplyHalt) {
-                try encryptionApplier.applyEncryptionEntry(entry.data, index: entry.index, transaction: transaction)
+                try encryptionApplier.applyEncryptionEntry(data, index: entry.index, transaction: transaction)
             } catch {
                 throw StateMachineHalt(index: entry.index, cause: .encryption(error))
             }

@@ -16,7 +16,6 @@ import TestSupport
         var store: MVCCStore
         var encryption: KVEncryption
         var machine: KVStateMachine
-        var cutovers: [UInt64] = []
 
         init(dir: TemporaryDirectory) throws {
             self.dir = dir
@@ -32,10 +31,8 @@ import TestSupport
             let state = try EncryptionStartup.start(
                 encryptionEnabled: true, kekProvider: kek, dataDirectory: dir.path, fileSystem: PosixFileSystem(),
                 identity: identity, registry: StoreWriterRegistry(store: store))!
-            var installed: [UInt64] = []
-            encryption = try KVEncryption(state: state, store: store) { installed.append($0) }
+            encryption = try KVEncryption(state: state, store: store)
             machine = KVStateMachine(store: store, encryptionApplier: encryption)
-            cutovers = installed
         }
 
         func close() { store.close() }
@@ -103,15 +100,38 @@ import TestSupport
 
         let restarted = try Node(dir: dir)
         defer { restarted.close() }
-        #expect(restarted.cutovers == [6])
+        #expect(restarted.encryption.raftCutover.cutoverIndex == 6)
         #expect(restarted.keyringEpoch(0x0102_0304) == 1, "every start bumps the local epoch")
         #expect(try Self.value(restarted, "a") == "SECRET-A-93c2")
         let registration = CommittedEntry(index: 7, term: 2, data: try EncryptionEntry.writerRegistration([
             WriterRegistration(dekID: 0x0102_0304, fullNodeID: restarted.identity.fullNodeID, localEpoch: 1),
         ]).encoded())
-        #expect(restarted.machine.apply([registration, Self.set("c", "SECRET-C", index: 8)]).halt == nil)
+        var write = Self.set("c", "SECRET-C", index: 8)
+        write.data = try restarted.encryption.wrapForProposal(write.data)
+        #expect(write.data.first == EnvelopeHeader.currentVersion, "after the cut-over, proposals are raft envelopes")
+        #expect(restarted.machine.apply([registration, write]).halt == nil)
         #expect(try restarted.encryption.applier.maySeal(under: 0x0102_0304, as: restarted.identity))
         #expect(try Self.value(restarted, "c") == "SECRET-C")
+
+        // After the cut-over, a cleartext command entry halts apply; a tampered envelope too.
+        let cleartext = restarted.machine.apply([Self.set("d", "x", index: 9)])
+        #expect(cleartext.appliedIndex == 8)
+        guard case .encryption(let halt) = cleartext.halt?.cause, case .cleartextAfterCutover(6) = halt.reason else {
+            Issue.record("expected ErrEnvelopeCutoverDivergence, got \(String(describing: cleartext.halt))")
+            return
+        }
+        #expect(halt.description.contains("ErrEnvelopeCutoverDivergence"))
+        var tampered = Self.set("d", "x", index: 9)
+        tampered.data = try restarted.encryption.wrapForProposal(tampered.data)
+        tampered.data[tampered.data.count - 1] ^= 1
+        let unreadable = restarted.machine.apply([tampered])
+        #expect(unreadable.appliedIndex == 8)
+        guard case .encryption(let tamperHalt) = unreadable.halt?.cause,
+              case .raftEnvelopeUnreadable = tamperHalt.reason
+        else {
+            Issue.record("expected an unreadable raft envelope, got \(String(describing: unreadable.halt))")
+            return
+        }
     }
 
     @Test func crashBetweenSidecarWriteAndStoreCommitConverges() throws {

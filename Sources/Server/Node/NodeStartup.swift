@@ -83,7 +83,7 @@ public enum NodeStartup {
                 dataDirectory: configuration.dataDirectory, fileSystem: fileSystem, identity: identity,
                 registry: StoreWriterRegistry(store: store))
             else { return nil }
-            return try KVEncryption(state: state, store: store) { _ in }
+            return try KVEncryption(state: state, store: store)
         } catch {
             throw .encryption("\(error)")
         }
