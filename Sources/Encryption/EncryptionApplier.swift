@@ -15,9 +15,9 @@ public final class EncryptionApplier {
     /// Called with the cut-over index when an enable-raft-envelope entry is applied, first time or replayed.
     public typealias RaftEnvelopeInstaller = (_ cutoverIndex: UInt64) -> Void
 
-    let kekProvider: any KEKProvider
-    let keystore: Keystore
-    let sidecarFile: SidecarFile
+    public let kekProvider: any KEKProvider
+    public let keystore: Keystore
+    public let sidecarFile: SidecarFile
     let registry: any WriterRegistryStore
     let installRaftEnvelope: RaftEnvelopeInstaller
 

@@ -58,3 +58,22 @@ extension MVCCStore {
         }
     }
 }
+
+extension MVCCStore {
+    /// How many stored versions have a body sealed under the storage DEK `keyID`.
+    ///
+    /// Retiring a storage DEK is refused while any version still needs it. The key id sits in bytes 2–5 of
+    /// the envelope (DESIGN §3.2), right after the 9-byte value header.
+    public func countVersions(sealedWithKeyID keyID: UInt32) throws(StorageError) -> Int {
+        try withReader { (database) throws(StorageError) -> Int in
+            let statement = try database.statement("""
+                SELECT count(*) FROM kv_versions
+                WHERE substr(value, 1, 1) IN (x'02', x'03') AND substr(value, 12, 4) = ?1
+                """)
+            defer { statement.reset() }
+            try statement.bind(1, (0..<4).map { UInt8(truncatingIfNeeded: keyID >> (24 - 8 * $0)) })
+            guard try statement.step() else { return 0 }
+            return Int(statement.int64(0))
+        }
+    }
+}

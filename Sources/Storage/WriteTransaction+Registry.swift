@@ -71,3 +71,26 @@ extension MVCCStore {
                            lastSeenLocalEpoch: UInt16(truncatingIfNeeded: statement.int64(2)))
     }
 }
+
+extension MVCCStore {
+    /// Every committed registry row, ordered by key id then node16.
+    public func registryRows() throws(StorageError) -> [RegistryRow] {
+        try withReader { (database) throws(StorageError) in
+            let statement = try database.statement("""
+                SELECT dek_id, node16, full_node_id, first_seen_local_epoch, last_seen_local_epoch
+                FROM writer_registry ORDER BY dek_id, node16
+                """)
+            defer { statement.reset() }
+            var rows: [RegistryRow] = []
+            while try statement.step() {
+                rows.append(RegistryRow(
+                    dekID: UInt32(truncatingIfNeeded: statement.int64(0)),
+                    node16: UInt16(truncatingIfNeeded: statement.int64(1)),
+                    fullNodeID: UInt64(bitPattern: statement.int64(2)),
+                    firstSeenLocalEpoch: UInt16(truncatingIfNeeded: statement.int64(3)),
+                    lastSeenLocalEpoch: UInt16(truncatingIfNeeded: statement.int64(4))))
+            }
+            return rows
+        }
+    }
+}

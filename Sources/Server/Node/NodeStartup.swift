@@ -71,7 +71,10 @@ public enum NodeStartup {
         var provider: (any KEKProvider)?
         do throws(KEKError) {
             if let path = configuration.kekFile {
-                provider = try FileKEKProvider(path: path, fileSystem: fileSystem)
+                let initial = try FileKEKProvider(path: path, fileSystem: fileSystem)
+                provider = ReloadingKEKProvider(initial: initial) {
+                    try FileKEKProvider(path: path, fileSystem: fileSystem)
+                }
             } else if configuration.encryptionEnabled,
                       ProcessInfo.processInfo.environment[EnvironmentKEKProvider.defaultVariableName] != nil {
                 provider = try EnvironmentKEKProvider()

@@ -42,6 +42,7 @@ extension ReplicatedNode: ClusterControl {
         do throws(BackendError) { _ = try await propose(registration.encoded()) } catch {
             throw Self.clusterError(error)
         }
+        try await registerEncryptionWriter(newMember: id, name: name, address: address)
         return try await changeConfiguration(.addLearner(id))
     }
 
@@ -123,7 +124,7 @@ extension ReplicatedNode: ClusterControl {
         let entry = CommandEntry(proposedTS: 0, nowMillis: 0, commands: missing.map {
             .registerMember(id: $0.id, name: Array($0.name.utf8), address: Array($0.address.description.utf8))
         })
-        _ = try? core.propose(entry.encoded())
+        _ = try? append(entry.encoded())
     }
 
     static func clusterError(_ error: RaftError) -> ClusterControlError {

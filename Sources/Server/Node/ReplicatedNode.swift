@@ -1,4 +1,5 @@
 import DurableIO
+import Encryption
 import KV
 import Logging
 import Raft
@@ -41,6 +42,13 @@ public actor ReplicatedNode {
     let log: DurableLog
     public nonisolated let store: MVCCStore
     let machine: KVStateMachine
+    /// The node's encryption (keys, sealing, raft envelope); `nil` without `--encryption-enabled`.
+    let encryption: KVEncryption?
+    /// Set while the leader switches the raft envelope on: user proposals get a retryable error, so that every
+    /// entry after the cut-over entry is wrapped.
+    var raftCutoverBarrier = false
+    /// Asks other members for their encryption capability.
+    var capabilityPoller: (any CapabilityPolling)?
     let logger: Logger
     let metrics: MetricsRegistry?
     /// The founding members from `--initial-cluster`, known before the directory is replicated.
@@ -80,6 +88,7 @@ public actor ReplicatedNode {
         self.log = log
         self.store = store
         self.machine = machine
+        self.encryption = machine.encryptionApplier as? KVEncryption
         self.logger = logger
         lastSnapshotIndex = (try? log.snapshot().metadata.index) ?? 0
     }
@@ -154,18 +163,40 @@ public actor ReplicatedNode {
     func proposeLocally(_ payload: [UInt8]) async throws(BackendError)
         -> (index: UInt64, term: UInt64, results: [CommandResult])
     {
-        if let halt { throw .unavailable(halt) }
-        let index: UInt64
-        do throws(RaftError) { index = try core.propose(payload) } catch {
-            if case .notLeader(let leader?) = error { throw .notLeader(leader: leader) }
-            throw Self.backendError(error)
-        }
+        let index = try append(payload)
         let term = core.term
         let result = await withCheckedContinuation { continuation in
             proposals[index] = ProposalWaiter(term: term, deadline: deadline(), continuation: continuation)
             scheduleProcess()
         }
         return (index, term, try result.get())
+    }
+
+    /// Appends a proposal to the leader's log, wrapped in a raft envelope after the cut-over.
+    ///
+    /// - Throws: ``BackendError/tryAgain(_:)`` for user payloads while the cut-over barrier holds, and the
+    ///   errors of ``RaftNode/propose(_:)`` mapped for clients.
+    func append(_ payload: [UInt8]) throws(BackendError) -> UInt64 {
+        if let halt { throw .unavailable(halt) }
+        if raftCutoverBarrier && !Self.isEncryptionEntry(payload) {
+            throw .tryAgain("writes are held while the raft envelope is switched on; retry")
+        }
+        var data = payload
+        if let encryption {
+            do throws(EnvelopeError) { data = try encryption.wrapForProposal(payload) } catch {
+                throw .tryAgain("this node cannot seal the proposal yet (\(error)); retry")
+            }
+        }
+        do throws(RaftError) { return try core.propose(data) } catch {
+            if case .notLeader(let leader?) = error { throw .notLeader(leader: leader) }
+            throw Self.backendError(error)
+        }
+    }
+
+    /// Whether an FSM payload is an encryption entry (0x03–0x05), which passes the cut-over barrier.
+    static func isEncryptionEntry(_ payload: [UInt8]) -> Bool {
+        guard let first = payload.first, let opcode = Opcode(rawValue: first) else { return false }
+        return opcode == .writerRegistration || opcode == .encryptionBootstrap || opcode == .keyManagement
     }
 
     /// Waits until a linearizable read may be served: a ReadIndex confirmed by a quorum, then applied.

@@ -1,0 +1,362 @@
+import Encryption
+import Foundation
+import KV
+import Raft
+import Storage
+
+extension ReplicatedNode: EncryptionControl {
+    /// What `GetCapability` reports as the build: the product and the on-disk format versions it speaks.
+    static let buildID = "elastickv/0.1 envelope-v\(EnvelopeHeader.currentVersion) sidecar-v\(Sidecar.formatVersion)"
+
+    /// Attaches how other members are asked for their capability.
+    public func attachCapabilityPoller(_ poller: any CapabilityPolling) {
+        capabilityPoller = poller
+    }
+
+    public func capability() async -> EncryptionCapability {
+        let sidecar = encryption?.applier.sidecar
+        let epochs = sidecar?.keys.values.map(\.localEpoch) ?? []
+        return EncryptionCapability(
+            nodeName: identity.name, fullNodeID: identity.id, encryptionCapable: encryption != nil && halt == nil,
+            buildID: Self.buildID, sidecarPresent: sidecar != nil, localEpoch: epochs.max() ?? 0)
+    }
+
+    public func encryptionState(node16: UInt16?) async throws(EncryptionControlError) -> EncryptionStatus {
+        let rows: [RegistryRow]
+        do throws(StorageError) { rows = try store.registryRows() } catch {
+            throw .unavailable("the writer registry cannot be read: \(error)")
+        }
+        let registry = rows.filter { node16 == nil || $0.node16 == node16 }.map { row in
+            EncryptionStatus.RegistryRow(
+                keyID: row.dekID, node16: row.node16,
+                row: WriterRegistryRow(fullNodeID: row.fullNodeID, firstSeenLocalEpoch: row.firstSeenLocalEpoch,
+                                       lastSeenLocalEpoch: row.lastSeenLocalEpoch))
+        }
+        guard let sidecar = encryption?.applier.sidecar else {
+            return EncryptionStatus(
+                encryptionEnabled: encryption != nil, raftAppliedIndex: 0, storageEnvelopeActive: false,
+                raftEnvelopeCutoverIndex: nil, activeStorageKeyID: nil, activeRaftKeyID: nil, keys: [],
+                registry: registry)
+        }
+        let keys = sidecar.keys.keys.sorted().map { id in
+            let key = sidecar.keys[id]!
+            return EncryptionStatus.Key(keyID: id, purpose: key.purpose, wrapped: key.wrapped.bytes,
+                                        created: key.created, localEpoch: key.localEpoch)
+        }
+        return EncryptionStatus(
+            encryptionEnabled: true, raftAppliedIndex: sidecar.raftAppliedIndex,
+            storageEnvelopeActive: sidecar.storageEnvelopeActive,
+            raftEnvelopeCutoverIndex: sidecar.raftEnvelopeCutoverIndex,
+            activeStorageKeyID: sidecar.activeKeyIDs[.storage], activeRaftKeyID: sidecar.activeKeyIDs[.raft],
+            keys: keys, registry: registry)
+    }
+
+    public func bootstrap() async throws(EncryptionControlError) -> EncryptionChange {
+        let encryption = try requireEncryptionLeader()
+        if let sidecar = encryption.applier.sidecar {
+            return EncryptionChange(index: 0, summary: "already bootstrapped: storage DEK "
+                + "\(sidecar.activeKeyIDs[.storage] ?? 0), raft DEK \(sidecar.activeKeyIDs[.raft] ?? 0)")
+        }
+        let members = try await requireCapableMembers()
+        var ids = Self.newKeyIDs(count: 2, avoiding: [])
+        let storage = try newDEK(id: ids.removeFirst(), purpose: .storage, encryption)
+        let raft = try newDEK(id: ids.removeFirst(), purpose: .raft, encryption)
+        let registrations = members.flatMap { member in
+            [storage.keyID, raft.keyID].map { WriterRegistration(dekID: $0, fullNodeID: member, localEpoch: 0) }
+        }
+        let entry = EncryptionEntry.bootstrap(.init(
+            createdUnixSeconds: Self.unixSeconds(), storageKey: storage, raftKey: raft, registrations: registrations))
+        let index = try await proposeEncryptionEntry(entry)
+        guard encryption.applier.sidecar?.activeKeyIDs[.storage] == storage.keyID else {
+            throw .refused("the bootstrap entry at \(index) was not applied: another bootstrap came first")
+        }
+        return EncryptionChange(
+            index: index, summary: "bootstrapped: storage DEK \(storage.keyID), raft DEK \(raft.keyID)")
+    }
+
+    public func enableStorageEnvelope() async throws(EncryptionControlError) -> EncryptionChange {
+        let encryption = try requireEncryptionLeader()
+        if encryption.applier.sidecar?.storageEnvelopeActive == true {
+            return EncryptionChange(index: 0, summary: "the storage envelope is already active")
+        }
+        if encryption.applier.sidecar == nil { _ = try await bootstrap() }
+        _ = try await requireCapableMembers()
+        let index = try await proposeEncryptionEntry(.enableStorageEnvelope)
+        guard encryption.applier.sidecar?.storageEnvelopeActive == true else {
+            throw .refused("the enable-storage-envelope entry at \(index) did not take effect")
+        }
+        return EncryptionChange(index: index, summary: "the storage envelope is active: every value written from "
+            + "index \(index) on is sealed")
+    }
+
+    public func enableRaftEnvelope() async throws(EncryptionControlError) -> EncryptionChange {
+        let encryption = try requireEncryptionLeader()
+        guard let sidecar = encryption.applier.sidecar else {
+            throw .refused("encryption is not bootstrapped; run `encryption enable-storage-envelope` first")
+        }
+        if let cutover = sidecar.raftEnvelopeCutoverIndex {
+            return EncryptionChange(index: 0, summary: "the raft envelope is already active from index \(cutover)")
+        }
+        _ = try await requireCapableMembers()
+        guard !raftCutoverBarrier else { throw .retryable("a raft-envelope cut-over is already in progress") }
+        raftCutoverBarrier = true
+        defer { raftCutoverBarrier = false }
+        let index = try await proposeEncryptionEntry(.enableRaftEnvelope)
+        guard let cutover = encryption.raftCutover.cutoverIndex else {
+            throw .refused("the enable-raft-envelope entry at \(index) did not take effect")
+        }
+        logger.info("raft envelope active", metadata: ["cutover": "\(cutover)"])
+        return EncryptionChange(index: cutover, summary: "the raft envelope is active: entries after index "
+            + "\(cutover) are sealed")
+    }
+
+    public func rotateDEK(purpose: KeyPurpose) async throws(EncryptionControlError) -> EncryptionChange {
+        let encryption = try requireEncryptionLeader()
+        guard let sidecar = encryption.applier.sidecar, let replaced = sidecar.activeKeyIDs[purpose] else {
+            throw .refused("there is no active \(purpose.rawValue) DEK to rotate; bootstrap first")
+        }
+        let members = try await requireCapableMembers()
+        let key = try newDEK(id: Self.newKeyIDs(count: 1, avoiding: Set(sidecar.keys.keys))[0], purpose: purpose,
+                             encryption)
+        let registrations = members.map { WriterRegistration(dekID: key.keyID, fullNodeID: $0, localEpoch: 0) }
+        let entry = EncryptionEntry.rotateDEK(.init(
+            createdUnixSeconds: Self.unixSeconds(), replacedKeyID: replaced, key: key, registrations: registrations))
+        let index = try await proposeEncryptionEntry(entry)
+        guard encryption.applier.sidecar?.activeKeyIDs[purpose] == key.keyID else {
+            throw .refused("the rotation at \(index) was superseded by another key change; retry")
+        }
+        return EncryptionChange(index: index, summary: "\(purpose.rawValue) DEK \(key.keyID) is active; "
+            + "DEK \(replaced) stays for reading")
+    }
+
+    public func rewrapDEKs() async throws(EncryptionControlError) -> EncryptionChange {
+        let encryption = try requireEncryptionLeader()
+        guard let sidecar = encryption.applier.sidecar else { throw .refused("encryption is not bootstrapped") }
+        _ = try await requireCapableMembers()
+        let provider = encryption.applier.kekProvider
+        if let reloading = provider as? ReloadingKEKProvider {
+            do { try reloading.reload() } catch { throw .refused("the KEK cannot be reloaded: \(error)") }
+        }
+        var keys: [EncryptionEntry.RewrappedDEK] = []
+        for id in sidecar.keys.keys.sorted() {
+            guard let installed = encryption.applier.keystore.entry(id: id) else { continue }
+            do { keys.append(.init(keyID: id, wrapped: WrappedDEK(try provider.wrap(installed.key)))) } catch {
+                throw .refused("the KEK cannot wrap DEK \(id): \(error)")
+            }
+        }
+        let index = try await proposeEncryptionEntry(.rewrapDEKs(keys))
+        return EncryptionChange(index: index, summary: "\(keys.count) DEKs re-wrapped under the current KEK")
+    }
+
+    public func retireDEK(keyID: KeyID) async throws(EncryptionControlError) -> EncryptionChange {
+        let encryption = try requireEncryptionLeader()
+        guard let sidecar = encryption.applier.sidecar, let key = sidecar.keys[keyID] else {
+            throw .refused("DEK \(keyID) is not an unretired key of this cluster")
+        }
+        guard sidecar.activeKeyIDs[key.purpose] != keyID else {
+            throw .refused("DEK \(keyID) is the active \(key.purpose.rawValue) key; rotate it first")
+        }
+        try checkRetirable(keyID, purpose: key.purpose)
+        let index = try await proposeEncryptionEntry(.retireDEK(keyID))
+        return EncryptionChange(index: index, summary: "DEK \(keyID) is retired")
+    }
+
+    public func registerWriters(_ registrations: [WriterRegistration]) async throws(EncryptionControlError)
+        -> EncryptionChange
+    {
+        _ = try requireEncryptionLeader()
+        guard !registrations.isEmpty else { throw .refused("no registration given") }
+        let index = try await proposeEncryptionEntry(.writerRegistration(registrations))
+        for registration in registrations {
+            let row = try? store.registryRow(dekID: registration.dekID, node16: registration.node16)
+            guard let row, row.fullNodeID == registration.fullNodeID,
+                  row.lastSeenLocalEpoch == registration.localEpoch
+            else {
+                let held = row.map { "node \($0.fullNodeID) at epoch \($0.lastSeenLocalEpoch)" } ?? "no row"
+                throw .refused("\(registration) was rejected (ErrNodeIDCollision or ErrLocalEpochRollback): the "
+                    + "registry holds \(held)")
+            }
+        }
+        return EncryptionChange(index: index, summary: "\(registrations.count) writer registrations committed")
+    }
+
+    public func resyncSidecar() async throws(EncryptionControlError) -> EncryptionChange {
+        guard let encryption else { throw .encryptionNotEnabled }
+        guard let sidecar = encryption.applier.sidecar else {
+            return EncryptionChange(index: 0, summary: "encryption is not bootstrapped; there is no sidecar to resync")
+        }
+        do throws(SidecarError) { try encryption.applier.sidecarFile.write(sidecar) } catch {
+            throw .unavailable("the sidecar cannot be written: \(error)")
+        }
+        return EncryptionChange(index: sidecar.raftAppliedIndex,
+                                summary: "the sidecar holds the applied encryption state as of index "
+                                    + "\(sidecar.raftAppliedIndex)")
+    }
+
+    // MARK: - Helpers
+
+    /// The node's encryption, when it may run mutators: encryption enabled and leading.
+    func requireEncryptionLeader() throws(EncryptionControlError) -> KVEncryption {
+        guard let encryption else { throw .encryptionNotEnabled }
+        if let halt { throw .unavailable(halt) }
+        guard core.role == .leader else {
+            throw .notLeader(leaderAddress: core.leader.flatMap { memberDirectory()[$0]?.address })
+        }
+        return encryption
+    }
+
+    /// Polls every member (voters and learners), fresh and concurrently, within one election timeout.
+    ///
+    /// - Returns: the full node ids of all members, ascending.
+    /// - Throws: ``EncryptionControlError/capabilityCheckFailed(_:)`` naming the members that did not answer
+    ///   capable in time.
+    func requireCapableMembers() async throws(EncryptionControlError) -> [UInt64] {
+        let configuration = core.configurationState
+        let members = configuration.voters.union(configuration.learners).sorted()
+        let directory = memberDirectory()
+        let timeout = options.tickInterval * 10
+        let poller = capabilityPoller
+        let selfID = identity.id
+        let local = await capability()
+        let answers = await withTaskGroup(of: (UInt64, Bool).self) { group in
+            for member in members where member != selfID {
+                let address = directory[member]?.address ?? ""
+                group.addTask {
+                    guard !address.isEmpty, let poller else { return (member, false) }
+                    let answer = await poller.capability(at: address, timeout: timeout)
+                    return (member, answer?.encryptionCapable == true && answer?.fullNodeID == member)
+                }
+            }
+            var answers: [UInt64: Bool] = [selfID: local.encryptionCapable]
+            for await (member, capable) in group { answers[member] = capable }
+            return answers
+        }
+        let failing = members.filter { answers[$0] != true }
+        guard failing.isEmpty else {
+            throw .capabilityCheckFailed(failing.map { directory[$0]?.name ?? String($0) })
+        }
+        return members
+    }
+
+    /// Proposes an encryption entry and waits until it is applied on this node.
+    func proposeEncryptionEntry(_ entry: EncryptionEntry) async throws(EncryptionControlError) -> UInt64 {
+        let payload: [UInt8]
+        do throws(EntryCodecError) { payload = try entry.encoded() } catch {
+            throw .refused("the entry cannot be encoded: \(error)")
+        }
+        do throws(BackendError) {
+            return try await proposeLocally(payload).index
+        } catch {
+            switch error {
+            case .notLeader, .noLeader:
+                throw .notLeader(leaderAddress: core.leader.flatMap { memberDirectory()[$0]?.address })
+            case .timeout: throw .timeout
+            case .tryAgain(let reason): throw .retryable(reason)
+            default: throw .unavailable(error.description)
+            }
+        }
+    }
+
+    /// Draws a DEK from the system CSPRNG and wraps it under this node's KEK.
+    func newDEK(id: KeyID, purpose: KeyPurpose, _ encryption: KVEncryption) throws(EncryptionControlError)
+        -> EncryptionEntry.NewDEK
+    {
+        let key = DataEncryptionKey.generate()
+        do {
+            let wrapped = try encryption.applier.kekProvider.wrap(key)
+            return EncryptionEntry.NewDEK(keyID: id, purpose: purpose, wrapped: WrappedDEK(wrapped))
+        } catch {
+            throw .refused("the KEK cannot wrap a new DEK: \(error)")
+        }
+    }
+
+    /// Distinct, non-zero key ids from the system CSPRNG that no unretired key uses.
+    static func newKeyIDs(count: Int, avoiding used: Set<KeyID>) -> [KeyID] {
+        var generator = SystemRandomNumberGenerator()
+        var ids: [KeyID] = []
+        while ids.count < count {
+            let id = KeyID.random(in: 1...KeyID.max, using: &generator)
+            if !used.contains(id) && !ids.contains(id) { ids.append(id) }
+        }
+        return ids
+    }
+
+    static func unixSeconds() -> UInt64 {
+        UInt64(max(0, Date().timeIntervalSince1970))
+    }
+}
+
+extension ReplicatedNode {
+    /// Refuses to retire a DEK that this node's data or log still needs (DESIGN §4, "Retire").
+    ///
+    /// Storage: no stored version may be sealed with it. Raft: no entry still in the log may be sealed with it,
+    /// so the log start is past the last such entry and the latest snapshot was taken after it. Followers hold
+    /// the same versions (apply seals with the key active at that index on every replica); their logs are
+    /// compacted on their own schedule, which is why the operator should retire a raft key only after every
+    /// member took a snapshot (`encryption status` shows each member's state).
+    func checkRetirable(_ keyID: KeyID, purpose: KeyPurpose) throws(EncryptionControlError) {
+        switch purpose {
+        case .storage:
+            let count: Int
+            do throws(StorageError) { count = try store.countVersions(sealedWithKeyID: keyID) } catch {
+                throw .unavailable("the store cannot be scanned: \(error)")
+            }
+            guard count == 0 else {
+                throw .refused("DEK \(keyID) still seals \(count) stored versions; overwrite or delete them (and "
+                    + "let garbage collection remove old versions) before retiring it")
+            }
+        case .raft:
+            guard core.lastIndex >= core.firstIndex else { return }
+            for index in core.firstIndex...core.lastIndex {
+                guard let entry = core.logEntry(at: index), entry.kind == .normal,
+                      Self.envelopeKeyID(entry.data) == keyID
+                else { continue }
+                throw .refused("DEK \(keyID) still seals log entry \(index); retire it after a snapshot past "
+                    + "that entry compacted the log")
+            }
+        }
+    }
+
+    /// The key id of a raft envelope payload, or `nil` when the payload is not one.
+    static func envelopeKeyID(_ data: [UInt8]) -> KeyID? {
+        guard data.count >= Envelope.overheadByteCount, data[0] == EnvelopeHeader.currentVersion else { return nil }
+        return data[2..<6].reduce(0) { $0 << 8 | KeyID($1) }
+    }
+}
+
+extension ReplicatedNode {
+    /// Before a member is added to an encrypted cluster: checks it can decrypt, and commits its writer
+    /// registration for every unretired DEK at local epoch 0, so the registration precedes the membership
+    /// change and with it every entry the new member will seal for (DESIGN §3.6).
+    ///
+    /// A node id that ever registered under one of the keys cannot come back: its old epochs are unknown to
+    /// its new, empty data dir, so it could reuse nonces. Such a node joins under a new `--node-id`.
+    func registerEncryptionWriter(newMember id: NodeID, name: String, address: String)
+        async throws(ClusterControlError)
+    {
+        guard let sidecar = encryption?.applier.sidecar else { return }
+        let identity = NodeIdentity(name: name)
+        if let poller = capabilityPoller {
+            let answer = await poller.capability(at: address, timeout: options.tickInterval * 10)
+            guard answer?.encryptionCapable == true, answer?.fullNodeID == id else {
+                throw .rejected(EncryptionControlError.capabilityCheckFailed([name]).description
+                    + "; start it with --encryption-enabled and the cluster's KEK")
+            }
+        }
+        var registrations: [WriterRegistration] = []
+        for keyID in sidecar.keys.keys.sorted() {
+            if let row = try? store.registryRow(dekID: keyID, node16: identity.node16) {
+                guard row.fullNodeID == id else {
+                    throw .rejected("ErrNodeIDCollision: '\(name)' shares its low 16 id bits with member "
+                        + "\(row.fullNodeID) under DEK \(keyID); choose another --node-id")
+                }
+                throw .rejected("'\(name)' was a writer of DEK \(keyID) before; under encryption a node id is not "
+                    + "re-added (its old nonces are unknown): start the node with a new --node-id")
+            }
+            registrations.append(WriterRegistration(dekID: keyID, fullNodeID: id, localEpoch: 0))
+        }
+        do throws(EncryptionControlError) { _ = try await registerWriters(registrations) } catch {
+            throw .rejected(error.description)
+        }
+    }
+}
