@@ -204,3 +204,55 @@ public final class EncryptionApplier {
         }
     }
 }
+
+extension EncryptionApplier {
+    /// Adopts the replicated encryption state that an installed snapshot carried, before any later entry applies.
+    ///
+    /// New keys are unwrapped, installed at local epoch 0 (a node that never held a key never sealed under it)
+    /// and activated as the state says; keys the state no longer lists were retired and leave the keystore;
+    /// keys the node already holds keep their local epoch. The sidecar is written crash-durably first.
+    /// - Parameter replicated: the state as the snapshot holds it; its local epochs are ignored.
+    /// - Returns: whether anything changed (`false` when the sidecar already holds this state or a later one).
+    /// - Throws: ``ApplyHalt`` at the state's index: a different bootstrap or cut-over than this node's, a key
+    ///   that does not unwrap, or a failed sidecar write.
+    @discardableResult
+    public func adopt(_ replicated: Sidecar) throws(ApplyHalt) -> Bool {
+        let index = replicated.raftAppliedIndex
+        guard index > (sidecar?.raftAppliedIndex ?? 0) else { return false }
+        if let current = sidecar {
+            guard current.bootstrapDigest == replicated.bootstrapDigest else {
+                throw ApplyHalt(index: index, reason: .conflictingBootstrap)
+            }
+            if let recorded = current.raftEnvelopeCutoverIndex, recorded != replicated.raftEnvelopeCutoverIndex {
+                throw ApplyHalt(index: index, reason: .cutoverDivergence(recorded: recorded))
+            }
+        }
+        var next = replicated
+        for id in replicated.keys.keys.sorted() {
+            if let held = sidecar?.keys[id] {
+                next.keys[id]!.localEpoch = held.localEpoch
+            } else {
+                next.keys[id]!.localEpoch = 0
+                let record = replicated.keys[id]!
+                try install(try unwrap(record.wrapped, keyID: id, index: index), id: id, purpose: record.purpose,
+                            index: index)
+            }
+        }
+        try persist(next, index: index)
+        for (purpose, id) in next.activeKeyIDs.sorted(by: { $0.key.wireValue < $1.key.wireValue }) {
+            try activate(id, for: purpose, index: index)
+        }
+        for id in keystore.keyIDs where next.keys[id] == nil { keystore.remove(id: id) }
+        if let cutover = next.raftEnvelopeCutoverIndex { installRaftEnvelope(cutover) }
+        return true
+    }
+}
+
+extension Sidecar {
+    /// The part of the content every replica shares: the same keys, flags and indexes with local epochs 0.
+    public var replicatedState: Sidecar {
+        var state = self
+        for id in state.keys.keys { state.keys[id]!.localEpoch = 0 }
+        return state
+    }
+}

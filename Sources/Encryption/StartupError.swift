@@ -21,6 +21,8 @@ public enum StartupError: Error, Hashable, Sendable, CustomStringConvertible {
     case sidecarUnusable(SidecarError)
     /// The writer registry could not be read.
     case registryUnreadable(WriterRegistryStoreError)
+    /// The store applied an encryption entry that the sidecar does not reflect (lost or restored sidecar).
+    case sidecarBehindRaftLog(sidecarPath: String, sidecarIndex: UInt64?, storeIndex: UInt64)
 
     public var description: String {
         switch self {
@@ -46,6 +48,11 @@ public enum StartupError: Error, Hashable, Sendable, CustomStringConvertible {
             return "\(error)"
         case .registryUnreadable(let error):
             return "\(error); check the data dir's store and restart"
+        case .sidecarBehindRaftLog(let path, let sidecarIndex, let storeIndex):
+            return "ErrSidecarBehindRaftLog: \(path) reflects encryption entries through index "
+                + "\(sidecarIndex.map(String.init) ?? "none (missing)") but the store applied one at \(storeIndex); "
+                + "with the node stopped run elastickv-admin encryption resync-sidecar --data-dir <dir> --node-id "
+                + "<id> --kek-file <file>, then restart with --encryption-enabled"
         }
     }
 }

@@ -35,6 +35,43 @@ public final class KVEncryption: EncryptionEntryApplier {
         registry.transaction = transaction
         defer { registry.transaction = nil }
         _ = try applier.apply(payload: payload, index: index)
+        if let sidecar = applier.sidecar {
+            do throws(StorageError) {
+                try transaction.setMeta(Self.replicatedStateMetaName, value: sidecar.replicatedState.encodedJSON())
+            } catch {
+                throw ApplyHalt(index: index, reason: .registryStoreFailed(
+                    WriterRegistryStoreError(operation: "record the encryption state", reason: error.description)))
+            }
+        }
+        do throws(EnvelopeError) { try synchronizeSealing() } catch {
+            preconditionFailure("the applier installs every key of the sidecar before its epoch is set: \(error)")
+        }
+    }
+
+    /// The store row holding the replicated encryption state as of the applied index, so that snapshots carry
+    /// it and start-up can tell a sidecar that lags the store (`ErrSidecarBehindRaftLog`).
+    public static let replicatedStateMetaName = "encryption.replicated_state"
+
+    /// The replicated encryption state the store holds; `nil` before the bootstrap.
+    ///
+    /// - Throws: the store's error, or ``SidecarError`` when the row does not parse.
+    public static func replicatedState(in store: MVCCStore) throws -> Sidecar? {
+        guard let bytes = try store.meta(replicatedStateMetaName) else { return nil }
+        return try Sidecar(json: bytes, path: "\(replicatedStateMetaName) in the store")
+    }
+
+    /// After a snapshot was installed: adopts the encryption state it carried (keys, flags, cut-over) and
+    /// writes it to the sidecar before any later entry applies.
+    ///
+    /// - Throws: ``ApplyHalt`` as ``EncryptionApplier/adopt(_:)``, or for a state row that does not parse.
+    public func adoptSnapshotState(at index: UInt64) throws(ApplyHalt) {
+        let state: Sidecar?
+        do { state = try Self.replicatedState(in: store) } catch {
+            throw ApplyHalt(index: index, reason: .registryStoreFailed(
+                WriterRegistryStoreError(operation: "read the encryption state", reason: "\(error)")))
+        }
+        guard let state else { return }
+        try applier.adopt(state)
         do throws(EnvelopeError) { try synchronizeSealing() } catch {
             preconditionFailure("the applier installs every key of the sidecar before its epoch is set: \(error)")
         }

@@ -26,8 +26,14 @@ public enum NodeStartup {
         do throws(StorageError) {
             store = try MVCCStore(path: joinPath(configuration.dataDirectory, "kv.db"))
         } catch { throw .store(error.description) }
+        try checkSidecarNotBehindStore(configuration, fileSystem: fileSystem, store: store)
         let encryption = try openEncryption(configuration, fileSystem: fileSystem, identity: identity, store: store)
         try restoreStoreIfBehindSnapshot(store, log: log)
+        if let encryption, let snapshotIndex = try? log.snapshot().metadata.index, snapshotIndex > 0 {
+            do throws(ApplyHalt) { try encryption.adoptSnapshotState(at: snapshotIndex) } catch {
+                throw .encryption(error.description)
+            }
+        }
         let machine = KVStateMachine(store: store, encryptionApplier: encryption)
         let storeApplied: UInt64
         do throws(StorageError) { storeApplied = try store.appliedIndex() } catch { throw .store(error.description) }
@@ -89,6 +95,24 @@ public enum NodeStartup {
             return try KVEncryption(state: state, store: store)
         } catch {
             throw .encryption("\(error)")
+        }
+    }
+
+    /// Refuses to start when the store applied an encryption entry that the sidecar does not reflect.
+    ///
+    /// Apply writes the sidecar before the store transaction commits, so a sidecar behind the store was lost
+    /// or restored from an older copy: its local epochs can no longer be trusted to be fresh.
+    static func checkSidecarNotBehindStore(_ configuration: NodeConfiguration, fileSystem: any FileSystem,
+                                           store: MVCCStore) throws(StartupFailure)
+    {
+        let stored: Sidecar?
+        do { stored = try KVEncryption.replicatedState(in: store) } catch { throw .store("\(error)") }
+        guard let stored else { return }
+        let file = SidecarFile(dataDirectory: configuration.dataDirectory, fileSystem: fileSystem)
+        let sidecarIndex = (try? file.read())??.raftAppliedIndex
+        guard let sidecarIndex, sidecarIndex >= stored.raftAppliedIndex else {
+            throw .encryption(StartupError.sidecarBehindRaftLog(
+                sidecarPath: file.path, sidecarIndex: sidecarIndex, storeIndex: stored.raftAppliedIndex).description)
         }
     }
 

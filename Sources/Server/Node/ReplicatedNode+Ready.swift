@@ -1,3 +1,4 @@
+import Encryption
 import KV
 import Raft
 import Storage
@@ -60,6 +61,22 @@ extension ReplicatedNode {
             stop(StateMachineHalt(index: snapshot.metadata.index, cause: .storage(error)).description)
         }
         lastSnapshotIndex = snapshot.metadata.index
+        adoptEncryptionState(index: snapshot.metadata.index)
+    }
+
+    /// Writes the encryption state a snapshot carried to the sidecar before any later entry applies.
+    func adoptEncryptionState(index: UInt64) {
+        guard halt == nil else { return }
+        guard let encryption else {
+            if (try? store.meta(KVEncryption.replicatedStateMetaName)) != nil {
+                stop(StateMachineHalt(index: index, cause: .encryptionNotConfigured).description
+                    + "; the snapshot holds encrypted data: restart with --encryption-enabled and the cluster's KEK")
+            }
+            return
+        }
+        do throws(ApplyHalt) { try encryption.adoptSnapshotState(at: index) } catch {
+            stop(error.description)
+        }
     }
 
     /// Snapshots the store and compacts the log once enough entries were applied since the last snapshot.
