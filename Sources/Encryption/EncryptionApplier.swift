@@ -256,3 +256,19 @@ extension Sidecar {
         return state
     }
 }
+
+extension EncryptionApplier {
+    /// Raises this node's local epochs (never lowers them) and writes the sidecar crash-durably.
+    ///
+    /// Used when the cluster refused a restart registration as a rollback: the node must move past the epoch
+    /// the registry already holds before it registers again.
+    /// - Throws: ``SidecarError`` when the write fails; the in-memory sidecar is then unchanged.
+    public func raiseLocalEpochs(_ epochs: [KeyID: UInt16]) throws(SidecarError) {
+        guard var next = sidecar else { return }
+        for (id, epoch) in epochs where next.keys[id] != nil {
+            next.keys[id]!.localEpoch = max(next.keys[id]!.localEpoch, epoch)
+        }
+        try sidecarFile.write(next)
+        sidecar = next
+    }
+}

@@ -11,19 +11,27 @@ public final class KVEncryption: EncryptionEntryApplier {
     public let keyring: SealingKeyring
     /// The raft cut-over this replica applied; wrap-on-propose and the apply hook follow it.
     public let raftCutover = RaftCutover()
+    /// The registrations of the epochs this process loaded its keys with, until the cluster has committed them.
+    ///
+    /// Nonce invariant (DESIGN §3.6): until then the keyring has no epoch for those keys, so nothing is sealed
+    /// under them; see ``confirmRegistrations()``.
+    public private(set) var pendingRegistrations: [WriterRegistration]
+    public let identity: NodeIdentity
     let registry: StoreWriterRegistry
     let store: MVCCStore
 
     /// Sets up encryption for a node whose start-up checks produced `state`.
+    ///
+    /// Keys loaded from the sidecar seal only after ``pendingRegistrations`` is committed; keys that entries
+    /// install while the process runs seal at once with the epoch 0 their entry registered.
     public init(state: EncryptionState, store: MVCCStore) throws(EnvelopeError) {
         self.store = store
+        identity = state.identity
+        pendingRegistrations = state.requiredRegistrations
         registry = StoreWriterRegistry(store: store)
         let cutover = raftCutover
         applier = state.makeApplier(registry: registry) { cutover.install($0) }
         keyring = SealingKeyring(keystore: state.keystore, node16: state.identity.node16)
-        for (keyID, epoch) in state.sealingLocalEpochs.sorted(by: { $0.key < $1.key }) {
-            try keyring.setLocalEpoch(epoch, for: keyID)
-        }
         store.setSealer(EnvelopeValueSealer(keyring: keyring))
         try synchronizeSealing()
         if let cutover = state.sidecar?.raftEnvelopeCutoverIndex { raftCutover.install(cutover) }
@@ -35,6 +43,10 @@ public final class KVEncryption: EncryptionEntryApplier {
         registry.transaction = transaction
         defer { registry.transaction = nil }
         _ = try applier.apply(payload: payload, index: index)
+        if !pendingRegistrations.isEmpty, payload.first == EncryptionEntry.Opcode.writerRegistration,
+           pendingRegistrations.allSatisfy({ (try? applier.maySeal(under: $0.dekID, as: identity)) == true }) {
+            confirmRegistrations()
+        }
         if let sidecar = applier.sidecar {
             do throws(StorageError) {
                 try transaction.setMeta(Self.replicatedStateMetaName, value: sidecar.replicatedState.encodedJSON())
@@ -81,9 +93,38 @@ public final class KVEncryption: EncryptionEntryApplier {
     /// envelope is active.
     func synchronizeSealing() throws(EnvelopeError) {
         guard let sidecar = applier.sidecar else { return }
-        for keyID in sidecar.keys.keys.sorted() where keyring.localEpoch(for: keyID) == nil {
+        let pending = Set(pendingRegistrations.map(\.dekID))
+        for keyID in sidecar.keys.keys.sorted() where keyring.localEpoch(for: keyID) == nil && !pending.contains(keyID) {
             if let epoch = applier.sealingLocalEpoch(for: keyID) { try keyring.setLocalEpoch(epoch, for: keyID) }
         }
         store.setSealsWrites(sidecar.storageEnvelopeActive)
+    }
+}
+
+extension KVEncryption {
+    /// The cluster committed ``pendingRegistrations``: the loaded keys may seal with their epochs from now on.
+    public func confirmRegistrations() {
+        pendingRegistrations = []
+        do throws(EnvelopeError) { try synchronizeSealing() } catch {
+            preconditionFailure("the applier installs every key of the sidecar before its epoch is set: \(error)")
+        }
+    }
+
+    /// After the cluster refused a registration as a rollback: moves the key's epoch past the one the registry
+    /// holds, durably, and returns the batch to register instead.
+    ///
+    /// - Throws: ``SidecarError`` when the sidecar cannot be written; ``StartupError/localEpochExhausted``'s
+    ///   condition is reported as `nil` (no higher epoch exists).
+    public func rederivePendingEpoch(of keyID: KeyID, above lastSeen: UInt16) throws(SidecarError)
+        -> [WriterRegistration]?
+    {
+        guard lastSeen < UInt16.max else { return nil }
+        try applier.raiseLocalEpochs([keyID: lastSeen + 1])
+        pendingRegistrations = pendingRegistrations.map { registration in
+            guard registration.dekID == keyID else { return registration }
+            return WriterRegistration(dekID: keyID, fullNodeID: registration.fullNodeID,
+                                      localEpoch: max(registration.localEpoch, lastSeen + 1))
+        }
+        return pendingRegistrations
     }
 }

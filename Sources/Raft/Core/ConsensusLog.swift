@@ -157,10 +157,11 @@ struct ConsensusLog {
     }
 
     /// Committed entries not yet applied, up to `maxBytes`.
-    func nextCommittedEntries(maxBytes: Int) -> [Entry] {
+    func nextCommittedEntries(maxBytes: Int, through limit: UInt64 = .max) -> [Entry] {
         let low = max(applied, unstableSnapshot?.metadata.index ?? 0) + 1
-        guard low <= committed else { return [] }
-        guard let result = entries(from: low, to: committed + 1, maxBytes: maxBytes) else {
+        let high = min(committed, limit)
+        guard low <= high else { return [] }
+        guard let result = entries(from: low, to: high + 1, maxBytes: maxBytes) else {
             preconditionFailure("Committed entries from \(low) were compacted before they were applied.")
         }
         return result

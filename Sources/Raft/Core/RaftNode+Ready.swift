@@ -6,7 +6,7 @@ extension RaftNode {
     public var hasReady: Bool {
         hardState != persistedHardState || !log.unstableEntries.isEmpty || log.unstableSnapshot != nil
             || !outbox.isEmpty || !readStates.isEmpty
-            || log.committed > max(log.applied, log.unstableSnapshot?.metadata.index ?? 0)
+            || min(log.committed, applyLimit) > max(log.applied, log.unstableSnapshot?.metadata.index ?? 0)
     }
 
     /// Collects what must be persisted, sent and applied, as documented on ``Ready``.
@@ -23,7 +23,8 @@ extension RaftNode {
             entries: log.unstableEntries,
             snapshot: log.unstableSnapshot,
             messages: outbox,
-            committedEntries: log.nextCommittedEntries(maxBytes: configuration.maxCommittedBytesPerReady),
+            committedEntries: log.nextCommittedEntries(
+                maxBytes: configuration.maxCommittedBytesPerReady, through: applyLimit),
             readStates: readStates,
             mustSync: mustSync)
         outbox = []
@@ -36,6 +37,14 @@ extension RaftNode {
     /// A leader counts its own newly persisted entries towards commitment here, so a single-member cluster
     /// commits on the next batch.
     public func advance(_ ready: Ready) {
+        advance(ready, appliedThrough: ready.committedEntries.last?.index ?? 0)
+    }
+
+    /// Reports that `ready` was persisted and sent, and its committed entries applied through `appliedThrough`.
+    ///
+    /// The entries after `appliedThrough` are handed out again by a later ``ready()``; set ``applyLimit`` to
+    /// hold them back until the driver can apply them.
+    public func advance(_ ready: Ready, appliedThrough: UInt64) {
         if let hardState = ready.hardState { persistedHardState = hardState }
         if let snapshot = ready.snapshot {
             log.snapshotPersisted(index: snapshot.metadata.index)
@@ -44,7 +53,7 @@ extension RaftNode {
         if let last = ready.entries.last { log.stable(through: last.index, term: last.term) }
         if let last = ready.committedEntries.last {
             precondition(last.index <= log.committed, "Applied entry \(last.index) was never committed.")
-            log.applied = max(log.applied, last.index)
+            log.applied = max(log.applied, min(last.index, appliedThrough))
         }
         if role == .leader && maybeCommit() { didCommitAsLeader() }
     }

@@ -9,9 +9,12 @@ extension RaftNode {
     ///   ``RaftError/notReadyToServe`` before a new leader applied an entry of its term;
     ///   ``RaftError/leadershipTransferInProgress``; ``RaftError/proposalTooLarge(bytes:limit:)``;
     ///   ``RaftError/tooManyUncommittedEntries(limit:)``.
+    ///
+    /// - Parameter requireReadyToServe: `false` lets a new leader append before it applied an entry of its term;
+    ///   only for entries whose meaning does not depend on the state machine having caught up.
     @discardableResult
-    public func propose(_ data: [UInt8]) throws(RaftError) -> UInt64 {
-        try checkAcceptsProposals(bytes: data.count)
+    public func propose(_ data: [UInt8], requireReadyToServe: Bool = true) throws(RaftError) -> UInt64 {
+        try checkAcceptsProposals(bytes: data.count, requireReadyToServe: requireReadyToServe)
         return appendProposal(Entry(term: term, index: log.lastIndex + 1, kind: .normal, data: data))
     }
 
@@ -43,9 +46,9 @@ extension RaftNode {
         return entry.index
     }
 
-    private func checkAcceptsProposals(bytes: Int) throws(RaftError) {
+    private func checkAcceptsProposals(bytes: Int, requireReadyToServe: Bool = true) throws(RaftError) {
         guard role == .leader else { throw .notLeader(leader: leader) }
-        guard isReadyToServe else { throw .notReadyToServe }
+        guard isReadyToServe || !requireReadyToServe else { throw .notReadyToServe }
         guard transferTarget == nil else { throw .leadershipTransferInProgress }
         guard bytes <= configuration.maxProposalBytes else {
             throw .proposalTooLarge(bytes: bytes, limit: configuration.maxProposalBytes)

@@ -41,6 +41,9 @@ public final class RaftNode {
     var configurationHistory: [(index: UInt64, state: ConfigurationState)] = []
     /// A snapshot being reassembled from chunks.
     var incomingSnapshot: (metadata: SnapshotMetadata, data: [UInt8])?
+    /// Committed entries above this index are not handed out for applying: the driver paused apply (for
+    /// example until a precondition of its state machine holds). Persisting, voting and replication go on.
+    public var applyLimit: UInt64 = .max
 
     /// A read-index request waiting for a heartbeat quorum.
     struct PendingRead {

@@ -9,6 +9,7 @@ extension ReplicatedNode {
 
     /// Runs the core's ready batches: persist, send, apply, advance.
     func process() {
+        advanceWriterRegistration()
         var batches = 0
         while halt == nil, core.hasReady, batches < Self.maxReadyBatchesPerCall {
             batches += 1
@@ -21,12 +22,16 @@ extension ReplicatedNode {
             }
             transport?.send(ready.messages)
             if let snapshot = ready.snapshot, snapshot.metadata.index > 0 { restore(snapshot) }
-            apply(ready.committedEntries)
+            let appliedThrough = apply(ready.committedEntries)
             for read in ready.readStates {
                 readRequests.removeValue(forKey: read.context)?.continuation.resume(returning: .success(read.index))
             }
             guard halt == nil else { return }
-            core.advance(ready)
+            if let appliedThrough {
+                core.advance(ready, appliedThrough: appliedThrough)
+            } else {
+                core.advance(ready)
+            }
             releaseReads()
         }
         takeSnapshotIfDue()
@@ -35,8 +40,11 @@ extension ReplicatedNode {
     }
 
     /// Applies committed entries to the state machine and answers the proposals among them.
-    func apply(_ entries: [Entry]) {
-        guard !entries.isEmpty else { return }
+    ///
+    /// - Returns: the index apply paused after, when an entry needs a seal that must wait for this node's
+    ///   restart registration (apply is then held back until it is committed); `nil` otherwise.
+    func apply(_ entries: [Entry]) -> UInt64? {
+        guard !entries.isEmpty else { return nil }
         let committed = entries.map { entry in
             CommittedEntry(index: entry.index, term: entry.term, data: entry.kind == .normal ? entry.data : [])
         }
@@ -49,7 +57,14 @@ extension ReplicatedNode {
                 waiter.continuation.resume(returning: .failure(.tryAgain("leadership changed before the write committed; it was not applied")))
             }
         }
-        if let halt = outcome.halt { stop(halt.description) }
+        if let halt = outcome.halt {
+            if case .storage(.sealingFailed) = halt.cause, encryption?.pendingRegistrations.isEmpty == false {
+                core.applyLimit = outcome.appliedIndex
+                return outcome.appliedIndex
+            }
+            stop(halt.description)
+        }
+        return nil
     }
 
     /// Replaces the store with a snapshot the leader sent.

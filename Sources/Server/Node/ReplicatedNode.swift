@@ -49,6 +49,8 @@ public actor ReplicatedNode {
     var raftCutoverBarrier = false
     /// Asks other members for their encryption capability.
     var capabilityPoller: (any CapabilityPolling)?
+    /// When this node last proposed its restart writer registration; `nil` when none is outstanding.
+    var registrationProposedAt: ContinuousClock.Instant?
     let logger: Logger
     let metrics: MetricsRegistry?
     /// The founding members from `--initial-cluster`, known before the directory is replicated.
@@ -187,7 +189,8 @@ public actor ReplicatedNode {
                 throw .tryAgain("this node cannot seal the proposal yet (\(error)); retry")
             }
         }
-        do throws(RaftError) { return try core.propose(data) } catch {
+        let registration = payload.first == EncryptionEntry.Opcode.writerRegistration
+        do throws(RaftError) { return try core.propose(data, requireReadyToServe: !registration) } catch {
             if case .notLeader(let leader?) = error { throw .notLeader(leader: leader) }
             throw Self.backendError(error)
         }
