@@ -82,6 +82,7 @@ extension ReplicatedNode {
         guard let payload = try? EncryptionEntry.writerRegistration(pending).encoded() else { return }
         if core.role == .leader {
             guard (try? core.propose(payload, requireReadyToServe: false)) != nil else { return }
+            scheduleProcess()
         } else {
             guard let leader = core.leader, let forwarder else { return }
             Task { _ = try? await forwarder.forward(payload, to: leader) }

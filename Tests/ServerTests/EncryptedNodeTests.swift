@@ -1,0 +1,148 @@
+import Encryption
+import Foundation
+import KV
+import Logging
+import RESP
+import Server
+import Testing
+import TestSupport
+
+/// One encrypted member end to end without sockets: Phase 1 and Phase 2 on a node holding cleartext data,
+/// rotation, restarts (writer re-registration), the start-up refusals and `resync-sidecar`.
+@Suite struct EncryptedNodeTests {
+    static let secretAfterCutover = "SECRET-AFTER-CUTOVER-5c1e"
+
+    static func configuration(_ dir: TemporaryDirectory, kek: String?, enabled: Bool = true) -> NodeConfiguration {
+        var configuration = NodeConfiguration(dataDirectory: dir.file("data"), metricsAddress: nil)
+        configuration.initialCluster = [.init(name: "n1", address: configuration.grpcAddress)]
+        configuration.encryptionEnabled = enabled
+        configuration.kekFile = kek
+        return configuration
+    }
+
+    static func writeKEK(_ path: String) {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
+    }
+
+    static func open(_ dir: TemporaryDirectory, kek: String?) async throws -> (ReplicatedNode, NodeRedisBackend) {
+        let node = try NodeStartup.open(configuration(dir, kek: kek), logger: Logger(label: "test"))
+        await node.campaignIfSoleVoter()
+        return (node, NodeRedisBackend(node: node, store: node.store) { "" })
+    }
+
+    static func set(_ backend: NodeRedisBackend, _ key: String, _ value: String) async throws -> CommandResult {
+        try await backend.execute(.set(key: Array(key.utf8), value: Array(value.utf8), condition: .always,
+                                       expiry: .none, returnOld: false))
+    }
+
+    static func get(_ backend: NodeRedisBackend, _ key: String) async throws -> RESPValue {
+        try await backend.read(.get(Array(key.utf8)))
+    }
+
+    /// Retries a write while the node finishes its restart registration (a retryable error).
+    static func eventuallySet(_ backend: NodeRedisBackend, _ key: String, _ value: String) async throws {
+        for _ in 0..<200 {
+            if (try? await set(backend, key, value)) == .ok { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("write of \(key) never succeeded")
+    }
+
+    /// Every file under `directory` that contains `needle`, searched byte by byte.
+    static func files(under directory: String, containing needle: String) -> [String] {
+        let needleData = Data(needle.utf8)
+        let enumerator = FileManager.default.enumerator(atPath: directory)
+        var hits: [String] = []
+        while let relative = enumerator?.nextObject() as? String {
+            let path = directory + "/" + relative
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            if data.range(of: needleData) != nil { hits.append(relative) }
+        }
+        return hits
+    }
+
+    @Test func cleartextNodeGoesThroughBothPhasesAndRestarts() async throws {
+        let dir = TemporaryDirectory("encrypted-node")
+        defer { dir.remove() }
+        let kek = dir.file("kek")
+        Self.writeKEK(kek)
+        let oldSidecar: Data
+        do {
+            let (node, backend) = try await Self.open(dir, kek: kek)
+            #expect(try await Self.set(backend, "plain", "cleartext-before") == .ok)
+            let phase1 = try await node.enableStorageEnvelope()
+            #expect(phase1.index > 0)
+            #expect(try await Self.set(backend, "sealed", "storage-sealed") == .ok)
+            oldSidecar = try Data(contentsOf: URL(fileURLWithPath: dir.file("data/encryption/keys.json")))
+            let phase2 = try await node.enableRaftEnvelope()
+            #expect(phase2.index > phase1.index)
+            #expect(try await Self.set(backend, "after", Self.secretAfterCutover) == .ok)
+            #expect(try await Self.get(backend, "plain") == .bulk("cleartext-before"))
+            let state = try await node.encryptionState(node16: nil)
+            #expect(state.storageEnvelopeActive)
+            #expect(state.raftEnvelopeCutoverIndex == phase2.index)
+            #expect(state.keys.count == 2)
+            #expect(await node.capability().encryptionCapable)
+            let again = try await node.enableRaftEnvelope()
+            #expect(again.index == 0, "a second enable changes nothing")
+            await node.close()
+        }
+        #expect(Self.files(under: dir.file("data"), containing: Self.secretAfterCutover).isEmpty)
+        #expect(!Self.files(under: dir.file("data"), containing: "cleartext-before").isEmpty,
+                "the search finds what was written before Phase 1, so it does look at the files")
+
+        // A restart registers the bumped epoch before sealing again; reads and writes work after it.
+        do {
+            let (node, backend) = try await Self.open(dir, kek: kek)
+            try await Self.eventuallySet(backend, "after-restart", "v2")
+            #expect(try await Self.get(backend, "after") == .bulk(Self.secretAfterCutover))
+            #expect(await node.capability().localEpoch == 1)
+            let storage = try await node.rotateDEK(purpose: .storage)
+            let raft = try await node.rotateDEK(purpose: .raft)
+            #expect(storage.index > 0 && raft.index > storage.index)
+            #expect(try await Self.set(backend, "rotated", "v3") == .ok)
+            let state = try await node.encryptionState(node16: nil)
+            #expect(state.keys.count == 4)
+            let oldStorage = state.keys.first { $0.purpose == .storage && $0.keyID != state.activeStorageKeyID }!
+            await #expect(throws: EncryptionControlError.self) { try await node.retireDEK(keyID: oldStorage.keyID) }
+            await node.close()
+        }
+        do {
+            let (node, backend) = try await Self.open(dir, kek: kek)
+            for (key, value) in [("plain", "cleartext-before"), ("sealed", "storage-sealed"),
+                                 ("after", Self.secretAfterCutover), ("rotated", "v3")] {
+                #expect(try await Self.get(backend, key) == .bulk(value))
+            }
+            await node.close()
+        }
+
+        // Refusals: wrong KEK, no KEK, no flag, and a sidecar restored from an older copy.
+        let wrongKEK = dir.file("wrong-kek")
+        Self.writeKEK(wrongKEK)
+        #expect(Self.startFailure(dir, kek: wrongKEK).contains("ErrKEKMismatch"))
+        #expect(Self.startFailure(dir, kek: nil).contains("ErrKEKRequired"))
+        #expect(Self.startFailure(dir, kek: kek, enabled: false).contains("ErrSidecarPresentWithoutFlag"))
+        try oldSidecar.write(to: URL(fileURLWithPath: dir.file("data/encryption/keys.json")))
+        #expect(Self.startFailure(dir, kek: kek).contains("ErrSidecarBehindRaftLog"))
+        let provider = try FileKEKProvider(path: kek)
+        let resynced = try SidecarResync.run(dataDirectory: dir.file("data"), nodeName: "n1", kekProvider: provider)
+        #expect(resynced.keys.count == 4)
+        #expect(resynced.keys.values.allSatisfy { $0.localEpoch >= 1 }, "local epochs never move backwards")
+        let (node, backend) = try await Self.open(dir, kek: kek)
+        try await Self.eventuallySet(backend, "after-resync", "v4")
+        #expect(try await Self.get(backend, "rotated") == .bulk("v3"))
+        await node.close()
+    }
+
+    static func startFailure(_ dir: TemporaryDirectory, kek: String?, enabled: Bool = true) -> String {
+        do {
+            let node = try NodeStartup.open(configuration(dir, kek: kek, enabled: enabled), logger: Logger(label: "t"))
+            Task { await node.close() }
+            return "started"
+        } catch {
+            return error.description
+        }
+    }
+}
