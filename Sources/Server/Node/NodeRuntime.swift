@@ -28,7 +28,7 @@ public final class NodeRuntime: Sendable {
         node = try NodeStartup.open(configuration, options: options, metrics: metrics, logger: logger)
         let store = node.store
         let name = configuration.nodeName
-        let backend = NodeRedisBackend(node: node, store: store) {
+        let backend = NodeRedisBackend(node: node, store: store, leaseReads: configuration.leaseReads) {
             "# Server\r\nredis_version:7.2.0\r\nelastickv_node:\(name)\r\n# Keyspace\r\n"
         }
         let transport = GRPCRaftTransport(localID: configuration.identity.fullNodeID, metrics: metrics, logger: logger)
