@@ -42,7 +42,8 @@ extension AdminSession {
         do {
             state = try EncryptionStatus(wireState)
         } catch {
-            throw Self.report(AdminFailure(line: "error: \(address): \(InvalidAnswer(reason: error))", exitStatus: .failed))
+            throw Self.report(
+                AdminFailure(line: "error: \(address): \(InvalidAnswer(reason: error))", exitStatus: .failed))
         }
         let members = cluster.members.filter { !$0.addr.isEmpty }
         return EncryptionStatusReport(

@@ -13,7 +13,8 @@ extension AdminFailure {
             return
         }
         self.init(
-            RPCError(code: error.code, message: String(error.message.dropFirst(prefix.count)), metadata: error.metadata))
+            RPCError(code: error.code, message: String(error.message.dropFirst(prefix.count)), metadata: error.metadata)
+        )
     }
 
     /// The refusal of `elastickv-admin encryption disable`, which sends nothing: the switch is one-way.

@@ -50,7 +50,9 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
     public func rotateDEK(
         request: Elastickv_V1_RotateDEKRequest, context: ServerContext
     ) async throws -> Elastickv_V1_EncryptionChangeResponse {
-        let purpose = try Self.decoding { () throws(EncryptionWireError) in try EncryptionWire.purpose(request.purpose) }
+        let purpose = try Self.decoding { () throws(EncryptionWireError) in
+            try EncryptionWire.purpose(request.purpose)
+        }
         return try await Self.change { () async throws(EncryptionControlError) in
             try await control.rotateDEK(purpose: purpose)
         }

@@ -12,7 +12,8 @@ extension EncryptionChange {
     public var renderedJSON: String {
         let object: [String: Any] = ["index": index, "summary": summary]
         do {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             return String(decoding: data, as: UTF8.self)
         } catch {
             preconditionFailure("encoding a string and an integer to JSON cannot fail: \(error)")
