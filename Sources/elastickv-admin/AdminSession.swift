@@ -62,8 +62,6 @@ struct AdminSession {
             }
         } catch let error as RPCError {
             throw Self.report(classify(error))
-        } catch let exit as ExitCode {
-            throw exit
         } catch {
             throw Self.report(AdminFailure(line: "error: \(address): \(error)", exitStatus: .failed))
         }
