@@ -12,6 +12,12 @@ public struct EncryptionStatusReport: Sendable, Hashable {
             case capability(EncryptionCapability)
             /// The member could not be reached, or its answer could not be decoded; carries the reason.
             case unreachable(String)
+
+            /// The capability when the member answered.
+            public var capability: EncryptionCapability? {
+                if case .capability(let capability) = self { return capability }
+                return nil
+            }
         }
 
         /// The member's node id, as the cluster configuration names it.
@@ -27,10 +33,7 @@ public struct EncryptionStatusReport: Sendable, Hashable {
         }
 
         /// The capability when the member answered.
-        public var capability: EncryptionCapability? {
-            if case .capability(let capability) = answer { return capability }
-            return nil
-        }
+        public var capability: EncryptionCapability? { answer.capability }
     }
 
     /// The address of the node whose applied state `state` is.
