@@ -38,7 +38,7 @@ public final class NodeRuntime: Sendable {
                                                handler: node, logger: logger, onMessage: onMessage)
         let grpc = GRPCServerService(
             host: configuration.grpcAddress.host, port: configuration.grpcAddress.port,
-            services: [raftService, ClusterService(control: node),
+            services: [raftService, ClusterService(control: node), EncryptionAdminService(control: node),
                        KVService(storage: NodeKeyValueAccess(backend: backend, store: store))])
         let forwarder = GRPCProposalForwarder(client: forwardingClient) { [node] id in await node.address(of: id) }
         self.forwarder = forwarder
@@ -73,6 +73,7 @@ public final class NodeRuntime: Sendable {
         logger.info("node started", metadata: ["node": "\(configuration.nodeName)",
                                                "redis": "\(configuration.redisAddress)"])
         await node.attachForwarder(forwarder)
+        await node.attachCapabilityPoller(EncryptionCapabilityProbe())
         try await group.run()
         await node.close()
     }

@@ -1,4 +1,5 @@
 import Encryption
+import KV
 import Raft
 
 extension ReplicatedNode {
@@ -56,7 +57,9 @@ extension ReplicatedNode {
         }
         metrics.gauge("elastickv_encryption_sidecar_raft_index",
                       help: "Index of the last encryption entry the sidecar reflects").set(Double(sidecar.raftAppliedIndex))
-        for (reason, count) in encryption.decryptFailures.snapshot {
+        let failures = encryption.decryptFailures.snapshot
+        for reason in DecryptFailures.Reason.allCases {
+            let count = failures[reason] ?? 0
             publishCounter(metrics, "elastickv_encryption_decrypt_failures_total",
                            help: "Envelopes that failed to open, by reason", label: ("reason", reason.rawValue),
                            value: count)
