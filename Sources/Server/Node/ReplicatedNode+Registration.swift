@@ -9,16 +9,17 @@ extension ReplicatedNode {
 
     /// Drives the process-start writer registration (DESIGN §3.6) until the cluster has committed it.
     ///
-    /// Until then the keys loaded at start have no sealing epoch, so apply is held back while it would seal
-    /// (storage envelope on) and user proposals get a retryable error after the raft cut-over. The node
+    /// Until then the keys loaded at start have no sealing epoch, so apply is held back and user proposals get
+    /// a retryable error. The node
     /// proposes its registration (a cleartext 0x03 entry; a follower forwards it), watches the committed log
     /// for it, and decides the outcome with ``WriterRegistry/confirmation(of:rows:committed:)``. A rollback
     /// moves the epoch past the registry's, durably, and registers again; a collision stops the node.
     func advanceWriterRegistration() {
         guard halt == nil, let encryption, !encryption.pendingRegistrations.isEmpty else { return }
         let pending = encryption.pendingRegistrations
-        let sealsOnApply = encryption.applier.sidecar?.storageEnvelopeActive == true
-        core.applyLimit = sealsOnApply ? core.appliedIndex : .max
+        // Nothing applies until the outcome is known: the registration must be judged on the committed log
+        // before apply could see it, and apply may need to seal.
+        core.applyLimit = core.appliedIndex
         switch committedConfirmation(of: pending) {
         case .accepted?:
             encryption.confirmRegistrations()
