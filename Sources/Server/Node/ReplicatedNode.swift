@@ -51,8 +51,8 @@ public actor ReplicatedNode {
     var encryptionOperationRunning = false
     /// Asks other members for their encryption capability.
     var capabilityPoller: (any CapabilityPolling)?
-    /// When this node last proposed its restart writer registration; `nil` when none is outstanding.
-    var registrationProposedAt: ContinuousClock.Instant?
+    /// Where the process-start writer registration stands (see ``advanceWriterRegistration()``).
+    var registration = RegistrationProgress()
     let logger: Logger
     let metrics: MetricsRegistry?
     /// The founding members from `--initial-cluster`, known before the directory is replicated.
