@@ -57,21 +57,10 @@ struct WriterRegistryConfirmationTests {
                 == .accepted)
     }
 
-    @Test("accepted when the batch replays the epoch the row already holds")
-    func acceptedOnExactReplay() {
-        let mine = [Self.registration(epoch: 3)]
-        #expect(
-            WriterRegistry.confirmation(of: mine, rows: [Self.key: Self.row(first: 1, last: 3)], committed: [mine])
-                == .accepted)
-    }
-
-    @Test("accepted for a multi-key batch when every registration holds")
+    @Test("accepted for a multi-key batch when every registration inserts or advances its row")
     func acceptedMultiKey() {
         let mine = [Self.registration(epoch: 2), Self.registration(epoch: 5, dek: 8)]
-        let rows = [
-            Self.key: Self.row(first: 0, last: 1),
-            Self.registration(epoch: 0, dek: 8).registryKey: Self.row(first: 5, last: 5),
-        ]
+        let rows = [Self.key: Self.row(first: 0, last: 1)]
         #expect(WriterRegistry.confirmation(of: mine, rows: rows, committed: [mine]) == .accepted)
     }
 
@@ -88,6 +77,44 @@ struct WriterRegistryConfirmationTests {
                 == .rejected(
                     .localEpochRollback(
                         dekID: Self.dek, fullNodeID: Self.me, lastSeenLocalEpoch: 5, claimedLocalEpoch: 3)))
+    }
+
+    @Test("rejected as a rollback when the first copy replays the epoch the row already holds")
+    func rejectedAsRollbackOnReplay() {
+        let mine = [Self.registration(epoch: 3)]
+        let outcome = WriterRegistry.confirmation(
+            of: mine, rows: [Self.key: Self.row(first: 1, last: 3)], committed: [mine])
+        #expect(
+            outcome
+                == .rejected(
+                    .localEpochRollback(
+                        dekID: Self.dek, fullNodeID: Self.me, lastSeenLocalEpoch: 3, claimedLocalEpoch: 3)))
+    }
+
+    @Test("rejected as a rollback when one row of a multi-key batch is replayed while the others move")
+    func rejectedWhenOneRowOfTheBatchIsReplayed() {
+        let mine = [Self.registration(epoch: 2), Self.registration(epoch: 5, dek: 8)]
+        let rows = [
+            Self.key: Self.row(first: 0, last: 1),
+            Self.registration(epoch: 0, dek: 8).registryKey: Self.row(first: 5, last: 5),
+        ]
+        #expect(
+            WriterRegistry.confirmation(of: mine, rows: rows, committed: [mine])
+                == .rejected(
+                    .localEpochRollback(dekID: 8, fullNodeID: Self.me, lastSeenLocalEpoch: 5, claimedLocalEpoch: 5)))
+    }
+
+    @Test("rejected as a rollback when an earlier committed batch moved the row to the claimed epoch")
+    func rejectedAsRollbackAfterEarlierBatchReachedTheEpoch() {
+        let mine = [Self.registration(epoch: 3)]
+        // An earlier life of the node registered epoch 3 in a batch that also named dek 8.
+        let earlier = [Self.registration(epoch: 3), Self.registration(epoch: 3, dek: 8)]
+        #expect(
+            WriterRegistry.confirmation(
+                of: mine, rows: [Self.key: Self.row(first: 0, last: 1)], committed: [earlier, mine])
+                == .rejected(
+                    .localEpochRollback(
+                        dekID: Self.dek, fullNodeID: Self.me, lastSeenLocalEpoch: 3, claimedLocalEpoch: 3)))
     }
 
     @Test("rejected as a collision when another full node id holds the node16")
@@ -161,6 +188,13 @@ struct WriterRegistryConfirmationTests {
                 == .accepted)
     }
 
+    @Test("the first committed copy decides: a later duplicate, which replays its rows, changes nothing")
+    func laterDuplicateOfAcceptedCopy() {
+        let mine = [Self.registration(epoch: 3)]
+        let rows = [Self.key: Self.row(first: 0, last: 2)]
+        #expect(WriterRegistry.confirmation(of: mine, rows: rows, committed: [mine, mine]) == .accepted)
+    }
+
     @Test("the first committed copy decides: a refused first copy stays refused")
     func firstCopyDecidesRejected() {
         let mine = [Self.registration(epoch: 3)]
@@ -183,6 +217,9 @@ struct WriterRegistryConfirmationTests {
     // MARK: - Rule table
 
     /// The expected decision for one claim over one prior row, restated from DESIGN §3.6.
+    ///
+    /// The first copy must move the row: a claim equal to the node's last epoch replays an earlier life's
+    /// registration and counts as a rollback with `last == claimed`.
     static func expected(claim: WriterRegistration, prior: WriterRegistryRow?) -> WriterRegistry.Confirmation {
         guard let prior else { return .accepted }
         guard prior.fullNodeID == claim.fullNodeID else {
@@ -191,7 +228,7 @@ struct WriterRegistryConfirmationTests {
                     dekID: claim.dekID, node16: claim.node16, registeredFullNodeID: prior.fullNodeID,
                     claimingFullNodeID: claim.fullNodeID))
         }
-        guard claim.localEpoch >= prior.lastSeenLocalEpoch else {
+        guard claim.localEpoch > prior.lastSeenLocalEpoch else {
             return .rejected(
                 .localEpochRollback(
                     dekID: claim.dekID, fullNodeID: claim.fullNodeID, lastSeenLocalEpoch: prior.lastSeenLocalEpoch,
@@ -200,12 +237,17 @@ struct WriterRegistryConfirmationTests {
         return .accepted
     }
 
-    /// The confirmation that ``WriterRegistry/plan(_:existing:)`` implies for the same inputs.
+    /// The confirmation that ``WriterRegistry/plan(_:existing:)`` implies for the same inputs: a claim plan
+    /// leaves unchanged is a replay, so it is rejected rather than accepted.
     static func planned(claim: WriterRegistration, prior: WriterRegistryRow?) -> WriterRegistry.Confirmation {
         let existing = prior.map { [claim.registryKey: $0] } ?? [:]
         do {
-            _ = try WriterRegistry.plan([claim], existing: existing)
-            return .accepted
+            let changed = try WriterRegistry.plan([claim], existing: existing)
+            guard changed[claim.registryKey] == nil else { return .accepted }
+            return .rejected(
+                .localEpochRollback(
+                    dekID: claim.dekID, fullNodeID: claim.fullNodeID, lastSeenLocalEpoch: claim.localEpoch,
+                    claimedLocalEpoch: claim.localEpoch))
         } catch {
             return .rejected(error)
         }
@@ -244,7 +286,7 @@ struct WriterRegistryConfirmationTests {
             }
         }
         #expect(checked == 2 * 4 * 21)
-        #expect(outcomes == ["accepted", "rollback", "collision"])
+        #expect(outcomes == ["accepted", "rollback", "replay", "collision"])
     }
 
     @Test("every claim over every prior row made by an earlier committed batch agrees with stored rows")
@@ -263,7 +305,8 @@ struct WriterRegistryConfirmationTests {
                         }
                     }
                     let actual = WriterRegistry.confirmation(of: [claim], rows: [:], committed: earlier + [[claim]])
-                    // A claim identical to an earlier batch is decided at that earlier copy, which is accepted.
+                    // A claim identical to an earlier batch is decided at that earlier copy, which inserted or
+                    // advanced the row, so it is accepted; the later copy that replays it changes nothing.
                     let expected =
                         earlier.contains([claim]) ? .accepted : Self.expected(claim: claim, prior: prior)
                     #expect(actual == expected, "claim \(claim) prior \(String(describing: prior))")
@@ -277,6 +320,7 @@ struct WriterRegistryConfirmationTests {
     static func kind(_ confirmation: WriterRegistry.Confirmation?) -> String {
         switch confirmation {
         case .accepted?: return "accepted"
+        case .rejected(.localEpochRollback(_, _, let last, let claimed))? where last == claimed: return "replay"
         case .rejected(.localEpochRollback)?: return "rollback"
         case .rejected(.nodeIDCollision)?: return "collision"
         case nil: return "undecided"

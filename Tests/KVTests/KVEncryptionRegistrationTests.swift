@@ -6,8 +6,9 @@ import Storage
 import TestSupport
 import Testing
 
-/// A restarted node's writer registration (DESIGN §3.6) through ``KVEncryption``: the loaded keys seal only
-/// once the cluster committed the new epochs, a refused registration is re-derived durably, and writer
+/// A restarted node's writer registration (DESIGN §3.6) through ``KVEncryption``: applying the registration
+/// writes the registry rows, but the loaded keys seal only once the node layer, having judged the committed log,
+/// calls ``KVEncryption/confirmRegistrations()``; a refused registration is re-derived durably, and writer
 /// registrations stay cleartext after the raft cut-over.
 @Suite struct KVEncryptionRegistrationTests {
     typealias Node = EncryptionIntegrationTests.Node
@@ -84,16 +85,36 @@ import Testing
         #expect(try EncryptionIntegrationTests.value(node, "c") == nil)
     }
 
-    @Test func applyingTheNodesOwnRegistrationConfirmsItAndSealingWorks() throws {
+    /// Whether the registry rows let `node` seal under the storage and the raft key.
+    static func maySeal(_ node: Node) throws -> (storage: Bool, raft: Bool) {
+        (
+            try node.encryption.applier.maySeal(under: storageID, as: node.identity),
+            try node.encryption.applier.maySeal(under: raftID, as: node.identity)
+        )
+    }
+
+    @Test func applyingTheNodesOwnRegistrationMakesMaySealTrueAndConfirmRegistrationsThenEnablesSealing() throws {
         let dir = TemporaryDirectory("kv-registration")
         defer { dir.remove() }
         let node = try Self.restartedNode(dir)
         defer { node.close() }
         let pending = node.encryption.pendingRegistrations
+        #expect(try Self.maySeal(node) == (false, false), "the bootstrap registered epoch 0, not 1")
 
-        let outcome = node.machine.apply([
-            try Self.registration(pending, index: 5), EncryptionIntegrationTests.set("c", "SECRET-C", index: 6),
-        ])
+        let registered = node.machine.apply([try Self.registration(pending, index: 5)])
+
+        #expect(registered.halt == nil && registered.appliedIndex == 5)
+        #expect(try Self.maySeal(node) == (true, true))
+        #expect(node.encryption.pendingRegistrations == pending, "applying does not confirm; the node layer does")
+        #expect(node.keyringEpoch(Self.storageID) == nil && node.keyringEpoch(Self.raftID) == nil)
+        let early = node.machine.apply([EncryptionIntegrationTests.set("c", "SECRET-C", index: 6)])
+        #expect(early.appliedIndex == 5 && early.halt?.index == 6)
+        #expect(
+            early.halt?.cause
+                == .storage(.sealingFailed(reason: EnvelopeError.localEpochNotSet(Self.storageID).description)))
+
+        node.encryption.confirmRegistrations()
+        let outcome = node.machine.apply([EncryptionIntegrationTests.set("c", "SECRET-C", index: 6)])
 
         #expect(outcome.halt == nil && outcome.appliedIndex == 6)
         #expect(node.encryption.pendingRegistrations.isEmpty)
@@ -102,7 +123,7 @@ import Testing
         #expect(try node.store.countVersions(sealedWithKeyID: Self.storageID) == 2, "b and c are sealed")
     }
 
-    @Test func aRegistrationCoveringOnlySomePendingKeysDoesNotConfirm() throws {
+    @Test func aRegistrationCoveringOnlySomePendingKeysMakesOnlyThoseKeysSealable() throws {
         let dir = TemporaryDirectory("kv-registration")
         defer { dir.remove() }
         let node = try Self.restartedNode(dir)
@@ -112,6 +133,7 @@ import Testing
         let outcome = node.machine.apply([try Self.registration([pending[0]], index: 5)])
 
         #expect(outcome.halt == nil && outcome.appliedIndex == 5)
+        #expect(try Self.maySeal(node) == (true, false))
         #expect(node.encryption.pendingRegistrations == pending)
         #expect(node.keyringEpoch(Self.storageID) == nil)
     }
@@ -182,17 +204,27 @@ import Testing
         // The registry already holds a later epoch of this node, e.g. from a sidecar restored from a backup.
         let later = Self.mine(node, storage: 7, raft: 7)
         #expect(
+            WriterRegistry.confirmation(
+                of: pending, rows: try Self.appliedRows(node, pending), committed: [later, pending])
+                == .rejected(
+                    .localEpochRollback(
+                        dekID: Self.storageID, fullNodeID: node.identity.fullNodeID, lastSeenLocalEpoch: 7,
+                        claimedLocalEpoch: 1)))
+        #expect(
             node.machine.apply([try Self.registration(later, index: 5), try Self.registration(pending, index: 6)])
                 .halt == nil)
-        #expect(node.encryption.pendingRegistrations == pending, "a refused registration confirms nothing")
+        #expect(try Self.maySeal(node) == (false, false), "the rows hold epoch 7; this process seals with 1")
+        #expect(node.encryption.pendingRegistrations == pending)
         #expect(node.keyringEpoch(Self.storageID) == nil)
 
         _ = try node.encryption.rederivePendingEpoch(of: Self.storageID, above: 7)
         let batch = try #require(try node.encryption.rederivePendingEpoch(of: Self.raftID, above: 7))
         #expect(batch == Self.mine(node, storage: 8, raft: 8))
-        let outcome = node.machine.apply([
-            try Self.registration(batch, index: 7), EncryptionIntegrationTests.set("c", "SECRET-C", index: 8),
-        ])
+        #expect(node.machine.apply([try Self.registration(batch, index: 7)]).halt == nil)
+        #expect(try Self.maySeal(node) == (true, true))
+        #expect(node.encryption.pendingRegistrations == batch)
+        node.encryption.confirmRegistrations()
+        let outcome = node.machine.apply([EncryptionIntegrationTests.set("c", "SECRET-C", index: 8)])
 
         #expect(outcome.halt == nil && outcome.appliedIndex == 8)
         #expect(node.encryption.pendingRegistrations.isEmpty)
@@ -243,16 +275,21 @@ import Testing
         }
     }
 
-    @Test func aCleartextRegistrationAfterTheCutoverAppliesAndConfirms() throws {
+    @Test func aCleartextRegistrationAfterTheCutoverAppliesAndMakesMaySealTrue() throws {
         let dir = TemporaryDirectory("kv-registration")
         defer { dir.remove() }
         let node = try Self.restartedNode(dir, raftCutover: true)
         defer { node.close() }
         let registration = try Self.registration(node.encryption.pendingRegistrations, index: 6)
+        let command = EncryptionIntegrationTests.set("c", "SECRET-C", index: 7).data
 
         let outcome = node.machine.apply([registration])
 
         #expect(outcome.halt == nil && outcome.appliedIndex == 6)
+        #expect(try Self.maySeal(node) == (true, true))
+        #expect(!node.encryption.pendingRegistrations.isEmpty)
+        #expect(throws: EnvelopeError.localEpochNotSet(Self.raftID)) { try node.encryption.wrapForProposal(command) }
+        node.encryption.confirmRegistrations()
         #expect(node.encryption.pendingRegistrations.isEmpty)
         var write = EncryptionIntegrationTests.set("c", "SECRET-C", index: 7)
         write.data = try node.encryption.wrapForProposal(write.data)
@@ -261,9 +298,6 @@ import Testing
     }
 
     // MARK: - A sidecar restored from one start ago
-
-    /// The 12-byte nonce of an envelope (bytes 6..<18: node16, local epoch, counter).
-    static func nonce(_ envelope: [UInt8]) -> [UInt8] { Array(envelope[6..<18]) }
 
     /// The applied registry rows of the keys `registrations` touch.
     static func appliedRows(_ node: Node, _ registrations: [WriterRegistration]) throws
@@ -280,48 +314,44 @@ import Testing
         return rows
     }
 
-    @Test func aSidecarRestoredFromOneStartAgoMustNotSealWithTheEpochItsPreviousProcessRegistered() throws {
+    @Test func aBatchReplayingThePredecessorsAppliedRegistrationIsARollbackAndRederivingMovesTheEpochToTwoDurably()
+        throws
+    {
         let dir = TemporaryDirectory("kv-registration")
         defer { dir.remove() }
         try Self.prepareDataDirectory(dir, raftCutover: true)
         let sidecarPath = SidecarFile(dataDirectory: dir.path, fileSystem: PosixFileSystem()).path
         let sidecarBackup = try #require(FileManager.default.contents(atPath: sidecarPath))
-
-        // The next process registers epoch 1. Its driver sees the entry committed at index 6 (not yet applied),
-        // confirms as ReplicatedNode does, and seals a proposal; then the process stops before applying index 6.
+        // The next process registers epoch 1 (committed at index 6) and stops before applying it.
         let second = try Node(dir: dir)
         let registered = second.encryption.pendingRegistrations
         #expect(registered == Self.mine(second, storage: 1, raft: 1))
-        let registration = try Self.registration(registered, index: 6)
-        #expect(
-            WriterRegistry.confirmation(
-                of: registered, rows: try Self.appliedRows(second, registered), committed: [registered])
-                == .accepted)
-        second.encryption.confirmRegistrations()
-        let sealedBySecond = try second.encryption.wrapForProposal(
-            EncryptionIntegrationTests.set("x", "SECOND", index: 7).data)
         second.close()
-
         // The operator restores encryption/keys.json from the copy taken before that process started.
         #expect(FileManager.default.createFile(atPath: sidecarPath, contents: sidecarBackup))
         let third = try Node(dir: dir)
         defer { third.close() }
         #expect(third.encryption.pendingRegistrations == registered, "the restored sidecar bumps to the same epoch")
-        _ = third.machine.apply([registration])
-        let sealedByThird = try? third.encryption.wrapForProposal(
-            EncryptionIntegrationTests.set("y", "THIRD", index: 7).data)
 
-        withKnownIssue(
-            """
-            Start-up derives the epoch from the restored sidecar (0) and the applied registry rows (0), so it \
-            claims epoch 1 again; the committed registration of the previous process is identical, so it is \
-            taken as this one's (and rule 3 would accept the equal epoch as a replay anyway); the keys are \
-            confirmed and the raft DEK seals with nonce node16 || 1 || 0 a second time.
-            """
-        ) {
-            #expect(
-                sealedByThird.map { Self.nonce($0) != Self.nonce(sealedBySecond) } ?? true,
-                "a process must never seal under a DEK with a nonce an earlier process used")
+        #expect(third.machine.apply([try Self.registration(registered, index: 6)]).halt == nil)
+
+        #expect(third.keyringEpoch(Self.raftID) == nil, "applying the predecessor's batch confirms nothing")
+        #expect(throws: EnvelopeError.localEpochNotSet(Self.raftID)) {
+            try third.encryption.wrapForProposal(EncryptionIntegrationTests.set("y", "THIRD", index: 7).data)
         }
+        let rows = try Self.appliedRows(third, registered)
+        #expect(rows.values.map(\.lastSeenLocalEpoch) == [1, 1])
+        #expect(
+            WriterRegistry.confirmation(of: registered, rows: rows, committed: [registered])
+                == .rejected(
+                    .localEpochRollback(
+                        dekID: Self.storageID, fullNodeID: third.identity.fullNodeID, lastSeenLocalEpoch: 1,
+                        claimedLocalEpoch: 1)))
+        _ = try third.encryption.rederivePendingEpoch(of: Self.storageID, above: 1)
+        let rederived = try third.encryption.rederivePendingEpoch(of: Self.raftID, above: 1)
+        #expect(rederived == Self.mine(third, storage: 2, raft: 2))
+        let written = try #require(try Self.sidecarOnDisk(dir))
+        #expect(written.keys[Self.storageID]?.localEpoch == 2 && written.keys[Self.raftID]?.localEpoch == 2)
+        #expect(third.keyringEpoch(Self.raftID) == nil, "the new epoch is not registered yet")
     }
 }
