@@ -245,12 +245,14 @@ extension ReplicatedNode: EncryptionControl {
     }
 
     /// The node's encryption, when it may run mutators: encryption enabled and leading.
+    ///
+    /// A follower answers with the leader's address first, whatever its own flags: the mutator belongs there.
     func requireEncryptionLeader() throws(EncryptionControlError) -> KVEncryption {
-        guard let encryption else { throw .encryptionNotEnabled }
         if let halt { throw .unavailable(halt) }
         guard core.role == .leader else {
             throw .notLeader(leaderAddress: core.leader.flatMap { memberDirectory()[$0]?.address })
         }
+        guard let encryption else { throw .encryptionNotEnabled }
         return encryption
     }
 
