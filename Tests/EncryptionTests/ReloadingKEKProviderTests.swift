@@ -165,3 +165,18 @@ import Testing
         #expect(try Self.fixed(Self.oldKEK).unwrap(wrapped).hasSameBytes(as: Self.dek))
     }
 }
+
+/// The KEK check value members compare before key commands.
+@Suite struct KEKCheckTests {
+    static func provider(_ byte: UInt8) throws -> any KEKProvider {
+        try ReloadingKEKProviderTests.fixed([UInt8](repeating: byte, count: 32))
+    }
+
+    @Test func equalKEKsGiveEqualValuesAndDifferentOnesDiffer() throws {
+        let first = try #require(KEKCheck.value(of: try Self.provider(1)))
+        #expect(first.count == 16)
+        #expect(first.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(KEKCheck.value(of: try Self.provider(1)) == first)
+        #expect(KEKCheck.value(of: try Self.provider(2)) != first)
+    }
+}

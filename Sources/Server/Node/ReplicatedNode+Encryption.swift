@@ -13,12 +13,20 @@ extension ReplicatedNode: EncryptionControl {
         capabilityPoller = poller
     }
 
+    /// What this node can do now; the KEK check is of the KEK its source holds now (the file is read again),
+    /// so during a KEK change it shows whether the new KEK is in place.
     public func capability() async -> EncryptionCapability {
         let sidecar = encryption?.applier.sidecar
         let epochs = sidecar?.keys.values.map(\.localEpoch) ?? []
+        var kekCheck = ""
+        if let provider = encryption?.applier.kekProvider {
+            try? (provider as? any KEKReloading)?.reload()
+            kekCheck = KEKCheck.value(of: provider) ?? ""
+        }
         return EncryptionCapability(
             nodeName: identity.name, fullNodeID: identity.id, encryptionCapable: encryption != nil && halt == nil,
-            buildID: Self.buildID, sidecarPresent: sidecar != nil, localEpoch: epochs.max() ?? 0)
+            buildID: Self.buildID, sidecarPresent: sidecar != nil, localEpoch: epochs.max() ?? 0,
+            kekCheck: kekCheck)
     }
 
     public func encryptionState(node16: UInt16?) async throws(EncryptionControlError) -> EncryptionStatus {
@@ -275,7 +283,7 @@ extension ReplicatedNode: EncryptionControl {
                 group.addTask {
                     guard !address.isEmpty, let poller else { return (member, false) }
                     let answer = await poller.capability(at: address, timeout: timeout)
-                    return (member, answer?.encryptionCapable == true && answer?.fullNodeID == member)
+                    return (member, answer.map { Self.isCapable($0, as: member, sameKEKAs: local) } ?? false)
                 }
             }
             var answers: [UInt64: Bool] = [selfID: local.encryptionCapable]
@@ -292,6 +300,13 @@ extension ReplicatedNode: EncryptionControl {
                 + "the low 16 bits of their ids, so their nonces would collide; replace one under another --node-id")
         }
         return members
+    }
+
+    /// Whether a member's answer is capable, from the member asked, with the KEK this node has.
+    static func isCapable(_ answer: EncryptionCapability, as member: NodeID, sameKEKAs local: EncryptionCapability)
+        -> Bool
+    {
+        answer.encryptionCapable && answer.fullNodeID == member && answer.kekCheck == local.kekCheck
     }
 
     /// Proposes an encryption entry and waits until it is applied on this node.
@@ -384,8 +399,9 @@ extension ReplicatedNode {
     /// Before a member is added to an encrypted cluster: it must be able to decrypt.
     func checkNewMemberCapability(id: NodeID, name: String, address: String) async throws(ClusterControlError) {
         guard let poller = capabilityPoller else { return }
+        let local = await capability()
         let answer = await poller.capability(at: address, timeout: options.tickInterval * 10)
-        guard answer?.encryptionCapable == true, answer?.fullNodeID == id else {
+        guard let answer, Self.isCapable(answer, as: id, sameKEKAs: local) else {
             throw .rejected(EncryptionControlError.capabilityCheckFailed([name]).description
                 + "; start it with --encryption-enabled and the cluster's KEK")
         }
