@@ -147,12 +147,18 @@ extension RaftNode {
         guard var state = progress[message.from] else { return }
         switch state.state {
         case .replicate:
-            guard message.index > state.match else { return }
+            guard message.index >= state.match else { return }
             state.becomeProbe()
         case .probe:
             guard message.index == state.next - 1 else { return }
         case .snapshot:
             return
+        }
+        if message.rejectHint < state.match {
+            // The follower no longer holds entries it acknowledged (its data dir was put back from an older
+            // copy, or its disk lost a sync). Raft cannot vouch for those acknowledgements any more, but it can
+            // repair the log: probe from what the follower has. Lowering a match only delays commits.
+            state.match = message.rejectHint
         }
         var probeFrom = message.rejectHint
         if message.rejectHintTerm > 0 {

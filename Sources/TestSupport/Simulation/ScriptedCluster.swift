@@ -77,6 +77,12 @@ public final class ScriptedCluster {
         nodes[id] = nil
     }
 
+    /// Replaces a stopped member's storage, e.g. with an older copy of it (a data dir restored from a backup).
+    public func replaceStorage(_ id: NodeID, with storage: MemoryRaftStorage) {
+        precondition(nodes[id] == nil, "Stop member \(id) before replacing its storage.")
+        storages[id] = storage
+    }
+
     /// Adds a member with empty storage (not yet in any configuration).
     public func addSpare(_ id: NodeID) {
         storages[id] = MemoryRaftStorage()
