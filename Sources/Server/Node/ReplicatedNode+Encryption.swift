@@ -122,7 +122,7 @@ extension ReplicatedNode: EncryptionControl {
         guard let sidecar = encryption.applier.sidecar, let replaced = sidecar.activeKeyIDs[purpose] else {
             throw .refused("there is no active \(purpose.rawValue) DEK to rotate; bootstrap first")
         }
-        let members = try await requireCapableMembers()
+        let members = try await requireCapableMembers(everyMember: false)
         let key = try newDEK(id: Self.newKeyIDs(count: 1, avoiding: Set(sidecar.keys.keys))[0], purpose: purpose,
                              encryption)
         let registrations = members.map { WriterRegistration(dekID: key.keyID, fullNodeID: $0, localEpoch: 0) }
@@ -139,7 +139,7 @@ extension ReplicatedNode: EncryptionControl {
     func rewrapDEKsExclusively() async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
         guard let sidecar = encryption.applier.sidecar else { throw .refused("encryption is not bootstrapped") }
-        _ = try await requireCapableMembers()
+        _ = try await requireCapableMembers(everyMember: false)
         let provider = encryption.applier.kekProvider
         if let reloading = provider as? any KEKReloading {
             do { try reloading.reload() } catch { throw .refused("the KEK cannot be reloaded: \(error)") }
@@ -265,10 +265,13 @@ extension ReplicatedNode: EncryptionControl {
 
     /// Polls every member (voters and learners), fresh and concurrently, within one election timeout.
     ///
+    /// - Parameter everyMember: the cut-over commands (bootstrap, enable-*) need an answer from every member
+    ///   (DESIGN §4). Key commands (rotate, rewrap) only refuse members that answer not capable or with another
+    ///   KEK: a member that is down applies the entry when it comes back, and a rotation must stay possible
+    ///   while a member is being repaired.
     /// - Returns: the full node ids of all members, ascending.
-    /// - Throws: ``EncryptionControlError/capabilityCheckFailed(_:)`` naming the members that did not answer
-    ///   capable in time.
-    func requireCapableMembers() async throws(EncryptionControlError) -> [UInt64] {
+    /// - Throws: ``EncryptionControlError/capabilityCheckFailed(_:)`` naming the members that failed.
+    func requireCapableMembers(everyMember: Bool = true) async throws(EncryptionControlError) -> [UInt64] {
         let configuration = core.configurationState
         let members = configuration.voters.union(configuration.learners).sorted()
         let directory = memberDirectory()
@@ -276,20 +279,22 @@ extension ReplicatedNode: EncryptionControl {
         let poller = capabilityPoller
         let selfID = identity.id
         let local = await capability()
-        let answers = await withTaskGroup(of: (UInt64, Bool).self) { group in
+        let answers = await withTaskGroup(of: (UInt64, EncryptionCapability?).self) { group in
             for member in members where member != selfID {
                 let address = directory[member]?.address ?? ""
                 group.addTask {
-                    guard !address.isEmpty, let poller else { return (member, false) }
-                    let answer = await poller.capability(at: address, timeout: timeout)
-                    return (member, answer.map { Self.isCapable($0, as: member, sameKEKAs: local) } ?? false)
+                    guard !address.isEmpty, let poller else { return (member, nil) }
+                    return (member, await poller.capability(at: address, timeout: timeout))
                 }
             }
-            var answers: [UInt64: Bool] = [selfID: local.encryptionCapable]
-            for await (member, capable) in group { answers[member] = capable }
+            var answers: [UInt64: EncryptionCapability] = [selfID: local]
+            for await (member, answer) in group { answers[member] = answer }
             return answers
         }
-        let failing = members.filter { answers[$0] != true }
+        let failing = members.filter { member in
+            guard let answer = answers[member] else { return everyMember }
+            return !Self.isCapable(answer, as: member, sameKEKAs: local)
+        }
         guard failing.isEmpty else {
             throw .capabilityCheckFailed(failing.map { directory[$0]?.name ?? String($0) })
         }
