@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "ElastickvAdmin",
             dependencies: [
-                "ElastickvAPI", "Server",
+                "ElastickvAPI", "Encryption", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

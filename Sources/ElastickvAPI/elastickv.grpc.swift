@@ -1,4 +1,5 @@
-/// elastickv wire API: Raft transport between members, cluster administration, raw key-value access.
+/// elastickv wire API: Raft transport between members, cluster administration, raw key-value access,
+/// encryption administration.
 /// Raft messages and FSM payloads travel as opaque bytes encoded by the project's own codecs.
 
 // DO NOT EDIT.
@@ -2730,6 +2731,2087 @@ extension Elastickv_V1_KV.ClientProtocol {
             metadata: metadata
         )
         return try await self.scan(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}
+
+// MARK: - elastickv.v1.EncryptionAdmin
+
+/// Namespace containing generated types for the "elastickv.v1.EncryptionAdmin" service.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+public enum Elastickv_V1_EncryptionAdmin: Sendable {
+    /// Service descriptor for the "elastickv.v1.EncryptionAdmin" service.
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin")
+    /// Namespace for method metadata.
+    public enum Method: Sendable {
+        /// Namespace for "GetCapability" metadata.
+        public enum GetCapability: Sendable {
+            /// Request type for "GetCapability".
+            public typealias Input = Elastickv_V1_GetCapabilityRequest
+            /// Response type for "GetCapability".
+            public typealias Output = Elastickv_V1_CapabilityResponse
+            /// Descriptor for "GetCapability".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "GetCapability",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetSidecarState" metadata.
+        public enum GetSidecarState: Sendable {
+            /// Request type for "GetSidecarState".
+            public typealias Input = Elastickv_V1_GetSidecarStateRequest
+            /// Response type for "GetSidecarState".
+            public typealias Output = Elastickv_V1_SidecarStateResponse
+            /// Descriptor for "GetSidecarState".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "GetSidecarState",
+                type: .unary
+            )
+        }
+        /// Namespace for "BootstrapEncryption" metadata.
+        public enum BootstrapEncryption: Sendable {
+            /// Request type for "BootstrapEncryption".
+            public typealias Input = Elastickv_V1_BootstrapEncryptionRequest
+            /// Response type for "BootstrapEncryption".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "BootstrapEncryption".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "BootstrapEncryption",
+                type: .unary
+            )
+        }
+        /// Namespace for "RotateDEK" metadata.
+        public enum RotateDEK: Sendable {
+            /// Request type for "RotateDEK".
+            public typealias Input = Elastickv_V1_RotateDEKRequest
+            /// Response type for "RotateDEK".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "RotateDEK".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "RotateDEK",
+                type: .unary
+            )
+        }
+        /// Namespace for "RewrapDEKs" metadata.
+        public enum RewrapDEKs: Sendable {
+            /// Request type for "RewrapDEKs".
+            public typealias Input = Elastickv_V1_RewrapDEKsRequest
+            /// Response type for "RewrapDEKs".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "RewrapDEKs".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "RewrapDEKs",
+                type: .unary
+            )
+        }
+        /// Namespace for "RetireDEK" metadata.
+        public enum RetireDEK: Sendable {
+            /// Request type for "RetireDEK".
+            public typealias Input = Elastickv_V1_RetireDEKRequest
+            /// Response type for "RetireDEK".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "RetireDEK".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "RetireDEK",
+                type: .unary
+            )
+        }
+        /// Namespace for "RegisterEncryptionWriter" metadata.
+        public enum RegisterEncryptionWriter: Sendable {
+            /// Request type for "RegisterEncryptionWriter".
+            public typealias Input = Elastickv_V1_RegisterEncryptionWriterRequest
+            /// Response type for "RegisterEncryptionWriter".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "RegisterEncryptionWriter".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "RegisterEncryptionWriter",
+                type: .unary
+            )
+        }
+        /// Namespace for "EnableStorageEnvelope" metadata.
+        public enum EnableStorageEnvelope: Sendable {
+            /// Request type for "EnableStorageEnvelope".
+            public typealias Input = Elastickv_V1_EnableStorageEnvelopeRequest
+            /// Response type for "EnableStorageEnvelope".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "EnableStorageEnvelope".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "EnableStorageEnvelope",
+                type: .unary
+            )
+        }
+        /// Namespace for "EnableRaftEnvelope" metadata.
+        public enum EnableRaftEnvelope: Sendable {
+            /// Request type for "EnableRaftEnvelope".
+            public typealias Input = Elastickv_V1_EnableRaftEnvelopeRequest
+            /// Response type for "EnableRaftEnvelope".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "EnableRaftEnvelope".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "EnableRaftEnvelope",
+                type: .unary
+            )
+        }
+        /// Namespace for "ResyncSidecar" metadata.
+        public enum ResyncSidecar: Sendable {
+            /// Request type for "ResyncSidecar".
+            public typealias Input = Elastickv_V1_ResyncSidecarRequest
+            /// Response type for "ResyncSidecar".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "ResyncSidecar".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "ResyncSidecar",
+                type: .unary
+            )
+        }
+        /// Descriptors for all methods in the "elastickv.v1.EncryptionAdmin" service.
+        public static let descriptors: [GRPCCore.MethodDescriptor] = [
+            GetCapability.descriptor,
+            GetSidecarState.descriptor,
+            BootstrapEncryption.descriptor,
+            RotateDEK.descriptor,
+            RewrapDEKs.descriptor,
+            RetireDEK.descriptor,
+            RegisterEncryptionWriter.descriptor,
+            EnableStorageEnvelope.descriptor,
+            EnableRaftEnvelope.descriptor,
+            ResyncSidecar.descriptor
+        ]
+    }
+}
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension GRPCCore.ServiceDescriptor {
+    /// Service descriptor for the "elastickv.v1.EncryptionAdmin" service.
+    public static let elastickv_v1_EncryptionAdmin = GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin")
+}
+
+// MARK: elastickv.v1.EncryptionAdmin (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Elastickv_V1_EncryptionAdmin {
+    /// Streaming variant of the service protocol for the "elastickv.v1.EncryptionAdmin" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The encryption life cycle (DESIGN §4). Read-only calls answer on any role. Mutators run only on the leader of a
+    /// > node started with --encryption-enabled and a KEK; elsewhere they fail with FAILED_PRECONDITION naming the
+    /// > leader's address. Every local_epoch travels as uint32 and every decoder rejects values above 0xFFFF; key ids
+    /// > are never 0 where a key is named (0 means "none" only in the active_*_key_id fields).
+    public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "GetCapability" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_GetCapabilityRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_CapabilityResponse` messages.
+        func getCapability(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_GetCapabilityRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_CapabilityResponse>
+
+        /// Handle the "GetSidecarState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_GetSidecarStateRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_SidecarStateResponse` messages.
+        func getSidecarState(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_GetSidecarStateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_SidecarStateResponse>
+
+        /// Handle the "BootstrapEncryption" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_BootstrapEncryptionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func bootstrapEncryption(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_BootstrapEncryptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RotateDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_RotateDEKRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func rotateDEK(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_RotateDEKRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RewrapDEKs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_RewrapDEKsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func rewrapDEKs(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_RewrapDEKsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RetireDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_RetireDEKRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func retireDEK(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_RetireDEKRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RegisterEncryptionWriter" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_RegisterEncryptionWriterRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func registerEncryptionWriter(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_RegisterEncryptionWriterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "EnableStorageEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_EnableStorageEnvelopeRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func enableStorageEnvelope(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_EnableStorageEnvelopeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "EnableRaftEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_EnableRaftEnvelopeRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func enableRaftEnvelope(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_EnableRaftEnvelopeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "ResyncSidecar" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_ResyncSidecarRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func resyncSidecar(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_ResyncSidecarRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+    }
+
+    /// Service protocol for the "elastickv.v1.EncryptionAdmin" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The encryption life cycle (DESIGN §4). Read-only calls answer on any role. Mutators run only on the leader of a
+    /// > node started with --encryption-enabled and a KEK; elsewhere they fail with FAILED_PRECONDITION naming the
+    /// > leader's address. Every local_epoch travels as uint32 and every decoder rejects values above 0xFFFF; key ids
+    /// > are never 0 where a key is named (0 means "none" only in the active_*_key_id fields).
+    public protocol ServiceProtocol: Elastickv_V1_EncryptionAdmin.StreamingServiceProtocol {
+        /// Handle the "GetCapability" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_GetCapabilityRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_CapabilityResponse` message.
+        func getCapability(
+            request: GRPCCore.ServerRequest<Elastickv_V1_GetCapabilityRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_CapabilityResponse>
+
+        /// Handle the "GetSidecarState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_GetSidecarStateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_SidecarStateResponse` message.
+        func getSidecarState(
+            request: GRPCCore.ServerRequest<Elastickv_V1_GetSidecarStateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_SidecarStateResponse>
+
+        /// Handle the "BootstrapEncryption" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_BootstrapEncryptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func bootstrapEncryption(
+            request: GRPCCore.ServerRequest<Elastickv_V1_BootstrapEncryptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RotateDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RotateDEKRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func rotateDEK(
+            request: GRPCCore.ServerRequest<Elastickv_V1_RotateDEKRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RewrapDEKs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RewrapDEKsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func rewrapDEKs(
+            request: GRPCCore.ServerRequest<Elastickv_V1_RewrapDEKsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RetireDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RetireDEKRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func retireDEK(
+            request: GRPCCore.ServerRequest<Elastickv_V1_RetireDEKRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RegisterEncryptionWriter" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RegisterEncryptionWriterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func registerEncryptionWriter(
+            request: GRPCCore.ServerRequest<Elastickv_V1_RegisterEncryptionWriterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "EnableStorageEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_EnableStorageEnvelopeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func enableStorageEnvelope(
+            request: GRPCCore.ServerRequest<Elastickv_V1_EnableStorageEnvelopeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "EnableRaftEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_EnableRaftEnvelopeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func enableRaftEnvelope(
+            request: GRPCCore.ServerRequest<Elastickv_V1_EnableRaftEnvelopeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "ResyncSidecar" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_ResyncSidecarRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func resyncSidecar(
+            request: GRPCCore.ServerRequest<Elastickv_V1_ResyncSidecarRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+    }
+
+    /// Simple service protocol for the "elastickv.v1.EncryptionAdmin" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The encryption life cycle (DESIGN §4). Read-only calls answer on any role. Mutators run only on the leader of a
+    /// > node started with --encryption-enabled and a KEK; elsewhere they fail with FAILED_PRECONDITION naming the
+    /// > leader's address. Every local_epoch travels as uint32 and every decoder rejects values above 0xFFFF; key ids
+    /// > are never 0 where a key is named (0 means "none" only in the active_*_key_id fields).
+    public protocol SimpleServiceProtocol: Elastickv_V1_EncryptionAdmin.ServiceProtocol {
+        /// Handle the "GetCapability" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_GetCapabilityRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_CapabilityResponse` to respond with.
+        func getCapability(
+            request: Elastickv_V1_GetCapabilityRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_CapabilityResponse
+
+        /// Handle the "GetSidecarState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_GetSidecarStateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_SidecarStateResponse` to respond with.
+        func getSidecarState(
+            request: Elastickv_V1_GetSidecarStateRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_SidecarStateResponse
+
+        /// Handle the "BootstrapEncryption" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_BootstrapEncryptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func bootstrapEncryption(
+            request: Elastickv_V1_BootstrapEncryptionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "RotateDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_RotateDEKRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func rotateDEK(
+            request: Elastickv_V1_RotateDEKRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "RewrapDEKs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_RewrapDEKsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func rewrapDEKs(
+            request: Elastickv_V1_RewrapDEKsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "RetireDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_RetireDEKRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func retireDEK(
+            request: Elastickv_V1_RetireDEKRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "RegisterEncryptionWriter" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_RegisterEncryptionWriterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func registerEncryptionWriter(
+            request: Elastickv_V1_RegisterEncryptionWriterRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "EnableStorageEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_EnableStorageEnvelopeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func enableStorageEnvelope(
+            request: Elastickv_V1_EnableStorageEnvelopeRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "EnableRaftEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_EnableRaftEnvelopeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func enableRaftEnvelope(
+            request: Elastickv_V1_EnableRaftEnvelopeRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "ResyncSidecar" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_ResyncSidecarRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func resyncSidecar(
+            request: Elastickv_V1_ResyncSidecarRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Elastickv_V1_EncryptionAdmin.StreamingServiceProtocol {
+    public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.GetCapability.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_GetCapabilityRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_CapabilityResponse>(),
+            handler: { request, context in
+                try await self.getCapability(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.GetSidecarState.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_GetSidecarStateRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_SidecarStateResponse>(),
+            handler: { request, context in
+                try await self.getSidecarState(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.BootstrapEncryption.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_BootstrapEncryptionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.bootstrapEncryption(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.RotateDEK.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_RotateDEKRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.rotateDEK(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.RewrapDEKs.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_RewrapDEKsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.rewrapDEKs(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.RetireDEK.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_RetireDEKRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.retireDEK(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.RegisterEncryptionWriter.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_RegisterEncryptionWriterRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.registerEncryptionWriter(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.EnableStorageEnvelope.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EnableStorageEnvelopeRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.enableStorageEnvelope(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.EnableRaftEnvelope.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EnableRaftEnvelopeRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.enableRaftEnvelope(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.ResyncSidecar.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_ResyncSidecarRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.resyncSidecar(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Elastickv_V1_EncryptionAdmin.ServiceProtocol {
+    public func getCapability(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_GetCapabilityRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_CapabilityResponse> {
+        let response = try await self.getCapability(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getSidecarState(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_GetSidecarStateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_SidecarStateResponse> {
+        let response = try await self.getSidecarState(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func bootstrapEncryption(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_BootstrapEncryptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.bootstrapEncryption(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func rotateDEK(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_RotateDEKRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.rotateDEK(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func rewrapDEKs(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_RewrapDEKsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.rewrapDEKs(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func retireDEK(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_RetireDEKRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.retireDEK(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func registerEncryptionWriter(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_RegisterEncryptionWriterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.registerEncryptionWriter(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func enableStorageEnvelope(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_EnableStorageEnvelopeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.enableStorageEnvelope(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func enableRaftEnvelope(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_EnableRaftEnvelopeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.enableRaftEnvelope(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func resyncSidecar(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_ResyncSidecarRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.resyncSidecar(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Elastickv_V1_EncryptionAdmin.SimpleServiceProtocol {
+    public func getCapability(
+        request: GRPCCore.ServerRequest<Elastickv_V1_GetCapabilityRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_CapabilityResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_CapabilityResponse>(
+            message: try await self.getCapability(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getSidecarState(
+        request: GRPCCore.ServerRequest<Elastickv_V1_GetSidecarStateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_SidecarStateResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_SidecarStateResponse>(
+            message: try await self.getSidecarState(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func bootstrapEncryption(
+        request: GRPCCore.ServerRequest<Elastickv_V1_BootstrapEncryptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.bootstrapEncryption(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func rotateDEK(
+        request: GRPCCore.ServerRequest<Elastickv_V1_RotateDEKRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.rotateDEK(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func rewrapDEKs(
+        request: GRPCCore.ServerRequest<Elastickv_V1_RewrapDEKsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.rewrapDEKs(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func retireDEK(
+        request: GRPCCore.ServerRequest<Elastickv_V1_RetireDEKRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.retireDEK(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func registerEncryptionWriter(
+        request: GRPCCore.ServerRequest<Elastickv_V1_RegisterEncryptionWriterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.registerEncryptionWriter(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func enableStorageEnvelope(
+        request: GRPCCore.ServerRequest<Elastickv_V1_EnableStorageEnvelopeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.enableStorageEnvelope(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func enableRaftEnvelope(
+        request: GRPCCore.ServerRequest<Elastickv_V1_EnableRaftEnvelopeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.enableRaftEnvelope(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func resyncSidecar(
+        request: GRPCCore.ServerRequest<Elastickv_V1_ResyncSidecarRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.resyncSidecar(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+}
+
+// MARK: elastickv.v1.EncryptionAdmin (client)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Elastickv_V1_EncryptionAdmin {
+    /// Generated client protocol for the "elastickv.v1.EncryptionAdmin" service.
+    ///
+    /// You don't need to implement this protocol directly, use the generated
+    /// implementation, ``Client``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The encryption life cycle (DESIGN §4). Read-only calls answer on any role. Mutators run only on the leader of a
+    /// > node started with --encryption-enabled and a KEK; elsewhere they fail with FAILED_PRECONDITION naming the
+    /// > leader's address. Every local_epoch travels as uint32 and every decoder rejects values above 0xFFFF; key ids
+    /// > are never 0 where a key is named (0 means "none" only in the active_*_key_id fields).
+    public protocol ClientProtocol: Sendable {
+        /// Call the "GetCapability" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_GetCapabilityRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_GetCapabilityRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_CapabilityResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getCapability<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_GetCapabilityRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_GetCapabilityRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_CapabilityResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_CapabilityResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetSidecarState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_GetSidecarStateRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_GetSidecarStateRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_SidecarStateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getSidecarState<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_GetSidecarStateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_GetSidecarStateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_SidecarStateResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_SidecarStateResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "BootstrapEncryption" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_BootstrapEncryptionRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_BootstrapEncryptionRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func bootstrapEncryption<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_BootstrapEncryptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_BootstrapEncryptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RotateDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RotateDEKRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RotateDEKRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rotateDEK<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RotateDEKRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RotateDEKRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RewrapDEKs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RewrapDEKsRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RewrapDEKsRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rewrapDEKs<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RewrapDEKsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RewrapDEKsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RetireDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RetireDEKRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RetireDEKRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func retireDEK<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RetireDEKRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RetireDEKRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RegisterEncryptionWriter" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RegisterEncryptionWriterRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RegisterEncryptionWriterRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func registerEncryptionWriter<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RegisterEncryptionWriterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RegisterEncryptionWriterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "EnableStorageEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_EnableStorageEnvelopeRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_EnableStorageEnvelopeRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func enableStorageEnvelope<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_EnableStorageEnvelopeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_EnableStorageEnvelopeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "EnableRaftEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_EnableRaftEnvelopeRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_EnableRaftEnvelopeRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func enableRaftEnvelope<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_EnableRaftEnvelopeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_EnableRaftEnvelopeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ResyncSidecar" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_ResyncSidecarRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_ResyncSidecarRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func resyncSidecar<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_ResyncSidecarRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_ResyncSidecarRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+    }
+
+    /// Generated client for the "elastickv.v1.EncryptionAdmin" service.
+    ///
+    /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
+    /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
+    /// means of communication with the remote peer.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The encryption life cycle (DESIGN §4). Read-only calls answer on any role. Mutators run only on the leader of a
+    /// > node started with --encryption-enabled and a KEK; elsewhere they fail with FAILED_PRECONDITION naming the
+    /// > leader's address. Every local_epoch travels as uint32 and every decoder rejects values above 0xFFFF; key ids
+    /// > are never 0 where a key is named (0 means "none" only in the active_*_key_id fields).
+    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+        private let client: GRPCCore.GRPCClient<Transport>
+
+        /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
+        ///
+        /// - Parameters:
+        ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
+        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+            self.client = client
+        }
+
+        /// Call the "GetCapability" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_GetCapabilityRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_GetCapabilityRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_CapabilityResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getCapability<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_GetCapabilityRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_GetCapabilityRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_CapabilityResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_CapabilityResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.GetCapability.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetSidecarState" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_GetSidecarStateRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_GetSidecarStateRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_SidecarStateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getSidecarState<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_GetSidecarStateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_GetSidecarStateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_SidecarStateResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_SidecarStateResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.GetSidecarState.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "BootstrapEncryption" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_BootstrapEncryptionRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_BootstrapEncryptionRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func bootstrapEncryption<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_BootstrapEncryptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_BootstrapEncryptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.BootstrapEncryption.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RotateDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RotateDEKRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RotateDEKRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func rotateDEK<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RotateDEKRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RotateDEKRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.RotateDEK.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RewrapDEKs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RewrapDEKsRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RewrapDEKsRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func rewrapDEKs<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RewrapDEKsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RewrapDEKsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.RewrapDEKs.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RetireDEK" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RetireDEKRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RetireDEKRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func retireDEK<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RetireDEKRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RetireDEKRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.RetireDEK.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RegisterEncryptionWriter" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RegisterEncryptionWriterRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RegisterEncryptionWriterRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func registerEncryptionWriter<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RegisterEncryptionWriterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RegisterEncryptionWriterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.RegisterEncryptionWriter.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "EnableStorageEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_EnableStorageEnvelopeRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_EnableStorageEnvelopeRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func enableStorageEnvelope<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_EnableStorageEnvelopeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_EnableStorageEnvelopeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.EnableStorageEnvelope.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "EnableRaftEnvelope" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_EnableRaftEnvelopeRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_EnableRaftEnvelopeRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func enableRaftEnvelope<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_EnableRaftEnvelopeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_EnableRaftEnvelopeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.EnableRaftEnvelope.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ResyncSidecar" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_ResyncSidecarRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_ResyncSidecarRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func resyncSidecar<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_ResyncSidecarRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_ResyncSidecarRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.ResyncSidecar.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+    }
+}
+
+// Helpers providing default arguments to 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Elastickv_V1_EncryptionAdmin.ClientProtocol {
+    /// Call the "GetCapability" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_GetCapabilityRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getCapability<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_GetCapabilityRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_CapabilityResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getCapability(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_GetCapabilityRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_CapabilityResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSidecarState" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_GetSidecarStateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getSidecarState<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_GetSidecarStateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_SidecarStateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getSidecarState(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_GetSidecarStateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_SidecarStateResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "BootstrapEncryption" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_BootstrapEncryptionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func bootstrapEncryption<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_BootstrapEncryptionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.bootstrapEncryption(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_BootstrapEncryptionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RotateDEK" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_RotateDEKRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rotateDEK<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_RotateDEKRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rotateDEK(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_RotateDEKRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RewrapDEKs" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_RewrapDEKsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rewrapDEKs<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_RewrapDEKsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rewrapDEKs(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_RewrapDEKsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RetireDEK" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_RetireDEKRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func retireDEK<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_RetireDEKRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.retireDEK(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_RetireDEKRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RegisterEncryptionWriter" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_RegisterEncryptionWriterRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func registerEncryptionWriter<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_RegisterEncryptionWriterRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.registerEncryptionWriter(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_RegisterEncryptionWriterRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EnableStorageEnvelope" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_EnableStorageEnvelopeRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func enableStorageEnvelope<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_EnableStorageEnvelopeRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.enableStorageEnvelope(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EnableStorageEnvelopeRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EnableRaftEnvelope" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_EnableRaftEnvelopeRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func enableRaftEnvelope<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_EnableRaftEnvelopeRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.enableRaftEnvelope(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EnableRaftEnvelopeRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ResyncSidecar" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_ResyncSidecarRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func resyncSidecar<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_ResyncSidecarRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.resyncSidecar(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_ResyncSidecarRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}
+
+// Helpers providing sugared APIs for 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Elastickv_V1_EncryptionAdmin.ClientProtocol {
+    /// Call the "GetCapability" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getCapability<Result>(
+        _ message: Elastickv_V1_GetCapabilityRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_CapabilityResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_GetCapabilityRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getCapability(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSidecarState" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getSidecarState<Result>(
+        _ message: Elastickv_V1_GetSidecarStateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_SidecarStateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_GetSidecarStateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getSidecarState(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "BootstrapEncryption" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func bootstrapEncryption<Result>(
+        _ message: Elastickv_V1_BootstrapEncryptionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_BootstrapEncryptionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.bootstrapEncryption(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RotateDEK" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rotateDEK<Result>(
+        _ message: Elastickv_V1_RotateDEKRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_RotateDEKRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rotateDEK(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RewrapDEKs" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rewrapDEKs<Result>(
+        _ message: Elastickv_V1_RewrapDEKsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_RewrapDEKsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rewrapDEKs(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RetireDEK" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func retireDEK<Result>(
+        _ message: Elastickv_V1_RetireDEKRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_RetireDEKRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.retireDEK(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RegisterEncryptionWriter" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func registerEncryptionWriter<Result>(
+        _ message: Elastickv_V1_RegisterEncryptionWriterRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_RegisterEncryptionWriterRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.registerEncryptionWriter(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EnableStorageEnvelope" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func enableStorageEnvelope<Result>(
+        _ message: Elastickv_V1_EnableStorageEnvelopeRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_EnableStorageEnvelopeRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.enableStorageEnvelope(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "EnableRaftEnvelope" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func enableRaftEnvelope<Result>(
+        _ message: Elastickv_V1_EnableRaftEnvelopeRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_EnableRaftEnvelopeRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.enableRaftEnvelope(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ResyncSidecar" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func resyncSidecar<Result>(
+        _ message: Elastickv_V1_ResyncSidecarRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_ResyncSidecarRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.resyncSidecar(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -8,7 +8,8 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// elastickv wire API: Raft transport between members, cluster administration, raw key-value access.
+/// elastickv wire API: Raft transport between members, cluster administration, raw key-value access,
+/// encryption administration.
 /// Raft messages and FSM payloads travel as opaque bytes encoded by the project's own codecs.
 
 #if canImport(FoundationEssentials)
@@ -319,6 +320,258 @@ public nonisolated struct Elastickv_V1_ScanResponse: Sendable {
   // methods supported on all messages.
 
   public var items: [Elastickv_V1_KeyValue] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_GetCapabilityRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_CapabilityResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the node's --node-id
+  public var nodeID: String = String()
+
+  /// FNV-1a-64 of node_id
+  public var fullNodeID: UInt64 = 0
+
+  /// started with --encryption-enabled and a loaded KEK
+  public var encryptionCapable: Bool = false
+
+  public var buildID: String = String()
+
+  public var sidecarPresent: Bool = false
+
+  /// at most 0xFFFF; 0 when the node holds no key
+  public var localEpoch: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_GetSidecarStateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// false: every registry row
+  public var hasNode16_p: Bool = false
+
+  /// at most 0xFFFF; only with has_node16
+  public var node16: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One unretired DEK, wrapped under the KEK (useless without it).
+public nonisolated struct Elastickv_V1_EncryptionKey: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var keyID: UInt32 = 0
+
+  /// storage | raft
+  public var purpose: String = String()
+
+  public var wrapped: Data = Data()
+
+  /// YYYY-MM-DDTHH:MM:SSZ
+  public var created: String = String()
+
+  /// the answering node's local epoch for the key, at most 0xFFFF
+  public var localEpoch: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One writer-registry row: which node owns nonce prefix node16 under a DEK, and the epochs it registered.
+public nonisolated struct Elastickv_V1_WriterRegistryRow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var keyID: UInt32 = 0
+
+  /// at most 0xFFFF
+  public var node16: UInt32 = 0
+
+  public var fullNodeID: UInt64 = 0
+
+  /// at most last_seen_local_epoch
+  public var firstSeenLocalEpoch: UInt32 = 0
+
+  /// at most 0xFFFF
+  public var lastSeenLocalEpoch: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_SidecarStateResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var encryptionEnabled: Bool = false
+
+  /// the last encryption entry the state reflects; 0 before bootstrap
+  public var raftAppliedIndex: UInt64 = 0
+
+  public var storageEnvelopeActive: Bool = false
+
+  /// 0 = Phase 2 not reached
+  public var raftEnvelopeCutoverIndex: UInt64 = 0
+
+  /// 0 = none
+  public var activeStorageKeyID: UInt32 = 0
+
+  /// 0 = none
+  public var activeRaftKeyID: UInt32 = 0
+
+  /// by ascending key_id
+  public var keys: [Elastickv_V1_EncryptionKey] = []
+
+  public var registry: [Elastickv_V1_WriterRegistryRow] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_BootstrapEncryptionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_RotateDEKRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// storage | raft
+  public var purpose: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_RewrapDEKsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_RetireDEKRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var keyID: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A claim by one node to seal under one DEK with one local epoch.
+public nonisolated struct Elastickv_V1_WriterRegistration: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var keyID: UInt32 = 0
+
+  public var fullNodeID: UInt64 = 0
+
+  /// at most 0xFFFF
+  public var localEpoch: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_RegisterEncryptionWriterRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1 to 1024
+  public var registrations: [Elastickv_V1_WriterRegistration] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_EnableStorageEnvelopeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_EnableRaftEnvelopeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_ResyncSidecarRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What a mutator did: the index of the entry it committed (0 when nothing needed to change) and one sentence.
+public nonisolated struct Elastickv_V1_EncryptionChangeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var index: UInt64 = 0
+
+  public var summary: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1031,6 +1284,540 @@ nonisolated extension Elastickv_V1_ScanResponse: SwiftProtobuf.Message, SwiftPro
 
   public static func ==(lhs: Elastickv_V1_ScanResponse, rhs: Elastickv_V1_ScanResponse) -> Bool {
     if lhs.items != rhs.items {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_GetCapabilityRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetCapabilityRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_GetCapabilityRequest, rhs: Elastickv_V1_GetCapabilityRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_CapabilityResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CapabilityResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}full_node_id\0\u{3}encryption_capable\0\u{3}build_id\0\u{3}sidecar_present\0\u{3}local_epoch\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.nodeID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.fullNodeID) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.encryptionCapable) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.buildID) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.sidecarPresent) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.localEpoch) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.nodeID.isEmpty {
+      try visitor.visitSingularStringField(value: self.nodeID, fieldNumber: 1)
+    }
+    if self.fullNodeID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fullNodeID, fieldNumber: 2)
+    }
+    if self.encryptionCapable != false {
+      try visitor.visitSingularBoolField(value: self.encryptionCapable, fieldNumber: 3)
+    }
+    if !self.buildID.isEmpty {
+      try visitor.visitSingularStringField(value: self.buildID, fieldNumber: 4)
+    }
+    if self.sidecarPresent != false {
+      try visitor.visitSingularBoolField(value: self.sidecarPresent, fieldNumber: 5)
+    }
+    if self.localEpoch != 0 {
+      try visitor.visitSingularUInt32Field(value: self.localEpoch, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_CapabilityResponse, rhs: Elastickv_V1_CapabilityResponse) -> Bool {
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.fullNodeID != rhs.fullNodeID {return false}
+    if lhs.encryptionCapable != rhs.encryptionCapable {return false}
+    if lhs.buildID != rhs.buildID {return false}
+    if lhs.sidecarPresent != rhs.sidecarPresent {return false}
+    if lhs.localEpoch != rhs.localEpoch {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_GetSidecarStateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetSidecarStateRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}has_node16\0\u{1}node16\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.hasNode16_p) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.node16) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.hasNode16_p != false {
+      try visitor.visitSingularBoolField(value: self.hasNode16_p, fieldNumber: 1)
+    }
+    if self.node16 != 0 {
+      try visitor.visitSingularUInt32Field(value: self.node16, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_GetSidecarStateRequest, rhs: Elastickv_V1_GetSidecarStateRequest) -> Bool {
+    if lhs.hasNode16_p != rhs.hasNode16_p {return false}
+    if lhs.node16 != rhs.node16 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EncryptionKey"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}purpose\0\u{1}wrapped\0\u{1}created\0\u{3}local_epoch\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.keyID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.wrapped) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.created) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.localEpoch) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.keyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.keyID, fieldNumber: 1)
+    }
+    if !self.purpose.isEmpty {
+      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 2)
+    }
+    if !self.wrapped.isEmpty {
+      try visitor.visitSingularBytesField(value: self.wrapped, fieldNumber: 3)
+    }
+    if !self.created.isEmpty {
+      try visitor.visitSingularStringField(value: self.created, fieldNumber: 4)
+    }
+    if self.localEpoch != 0 {
+      try visitor.visitSingularUInt32Field(value: self.localEpoch, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_EncryptionKey, rhs: Elastickv_V1_EncryptionKey) -> Bool {
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.purpose != rhs.purpose {return false}
+    if lhs.wrapped != rhs.wrapped {return false}
+    if lhs.created != rhs.created {return false}
+    if lhs.localEpoch != rhs.localEpoch {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_WriterRegistryRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WriterRegistryRow"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}node16\0\u{3}full_node_id\0\u{3}first_seen_local_epoch\0\u{3}last_seen_local_epoch\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.keyID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.node16) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.fullNodeID) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.firstSeenLocalEpoch) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.lastSeenLocalEpoch) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.keyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.keyID, fieldNumber: 1)
+    }
+    if self.node16 != 0 {
+      try visitor.visitSingularUInt32Field(value: self.node16, fieldNumber: 2)
+    }
+    if self.fullNodeID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fullNodeID, fieldNumber: 3)
+    }
+    if self.firstSeenLocalEpoch != 0 {
+      try visitor.visitSingularUInt32Field(value: self.firstSeenLocalEpoch, fieldNumber: 4)
+    }
+    if self.lastSeenLocalEpoch != 0 {
+      try visitor.visitSingularUInt32Field(value: self.lastSeenLocalEpoch, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_WriterRegistryRow, rhs: Elastickv_V1_WriterRegistryRow) -> Bool {
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.node16 != rhs.node16 {return false}
+    if lhs.fullNodeID != rhs.fullNodeID {return false}
+    if lhs.firstSeenLocalEpoch != rhs.firstSeenLocalEpoch {return false}
+    if lhs.lastSeenLocalEpoch != rhs.lastSeenLocalEpoch {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SidecarStateResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}encryption_enabled\0\u{3}raft_applied_index\0\u{3}storage_envelope_active\0\u{3}raft_envelope_cutover_index\0\u{3}active_storage_key_id\0\u{3}active_raft_key_id\0\u{1}keys\0\u{1}registry\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.encryptionEnabled) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.raftAppliedIndex) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.storageEnvelopeActive) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.raftEnvelopeCutoverIndex) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.activeStorageKeyID) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.activeRaftKeyID) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.keys) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.registry) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.encryptionEnabled != false {
+      try visitor.visitSingularBoolField(value: self.encryptionEnabled, fieldNumber: 1)
+    }
+    if self.raftAppliedIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.raftAppliedIndex, fieldNumber: 2)
+    }
+    if self.storageEnvelopeActive != false {
+      try visitor.visitSingularBoolField(value: self.storageEnvelopeActive, fieldNumber: 3)
+    }
+    if self.raftEnvelopeCutoverIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.raftEnvelopeCutoverIndex, fieldNumber: 4)
+    }
+    if self.activeStorageKeyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.activeStorageKeyID, fieldNumber: 5)
+    }
+    if self.activeRaftKeyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.activeRaftKeyID, fieldNumber: 6)
+    }
+    if !self.keys.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.keys, fieldNumber: 7)
+    }
+    if !self.registry.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.registry, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_SidecarStateResponse, rhs: Elastickv_V1_SidecarStateResponse) -> Bool {
+    if lhs.encryptionEnabled != rhs.encryptionEnabled {return false}
+    if lhs.raftAppliedIndex != rhs.raftAppliedIndex {return false}
+    if lhs.storageEnvelopeActive != rhs.storageEnvelopeActive {return false}
+    if lhs.raftEnvelopeCutoverIndex != rhs.raftEnvelopeCutoverIndex {return false}
+    if lhs.activeStorageKeyID != rhs.activeStorageKeyID {return false}
+    if lhs.activeRaftKeyID != rhs.activeRaftKeyID {return false}
+    if lhs.keys != rhs.keys {return false}
+    if lhs.registry != rhs.registry {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_BootstrapEncryptionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BootstrapEncryptionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_BootstrapEncryptionRequest, rhs: Elastickv_V1_BootstrapEncryptionRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_RotateDEKRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateDEKRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}purpose\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.purpose.isEmpty {
+      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_RotateDEKRequest, rhs: Elastickv_V1_RotateDEKRequest) -> Bool {
+    if lhs.purpose != rhs.purpose {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_RewrapDEKsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RewrapDEKsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_RewrapDEKsRequest, rhs: Elastickv_V1_RewrapDEKsRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_RetireDEKRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RetireDEKRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.keyID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.keyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.keyID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_RetireDEKRequest, rhs: Elastickv_V1_RetireDEKRequest) -> Bool {
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_WriterRegistration: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WriterRegistration"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{3}full_node_id\0\u{3}local_epoch\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.keyID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.fullNodeID) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.localEpoch) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.keyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.keyID, fieldNumber: 1)
+    }
+    if self.fullNodeID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fullNodeID, fieldNumber: 2)
+    }
+    if self.localEpoch != 0 {
+      try visitor.visitSingularUInt32Field(value: self.localEpoch, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_WriterRegistration, rhs: Elastickv_V1_WriterRegistration) -> Bool {
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.fullNodeID != rhs.fullNodeID {return false}
+    if lhs.localEpoch != rhs.localEpoch {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_RegisterEncryptionWriterRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RegisterEncryptionWriterRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}registrations\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.registrations) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.registrations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.registrations, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_RegisterEncryptionWriterRequest, rhs: Elastickv_V1_RegisterEncryptionWriterRequest) -> Bool {
+    if lhs.registrations != rhs.registrations {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_EnableStorageEnvelopeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EnableStorageEnvelopeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_EnableStorageEnvelopeRequest, rhs: Elastickv_V1_EnableStorageEnvelopeRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_EnableRaftEnvelopeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EnableRaftEnvelopeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_EnableRaftEnvelopeRequest, rhs: Elastickv_V1_EnableRaftEnvelopeRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_ResyncSidecarRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ResyncSidecarRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_ResyncSidecarRequest, rhs: Elastickv_V1_ResyncSidecarRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_EncryptionChangeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EncryptionChangeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}summary\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.index) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.summary) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.index != 0 {
+      try visitor.visitSingularUInt64Field(value: self.index, fieldNumber: 1)
+    }
+    if !self.summary.isEmpty {
+      try visitor.visitSingularStringField(value: self.summary, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_EncryptionChangeResponse, rhs: Elastickv_V1_EncryptionChangeResponse) -> Bool {
+    if lhs.index != rhs.index {return false}
+    if lhs.summary != rhs.summary {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

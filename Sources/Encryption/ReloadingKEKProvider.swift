@@ -1,12 +1,20 @@
 import Synchronization
 
+/// A KEK provider whose KEK source can be read again while the node runs.
+public protocol KEKReloading {
+    /// Reads the KEK source again and uses it from now on.
+    ///
+    /// - Throws: what reading the source throws; the previous KEK stays in use.
+    func reload() throws
+}
+
 /// A KEK provider that can pick up a replaced KEK while the node runs, for `rewrap-deks`.
 ///
 /// Changing the KEK is two steps: the operator replaces the KEK source (the `--kek-file` contents) on every
 /// member, then runs `rewrap-deks`. The leader reloads before it wraps, so the entry carries keys wrapped under
 /// the new KEK; a follower whose current KEK does not unwrap bytes it is given reloads once and adopts the new
 /// KEK when that one unwraps them. Start-up still refuses a KEK that does not unwrap the sidecar.
-public final class ReloadingKEKProvider: KEKProvider {
+public final class ReloadingKEKProvider: KEKProvider, KEKReloading {
     /// Reads the KEK source again.
     public typealias Loader = @Sendable () throws -> any KEKProvider
 

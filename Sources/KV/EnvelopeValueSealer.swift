@@ -8,9 +8,12 @@ import Storage
 /// ``StorageError/integrityFailure``; a key the node does not hold becomes ``StorageError/keyUnavailable(keyID:)``.
 public struct EnvelopeValueSealer: ValueSealer {
     public let keyring: SealingKeyring
+    /// Where failed opens are counted, if anywhere.
+    public let failures: DecryptFailures?
 
-    public init(keyring: SealingKeyring) {
+    public init(keyring: SealingKeyring, failures: DecryptFailures? = nil) {
         self.keyring = keyring
+        self.failures = failures
     }
 
     public func sealedByteCount(plaintextByteCount: Int) -> Int {
@@ -52,6 +55,7 @@ public struct EnvelopeValueSealer: ValueSealer {
             }
         }
         guard let failure else { return plaintext }
+        failures?.record(failure)
         switch failure {
         case .integrityFailure: throw StorageError.integrityFailure
         case .unknownKeyID(let keyID): throw StorageError.keyUnavailable(keyID: keyID)

@@ -25,6 +25,7 @@ extension KVEncryption {
         guard let cutover = raftCutover.cutoverIndex, index > cutover, !data.isEmpty, !Self.staysCleartext(data)
         else { return data }
         do { return try keyring.open(data, authenticating: .raft) } catch {
+            decryptFailures.record(error)
             switch error {
             case .truncated, .unknownVersion, .reservedFlagBits, .zeroKeyID:
                 throw ApplyHalt(index: index, reason: .cleartextAfterCutover(cutover: cutover))

@@ -17,6 +17,8 @@ public final class KVEncryption: EncryptionEntryApplier {
     /// under them; see ``confirmRegistrations()``.
     public private(set) var pendingRegistrations: [WriterRegistration]
     public let identity: NodeIdentity
+    /// Envelopes (storage values, raft payloads) that failed to open on this node.
+    public let decryptFailures = DecryptFailures()
     let registry: StoreWriterRegistry
     let store: MVCCStore
 
@@ -32,7 +34,7 @@ public final class KVEncryption: EncryptionEntryApplier {
         let cutover = raftCutover
         applier = state.makeApplier(registry: registry) { cutover.install($0) }
         keyring = SealingKeyring(keystore: state.keystore, node16: state.identity.node16)
-        store.setSealer(EnvelopeValueSealer(keyring: keyring))
+        store.setSealer(EnvelopeValueSealer(keyring: keyring, failures: decryptFailures))
         try synchronizeSealing()
         if let cutover = state.sidecar?.raftEnvelopeCutoverIndex { raftCutover.install(cutover) }
     }

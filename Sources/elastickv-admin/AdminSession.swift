@@ -40,16 +40,28 @@ struct AdminSession {
     func withCluster<Result: Sendable>(
         _ body: (ClusterClient, CallOptions) async throws -> Result
     ) async throws -> Result {
+        try await withClient { client, options in try await body(ClusterClient(wrapping: client), options) }
+    }
+
+    /// Connects to `--addr`, runs `body` with the client and per-call options (the session's timeout), and
+    /// disconnects.
+    ///
+    /// - Parameter classify: how a gRPC error becomes the printed failure.
+    /// - Throws: `ExitCode` after printing the failure line.
+    func withClient<Result: Sendable>(
+        classify: (RPCError) -> AdminFailure = { AdminFailure($0) },
+        _ body: (GRPCClient<HTTP2ClientTransport.Posix>, CallOptions) async throws -> Result
+    ) async throws -> Result {
         do {
             let transport = try HTTP2ClientTransport.Posix(
                 target: .dns(host: address.host, port: address.port), transportSecurity: .plaintext)
             return try await withGRPCClient(transport: transport) { client in
                 var options = CallOptions.defaults
                 options.timeout = timeout
-                return try await body(ClusterClient(wrapping: client), options)
+                return try await body(client, options)
             }
         } catch let error as RPCError {
-            throw Self.report(AdminFailure(error))
+            throw Self.report(classify(error))
         } catch {
             throw Self.report(AdminFailure(line: "error: \(address): \(error)", exitStatus: .failed))
         }
@@ -69,7 +81,8 @@ struct AdminSession {
         print(json ? change.json(response) : change.summary(response))
     }
 
-    private static func report(_ failure: AdminFailure) -> ExitCode {
+    /// Prints `failure` on stderr and returns the exit code to leave with.
+    static func report(_ failure: AdminFailure) -> ExitCode {
         FileHandle.standardError.write(Data((failure.line + "\n").utf8))
         return ExitCode(failure.exitStatus.rawValue)
     }

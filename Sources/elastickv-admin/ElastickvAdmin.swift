@@ -16,7 +16,7 @@ struct ElastickvAdmin: AsyncParsableCommand {
             Exit status: 0 on success, 1 on failure, 3 when the node is not the leader (the leader's address \
             is printed), 4 when retrying later may succeed (unavailable, timed out), 64 on a usage error.
             """,
-        subcommands: [ClusterCommand.self]
+        subcommands: [ClusterCommand.self, EncryptionCommand.self]
     )
 
     /// Splits off the leading global options, then parses and runs the subcommand with them in scope.

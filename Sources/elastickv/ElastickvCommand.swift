@@ -36,6 +36,9 @@ struct ElastickvCommand: AsyncParsableCommand {
     var maxValueBytes = 64 << 20
     @Option(name: .customLong("snapshot-every-entries"), help: "Snapshot and compact the log after this many entries.")
     var snapshotEveryEntries: UInt64 = 10_000
+    @Flag(name: .customLong("lease-reads"),
+          help: "Serve Redis reads on the leader under its check-quorum lease instead of a ReadIndex round.")
+    var leaseReads = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
     @Option(name: .customLong("log-format"), help: "json or text.")
@@ -51,7 +54,8 @@ struct ElastickvCommand: AsyncParsableCommand {
         let configuration = NodeConfiguration(
             nodeName: nodeID, dataDirectory: dataDirectory, grpcAddress: grpc, redisAddress: redis,
             metricsAddress: metrics, initialCluster: peers, join: join, encryptionEnabled: encryptionEnabled,
-            kekFile: kekFile, redisPassword: redisPassword.map { Array($0.utf8) }, maxValueBytes: maxValueBytes)
+            kekFile: kekFile, redisPassword: redisPassword.map { Array($0.utf8) }, maxValueBytes: maxValueBytes,
+            leaseReads: leaseReads)
         try configuration.validate()
         return configuration
     }

@@ -53,4 +53,31 @@ import Testing
 
         #expect(cluster.readStates[1] == [ReadState(index: cluster[1].commitIndex, context: [5])])
     }
+
+    @Test func leaseReadIsAnsweredAtOnceWhileAQuorumIsRecentlyActive() throws {
+        let cluster = ScriptedCluster(voters: [1, 2, 3])
+        cluster.elect(1)
+        try cluster[1].propose([1])
+        cluster.stabilize()
+
+        try cluster[1].readIndex(context: [3], leaseBased: true)
+        cluster.drop { $0.kind == .heartbeat }
+        cluster.processReadies()
+
+        #expect(cluster.readStates[1] == [ReadState(index: cluster[1].commitIndex, context: [3])],
+                "no heartbeat round is needed under the lease")
+    }
+
+    @Test func leaseReadFallsBackToAHeartbeatRoundWhenTheLeaseLapsed() throws {
+        let cluster = ScriptedCluster(voters: [1, 2, 3])
+        cluster.elect(1)
+        cluster.isolate(1)
+        // A check-quorum round with no answers clears the marks; the leader steps down a round later.
+        cluster.tick(1, 10)
+
+        try cluster[1].readIndex(context: [4], leaseBased: true)
+        cluster.stabilize()
+
+        #expect(cluster.readStates[1, default: []].isEmpty, "an isolated leader never answers from a lapsed lease")
+    }
 }

@@ -30,30 +30,19 @@ import Testing
         return (0..<count).filter { $0 % batchCount == batch }.map { first + UInt64($0) }
     }
 
-    @Test(arguments: 0..<batchCount)
-    func defaultProfileKeepsSafetyAndConverges(batch: Int) {
-        Self.run(profile: "default", batch: batch)
+    /// Every profile keeps safety after every step and converges; each batch computes on its own thread.
+    @Test(arguments: ["default", "harsh", "turbulent", "plain"], 0..<batchCount)
+    func profileKeepsSafetyAndConverges(profile: String, batch: Int) async throws {
+        if let failure = try await CPUBoundWork.run({ Self.run(profile: profile, batch: batch) }) {
+            Issue.record(Comment(rawValue: failure))
+        }
     }
 
-    @Test(arguments: 0..<batchCount)
-    func harshProfileKeepsSafetyAndConverges(batch: Int) {
-        Self.run(profile: "harsh", batch: batch)
-    }
-
-    @Test(arguments: 0..<batchCount)
-    func turbulentProfileKeepsSafetyAndConverges(batch: Int) {
-        Self.run(profile: "turbulent", batch: batch)
-    }
-
-    @Test(arguments: 0..<batchCount)
-    func plainRaftProfileKeepsSafetyAndConverges(batch: Int) {
-        Self.run(profile: "plain", batch: batch)
-    }
-
-    static func run(profile: String, batch: Int) {
+    /// Runs one batch of seeds; returns the first failure with its replay command, `nil` when all pass.
+    static func run(profile: String, batch: Int) -> String? {
         let seeds = Self.seeds(profile: profile, batch: batch)
         guard let first = seeds.first, let last = seeds.last, let options = SimulationOptions.profiles[profile] else {
-            return
+            return nil
         }
         let isTracing = environment["RAFT_SIM_TRACE"] == "1"
         print("simulation profile \(profile): \(seeds.count) seeds from \(first) to \(last)")
@@ -63,14 +52,12 @@ import Testing
                 try simulation.run()
             } catch {
                 print(error.description)
-                Issue.record("simulation seed \(seed) failed: \(error.reason)\nreplay: \(error.replayCommand)")
-                return
+                return "simulation seed \(seed) failed: \(error.reason)\nreplay: \(error.replayCommand)"
             }
             if let anomaly = RegisterHistoryAudit.findAnomaly(in: simulation.history) {
                 let replay =
                     "RAFT_SIM_SEED=\(seed) RAFT_SIM_PROFILE=\(profile) swift test --filter RaftTests.SimulationTests"
-                Issue.record("simulation seed \(seed): client history anomaly: \(anomaly)\nreplay: \(replay)")
-                return
+                return "simulation seed \(seed): client history anomaly: \(anomaly)\nreplay: \(replay)"
             }
             if isTracing {
                 let completed = simulation.history.filter { $0.output != nil }.count
@@ -79,6 +66,7 @@ import Testing
                         + "completed \(completed), snapshots installed \(simulation.snapshotsInstalled)")
             }
         }
+        return nil
     }
 
     @Test func sameSeedReplaysExactly() throws {

@@ -27,9 +27,12 @@ extension RaftNode {
                 maxBytes: configuration.maxCommittedBytesPerReady, through: applyLimit),
             readStates: readStates,
             mustSync: mustSync)
+        var result = batch
+        result.maySendBeforePersisting = role == .leader && current.term == persistedHardState.term
+            && current.vote == persistedHardState.vote && log.unstableSnapshot == nil
         outbox = []
         readStates = []
-        return batch
+        return result
     }
 
     /// Reports that everything in `ready` was persisted, sent and applied.

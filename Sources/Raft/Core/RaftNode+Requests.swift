@@ -87,13 +87,22 @@ extension RaftNode {
     /// - Throws: ``RaftError/notLeader(leader:)`` when no leader is known;
     ///   ``RaftError/notReadyToServe`` on a leader that has not applied an entry of its term;
     ///   ``RaftError/tooManyPendingReads(limit:)``.
-    public func readIndex(context: [UInt8]) throws(RaftError) {
+    ///
+    /// - Parameter leaseBased: on a leader with check-quorum that heard from a quorum of voters in the current
+    ///   election period, answer at once at the commit index instead of confirming with a heartbeat round.
+    ///   Followers do not vote for a rival while they hear from this leader, so its lease holds for an election
+    ///   timeout, provided clocks run at similar rates: an opt-in trade of that assumption for latency.
+    public func readIndex(context: [UInt8], leaseBased: Bool = false) throws(RaftError) {
         guard role == .leader else {
             guard leaderID != 0 else { throw .notLeader(leader: nil) }
             send(Message(kind: .readIndex, from: id, to: leaderID, term: term, context: context))
             return
         }
         guard isReadyToServe else { throw .notReadyToServe }
+        if leaseBased && configuration.checkQuorum && hasRecentQuorum {
+            readStates.append(ReadState(index: log.committed, context: context))
+            return
+        }
         guard pendingReads.count < configuration.maxPendingReadRequests else {
             throw .tooManyPendingReads(limit: configuration.maxPendingReadRequests)
         }

@@ -173,6 +173,13 @@ public final class RaftNode {
         return active >= currentConfiguration.quorum
     }
 
+    /// Whether a quorum of voters (the leader included) answered since the last check-quorum round, without
+    /// resetting the marks: the leader lease is current.
+    var hasRecentQuorum: Bool {
+        let active = currentConfiguration.voters.filter { $0 == id || progress[$0]?.isRecentlyActive == true }
+        return active.count >= currentConfiguration.quorum
+    }
+
     /// Whether this member may campaign: it is a voter in its latest configuration.
     var isPromotable: Bool { currentConfiguration.voters.contains(id) }
 

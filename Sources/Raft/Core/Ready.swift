@@ -8,6 +8,8 @@
 /// 3. **Apply** `snapshot` to the state machine when non-nil, then `committedEntries` in order; answer
 ///    `readStates` once the state machine has applied up to each one's index.
 /// 4. Call ``RaftNode/advance(_:)`` with this batch. Do not call ``RaftNode/ready()`` again before.
+///
+/// When ``maySendBeforePersisting`` is set, step 2 may come before step 1 (or run concurrently with it).
 public struct Ready: Sendable, Hashable {
     /// The term, vote and commit index to persist, when they changed since the last batch.
     public var hardState: HardState?
@@ -25,6 +27,11 @@ public struct Ready: Sendable, Hashable {
     /// A batch that only moves the commit index may be written without one (the commit index can be
     /// recomputed after a crash), which lets a driver skip the sync on most follower batches.
     public var mustSync: Bool
+    /// Whether the messages promise nothing about this member's disk, so they may be sent before step 1: a
+    /// leader's appends and heartbeats, in a batch that persists no new term or vote. The leader's write then
+    /// overlaps the followers' (Raft thesis §10.2.1); it counts its own entries towards a quorum only once
+    /// ``RaftNode/advance(_:)`` reports them persisted.
+    public var maySendBeforePersisting: Bool = false
 
     public init(
         hardState: HardState? = nil, entries: [Entry] = [], snapshot: Snapshot? = nil, messages: [Message] = [],

@@ -15,7 +15,9 @@ public struct NodeKeyValueAccess: RawKeyValueAccess {
 
     public func get(key: [UInt8], leaseRead: Bool) async throws(RawKeyValueError) -> [UInt8]? {
         let reply: RESPValue
-        do throws(BackendError) { reply = try await backend.read(.get(key)) } catch { throw Self.map(error) }
+        do throws(BackendError) { reply = try await backend.read(.get(key), lease: leaseRead) } catch {
+            throw Self.map(error)
+        }
         switch reply {
         case .bulkString(let bytes): return bytes
         case .null: return nil

@@ -10,10 +10,14 @@ public struct NodeRedisBackend: RedisBackend {
     let node: ReplicatedNode
     let evaluator: ReadEvaluator
     let serverInfo: @Sendable () -> String
+    /// Whether Redis reads may be answered under the leader lease (`--lease-reads`) instead of ReadIndex.
+    let leaseReads: Bool
 
-    public init(node: ReplicatedNode, store: MVCCStore, serverInfo: @escaping @Sendable () -> String) {
+    public init(node: ReplicatedNode, store: MVCCStore, leaseReads: Bool = false,
+                serverInfo: @escaping @Sendable () -> String) {
         self.node = node
         evaluator = ReadEvaluator(reader: KVReader(store: store), cursors: ScanCursors())
+        self.leaseReads = leaseReads
         self.serverInfo = serverInfo
     }
 
@@ -28,7 +32,12 @@ public struct NodeRedisBackend: RedisBackend {
     }
 
     public func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue {
-        try await node.readBarrier()
+        try await read(command, lease: leaseReads)
+    }
+
+    /// Answers a read after a read barrier; `lease` lets the leader skip the heartbeat round.
+    public func read(_ command: ReadCommand, lease: Bool) async throws(BackendError) -> RESPValue {
+        try await node.readBarrier(lease: lease)
         do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
             throw .unavailable(error.description)
         }

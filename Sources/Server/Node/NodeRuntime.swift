@@ -28,7 +28,7 @@ public final class NodeRuntime: Sendable {
         node = try NodeStartup.open(configuration, options: options, metrics: metrics, logger: logger)
         let store = node.store
         let name = configuration.nodeName
-        let backend = NodeRedisBackend(node: node, store: store) {
+        let backend = NodeRedisBackend(node: node, store: store, leaseReads: configuration.leaseReads) {
             "# Server\r\nredis_version:7.2.0\r\nelastickv_node:\(name)\r\n# Keyspace\r\n"
         }
         let transport = GRPCRaftTransport(localID: configuration.identity.fullNodeID, metrics: metrics, logger: logger)
@@ -38,7 +38,7 @@ public final class NodeRuntime: Sendable {
                                                handler: node, logger: logger, onMessage: onMessage)
         let grpc = GRPCServerService(
             host: configuration.grpcAddress.host, port: configuration.grpcAddress.port,
-            services: [raftService, ClusterService(control: node),
+            services: [raftService, ClusterService(control: node), EncryptionAdminService(control: node),
                        KVService(storage: NodeKeyValueAccess(backend: backend, store: store))])
         let forwarder = GRPCProposalForwarder(client: forwardingClient) { [node] id in await node.address(of: id) }
         self.forwarder = forwarder
@@ -73,6 +73,7 @@ public final class NodeRuntime: Sendable {
         logger.info("node started", metadata: ["node": "\(configuration.nodeName)",
                                                "redis": "\(configuration.redisAddress)"])
         await node.attachForwarder(forwarder)
+        await node.attachCapabilityPoller(EncryptionCapabilityProbe())
         try await group.run()
         await node.close()
     }

@@ -27,7 +27,8 @@ public enum NodeStartup {
             store = try MVCCStore(path: joinPath(configuration.dataDirectory, "kv.db"))
         } catch { throw .store(error.description) }
         try checkSidecarNotBehindStore(configuration, fileSystem: fileSystem, store: store)
-        let encryption = try openEncryption(configuration, fileSystem: fileSystem, identity: identity, store: store)
+        let encryption = try openEncryption(configuration, fileSystem: fileSystem, identity: identity, store: store,
+                                            metrics: metrics)
         try restoreStoreIfBehindSnapshot(store, log: log)
         if let encryption, let snapshotIndex = try? log.snapshot().metadata.index, snapshotIndex > 0 {
             do throws(ApplyHalt) { try encryption.adoptSnapshotState(at: snapshotIndex) } catch {
@@ -72,7 +73,8 @@ public enum NodeStartup {
     }
 
     static func openEncryption(_ configuration: NodeConfiguration, fileSystem: any FileSystem,
-                               identity: NodeIdentity, store: MVCCStore) throws(StartupFailure) -> KVEncryption?
+                               identity: NodeIdentity, store: MVCCStore, metrics: MetricsRegistry?)
+        throws(StartupFailure) -> KVEncryption?
     {
         var provider: (any KEKProvider)?
         do throws(KEKError) {
@@ -86,6 +88,7 @@ public enum NodeStartup {
                 provider = try EnvironmentKEKProvider()
             }
         } catch { throw .encryption(error.description) }
+        if let metrics, let base = provider { provider = TimedKEKProvider(base, metrics: metrics) }
         do {
             guard let state = try EncryptionStartup.start(
                 encryptionEnabled: configuration.encryptionEnabled, kekProvider: provider,

@@ -134,7 +134,7 @@ extension ReplicatedNode: EncryptionControl {
         guard let sidecar = encryption.applier.sidecar else { throw .refused("encryption is not bootstrapped") }
         _ = try await requireCapableMembers()
         let provider = encryption.applier.kekProvider
-        if let reloading = provider as? ReloadingKEKProvider {
+        if let reloading = provider as? any KEKReloading {
             do { try reloading.reload() } catch { throw .refused("the KEK cannot be reloaded: \(error)") }
         }
         var keys: [EncryptionEntry.RewrappedDEK] = []

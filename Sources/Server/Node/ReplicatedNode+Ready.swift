@@ -7,20 +7,21 @@ extension ReplicatedNode {
     /// The most ready batches handled in one call, so one input cannot monopolise the actor.
     static let maxReadyBatchesPerCall = 64
 
-    /// Runs the core's ready batches: persist, send, apply, advance.
+    /// Runs the core's ready batches: persist, send, apply, advance (a leader sends first when it may).
     func process() {
         advanceWriterRegistration()
         var batches = 0
         while halt == nil, core.hasReady, batches < Self.maxReadyBatchesPerCall {
             batches += 1
             let ready = core.ready()
+            if ready.maySendBeforePersisting { transport?.send(ready.messages) }
             do {
                 try log.persist(hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot)
             } catch {
                 stop("the Raft log failed: \(error); the node must be restarted")
                 return
             }
-            transport?.send(ready.messages)
+            if !ready.maySendBeforePersisting { transport?.send(ready.messages) }
             if let snapshot = ready.snapshot, snapshot.metadata.index > 0 { restore(snapshot) }
             let appliedThrough = apply(ready.committedEntries)
             for read in ready.readStates {

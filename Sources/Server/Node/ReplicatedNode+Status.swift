@@ -1,3 +1,5 @@
+import Encryption
+import KV
 import Raft
 
 extension ReplicatedNode {
@@ -43,5 +45,36 @@ extension ReplicatedNode {
         }
         metrics.gauge("elastickv_raft_leader", help: leaderHelp, labels: ["id": leader]).set(1)
         metrics.gauge("elastickv_raft_is_leader", help: "1 when this member leads").set(core.role == .leader ? 1 : 0)
+        updateEncryptionGauges(metrics)
+    }
+
+    /// The encryption series of DESIGN §7; ids and counts only, never key material.
+    func updateEncryptionGauges(_ metrics: MetricsRegistry) {
+        guard let encryption, let sidecar = encryption.applier.sidecar else { return }
+        for purpose in KeyPurpose.allCases {
+            metrics.gauge("elastickv_encryption_active_dek_id", help: "Id of the DEK new data of a purpose is sealed with",
+                          labels: ["purpose": purpose.rawValue]).set(Double(sidecar.activeKeyIDs[purpose] ?? 0))
+        }
+        metrics.gauge("elastickv_encryption_sidecar_raft_index",
+                      help: "Index of the last encryption entry the sidecar reflects").set(Double(sidecar.raftAppliedIndex))
+        let failures = encryption.decryptFailures.snapshot
+        for reason in DecryptFailures.Reason.allCases {
+            let count = failures[reason] ?? 0
+            publishCounter(metrics, "elastickv_encryption_decrypt_failures_total",
+                           help: "Envelopes that failed to open, by reason", label: ("reason", reason.rawValue),
+                           value: count)
+        }
+        for keyID in sidecar.keys.keys.sorted() {
+            publishCounter(metrics, "elastickv_encryption_writes_per_dek_total",
+                           help: "Envelopes sealed by this process, by DEK", label: ("key_id", String(keyID)),
+                           value: encryption.keyring.sealCount(for: keyID))
+        }
+    }
+
+    /// Brings a counter up to `value`, a running total kept elsewhere.
+    func publishCounter(_ metrics: MetricsRegistry, _ name: String, help: String, label: (String, String),
+                        value: UInt64) {
+        let counter = metrics.counter(name, help: help, labels: [label.0: label.1])
+        if value > counter.value { counter.increment(by: value - counter.value) }
     }
 }

@@ -203,8 +203,11 @@ public actor ReplicatedNode {
     }
 
     /// Waits until a linearizable read may be served: a ReadIndex confirmed by a quorum, then applied.
-    public func readBarrier() async throws(BackendError) {
-        let index = try await confirmReadIndex()
+    ///
+    /// - Parameter lease: let a leader holding the check-quorum lease answer without a heartbeat round
+    ///   (``RaftNode/readIndex(context:leaseBased:)``); opt-in, see `--lease-reads`.
+    public func readBarrier(lease: Bool = false) async throws(BackendError) {
+        let index = try await confirmReadIndex(lease: lease)
         guard core.appliedIndex < index else { return }
         let applied = await withCheckedContinuation { continuation in
             readsAwaitingApply.append((index, ReadWaiter(deadline: deadline(), continuation: continuation)))
@@ -213,11 +216,13 @@ public actor ReplicatedNode {
     }
 
     /// Runs the ReadIndex protocol (a follower asks the leader through Raft) and returns the read point.
-    func confirmReadIndex() async throws(BackendError) -> UInt64 {
+    func confirmReadIndex(lease: Bool = false) async throws(BackendError) -> UInt64 {
         if let halt { throw .unavailable(halt) }
         nextReadContext += 1
         let context = Self.bigEndian(nextReadContext)
-        do throws(RaftError) { try core.readIndex(context: context) } catch { throw Self.backendError(error) }
+        do throws(RaftError) { try core.readIndex(context: context, leaseBased: lease) } catch {
+            throw Self.backendError(error)
+        }
         let confirmed = await withCheckedContinuation { continuation in
             readRequests[context] = ReadWaiter(deadline: deadline(), continuation: continuation)
             scheduleProcess()

@@ -1,7 +1,8 @@
 import Raft
 
 extension Simulation {
-    /// Drives one member's ready loop: persist (maybe crashing before the sync), send, apply, advance.
+    /// Drives one member's ready loop: persist (maybe crashing before the sync), send, apply, advance; a leader
+    /// sends first when the batch allows it.
     func processReady(_ node: SimulatedNode) throws(SafetyViolation) {
         var rounds = 0
         while let core = node.core, core.hasReady, rounds < Self.maxReadyRoundsPerStep {
@@ -11,6 +12,8 @@ extension Simulation {
                 try checker.checkAppended(
                     node.id, entries: ready.entries, previousTerm: core.logTerm(at: first.index - 1))
             }
+            // A leader may send before its own write; the crash below then loses entries it already sent.
+            if ready.maySendBeforePersisting { network.send(ready.messages) }
             if let hardState = ready.hardState { node.storage.setHardState(hardState) }
             if let snapshot = ready.snapshot { node.storage.applySnapshot(snapshot) }
             node.storage.append(ready.entries)
@@ -20,7 +23,7 @@ extension Simulation {
                 return
             }
             node.durable = node.storage.copy()
-            network.send(ready.messages)
+            if !ready.maySendBeforePersisting { network.send(ready.messages) }
             try apply(ready, to: node, core: core)
             core.advance(ready)
             compactIfNeeded(node, core: core)
