@@ -398,15 +398,28 @@ def plaintext_on_disk(directories):
     return found
 
 
-def check_disk(cluster, ledger, cutover, controls, what):
-    """No value first attempted after `cutover` is on disk in cleartext; the pre-Phase-1 controls are."""
+def check_disk(cluster, ledger, moments, controls, what):
+    """Searches every file of every data dir (and saved copies) with every node stopped.
+
+    No value first attempted after the cut-over is anywhere in cleartext; no value first attempted after
+    Phase 1 is in cleartext outside the Raft log segments (the store and the snapshots seal it; the log holds
+    entries before the cut-over as they were proposed); the values written before Phase 1 are found in every
+    founding member's files, so the search does see cleartext where there is some.
+    """
     check(not cluster.processes, "the disk is searched with every node stopped")
     roots = [os.path.join(cluster.workdir, "data"), os.path.join(cluster.workdir, "copies")]
     found = plaintext_on_disk(roots)
-    sealed = ledger.attempted_after(cutover)
+    sealed = ledger.attempted_after(moments["cutover"])
     leaked = {value: sorted(found[value]) for value in sealed.values() if value in found}
     check(not leaked, f"{len(leaked)} values written after the cut-over are on disk in cleartext ({what}): "
                       f"{list(leaked.items())[:3]}")
+    log_segments = os.sep + os.path.join("raft", "log") + os.sep
+    storage_sealed = ledger.attempted_after(moments["phase1"])
+    unsealed = {value: sorted(path for path in found[value] if log_segments not in path)
+                for value in storage_sealed.values() if value in found}
+    unsealed = {value: paths for value, paths in unsealed.items() if paths}
+    check(not unsealed, f"{len(unsealed)} values written after Phase 1 are stored in cleartext outside the Raft "
+                        f"log ({what}): {list(unsealed.items())[:3]}")
     for name in FOUNDERS:
         here = [value for value in controls.values()
                 if any(path.startswith(cluster.data_dir(name) + os.sep) for path in found.get(value, ()))]
@@ -505,7 +518,8 @@ def phases_rotations_and_restarts(cluster, ledger, controls):
     read_back(cluster, follower, everything, "after the phases and rotations, from a follower")
 
     cluster.stop_all()
-    sealed = check_disk(cluster, ledger, cutover, controls, "after the phases, kill and rotations")
+    moments = {"phase1": sealed_from, "cutover": cutover}
+    sealed = check_disk(cluster, ledger, moments, controls, "after the phases, kill and rotations")
     print(f"ok: Phase 1 (index {phase1['index']}) and Phase 2 (cut-over {phase2['index']}) under a writer: "
           f"{len(everything)} acknowledged writes read back from {leader} and {follower}, only retryable errors, "
           f"none of {sealed} values written after the cut-over on disk, cleartext controls found", flush=True)
@@ -518,7 +532,7 @@ def phases_rotations_and_restarts(cluster, ledger, controls):
         read_back(cluster, name, everything, f"after restarting every member, on {name}")
     print(f"ok: storage and raft DEKs rotated under load ({before} → {status['active']}); every value read back "
           f"on every member after a restart of all", flush=True)
-    return cutover
+    return moments
 
 
 def refusals_and_restored_copy(cluster, ledger):
@@ -528,10 +542,11 @@ def refusals_and_restored_copy(cluster, ledger):
     cluster.stop(node)
     wrong = cluster.write_kek("wrong-kek", os.urandom(32))
     loose = cluster.write_kek("loose-kek", cluster.kek_bytes, mode=0o644)
-    cluster.refusal(node, "ErrKEKMismatch", kek=wrong)
-    cluster.refusal(node, "ErrKEKRequired", kek=None)
-    cluster.refusal(node, "ErrSidecarPresentWithoutFlag", encrypted=False, kek=None)
-    cluster.refusal(node, "ErrKEKFilePermissions", kek=loose)
+    reasons = [cluster.refusal(node, "ErrKEKMismatch", kek=wrong),
+               cluster.refusal(node, "ErrKEKRequired", kek=None),
+               cluster.refusal(node, "ErrSidecarPresentWithoutFlag", encrypted=False, kek=None),
+               cluster.refusal(node, "ErrKEKFilePermissions", kek=loose)]
+    print("# refusals: " + " | ".join(reasons), flush=True)
 
     copy = os.path.join(cluster.workdir, "copies", f"{node}-data")
     shutil.copytree(cluster.data_dir(node), copy)
@@ -670,7 +685,7 @@ def main():
     try:
         try:
             controls = start_cleartext_then_enable(cluster, ledger)
-            cutover = phases_rotations_and_restarts(cluster, ledger, controls)
+            moments = phases_rotations_and_restarts(cluster, ledger, controls)
             for item in (refusals_and_restored_copy, resync_after_compaction, learner_after_cutover):
                 try:
                     item(cluster, ledger)
@@ -679,7 +694,7 @@ def main():
                     print(f"FAILED: {item.__name__}: {error}", flush=True)
                     restart_founders(cluster)
             cluster.stop_all()
-            sealed = check_disk(cluster, ledger, cutover, controls, "at the end")
+            sealed = check_disk(cluster, ledger, moments, controls, "at the end")
         except BaseException:
             print_log_tails(cluster)
             raise
