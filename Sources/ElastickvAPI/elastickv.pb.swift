@@ -357,6 +357,9 @@ public nonisolated struct Elastickv_V1_CapabilityResponse: Sendable {
   /// at most 0xFFFF; 0 when the node holds no key
   public var localEpoch: UInt32 = 0
 
+  /// check value of the node's KEK (see docs/encryption.md); empty without one
+  public var kekCheck: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1310,7 +1313,7 @@ nonisolated extension Elastickv_V1_GetCapabilityRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Elastickv_V1_CapabilityResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CapabilityResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}full_node_id\0\u{3}encryption_capable\0\u{3}build_id\0\u{3}sidecar_present\0\u{3}local_epoch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}full_node_id\0\u{3}encryption_capable\0\u{3}build_id\0\u{3}sidecar_present\0\u{3}local_epoch\0\u{3}kek_check\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1324,6 +1327,7 @@ nonisolated extension Elastickv_V1_CapabilityResponse: SwiftProtobuf.Message, Sw
       case 4: try { try decoder.decodeSingularStringField(value: &self.buildID) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.sidecarPresent) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.localEpoch) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.kekCheck) }()
       default: break
       }
     }
@@ -1348,6 +1352,9 @@ nonisolated extension Elastickv_V1_CapabilityResponse: SwiftProtobuf.Message, Sw
     if self.localEpoch != 0 {
       try visitor.visitSingularUInt32Field(value: self.localEpoch, fieldNumber: 6)
     }
+    if !self.kekCheck.isEmpty {
+      try visitor.visitSingularStringField(value: self.kekCheck, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1358,6 +1365,7 @@ nonisolated extension Elastickv_V1_CapabilityResponse: SwiftProtobuf.Message, Sw
     if lhs.buildID != rhs.buildID {return false}
     if lhs.sidecarPresent != rhs.sidecarPresent {return false}
     if lhs.localEpoch != rhs.localEpoch {return false}
+    if lhs.kekCheck != rhs.kekCheck {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -208,15 +208,19 @@ public final class EncryptionApplier {
 extension EncryptionApplier {
     /// Adopts the replicated encryption state that an installed snapshot carried, before any later entry applies.
     ///
-    /// New keys are unwrapped, installed at local epoch 0 (a node that never held a key never sealed under it)
-    /// and activated as the state says; keys the state no longer lists were retired and leave the keystore;
+    /// New keys are unwrapped, installed at the epoch the registry committed for this node (0 when none: a
+    /// node that never held a key never sealed under it) and activated as the state says; keys the state no longer lists were retired and leave the keystore;
     /// keys the node already holds keep their local epoch. The sidecar is written crash-durably first.
-    /// - Parameter replicated: the state as the snapshot holds it; its local epochs are ignored.
+    /// - Parameters:
+    ///   - replicated: the state as the snapshot holds it; its local epochs are ignored.
+    ///   - registeredEpochs: for keys this node does not hold yet, the epoch the registry committed for it
+    ///     (a member added later is registered before it joins, above any epoch an earlier life of its node id
+    ///     used); keys without one start at 0.
     /// - Returns: whether anything changed (`false` when the sidecar already holds this state or a later one).
     /// - Throws: ``ApplyHalt`` at the state's index: a different bootstrap or cut-over than this node's, a key
     ///   that does not unwrap, or a failed sidecar write.
     @discardableResult
-    public func adopt(_ replicated: Sidecar) throws(ApplyHalt) -> Bool {
+    public func adopt(_ replicated: Sidecar, registeredEpochs: [KeyID: UInt16] = [:]) throws(ApplyHalt) -> Bool {
         let index = replicated.raftAppliedIndex
         guard index > (sidecar?.raftAppliedIndex ?? 0) else { return false }
         if let current = sidecar {
@@ -232,7 +236,7 @@ extension EncryptionApplier {
             if let held = sidecar?.keys[id] {
                 next.keys[id]!.localEpoch = held.localEpoch
             } else {
-                next.keys[id]!.localEpoch = 0
+                next.keys[id]!.localEpoch = registeredEpochs[id] ?? 0
                 let record = replicated.keys[id]!
                 try install(try unwrap(record.wrapped, keyID: id, index: index), id: id, purpose: record.purpose,
                             index: index)

@@ -45,10 +45,6 @@ public final class KVEncryption: EncryptionEntryApplier {
         registry.transaction = transaction
         defer { registry.transaction = nil }
         _ = try applier.apply(payload: payload, index: index)
-        if !pendingRegistrations.isEmpty, payload.first == EncryptionEntry.Opcode.writerRegistration,
-           pendingRegistrations.allSatisfy({ (try? applier.maySeal(under: $0.dekID, as: identity)) == true }) {
-            confirmRegistrations()
-        }
         if let sidecar = applier.sidecar {
             do throws(StorageError) {
                 try transaction.setMeta(Self.replicatedStateMetaName, value: sidecar.replicatedState.encodedJSON())
@@ -85,7 +81,13 @@ public final class KVEncryption: EncryptionEntryApplier {
                 WriterRegistryStoreError(operation: "read the encryption state", reason: "\(error)")))
         }
         guard let state else { return }
-        try applier.adopt(state)
+        var registered: [KeyID: UInt16] = [:]
+        for id in state.keys.keys {
+            if let row = try? store.registryRow(dekID: id, node16: identity.node16), row.fullNodeID == identity.fullNodeID {
+                registered[id] = row.lastSeenLocalEpoch
+            }
+        }
+        try applier.adopt(state, registeredEpochs: registered)
         do throws(EnvelopeError) { try synchronizeSealing() } catch {
             preconditionFailure("the applier installs every key of the sidecar before its epoch is set: \(error)")
         }

@@ -19,6 +19,12 @@ public final class KVStateMachine {
         self.encryptionApplier = encryptionApplier
     }
 
+    /// The commit timestamp of the last applied command; `nil` before the first.
+    public func lastCommitTS() throws(StorageError) -> UInt64? {
+        guard let bytes = try store.meta(Self.lastCommitTSName), bytes.count == 8 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
     /// What one call to ``apply(_:)`` did.
     public struct Outcome: Sendable {
         /// The applied index after the call.

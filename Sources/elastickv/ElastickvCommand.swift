@@ -30,6 +30,9 @@ struct ElastickvCommand: AsyncParsableCommand {
     var encryptionEnabled = false
     @Option(name: .customLong("kek-file"), help: "32-byte key-encryption key file, mode 0600.")
     var kekFile: String?
+    @Option(name: .customLong("previous-kek-file"),
+            help: "During a KEK change: the KEK the keys were wrapped with before --kek-file (until rewrap-deks).")
+    var previousKEKFile: String?
     @Option(name: .customLong("redis-password"), help: "Require AUTH with this password.")
     var redisPassword: String?
     @Option(name: .customLong("max-value-bytes"), help: "Largest value a write may carry.")
@@ -56,8 +59,10 @@ struct ElastickvCommand: AsyncParsableCommand {
             metricsAddress: metrics, initialCluster: peers, join: join, encryptionEnabled: encryptionEnabled,
             kekFile: kekFile, redisPassword: redisPassword.map { Array($0.utf8) }, maxValueBytes: maxValueBytes,
             leaseReads: leaseReads)
-        try configuration.validate()
-        return configuration
+        var result = configuration
+        result.previousKEKFile = previousKEKFile
+        try result.validate()
+        return result
     }
 
     func run() async throws {

@@ -101,15 +101,20 @@ import TestSupport
         let restarted = try Node(dir: dir)
         defer { restarted.close() }
         #expect(restarted.encryption.raftCutover.cutoverIndex == 6)
-        #expect(restarted.keyringEpoch(0x0102_0304) == 1, "every start bumps the local epoch")
+        #expect(restarted.keyringEpoch(0x0102_0304) == nil, "no sealing before the new epoch is registered")
+        #expect(restarted.encryption.pendingRegistrations.map(\.localEpoch) == [1, 1], "every start bumps the epoch")
         #expect(try Self.value(restarted, "a") == "SECRET-A-93c2")
-        let registration = CommittedEntry(index: 7, term: 2, data: try EncryptionEntry.writerRegistration([
-            WriterRegistration(dekID: 0x0102_0304, fullNodeID: restarted.identity.fullNodeID, localEpoch: 1),
-        ]).encoded())
+        let registration = CommittedEntry(index: 7, term: 2, data: try EncryptionEntry.writerRegistration(
+            restarted.encryption.pendingRegistrations).encoded())
+        #expect(restarted.machine.apply([registration]).halt == nil)
+        #expect(try restarted.encryption.applier.maySeal(under: 0x0102_0304, as: restarted.identity))
+        // The node confirms once it sees the registration committed (ReplicatedNode+Registration).
+        restarted.encryption.confirmRegistrations()
+        #expect(restarted.keyringEpoch(0x0102_0304) == 1)
         var write = Self.set("c", "SECRET-C", index: 8)
         write.data = try restarted.encryption.wrapForProposal(write.data)
         #expect(write.data.first == EnvelopeHeader.currentVersion, "after the cut-over, proposals are raft envelopes")
-        #expect(restarted.machine.apply([registration, write]).halt == nil)
+        #expect(restarted.machine.apply([write]).halt == nil)
         #expect(try restarted.encryption.applier.maySeal(under: 0x0102_0304, as: restarted.identity))
         #expect(try Self.value(restarted, "c") == "SECRET-C")
 
@@ -149,6 +154,7 @@ import TestSupport
 
         let restarted = try Node(dir: dir)
         defer { restarted.close() }
+        restarted.encryption.confirmRegistrations()
         let outcome = restarted.machine.apply(log)
         #expect(outcome.halt == nil)
         #expect(outcome.appliedIndex == 6)

@@ -136,6 +136,54 @@ import TestSupport
         await node.close()
     }
 
+    /// A store and sidecar put back from a copy taken before the last start: the registration that start
+    /// committed is still in the log, so the node must move past its epoch instead of sealing with it again.
+    @Test func aDataDirRestoredFromAnOlderCopyMovesPastEveryEpochUsedSince() async throws {
+        let dir = TemporaryDirectory("encrypted-node-restore")
+        defer { dir.remove() }
+        let kek = dir.file("kek")
+        Self.writeKEK(kek)
+        do {
+            let (node, backend) = try await Self.open(dir, kek: kek)
+            _ = try await node.enableStorageEnvelope()
+            _ = try await node.enableRaftEnvelope()
+            #expect(try await Self.set(backend, "before", "v1") == .ok)
+            await node.close()
+        }
+        let saved = try Self.copyStoreAndSidecar(from: dir.file("data"), to: dir.file("saved"))
+        do {
+            let (node, backend) = try await Self.open(dir, kek: kek)
+            try await Self.eventuallySet(backend, "during", "v2")
+            #expect(await node.capability().localEpoch == 1)
+            await node.close()
+        }
+        try Self.restoreStoreAndSidecar(saved, from: dir.file("saved"), to: dir.file("data"))
+        let (node, backend) = try await Self.open(dir, kek: kek)
+        try await Self.eventuallySet(backend, "after", "v3")
+        #expect(await node.capability().localEpoch == 2, "epoch 1 was registered (and sealed with) since the copy")
+        #expect(try await Self.get(backend, "during") == .bulk("v2"))
+        await node.close()
+    }
+
+    static let storeAndSidecarFiles = ["kv.db", "kv.db-wal", "kv.db-shm", "encryption/keys.json"]
+
+    /// Copies the store's files and the sidecar; returns the ones that existed.
+    static func copyStoreAndSidecar(from data: String, to saved: String) throws -> [String] {
+        let files = FileManager.default
+        try files.createDirectory(atPath: saved + "/encryption", withIntermediateDirectories: true)
+        let present = storeAndSidecarFiles.filter { files.fileExists(atPath: data + "/" + $0) }
+        for name in present { try files.copyItem(atPath: data + "/" + name, toPath: saved + "/" + name) }
+        return present
+    }
+
+    static func restoreStoreAndSidecar(_ present: [String], from saved: String, to data: String) throws {
+        let files = FileManager.default
+        for name in storeAndSidecarFiles where files.fileExists(atPath: data + "/" + name) {
+            try files.removeItem(atPath: data + "/" + name)
+        }
+        for name in present { try files.copyItem(atPath: saved + "/" + name, toPath: data + "/" + name) }
+    }
+
     static func startFailure(_ dir: TemporaryDirectory, kek: String?, enabled: Bool = true) -> String {
         do {
             let node = try NodeStartup.open(configuration(dir, kek: kek, enabled: enabled), logger: Logger(label: "t"))

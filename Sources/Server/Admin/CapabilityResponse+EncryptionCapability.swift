@@ -10,6 +10,7 @@ extension Elastickv_V1_CapabilityResponse {
         buildID = capability.buildID
         sidecarPresent = capability.sidecarPresent
         localEpoch = UInt32(capability.localEpoch)
+        kekCheck = capability.kekCheck
     }
 }
 
@@ -21,6 +22,6 @@ extension EncryptionCapability {
         self.init(
             nodeName: wire.nodeID, fullNodeID: wire.fullNodeID, encryptionCapable: wire.encryptionCapable,
             buildID: wire.buildID, sidecarPresent: wire.sidecarPresent,
-            localEpoch: try EncryptionWire.localEpoch(wire.localEpoch, field: "local_epoch"))
+            localEpoch: try EncryptionWire.localEpoch(wire.localEpoch, field: "local_epoch"), kekCheck: wire.kekCheck)
     }
 }

@@ -73,7 +73,7 @@ extension EncryptionStatusRendering {
         enum CodingKeys: String, CodingKey {
             case nodeID = "node_id", addr, reachable, encryptionCapable = "encryption_capable"
             case sidecarPresent = "sidecar_present", localEpoch = "local_epoch", fullNodeID = "full_node_id"
-            case buildID = "build_id", error
+            case buildID = "build_id", kekCheck = "kek_check", error
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -87,6 +87,7 @@ extension EncryptionStatusRendering {
             try container.encode(capability?.localEpoch, forKey: .localEpoch)
             try container.encode(capability?.fullNodeID, forKey: .fullNodeID)
             try container.encode(capability?.buildID, forKey: .buildID)
+            try container.encode(capability?.kekCheck, forKey: .kekCheck)
             if case .unreachable(let reason) = node.answer {
                 try container.encode(reason, forKey: .error)
             } else {

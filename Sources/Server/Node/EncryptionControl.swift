@@ -44,15 +44,18 @@ public struct EncryptionCapability: Sendable, Hashable {
     public var sidecarPresent: Bool
     /// The highest local epoch this process seals with (0 when it holds no key); never above 0xFFFF.
     public var localEpoch: UInt16
+    /// ``KEKCheck`` of the KEK in the node's KEK source; empty without a KEK. Members must agree on it.
+    public var kekCheck: String
 
     public init(nodeName: String, fullNodeID: UInt64, encryptionCapable: Bool, buildID: String,
-                sidecarPresent: Bool, localEpoch: UInt16) {
+                sidecarPresent: Bool, localEpoch: UInt16, kekCheck: String = "") {
         self.nodeName = nodeName
         self.fullNodeID = fullNodeID
         self.encryptionCapable = encryptionCapable
         self.buildID = buildID
         self.sidecarPresent = sidecarPresent
         self.localEpoch = localEpoch
+        self.kekCheck = kekCheck
     }
 }
 
@@ -160,7 +163,8 @@ public enum EncryptionControlError: Error, Hashable, Sendable, CustomStringConve
         case .kekMissing:
             return "FAILED_PRECONDITION: this node has no KEK; start it with --kek-file"
         case .capabilityCheckFailed(let nodes):
-            return "ErrCapabilityCheckFailed: not every member is encryption-capable: \(nodes.joined(separator: ", "))"
+            return "ErrCapabilityCheckFailed: not every member is encryption-capable with this KEK: "
+                + nodes.joined(separator: ", ")
         case .refused(let reason): return reason
         case .retryable(let reason): return "retry: \(reason)"
         case .timeout: return "timed out; the change may still take effect — check `encryption status`"

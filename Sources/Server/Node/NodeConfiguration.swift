@@ -53,6 +53,8 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var join: Bool
     public var encryptionEnabled: Bool
     public var kekFile: String?
+    /// The KEK the cluster's keys were wrapped with before the current one, during a KEK change.
+    public var previousKEKFile: String?
     public var redisPassword: [UInt8]?
     public var maxValueBytes: Int
     public var leaseReads: Bool
@@ -109,6 +111,7 @@ public struct NodeConfiguration: Sendable, Hashable {
         else { throw .invalidNodeName(nodeName) }
         guard !dataDirectory.isEmpty else { throw .emptyDataDirectory }
         guard maxValueBytes > 0, maxValueBytes <= 512 << 20 else { throw .invalidMaxValueBytes(maxValueBytes) }
+        guard previousKEKFile == nil || kekFile != nil else { throw .previousKEKWithoutKEK }
     }
 }
 
@@ -122,10 +125,13 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case invalidNodeName(String)
     case emptyDataDirectory
     case invalidMaxValueBytes(Int)
+    case previousKEKWithoutKEK
 
     public var description: String {
         switch self {
         case .invalidAddress(let flag, let value): return "\(flag): '\(value)' is not host:port"
+        case .previousKEKWithoutKEK:
+            return "--previous-kek-file needs --kek-file (the new KEK); it only helps during a KEK change"
         case .invalidInitialCluster(let item):
             return "--initial-cluster: '\(item)' is not name=host:port (expected n1=host:port,n2=host:port,…)"
         case .duplicateMember(let name): return "--initial-cluster: member '\(name)' appears twice"

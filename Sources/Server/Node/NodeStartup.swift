@@ -28,7 +28,7 @@ public enum NodeStartup {
         } catch { throw .store(error.description) }
         try checkSidecarNotBehindStore(configuration, fileSystem: fileSystem, store: store)
         let encryption = try openEncryption(configuration, fileSystem: fileSystem, identity: identity, store: store,
-                                            metrics: metrics)
+                                            metrics: metrics, logger: logger)
         try restoreStoreIfBehindSnapshot(store, log: log)
         if let encryption, let snapshotIndex = try? log.snapshot().metadata.index, snapshotIndex > 0 {
             do throws(ApplyHalt) { try encryption.adoptSnapshotState(at: snapshotIndex) } catch {
@@ -73,15 +73,20 @@ public enum NodeStartup {
     }
 
     static func openEncryption(_ configuration: NodeConfiguration, fileSystem: any FileSystem,
-                               identity: NodeIdentity, store: MVCCStore, metrics: MetricsRegistry?)
-        throws(StartupFailure) -> KVEncryption?
+                               identity: NodeIdentity, store: MVCCStore, metrics: MetricsRegistry?,
+                               logger: Logger) throws(StartupFailure) -> KVEncryption?
     {
         var provider: (any KEKProvider)?
         do throws(KEKError) {
             if let path = configuration.kekFile {
                 let initial = try FileKEKProvider(path: path, fileSystem: fileSystem)
-                provider = ReloadingKEKProvider(initial: initial) {
+                let current = ReloadingKEKProvider(initial: initial) {
                     try FileKEKProvider(path: path, fileSystem: fileSystem)
+                }
+                provider = current
+                if let previousPath = configuration.previousKEKFile {
+                    let previous = try FileKEKProvider(path: previousPath, fileSystem: fileSystem)
+                    provider = FallbackKEKProvider(current: current, previous: previous)
                 }
             } else if configuration.encryptionEnabled,
                       ProcessInfo.processInfo.environment[EnvironmentKEKProvider.defaultVariableName] != nil {
@@ -93,7 +98,8 @@ public enum NodeStartup {
             guard let state = try EncryptionStartup.start(
                 encryptionEnabled: configuration.encryptionEnabled, kekProvider: provider,
                 dataDirectory: configuration.dataDirectory, fileSystem: fileSystem, identity: identity,
-                registry: StoreWriterRegistry(store: store))
+                registry: StoreWriterRegistry(store: store),
+                warn: { warning in logger.warning("\(warning)") })
             else { return nil }
             return try KVEncryption(state: state, store: store)
         } catch {

@@ -36,14 +36,29 @@ extension ReplicatedNode: ClusterControl {
             throw .alreadyMember(name)
         }
         if memberDirectory().values.contains(where: { $0.id != id && $0.name == name }) { throw .alreadyMember(name) }
+        guard encryption?.applier.sidecar != nil else {
+            try await registerInDirectory(id: id, name: name, address: address)
+            return try await changeConfiguration(.addLearner(id))
+        }
+        guard !encryptionOperationRunning else {
+            throw .rejected("another encryption or membership operation is in progress; retry")
+        }
+        encryptionOperationRunning = true
+        defer { encryptionOperationRunning = false }
+        try await checkNewMemberCapability(id: id, name: name, address: address)
+        try await registerInDirectory(id: id, name: name, address: address)
+        try await registerEncryptionWriter(newMember: id, name: name)
+        return try await changeConfiguration(.addLearner(id))
+    }
+
+    /// Records a member's name and address in the replicated directory.
+    func registerInDirectory(id: NodeID, name: String, address: String) async throws(ClusterControlError) {
         let registration = CommandEntry(proposedTS: 0, nowMillis: 0, commands: [
             .registerMember(id: id, name: Array(name.utf8), address: Array(address.utf8)),
         ])
         do throws(BackendError) { _ = try await propose(registration.encoded()) } catch {
             throw Self.clusterError(error)
         }
-        try await registerEncryptionWriter(newMember: id, name: name, address: address)
-        return try await changeConfiguration(.addLearner(id))
     }
 
     public func promote(name: String) async throws(ClusterControlError) -> UInt64 {

@@ -13,12 +13,20 @@ extension ReplicatedNode: EncryptionControl {
         capabilityPoller = poller
     }
 
+    /// What this node can do now; the KEK check is of the KEK its source holds now (the file is read again),
+    /// so during a KEK change it shows whether the new KEK is in place.
     public func capability() async -> EncryptionCapability {
         let sidecar = encryption?.applier.sidecar
         let epochs = sidecar?.keys.values.map(\.localEpoch) ?? []
+        var kekCheck = ""
+        if let provider = encryption?.applier.kekProvider {
+            try? (provider as? any KEKReloading)?.reload()
+            kekCheck = KEKCheck.value(of: provider) ?? ""
+        }
         return EncryptionCapability(
             nodeName: identity.name, fullNodeID: identity.id, encryptionCapable: encryption != nil && halt == nil,
-            buildID: Self.buildID, sidecarPresent: sidecar != nil, localEpoch: epochs.max() ?? 0)
+            buildID: Self.buildID, sidecarPresent: sidecar != nil, localEpoch: epochs.max() ?? 0,
+            kekCheck: kekCheck)
     }
 
     public func encryptionState(node16: UInt16?) async throws(EncryptionControlError) -> EncryptionStatus {
@@ -51,7 +59,7 @@ extension ReplicatedNode: EncryptionControl {
             keys: keys, registry: registry)
     }
 
-    public func bootstrap() async throws(EncryptionControlError) -> EncryptionChange {
+    func bootstrapExclusively() async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
         if let sidecar = encryption.applier.sidecar {
             return EncryptionChange(index: 0, summary: "already bootstrapped: storage DEK "
@@ -74,12 +82,12 @@ extension ReplicatedNode: EncryptionControl {
             index: index, summary: "bootstrapped: storage DEK \(storage.keyID), raft DEK \(raft.keyID)")
     }
 
-    public func enableStorageEnvelope() async throws(EncryptionControlError) -> EncryptionChange {
+    func enableStorageEnvelopeExclusively() async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
         if encryption.applier.sidecar?.storageEnvelopeActive == true {
             return EncryptionChange(index: 0, summary: "the storage envelope is already active")
         }
-        if encryption.applier.sidecar == nil { _ = try await bootstrap() }
+        if encryption.applier.sidecar == nil { _ = try await bootstrapExclusively() }
         _ = try await requireCapableMembers()
         let index = try await proposeEncryptionEntry(.enableStorageEnvelope)
         guard encryption.applier.sidecar?.storageEnvelopeActive == true else {
@@ -89,7 +97,7 @@ extension ReplicatedNode: EncryptionControl {
             + "index \(index) on is sealed")
     }
 
-    public func enableRaftEnvelope() async throws(EncryptionControlError) -> EncryptionChange {
+    func enableRaftEnvelopeExclusively() async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
         guard let sidecar = encryption.applier.sidecar else {
             throw .refused("encryption is not bootstrapped; run `encryption enable-storage-envelope` first")
@@ -110,7 +118,7 @@ extension ReplicatedNode: EncryptionControl {
             + "\(cutover) are sealed")
     }
 
-    public func rotateDEK(purpose: KeyPurpose) async throws(EncryptionControlError) -> EncryptionChange {
+    func rotateDEKExclusively(purpose: KeyPurpose) async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
         guard let sidecar = encryption.applier.sidecar, let replaced = sidecar.activeKeyIDs[purpose] else {
             throw .refused("there is no active \(purpose.rawValue) DEK to rotate; bootstrap first")
@@ -129,7 +137,7 @@ extension ReplicatedNode: EncryptionControl {
             + "DEK \(replaced) stays for reading")
     }
 
-    public func rewrapDEKs() async throws(EncryptionControlError) -> EncryptionChange {
+    func rewrapDEKsExclusively() async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
         guard let sidecar = encryption.applier.sidecar else { throw .refused("encryption is not bootstrapped") }
         _ = try await requireCapableMembers()
@@ -148,7 +156,7 @@ extension ReplicatedNode: EncryptionControl {
         return EncryptionChange(index: index, summary: "\(keys.count) DEKs re-wrapped under the current KEK")
     }
 
-    public func retireDEK(keyID: KeyID) async throws(EncryptionControlError) -> EncryptionChange {
+    func retireDEKExclusively(keyID: KeyID) async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
         guard let sidecar = encryption.applier.sidecar, let key = sidecar.keys[keyID] else {
             throw .refused("DEK \(keyID) is not an unretired key of this cluster")
@@ -161,7 +169,7 @@ extension ReplicatedNode: EncryptionControl {
         return EncryptionChange(index: index, summary: "DEK \(keyID) is retired")
     }
 
-    public func registerWriters(_ registrations: [WriterRegistration]) async throws(EncryptionControlError)
+    func registerWritersExclusively(_ registrations: [WriterRegistration]) async throws(EncryptionControlError)
         -> EncryptionChange
     {
         _ = try requireEncryptionLeader()
@@ -193,15 +201,66 @@ extension ReplicatedNode: EncryptionControl {
                                     + "\(sidecar.raftAppliedIndex)")
     }
 
+    public func bootstrap() async throws(EncryptionControlError) -> EncryptionChange {
+        try await exclusively { () async throws(EncryptionControlError) in try await bootstrapExclusively() }
+    }
+
+    public func enableStorageEnvelope() async throws(EncryptionControlError) -> EncryptionChange {
+        try await exclusively { () async throws(EncryptionControlError) in try await enableStorageEnvelopeExclusively() }
+    }
+
+    public func enableRaftEnvelope() async throws(EncryptionControlError) -> EncryptionChange {
+        try await exclusively { () async throws(EncryptionControlError) in try await enableRaftEnvelopeExclusively() }
+    }
+
+    public func rotateDEK(purpose: KeyPurpose) async throws(EncryptionControlError) -> EncryptionChange {
+        try await exclusively { () async throws(EncryptionControlError) in
+            try await rotateDEKExclusively(purpose: purpose)
+        }
+    }
+
+    public func rewrapDEKs() async throws(EncryptionControlError) -> EncryptionChange {
+        try await exclusively { () async throws(EncryptionControlError) in try await rewrapDEKsExclusively() }
+    }
+
+    public func retireDEK(keyID: KeyID) async throws(EncryptionControlError) -> EncryptionChange {
+        try await exclusively { () async throws(EncryptionControlError) in try await retireDEKExclusively(keyID: keyID) }
+    }
+
+    public func registerWriters(_ registrations: [WriterRegistration]) async throws(EncryptionControlError)
+        -> EncryptionChange
+    {
+        try await exclusively { () async throws(EncryptionControlError) in
+            try await registerWritersExclusively(registrations)
+        }
+    }
+
     // MARK: - Helpers
 
+    /// Runs one encryption mutator at a time on this leader.
+    ///
+    /// Each decides from the state it reads (active keys, members) and waits for its entry to apply; two at
+    /// once could act on stale state, and any entry landing behind a pending cut-over would halt every replica.
+    func exclusively<Result>(
+        _ body: () async throws(EncryptionControlError) -> Result
+    ) async throws(EncryptionControlError) -> Result {
+        guard !encryptionOperationRunning else {
+            throw .retryable("another encryption or membership operation is in progress")
+        }
+        encryptionOperationRunning = true
+        defer { encryptionOperationRunning = false }
+        return try await body()
+    }
+
     /// The node's encryption, when it may run mutators: encryption enabled and leading.
+    ///
+    /// A follower answers with the leader's address first, whatever its own flags: the mutator belongs there.
     func requireEncryptionLeader() throws(EncryptionControlError) -> KVEncryption {
-        guard let encryption else { throw .encryptionNotEnabled }
         if let halt { throw .unavailable(halt) }
         guard core.role == .leader else {
             throw .notLeader(leaderAddress: core.leader.flatMap { memberDirectory()[$0]?.address })
         }
+        guard let encryption else { throw .encryptionNotEnabled }
         return encryption
     }
 
@@ -224,7 +283,7 @@ extension ReplicatedNode: EncryptionControl {
                 group.addTask {
                     guard !address.isEmpty, let poller else { return (member, false) }
                     let answer = await poller.capability(at: address, timeout: timeout)
-                    return (member, answer?.encryptionCapable == true && answer?.fullNodeID == member)
+                    return (member, answer.map { Self.isCapable($0, as: member, sameKEKAs: local) } ?? false)
                 }
             }
             var answers: [UInt64: Bool] = [selfID: local.encryptionCapable]
@@ -235,7 +294,19 @@ extension ReplicatedNode: EncryptionControl {
         guard failing.isEmpty else {
             throw .capabilityCheckFailed(failing.map { directory[$0]?.name ?? String($0) })
         }
+        let byNode16 = Dictionary(grouping: members) { UInt16(truncatingIfNeeded: $0) }
+        if let clash = byNode16.values.first(where: { $0.count > 1 }) {
+            throw .refused("ErrNodeIDCollision: members \(clash.map { directory[$0]?.name ?? String($0) }) share "
+                + "the low 16 bits of their ids, so their nonces would collide; replace one under another --node-id")
+        }
         return members
+    }
+
+    /// Whether a member's answer is capable, from the member asked, with the KEK this node has.
+    static func isCapable(_ answer: EncryptionCapability, as member: NodeID, sameKEKAs local: EncryptionCapability)
+        -> Bool
+    {
+        answer.encryptionCapable && answer.fullNodeID == member && answer.kekCheck == local.kekCheck
     }
 
     /// Proposes an encryption entry and waits until it is applied on this node.
@@ -325,38 +396,45 @@ extension ReplicatedNode {
 }
 
 extension ReplicatedNode {
-    /// Before a member is added to an encrypted cluster: checks it can decrypt, and commits its writer
-    /// registration for every unretired DEK at local epoch 0, so the registration precedes the membership
-    /// change and with it every entry the new member will seal for (DESIGN §3.6).
+    /// Before a member is added to an encrypted cluster: it must be able to decrypt.
+    func checkNewMemberCapability(id: NodeID, name: String, address: String) async throws(ClusterControlError) {
+        guard let poller = capabilityPoller else { return }
+        let local = await capability()
+        let answer = await poller.capability(at: address, timeout: options.tickInterval * 10)
+        guard let answer, Self.isCapable(answer, as: id, sameKEKAs: local) else {
+            throw .rejected(EncryptionControlError.capabilityCheckFailed([name]).description
+                + "; start it with --encryption-enabled and the cluster's KEK")
+        }
+    }
+
+    /// Commits a new member's writer registration for every unretired DEK, so it precedes the membership
+    /// change and every entry the member will seal for (DESIGN §3.6); then makes the member start from a
+    /// snapshot, whose keys it adopts at exactly the registered epochs.
     ///
-    /// A node id that ever registered under one of the keys cannot come back: its old epochs are unknown to
-    /// its new, empty data dir, so it could reuse nonces. Such a node joins under a new `--node-id`.
-    func registerEncryptionWriter(newMember id: NodeID, name: String, address: String)
-        async throws(ClusterControlError)
-    {
+    /// A node id that registered under a key before (an earlier life of the node, or an earlier attempt to add
+    /// it) is registered one epoch above its last, so its new life never repeats an old nonce.
+    func registerEncryptionWriter(newMember id: NodeID, name: String) async throws(ClusterControlError) {
         guard let sidecar = encryption?.applier.sidecar else { return }
         let identity = NodeIdentity(name: name)
-        if let poller = capabilityPoller {
-            let answer = await poller.capability(at: address, timeout: options.tickInterval * 10)
-            guard answer?.encryptionCapable == true, answer?.fullNodeID == id else {
-                throw .rejected(EncryptionControlError.capabilityCheckFailed([name]).description
-                    + "; start it with --encryption-enabled and the cluster's KEK")
-            }
-        }
         var registrations: [WriterRegistration] = []
         for keyID in sidecar.keys.keys.sorted() {
+            var epoch: UInt16 = 0
             if let row = try? store.registryRow(dekID: keyID, node16: identity.node16) {
                 guard row.fullNodeID == id else {
                     throw .rejected("ErrNodeIDCollision: '\(name)' shares its low 16 id bits with member "
                         + "\(row.fullNodeID) under DEK \(keyID); choose another --node-id")
                 }
-                throw .rejected("'\(name)' was a writer of DEK \(keyID) before; under encryption a node id is not "
-                    + "re-added (its old nonces are unknown): start the node with a new --node-id")
+                guard row.lastSeenLocalEpoch < UInt16.max else {
+                    throw .rejected("ErrLocalEpochExhausted: '\(name)' used every local epoch of DEK \(keyID); "
+                        + "join under another --node-id")
+                }
+                epoch = row.lastSeenLocalEpoch + 1
             }
-            registrations.append(WriterRegistration(dekID: keyID, fullNodeID: id, localEpoch: 0))
+            registrations.append(WriterRegistration(dekID: keyID, fullNodeID: id, localEpoch: epoch))
         }
-        do throws(EncryptionControlError) { _ = try await registerWriters(registrations) } catch {
+        do throws(EncryptionControlError) { _ = try await registerWritersExclusively(registrations) } catch {
             throw .rejected(error.description)
         }
+        takeSnapshot(keepingEntries: 0)
     }
 }

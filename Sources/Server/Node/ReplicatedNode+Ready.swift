@@ -23,16 +23,12 @@ extension ReplicatedNode {
             }
             if !ready.maySendBeforePersisting { transport?.send(ready.messages) }
             if let snapshot = ready.snapshot, snapshot.metadata.index > 0 { restore(snapshot) }
-            let appliedThrough = apply(ready.committedEntries)
+            apply(ready.committedEntries)
             for read in ready.readStates {
                 readRequests.removeValue(forKey: read.context)?.continuation.resume(returning: .success(read.index))
             }
             guard halt == nil else { return }
-            if let appliedThrough {
-                core.advance(ready, appliedThrough: appliedThrough)
-            } else {
-                core.advance(ready)
-            }
+            core.advance(ready)
             releaseReads()
         }
         takeSnapshotIfDue()
@@ -41,11 +37,8 @@ extension ReplicatedNode {
     }
 
     /// Applies committed entries to the state machine and answers the proposals among them.
-    ///
-    /// - Returns: the index apply paused after, when an entry needs a seal that must wait for this node's
-    ///   restart registration (apply is then held back until it is committed); `nil` otherwise.
-    func apply(_ entries: [Entry]) -> UInt64? {
-        guard !entries.isEmpty else { return nil }
+    func apply(_ entries: [Entry]) {
+        guard !entries.isEmpty else { return }
         let committed = entries.map { entry in
             CommittedEntry(index: entry.index, term: entry.term, data: entry.kind == .normal ? entry.data : [])
         }
@@ -58,14 +51,7 @@ extension ReplicatedNode {
                 waiter.continuation.resume(returning: .failure(.tryAgain("leadership changed before the write committed; it was not applied")))
             }
         }
-        if let halt = outcome.halt {
-            if case .storage(.sealingFailed) = halt.cause, encryption?.pendingRegistrations.isEmpty == false {
-                core.applyLimit = outcome.appliedIndex
-                return outcome.appliedIndex
-            }
-            stop(halt.description)
-        }
-        return nil
+        if let halt = outcome.halt { stop(halt.description) }
     }
 
     /// Replaces the store with a snapshot the leader sent.
@@ -97,16 +83,27 @@ extension ReplicatedNode {
 
     /// Snapshots the store and compacts the log once enough entries were applied since the last snapshot.
     func takeSnapshotIfDue() {
+        guard core.appliedIndex >= lastSnapshotIndex + options.snapshotEveryEntries else { return }
+        takeSnapshot(keepingEntries: options.entriesKeptAfterSnapshot)
+    }
+
+    /// Snapshots the store at the applied index, compacts the log behind it except the last `keepingEntries`
+    /// entries, and collects the store's garbage.
+    ///
+    /// Garbage collection is node-local (replicas answer the same whether or not shadowed, deleted or expired
+    /// versions are still there); it removes old cleartext versions after Phase 1 and lets sealed versions of
+    /// an old storage DEK disappear once their keys were overwritten, so the DEK can be retired.
+    func takeSnapshot(keepingEntries: UInt64) {
         let applied = core.appliedIndex
-        guard halt == nil, applied >= lastSnapshotIndex + options.snapshotEveryEntries else { return }
+        guard halt == nil, applied > 0 else { return }
         do {
             var data: [UInt8] = []
             let summary = try store.exportSnapshot { data.append(contentsOf: $0) }
             guard summary.appliedIndex == applied else { return }
             try log.createSnapshot(at: applied, configuration: core.configurationState(asOf: applied), data: data)
             lastSnapshotIndex = applied
-            if applied > options.entriesKeptAfterSnapshot {
-                let through = applied - options.entriesKeptAfterSnapshot
+            if applied > keepingEntries {
+                let through = applied - keepingEntries
                 if through >= log.firstIndex {
                     try log.compact(upTo: through)
                     core.didCompact(through: through)
@@ -115,6 +112,23 @@ extension ReplicatedNode {
             logger.info("took snapshot", metadata: ["index": "\(applied)", "bytes": "\(data.count)"])
         } catch {
             logger.warning("snapshot failed; will retry", metadata: ["error": "\(error)"])
+        }
+        collectGarbage()
+    }
+
+    /// Removes versions no read can see any more: those shadowed by a newer one at the last commit timestamp,
+    /// and deleted keys.
+    ///
+    /// Expired values stay until overwritten: whether a value has expired is judged in apply by each entry's
+    /// proposer clock, which may run behind this node's, so removing them here could change what a later entry
+    /// sees on this replica only.
+    func collectGarbage() {
+        do {
+            guard let horizon = try machine.lastCommitTS() else { return }
+            let removed = try store.collectGarbage(horizonTS: horizon, nowMillis: 0)
+            if removed > 0 { logger.info("collected garbage", metadata: ["versions": "\(removed)"]) }
+        } catch {
+            logger.warning("garbage collection failed; will retry", metadata: ["error": "\(error)"])
         }
     }
 

@@ -47,10 +47,12 @@ public actor ReplicatedNode {
     /// Set while the leader switches the raft envelope on: user proposals get a retryable error, so that every
     /// entry after the cut-over entry is wrapped.
     var raftCutoverBarrier = false
+    /// Set while an encryption mutator runs on this leader; they run one at a time.
+    var encryptionOperationRunning = false
     /// Asks other members for their encryption capability.
     var capabilityPoller: (any CapabilityPolling)?
-    /// When this node last proposed its restart writer registration; `nil` when none is outstanding.
-    var registrationProposedAt: ContinuousClock.Instant?
+    /// Where the process-start writer registration stands (see ``advanceWriterRegistration()``).
+    var registration = RegistrationProgress()
     let logger: Logger
     let metrics: MetricsRegistry?
     /// The founding members from `--initial-cluster`, known before the directory is replicated.
@@ -180,7 +182,7 @@ public actor ReplicatedNode {
     ///   errors of ``RaftNode/propose(_:)`` mapped for clients.
     func append(_ payload: [UInt8]) throws(BackendError) -> UInt64 {
         if let halt { throw .unavailable(halt) }
-        if raftCutoverBarrier && !Self.isEncryptionEntry(payload) {
+        if raftCutoverBarrier && !Self.passesCutoverBarrier(payload) {
             throw .tryAgain("writes are held while the raft envelope is switched on; retry")
         }
         var data = payload
@@ -196,11 +198,15 @@ public actor ReplicatedNode {
         }
     }
 
-    /// Whether an FSM payload is an encryption entry (0x03–0x05), which passes the cut-over barrier.
-    static func isEncryptionEntry(_ payload: [UInt8]) -> Bool {
-        guard let first = payload.first, let opcode = Opcode(rawValue: first) else { return false }
-        return opcode == .writerRegistration || opcode == .encryptionBootstrap || opcode == .keyManagement
+    /// Whether a payload may be appended while the cut-over barrier holds: the cut-over entry itself, and
+    /// writer registrations, which stay cleartext on both sides of the cut-over. Anything else could land
+    /// after the cut-over unwrapped and halt every replica.
+    static func passesCutoverBarrier(_ payload: [UInt8]) -> Bool {
+        payload == cutoverPayload || payload.first == EncryptionEntry.Opcode.writerRegistration
     }
+
+    /// The encoded enable-raft-envelope entry.
+    static let cutoverPayload: [UInt8] = (try? EncryptionEntry.enableRaftEnvelope.encoded()) ?? []
 
     /// Waits until a linearizable read may be served: a ReadIndex confirmed by a quorum, then applied.
     ///

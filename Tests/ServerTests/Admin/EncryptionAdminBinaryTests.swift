@@ -117,7 +117,7 @@ struct EncryptionAdminBinaryTests {
             #expect(result.status == 1)
             #expect(
                 result.stderr == "error: FAILED_PRECONDITION: ErrCapabilityCheckFailed: not every member is "
-                    + "encryption-capable: n3 (unreachable)\n")
+                    + "encryption-capable with this KEK: n3 (unreachable)\n")
         }
     }
 

@@ -225,7 +225,7 @@ import Testing
         (.kekMissing, .failedPrecondition, "has no KEK"),
         (
             .capabilityCheckFailed(["n2 (unreachable)", "n3 (not capable)"]), .failedPrecondition,
-            "ErrCapabilityCheckFailed: not every member is encryption-capable: n2 (unreachable), n3 (not capable)"
+            "ErrCapabilityCheckFailed: not every member is encryption-capable with this KEK: n2 (unreachable), n3 (not capable)"
         ),
         (
             .refused("DEK 7 is still referenced by 12 versions"), .failedPrecondition,

@@ -69,7 +69,7 @@ import Testing
         let nodes = try #require(document["nodes"] as? [[String: Any]])
         let keys: Set<String> = [
             "node_id", "addr", "reachable", "encryption_capable", "sidecar_present", "local_epoch", "full_node_id",
-            "build_id", "error",
+            "build_id", "kek_check", "error",
         ]
         #expect(nodes.map { Set($0.keys) } == [keys, keys, keys])
         #expect(nodes.compactMap { $0["node_id"] as? String } == ["n1", "n2", "n3"])
@@ -81,7 +81,7 @@ import Testing
         #expect(nodes[0]["error"] is NSNull)
         #expect(nodes[2]["addr"] as? String == "127.0.0.1:50053")
         #expect(nodes[2]["error"] as? String == "UNAVAILABLE: connection refused")
-        for key in ["encryption_capable", "sidecar_present", "local_epoch", "full_node_id", "build_id"] {
+        for key in ["encryption_capable", "sidecar_present", "local_epoch", "full_node_id", "build_id", "kek_check"] {
             #expect(nodes[2][key] is NSNull, "\(key) of an unreachable member")
         }
     }

@@ -69,7 +69,7 @@ import Testing
         #expect(capability.exitStatus == .failed)
         #expect(
             capability.line
-                == "error: FAILED_PRECONDITION: ErrCapabilityCheckFailed: not every member is encryption-capable: n3")
+                == "error: FAILED_PRECONDITION: ErrCapabilityCheckFailed: not every member is encryption-capable with this KEK: n3")
         let retry = AdminFailure(encryption: RPCError(EncryptionControlError.retryable("leadership is moving")))
         #expect(retry.exitStatus == .retryable)
         #expect(retry.line == "error: UNAVAILABLE: retry: leadership is moving")
