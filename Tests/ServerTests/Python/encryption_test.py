@@ -6,9 +6,9 @@ A 3-node cluster on 127.0.0.1 holding cleartext data is restarted member by memb
 then switched through Phase 1 (storage envelope) and Phase 2 (raft envelope) while a client thread writes
 continuously through the leader; the leader is SIGKILLed right after the cut-over entry commits. Then:
 DEK rotations under load and a restart of every member; the start-up refusals (wrong KEK, no KEK, no flag,
-loose KEK file) and a data dir restored from an older copy; a member whose old sidecar is put back after the
-log was compacted, recovered with the offline `resync-sidecar`; a learner added after the cut-over, then
-promoted. Every file under every data dir is searched byte by byte: no value written after the cut-over is
+loose KEK file) and a data dir restored from an older copy; a member stopped between two rotations whose
+pre-rotation sidecar is put back after the log was compacted, recovered with the offline `resync-sidecar`; a
+learner added after the cut-over, then promoted. Every file under every data dir is searched byte by byte: no value written after the cut-over is
 there in cleartext, and a value written before Phase 1 is (so the search does look). One `ok:` line per
 item; every process is stopped at the end, also on failure or SIGTERM.
 """
@@ -28,6 +28,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_test import check, free_ports  # noqa: E402
 
@@ -641,8 +642,9 @@ def resync_after_compaction(cluster, ledger):
     check(cluster.encryption_status(node)["active"] == active, f"{node} disagrees on the active DEKs {active}")
     check(refused_rotation is None, f"{refused_rotation} (the rest of the item passed: refusal with "
                                     f"ErrSidecarBehindRaftLog, offline resync, snapshot catch-up)")
-    print(f"ok: {node} with its pre-rotation sidecar restored refused ({re.search(r'Err[A-Za-z]+', reason).group()}), was resynced "
-          f"offline, installed a snapshot and serves every value", flush=True)
+    refused_with = re.search(r"Err[A-Za-z]+", reason).group()
+    print(f"ok: {node} with its pre-rotation sidecar restored refused ({refused_with}), was resynced offline, "
+          f"installed a snapshot and serves every value", flush=True)
 
 
 def learner_after_cutover(cluster, ledger):
