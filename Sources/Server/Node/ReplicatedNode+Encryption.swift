@@ -106,7 +106,6 @@ extension ReplicatedNode: EncryptionControl {
             return EncryptionChange(index: 0, summary: "the raft envelope is already active from index \(cutover)")
         }
         _ = try await requireCapableMembers()
-        guard !raftCutoverBarrier else { throw .retryable("a raft-envelope cut-over is already in progress") }
         raftCutoverBarrier = true
         defer { raftCutoverBarrier = false }
         let index = try await proposeEncryptionEntry(.enableRaftEnvelope)
