@@ -185,6 +185,11 @@ public actor ReplicatedNode {
         if raftCutoverBarrier && !Self.passesCutoverBarrier(payload) {
             throw .tryAgain("writes are held while the raft envelope is switched on; retry")
         }
+        // Only the leader wraps: a follower forwards the cleartext payload (its own epochs may not be registered).
+        guard core.role == .leader else {
+            if let leader = core.leader { throw .notLeader(leader: leader) }
+            throw .noLeader
+        }
         var data = payload
         if let encryption {
             do throws(EnvelopeError) { data = try encryption.wrapForProposal(payload) } catch {
