@@ -1,0 +1,43 @@
+import Foundation
+
+/// Runs a test script (Python) as a child process without holding a thread of the concurrency pool.
+///
+/// Its output goes to a file, not a pipe, so a long output cannot fill a pipe buffer and block the script,
+/// and the wait polls with `Task.sleep`: a test that blocked a pool thread for minutes would starve every
+/// networked test running beside it. On the time limit the script gets SIGTERM, so it can stop the
+/// processes it started.
+public enum ScriptRun {
+    /// What the script did.
+    public struct Result: Sendable {
+        /// The exit status; meaningless when ``timedOut``.
+        public var status: Int32
+        /// Standard output and standard error, interleaved.
+        public var output: String
+        /// Whether the script was still running at the time limit.
+        public var timedOut: Bool
+    }
+
+    /// Runs `python3 -u script arguments…` and waits at most `timeLimit`.
+    public static func python(_ script: URL, arguments: [String], timeLimit: Duration,
+                              scratch: TemporaryDirectory) async throws -> Result {
+        let outputPath = scratch.file("script-output.txt")
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        defer { try? output.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-u", "-W", "ignore::DeprecationWarning", script.path] + arguments
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let deadline = ContinuousClock.now + timeLimit
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        let timedOut = process.isRunning
+        if timedOut {
+            process.terminate()
+            while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let text = String(decoding: FileManager.default.contents(atPath: outputPath) ?? Data(), as: UTF8.self)
+        return Result(status: process.terminationStatus, output: text, timedOut: timedOut)
+    }
+}
