@@ -28,8 +28,9 @@ public final class NodeRuntime: Sendable {
         node = try NodeStartup.open(configuration, options: options, metrics: metrics, logger: logger)
         let store = node.store
         let name = configuration.nodeName
+        let info = node.info
         let backend = NodeRedisBackend(node: node, store: store, leaseReads: configuration.leaseReads) {
-            "# Server\r\nredis_version:7.2.0\r\nelastickv_node:\(name)\r\n# Keyspace\r\n"
+            info.render(nodeName: name)
         }
         let transport = GRPCRaftTransport(localID: configuration.identity.fullNodeID, metrics: metrics, logger: logger)
         let (networking, onMessage) = NodeNetworking.make(node: node, transport: transport, logger: logger)

@@ -26,8 +26,9 @@ extension ReplicatedNode {
                    halted: halt)
     }
 
-    /// Publishes the Raft gauges.
+    /// Publishes the Raft gauges and the `INFO` reading.
     func updateGauges() {
+        publishInfo()
         guard let metrics else { return }
         let roles: [RaftRole: Double] = [.follower: 0, .preCandidate: 1, .candidate: 2, .leader: 3]
         metrics.gauge("elastickv_raft_role", help: "0 follower, 1 pre-candidate, 2 candidate, 3 leader")
@@ -76,5 +77,16 @@ extension ReplicatedNode {
                         value: UInt64) {
         let counter = metrics.counter(name, help: help, labels: [label.0: label.1])
         if value > counter.value { counter.increment(by: value - counter.value) }
+    }
+
+    func publishInfo() {
+        let sidecar = encryption?.applier.sidecar
+        info.publish(NodeInfo.Reading(
+            role: core.role == .leader ? "leader" : (core.configurationState.learners.contains(identity.id)
+                ? "learner" : "follower"),
+            leaderName: core.leader.map { memberDirectory()[$0]?.name ?? String($0) }, term: core.term,
+            commitIndex: core.commitIndex, appliedIndex: core.appliedIndex, halted: halt != nil,
+            encryptionEnabled: encryption != nil, storageEnvelopeActive: sidecar?.storageEnvelopeActive ?? false,
+            raftEnvelopeCutoverIndex: sidecar?.raftEnvelopeCutoverIndex ?? 0))
     }
 }

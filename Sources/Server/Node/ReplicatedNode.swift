@@ -41,6 +41,8 @@ public actor ReplicatedNode {
     let core: RaftNode
     let log: DurableLog
     public nonisolated let store: MVCCStore
+    /// What `INFO` reports, refreshed after every ready batch.
+    public nonisolated let info = NodeInfo()
     let machine: KVStateMachine
     /// The node's encryption (keys, sealing, raft envelope); `nil` without `--encryption-enabled`.
     let encryption: KVEncryption?
