@@ -360,6 +360,9 @@ public nonisolated struct Elastickv_V1_CapabilityResponse: Sendable {
   /// check value of the node's KEK (see docs/encryption.md); empty without one
   public var kekCheck: String = String()
 
+  /// raft DEKs that seal entries still in this node's log
+  public var raftLogKeyIds: [UInt32] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1313,7 +1316,7 @@ nonisolated extension Elastickv_V1_GetCapabilityRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Elastickv_V1_CapabilityResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CapabilityResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}full_node_id\0\u{3}encryption_capable\0\u{3}build_id\0\u{3}sidecar_present\0\u{3}local_epoch\0\u{3}kek_check\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}full_node_id\0\u{3}encryption_capable\0\u{3}build_id\0\u{3}sidecar_present\0\u{3}local_epoch\0\u{3}kek_check\0\u{3}raft_log_key_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1328,6 +1331,7 @@ nonisolated extension Elastickv_V1_CapabilityResponse: SwiftProtobuf.Message, Sw
       case 5: try { try decoder.decodeSingularBoolField(value: &self.sidecarPresent) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.localEpoch) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.kekCheck) }()
+      case 8: try { try decoder.decodeRepeatedUInt32Field(value: &self.raftLogKeyIds) }()
       default: break
       }
     }
@@ -1355,6 +1359,9 @@ nonisolated extension Elastickv_V1_CapabilityResponse: SwiftProtobuf.Message, Sw
     if !self.kekCheck.isEmpty {
       try visitor.visitSingularStringField(value: self.kekCheck, fieldNumber: 7)
     }
+    if !self.raftLogKeyIds.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.raftLogKeyIds, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1366,6 +1373,7 @@ nonisolated extension Elastickv_V1_CapabilityResponse: SwiftProtobuf.Message, Sw
     if lhs.sidecarPresent != rhs.sidecarPresent {return false}
     if lhs.localEpoch != rhs.localEpoch {return false}
     if lhs.kekCheck != rhs.kekCheck {return false}
+    if lhs.raftLogKeyIds != rhs.raftLogKeyIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -110,6 +110,14 @@ import TestSupport
             #expect(state.keys.count == 4)
             let oldStorage = state.keys.first { $0.purpose == .storage && $0.keyID != state.activeStorageKeyID }!
             await #expect(throws: EncryptionControlError.self) { try await node.retireDEK(keyID: oldStorage.keyID) }
+            let oldRaft = state.keys.first { $0.purpose == .raft && $0.keyID != state.activeRaftKeyID }!
+            #expect(await node.capability().raftLogKeyIDs.contains(oldRaft.keyID), "its entries are in the log")
+            do {
+                _ = try await node.retireDEK(keyID: oldRaft.keyID)
+                Issue.record("a raft DEK that still seals log entries was retired")
+            } catch {
+                #expect(error.description.contains("still seals entries in the logs of n1"), "\(error)")
+            }
             await node.close()
         }
         do {

@@ -11,6 +11,7 @@ extension Elastickv_V1_CapabilityResponse {
         sidecarPresent = capability.sidecarPresent
         localEpoch = UInt32(capability.localEpoch)
         kekCheck = capability.kekCheck
+        raftLogKeyIds = capability.raftLogKeyIDs
     }
 }
 
@@ -22,6 +23,7 @@ extension EncryptionCapability {
         self.init(
             nodeName: wire.nodeID, fullNodeID: wire.fullNodeID, encryptionCapable: wire.encryptionCapable,
             buildID: wire.buildID, sidecarPresent: wire.sidecarPresent,
-            localEpoch: try EncryptionWire.localEpoch(wire.localEpoch, field: "local_epoch"), kekCheck: wire.kekCheck)
+            localEpoch: try EncryptionWire.localEpoch(wire.localEpoch, field: "local_epoch"), kekCheck: wire.kekCheck,
+            raftLogKeyIDs: wire.raftLogKeyIds)
     }
 }

@@ -46,9 +46,12 @@ public struct EncryptionCapability: Sendable, Hashable {
     public var localEpoch: UInt16
     /// ``KEKCheck`` of the KEK in the node's KEK source; empty without a KEK. Members must agree on it.
     public var kekCheck: String
+    /// The raft DEKs that seal entries still in the node's log, ascending; a raft DEK is retired only when no
+    /// member lists it.
+    public var raftLogKeyIDs: [KeyID]
 
     public init(nodeName: String, fullNodeID: UInt64, encryptionCapable: Bool, buildID: String,
-                sidecarPresent: Bool, localEpoch: UInt16, kekCheck: String = "") {
+                sidecarPresent: Bool, localEpoch: UInt16, kekCheck: String = "", raftLogKeyIDs: [KeyID] = []) {
         self.nodeName = nodeName
         self.fullNodeID = fullNodeID
         self.encryptionCapable = encryptionCapable
@@ -56,6 +59,7 @@ public struct EncryptionCapability: Sendable, Hashable {
         self.sidecarPresent = sidecarPresent
         self.localEpoch = localEpoch
         self.kekCheck = kekCheck
+        self.raftLogKeyIDs = raftLogKeyIDs
     }
 }
 

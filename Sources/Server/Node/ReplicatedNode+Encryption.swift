@@ -26,7 +26,22 @@ extension ReplicatedNode: EncryptionControl {
         return EncryptionCapability(
             nodeName: identity.name, fullNodeID: identity.id, encryptionCapable: encryption != nil && halt == nil,
             buildID: Self.buildID, sidecarPresent: sidecar != nil, localEpoch: epochs.max() ?? 0,
-            kekCheck: kekCheck)
+            kekCheck: kekCheck, raftLogKeyIDs: raftKeyIDsInLog())
+    }
+
+    /// The raft DEKs that seal entries still in this node's log (none before the cut-over).
+    func raftKeyIDsInLog() -> [KeyID] {
+        guard let cutover = encryption?.raftCutover.cutoverIndex else { return [] }
+        let first = max(core.firstIndex, cutover + 1)
+        guard core.lastIndex >= first else { return [] }
+        var ids: Set<KeyID> = []
+        for index in first...core.lastIndex {
+            guard let entry = core.logEntry(at: index), entry.kind == .normal,
+                  let id = Self.envelopeKeyID(entry.data)
+            else { continue }
+            ids.insert(id)
+        }
+        return ids.sorted()
     }
 
     public func encryptionState(node16: UInt16?) async throws(EncryptionControlError) -> EncryptionStatus {
@@ -163,7 +178,7 @@ extension ReplicatedNode: EncryptionControl {
         guard sidecar.activeKeyIDs[key.purpose] != keyID else {
             throw .refused("DEK \(keyID) is the active \(key.purpose.rawValue) key; rotate it first")
         }
-        try checkRetirable(keyID, purpose: key.purpose)
+        try await checkRetirable(keyID, purpose: key.purpose)
         let index = try await proposeEncryptionEntry(.retireDEK(keyID))
         return EncryptionChange(index: index, summary: "DEK \(keyID) is retired")
     }
@@ -272,6 +287,30 @@ extension ReplicatedNode: EncryptionControl {
     /// - Returns: the full node ids of all members, ascending.
     /// - Throws: ``EncryptionControlError/capabilityCheckFailed(_:)`` naming the members that failed.
     func requireCapableMembers(everyMember: Bool = true) async throws(EncryptionControlError) -> [UInt64] {
+        let (members, answers, local) = await pollMembers()
+        let directory = memberDirectory()
+        let failing = members.filter { member in
+            guard let answer = answers[member] else { return everyMember }
+            return !Self.isCapable(answer, as: member, sameKEKAs: local)
+        }
+        guard failing.isEmpty else {
+            throw .capabilityCheckFailed(failing.map { directory[$0]?.name ?? String($0) })
+        }
+        let byNode16 = Dictionary(grouping: members) { UInt16(truncatingIfNeeded: $0) }
+        if let clash = byNode16.values.first(where: { $0.count > 1 }) {
+            throw .refused("ErrNodeIDCollision: members \(clash.map { directory[$0]?.name ?? String($0) }) share "
+                + "the low 16 bits of their ids, so their nonces would collide; replace one under another --node-id")
+        }
+        return members
+    }
+
+    /// Asks every member (voters and learners) for its capability, fresh and concurrently, within one
+    /// election timeout; this node answers for itself.
+    ///
+    /// - Returns: the members ascending, their answers (absent: no answer in time) and this node's own.
+    func pollMembers() async -> (members: [NodeID], answers: [NodeID: EncryptionCapability],
+                                 local: EncryptionCapability)
+    {
         let configuration = core.configurationState
         let members = configuration.voters.union(configuration.learners).sorted()
         let directory = memberDirectory()
@@ -291,19 +330,7 @@ extension ReplicatedNode: EncryptionControl {
             for await (member, answer) in group { answers[member] = answer }
             return answers
         }
-        let failing = members.filter { member in
-            guard let answer = answers[member] else { return everyMember }
-            return !Self.isCapable(answer, as: member, sameKEKAs: local)
-        }
-        guard failing.isEmpty else {
-            throw .capabilityCheckFailed(failing.map { directory[$0]?.name ?? String($0) })
-        }
-        let byNode16 = Dictionary(grouping: members) { UInt16(truncatingIfNeeded: $0) }
-        if let clash = byNode16.values.first(where: { $0.count > 1 }) {
-            throw .refused("ErrNodeIDCollision: members \(clash.map { directory[$0]?.name ?? String($0) }) share "
-                + "the low 16 bits of their ids, so their nonces would collide; replace one under another --node-id")
-        }
-        return members
+        return (members, answers, local)
     }
 
     /// Whether a member's answer is capable, from the member asked, with the KEK this node has.
@@ -362,14 +389,13 @@ extension ReplicatedNode: EncryptionControl {
 }
 
 extension ReplicatedNode {
-    /// Refuses to retire a DEK that this node's data or log still needs (DESIGN §4, "Retire").
+    /// Refuses to retire a DEK that some member may still need (DESIGN §4, "Retire").
     ///
-    /// Storage: no stored version may be sealed with it. Raft: no entry still in the log may be sealed with it,
-    /// so the log start is past the last such entry and the latest snapshot was taken after it. Followers hold
-    /// the same versions (apply seals with the key active at that index on every replica); their logs are
-    /// compacted on their own schedule, which is why the operator should retire a raft key only after every
-    /// member took a snapshot (`encryption status` shows each member's state).
-    func checkRetirable(_ keyID: KeyID, purpose: KeyPurpose) throws(EncryptionControlError) {
+    /// Storage: no version in the leader's store may be sealed with it (apply seals with the key active at
+    /// that index on every replica, so the followers' stores hold the same versions). Raft: every member must
+    /// answer, and none may still hold a log entry sealed with it — so each member's log starts past the last
+    /// such entry, and its latest snapshot was taken after it.
+    func checkRetirable(_ keyID: KeyID, purpose: KeyPurpose) async throws(EncryptionControlError) {
         switch purpose {
         case .storage:
             let count: Int
@@ -377,17 +403,22 @@ extension ReplicatedNode {
                 throw .unavailable("the store cannot be scanned: \(error)")
             }
             guard count == 0 else {
-                throw .refused("DEK \(keyID) still seals \(count) stored versions; overwrite or delete them (and "
-                    + "let garbage collection remove old versions) before retiring it")
+                throw .refused("DEK \(keyID) still seals \(count) stored versions; overwrite or delete them (old "
+                    + "versions go at the next garbage collection, after a snapshot) before retiring it")
             }
         case .raft:
-            guard core.lastIndex >= core.firstIndex else { return }
-            for index in core.firstIndex...core.lastIndex {
-                guard let entry = core.logEntry(at: index), entry.kind == .normal,
-                      Self.envelopeKeyID(entry.data) == keyID
-                else { continue }
-                throw .refused("DEK \(keyID) still seals log entry \(index); retire it after a snapshot past "
-                    + "that entry compacted the log")
+            let (members, answers, _) = await pollMembers()
+            let directory = memberDirectory()
+            func names(_ ids: [NodeID]) -> String { ids.map { directory[$0]?.name ?? String($0) }.joined(separator: ", ") }
+            let silent = members.filter { answers[$0] == nil }
+            guard silent.isEmpty else {
+                throw .refused("DEK \(keyID) may still seal log entries of \(names(silent)), which did not answer; "
+                    + "retry when every member is up")
+            }
+            let holding = members.filter { answers[$0]!.raftLogKeyIDs.contains(keyID) }
+            guard holding.isEmpty else {
+                throw .refused("DEK \(keyID) still seals entries in the logs of \(names(holding)); retire it after "
+                    + "each took a snapshot past them (every --snapshot-every-entries entries)")
             }
         }
     }
