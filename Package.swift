@@ -65,7 +65,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "KV", dependencies: ["Storage", "Encryption", "Raft"], swiftSettings: strict),
+        .target(name: "KV", dependencies: ["DurableIO", "Storage", "Encryption", "Raft"], swiftSettings: strict),
         .target(
             name: "Encryption",
             dependencies: ["CLibCrypto", "DurableIO"],

@@ -1,4 +1,7 @@
-/// Reads big-endian integers and byte runs from a buffer, checking every length.
+import DurableIO
+
+/// Reads big-endian integers and byte runs from a buffer, checking every length (DurableIO's
+/// ``BigEndianReader``, with the KV codecs' failure type).
 struct BinaryReader {
     enum Failure: Error, Hashable, CustomStringConvertible {
         case truncated
@@ -14,30 +17,20 @@ struct BinaryReader {
         }
     }
 
-    private let bytes: ArraySlice<UInt8>
-    private var position: Int
+    private var reader: BigEndianReader
 
     init(_ bytes: ArraySlice<UInt8>) {
-        self.bytes = bytes
-        position = bytes.startIndex
+        reader = BigEndianReader(bytes)
     }
 
-    var remaining: Int { bytes.endIndex - position }
+    var remaining: Int { reader.remaining }
 
-    mutating func uint8() throws(Failure) -> UInt8 {
-        guard remaining >= 1 else { throw .truncated }
-        defer { position += 1 }
-        return bytes[position]
-    }
-
-    mutating func uint32() throws(Failure) -> UInt32 { UInt32(try integer(width: 4)) }
-
-    mutating func uint64() throws(Failure) -> UInt64 { try integer(width: 8) }
+    mutating func uint8() throws(Failure) -> UInt8 { try read() }
+    mutating func uint32() throws(Failure) -> UInt32 { try read() }
+    mutating func uint64() throws(Failure) -> UInt64 { try read() }
 
     mutating func bytes(count: Int) throws(Failure) -> [UInt8] {
-        guard count >= 0, remaining >= count else { throw .truncated }
-        defer { position += count }
-        return Array(bytes[position..<(position + count)])
+        do { return Array(try reader.readBytes(count)) } catch { throw .truncated }
     }
 
     /// A u32 length followed by that many bytes, refused above `limit`.
@@ -51,11 +44,7 @@ struct BinaryReader {
         guard remaining == 0 else { throw .trailingBytes(remaining) }
     }
 
-    private mutating func integer(width: Int) throws(Failure) -> UInt64 {
-        guard remaining >= width else { throw .truncated }
-        var value: UInt64 = 0
-        for offset in 0..<width { value = value << 8 | UInt64(bytes[position + offset]) }
-        position += width
-        return value
+    private mutating func read<Value: FixedWidthInteger & UnsignedInteger>() throws(Failure) -> Value {
+        do { return try reader.read() } catch { throw .truncated }
     }
 }

@@ -1,3 +1,5 @@
+import DurableIO
+
 /// Encodes and decodes one ``Command``: a tag byte, then the command's fields.
 enum CommandCodec {
     enum Tag: UInt8 {
@@ -20,24 +22,24 @@ enum CommandCodec {
             output.append(onlyIfNoneExist ? 1 : 0)
         case .delete(let keys):
             output.append(Tag.delete.rawValue)
-            output.appendUInt32(UInt32(keys.count))
+            output.appendBigEndian(UInt32(keys.count))
             for key in keys { output.appendBlob(key) }
         case .incrementBy(let key, let delta):
             keyed(.incrementBy, key, &output)
-            output.appendUInt64(UInt64(bitPattern: delta))
+            output.appendBigEndian(UInt64(bitPattern: delta))
         case .incrementByFloat(let key, let delta):
             keyed(.incrementByFloat, key, &output)
-            output.appendUInt64(delta.bitPattern)
+            output.appendBigEndian(delta.bitPattern)
         case .append(let key, let value):
             keyed(.append, key, &output)
             output.appendBlob(value)
         case .setRange(let key, let offset, let value):
             keyed(.setRange, key, &output)
-            output.appendUInt64(offset)
+            output.appendBigEndian(offset)
             output.appendBlob(value)
         case .expireAt(let key, let atMillis):
             keyed(.expireAt, key, &output)
-            output.appendUInt64(atMillis)
+            output.appendBigEndian(atMillis)
         case .persist(let key): keyed(.persist, key, &output)
         case .getDelete(let key): keyed(.getDelete, key, &output)
         case .getExpire(let key, let expiry):
@@ -48,15 +50,15 @@ enum CommandCodec {
             encode(fields, into: &output)
         case .hashDelete(let key, let fields):
             keyed(.hashDelete, key, &output)
-            output.appendUInt32(UInt32(fields.count))
+            output.appendBigEndian(UInt32(fields.count))
             for field in fields { output.appendBlob(field) }
         case .hashIncrementBy(let key, let field, let delta):
             keyed(.hashIncrementBy, key, &output)
             output.appendBlob(field)
-            output.appendUInt64(UInt64(bitPattern: delta))
+            output.appendBigEndian(UInt64(bitPattern: delta))
         case .registerMember(let id, let name, let address):
             output.append(Tag.registerMember.rawValue)
-            output.appendUInt64(id)
+            output.appendBigEndian(id)
             output.appendBlob(name)
             output.appendBlob(address)
         }
@@ -72,13 +74,13 @@ enum CommandCodec {
         case .none: output.append(0)
         case .at(let millis):
             output.append(1)
-            output.appendUInt64(millis)
+            output.appendBigEndian(millis)
         case .keep: output.append(2)
         }
     }
 
     private static func encode(_ pairs: [Command.KeyValue], into output: inout [UInt8]) {
-        output.appendUInt32(UInt32(pairs.count))
+        output.appendBigEndian(UInt32(pairs.count))
         for pair in pairs {
             output.appendBlob(pair.key)
             output.appendBlob(pair.value)

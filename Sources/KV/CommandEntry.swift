@@ -1,3 +1,5 @@
+import DurableIO
+
 /// The FSM payload of opcodes 0x00 (one command) and 0x01 (a batch), with its binary codec.
 ///
 /// ```
@@ -34,9 +36,9 @@ public struct CommandEntry: Hashable, Sendable {
     public func encoded() -> [UInt8] {
         var output: [UInt8] = [commands.count == 1 ? Opcode.command.rawValue : Opcode.batch.rawValue]
         output.append(Self.formatVersion)
-        output.appendUInt64(proposedTS)
-        output.appendUInt64(nowMillis)
-        if commands.count != 1 { output.appendUInt32(UInt32(commands.count)) }
+        output.appendBigEndian(proposedTS)
+        output.appendBigEndian(nowMillis)
+        if commands.count != 1 { output.appendBigEndian(UInt32(commands.count)) }
         for command in commands { CommandCodec.encode(command, into: &output) }
         return output
     }

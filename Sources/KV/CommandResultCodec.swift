@@ -1,3 +1,5 @@
+import DurableIO
+
 /// Encodes command answers for the trip from the leader back to the follower that forwarded a write.
 ///
 /// ```
@@ -15,7 +17,7 @@ public enum CommandResultCodec {
 
     public static func encode(_ results: [CommandResult]) -> [UInt8] {
         var output: [UInt8] = [version]
-        output.appendUInt32(UInt32(results.count))
+        output.appendBigEndian(UInt32(results.count))
         for result in results { encode(result, into: &output) }
         return output
     }
@@ -26,13 +28,13 @@ public enum CommandResultCodec {
         case .null: output.append(1)
         case .integer(let value):
             output.append(2)
-            output.appendUInt64(UInt64(bitPattern: value))
+            output.appendBigEndian(UInt64(bitPattern: value))
         case .bulk(let bytes):
             output.append(3)
             output.appendBlob(bytes)
         case .array(let items):
             output.append(4)
-            output.appendUInt32(UInt32(items.count))
+            output.appendBigEndian(UInt32(items.count))
             for item in items { encode(item, into: &output) }
         case .error(let error):
             output.append(5)

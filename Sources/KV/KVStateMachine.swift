@@ -1,3 +1,4 @@
+import DurableIO
 import Encryption
 import Storage
 
@@ -21,8 +22,7 @@ public final class KVStateMachine {
 
     /// The commit timestamp of the last applied command; `nil` before the first.
     public func lastCommitTS() throws(StorageError) -> UInt64? {
-        guard let bytes = try store.meta(Self.lastCommitTSName), bytes.count == 8 else { return nil }
-        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+        try store.meta(Self.lastCommitTSName).flatMap { UInt64(bigEndianBytes: $0) }
     }
 
     /// What one call to ``apply(_:)`` did.
@@ -66,7 +66,7 @@ public final class KVStateMachine {
                 if context.appliedIndex > startIndex {
                     try transaction.setAppliedIndex(context.appliedIndex)
                     var timestamp: [UInt8] = []
-                    timestamp.appendUInt64(context.lastCommitTS)
+                    timestamp.appendBigEndian(context.lastCommitTS)
                     try transaction.setMeta(Self.lastCommitTSName, value: timestamp)
                 }
                 return context.appliedIndex
@@ -132,11 +132,7 @@ struct ApplyContext {
 
     init(transaction: WriteTransaction) throws(StorageError) {
         appliedIndex = try transaction.appliedIndex()
-        if let bytes = try transaction.meta(KVStateMachine.lastCommitTSName), bytes.count == 8 {
-            lastCommitTS = bytes.reduce(0) { $0 << 8 | UInt64($1) }
-        } else {
-            lastCommitTS = 0
-        }
+        lastCommitTS = try transaction.meta(KVStateMachine.lastCommitTSName).flatMap { UInt64(bigEndianBytes: $0) } ?? 0
     }
 
     /// The commit timestamp of the next command: the proposer's, raised above every earlier one.

@@ -1,3 +1,5 @@
+import DurableIO
+
 /// A Redis value as the state machine stores it in a version body: a type byte, then the payload.
 ///
 /// ```
@@ -23,12 +25,12 @@ public enum RedisValue: Hashable, Sendable {
             return [0x00] + bytes
         case .hash(let fields):
             var output: [UInt8] = [0x01]
-            output.appendUInt32(UInt32(fields.count))
+            output.appendBigEndian(UInt32(fields.count))
             for field in fields.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-                output.appendUInt32(UInt32(field.count))
+                output.appendBigEndian(UInt32(field.count))
                 output.append(contentsOf: field)
                 let value = fields[field]!
-                output.appendUInt32(UInt32(value.count))
+                output.appendBigEndian(UInt32(value.count))
                 output.append(contentsOf: value)
             }
             return output
@@ -65,17 +67,8 @@ public enum RedisValue: Hashable, Sendable {
 }
 
 extension [UInt8] {
-    mutating func appendUInt32(_ value: UInt32) {
-        append(contentsOf: [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16),
-                            UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)])
-    }
-
-    mutating func appendUInt64(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { append(UInt8(truncatingIfNeeded: value >> shift)) }
-    }
-
     mutating func appendBlob(_ bytes: [UInt8]) {
-        appendUInt32(UInt32(bytes.count))
+        appendBigEndian(UInt32(bytes.count))
         append(contentsOf: bytes)
     }
 }

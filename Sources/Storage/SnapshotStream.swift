@@ -32,9 +32,9 @@ struct ByteWriter {
     var bytes: [UInt8] = []
 
     mutating func u8(_ value: UInt8) { bytes.append(value) }
-    mutating func u16(_ value: UInt16) { append(UInt64(value), width: 2) }
-    mutating func u32(_ value: UInt32) { append(UInt64(value), width: 4) }
-    mutating func u64(_ value: UInt64) { append(value, width: 8) }
+    mutating func u16(_ value: UInt16) { bytes.appendBigEndian(value) }
+    mutating func u32(_ value: UInt32) { bytes.appendBigEndian(value) }
+    mutating func u64(_ value: UInt64) { bytes.appendBigEndian(value) }
     mutating func blob32(_ value: [UInt8]) {
         u32(UInt32(value.count))
         bytes.append(contentsOf: value)
@@ -43,10 +43,6 @@ struct ByteWriter {
         let utf8 = Array(value.utf8)
         u16(UInt16(utf8.count))
         bytes.append(contentsOf: utf8)
-    }
-
-    private mutating func append(_ value: UInt64, width: Int) {
-        for index in (0..<width).reversed() { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
     }
 }
 
@@ -78,10 +74,10 @@ struct SnapshotReader {
         return slice
     }
 
-    mutating func u8() throws(StorageError) -> UInt8 { try take(1).first! }
-    mutating func u16() throws(StorageError) -> UInt16 { UInt16(try integer(2)) }
-    mutating func u32() throws(StorageError) -> UInt32 { UInt32(try integer(4)) }
-    mutating func u64() throws(StorageError) -> UInt64 { try integer(8) }
+    mutating func u8() throws(StorageError) -> UInt8 { try integer() }
+    mutating func u16() throws(StorageError) -> UInt16 { try integer() }
+    mutating func u32() throws(StorageError) -> UInt32 { try integer() }
+    mutating func u64() throws(StorageError) -> UInt64 { try integer() }
 
     mutating func blob32(max: Int) throws(StorageError) -> [UInt8] {
         let count = Int(try u32())
@@ -111,7 +107,9 @@ struct SnapshotReader {
         return false
     }
 
-    private mutating func integer(_ width: Int) throws(StorageError) -> UInt64 {
-        try take(width).reduce(0) { $0 << 8 | UInt64($1) }
+    private mutating func integer<Value: FixedWidthInteger & UnsignedInteger>() throws(StorageError) -> Value {
+        var reader = BigEndianReader(try take(Value.bitWidth / 8))
+        guard let value = try? reader.read(Value.self) else { preconditionFailure("take returned the bytes asked for") }
+        return value
     }
 }

@@ -1,3 +1,5 @@
+import DurableIO
+
 /// The 9-byte header in front of every stored value body (DESIGN §3.3, normative).
 ///
 /// Byte 0: bit0 tombstone, bits1–2 `enc_state` (0b00 cleartext body, 0b01 storage envelope, 0b10 and 0b11
@@ -41,8 +43,9 @@ public struct ValueHeader: Hashable, Sendable {
         guard let encoding = BodyEncoding(rawValue: (flags >> 1) & 0b11) else {
             throw StorageError.corruptRecord(reason: "reserved enc_state \((flags >> 1) & 0b11)")
         }
-        var expire: UInt64 = 0
-        for index in 1..<Self.byteCount { expire = expire << 8 | UInt64(record[index]) }
+        guard let expire = UInt64(bigEndianBytes: record[1..<Self.byteCount]) else {
+            preconditionFailure("bytes 1-8 of a header hold exactly one UInt64")
+        }
         self.init(isTombstone: flags & 1 == 1, encoding: encoding, expireAtMillis: expire)
     }
 

@@ -1,3 +1,5 @@
+import DurableIO
+
 /// The write side of one store transaction: versions, applied index, internal tables.
 ///
 /// Obtained from ``MVCCStore/write(_:)``; valid only inside that closure. Reads through a transaction see
@@ -87,12 +89,16 @@ extension MVCCStore {
     static let appliedIndexName = "applied_index"
 
     static func encodeUInt64(_ value: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
+        var bytes: [UInt8] = []
+        bytes.appendBigEndian(value)
+        return bytes
     }
 
     static func decodeUInt64(_ bytes: [UInt8]) throws(StorageError) -> UInt64 {
-        guard bytes.count == 8 else { throw StorageError.corruptRecord(reason: "internal integer is not 8 bytes") }
-        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+        guard let value = UInt64(bigEndianBytes: bytes) else {
+            throw StorageError.corruptRecord(reason: "internal integer is not 8 bytes")
+        }
+        return value
     }
 
     static func readMeta(_ database: SQLiteDatabase, _ name: String) throws(StorageError) -> [UInt8]? {

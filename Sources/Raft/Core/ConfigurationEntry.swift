@@ -1,3 +1,5 @@
+import DurableIO
+
 /// The payload of an entry of kind ``EntryKind/configurationChange``: the change and the membership it
 /// produces.
 ///
@@ -21,11 +23,10 @@ public struct ConfigurationEntry: Sendable, Hashable {
     /// The entry payload, in the layout described on the type.
     public var encoded: [UInt8] {
         var bytes: [UInt8] = [change.operationCode]
-        Self.append(change.member, to: &bytes)
+        bytes.appendBigEndian(change.member)
         for group in [resulting.voters, resulting.learners] {
-            bytes.append(UInt8(truncatingIfNeeded: group.count >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: group.count))
-            for member in group.sorted() { Self.append(member, to: &bytes) }
+            bytes.appendBigEndian(UInt16(group.count))
+            for member in group.sorted() { bytes.appendBigEndian(member) }
         }
         return bytes
     }
@@ -35,9 +36,15 @@ public struct ConfigurationEntry: Sendable, Hashable {
     /// A configuration entry that does not decode means the log is corrupt or was written by another program,
     /// so this traps rather than guess at the membership.
     public init(decoding bytes: [UInt8]) {
-        var reader = ByteReader(bytes: bytes)
-        let operation = reader.byte()
-        let member = reader.uint64()
+        var reader = BigEndianReader(bytes)
+        func read<Value: FixedWidthInteger & UnsignedInteger>(_: Value.Type) -> Value {
+            guard let value = try? reader.read(Value.self) else {
+                preconditionFailure("A configuration-change entry is truncated; the log is corrupt.")
+            }
+            return value
+        }
+        let operation = read(UInt8.self)
+        let member = read(UInt64.self)
         switch operation {
         case 1: change = .addVoter(member)
         case 2: change = .addLearner(member)
@@ -47,34 +54,10 @@ public struct ConfigurationEntry: Sendable, Hashable {
         }
         var groups: [Set<NodeID>] = []
         for _ in 0..<2 {
-            let count = Int(reader.byte()) << 8 | Int(reader.byte())
-            groups.append(Set((0..<count).map { _ in reader.uint64() }))
+            let count = Int(read(UInt16.self))
+            groups.append(Set((0..<count).map { _ in read(UInt64.self) }))
         }
-        precondition(reader.isAtEnd, "A configuration-change entry has trailing bytes; the log is corrupt.")
+        precondition(reader.remaining == 0, "A configuration-change entry has trailing bytes; the log is corrupt.")
         resulting = ConfigurationState(voters: groups[0], learners: groups[1])
-    }
-
-    private static func append(_ value: UInt64, to bytes: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-        }
-    }
-
-    /// Reads big-endian fields, trapping on truncation (a corrupt configuration entry).
-    private struct ByteReader {
-        let bytes: [UInt8]
-        var offset = 0
-
-        var isAtEnd: Bool { offset == bytes.count }
-
-        mutating func byte() -> UInt8 {
-            precondition(offset < bytes.count, "A configuration-change entry is truncated; the log is corrupt.")
-            offset += 1
-            return bytes[offset - 1]
-        }
-
-        mutating func uint64() -> UInt64 {
-            (0..<8).reduce(UInt64(0)) { value, _ in value << 8 | UInt64(byte()) }
-        }
     }
 }

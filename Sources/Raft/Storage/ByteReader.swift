@@ -1,66 +1,40 @@
 import DurableIO
-/// Reads a big-endian binary encoding from a byte array, throwing instead of reading past the end.
+
+/// Reads a Raft storage encoding from a byte array, throwing ``StorageFormatError`` instead of reading past the
+/// end.
 ///
-/// Decoders use it on untrusted bytes read back from disk: every read is bounds-checked and reports how
-/// many bytes were missing.
+/// Decoders use it on untrusted bytes read back from disk or received from peers; the integer encoding is
+/// DurableIO's ``BigEndianReader``.
 struct ByteReader {
-    let bytes: [UInt8]
-    private(set) var position: Int
-    let end: Int
+    private var reader: BigEndianReader
 
     /// A reader over `bytes[start..<end]`.
     init(_ bytes: [UInt8], from start: Int = 0, to end: Int? = nil) {
-        self.bytes = bytes
-        self.position = start
-        self.end = end ?? bytes.count
-        precondition(start >= 0 && start <= self.end && self.end <= bytes.count, "reader bounds are outside the bytes")
+        reader = BigEndianReader(bytes, from: start, to: end)
     }
 
-    var remaining: Int { end - position }
+    var bytes: ArraySlice<UInt8> { reader.bytes }
+    var position: Int { reader.position }
+    var remaining: Int { reader.remaining }
 
-    mutating func require(_ count: Int) throws(StorageFormatError) {
-        guard count >= 0, remaining >= count else {
-            throw .truncated(needed: count, available: remaining)
-        }
+    func require(_ count: Int) throws(StorageFormatError) {
+        do { try reader.require(count) } catch { throw .truncated(needed: error.needed, available: error.available) }
     }
 
-    mutating func readUInt8() throws(StorageFormatError) -> UInt8 {
-        try require(1)
-        defer { position += 1 }
-        return bytes[position]
-    }
-
-    mutating func readUInt16() throws(StorageFormatError) -> UInt16 {
-        try require(2)
-        defer { position += 2 }
-        return UInt16(bytes[position]) << 8 | UInt16(bytes[position + 1])
-    }
-
-    mutating func readUInt32() throws(StorageFormatError) -> UInt32 {
-        try require(4)
-        var value: UInt32 = 0
-        for offset in 0..<4 { value = value << 8 | UInt32(bytes[position + offset]) }
-        position += 4
-        return value
-    }
-
-    mutating func readUInt64() throws(StorageFormatError) -> UInt64 {
-        try require(8)
-        var value: UInt64 = 0
-        for offset in 0..<8 { value = value << 8 | UInt64(bytes[position + offset]) }
-        position += 8
-        return value
-    }
+    mutating func readUInt8() throws(StorageFormatError) -> UInt8 { try read() }
+    mutating func readUInt16() throws(StorageFormatError) -> UInt16 { try read() }
+    mutating func readUInt32() throws(StorageFormatError) -> UInt32 { try read() }
+    mutating func readUInt64() throws(StorageFormatError) -> UInt64 { try read() }
 
     mutating func readBytes(_ count: Int) throws(StorageFormatError) -> [UInt8] {
-        try require(count)
-        defer { position += count }
-        return Array(bytes[position..<(position + count)])
+        do { return Array(try reader.readBytes(count)) } catch {
+            throw .truncated(needed: error.needed, available: error.available)
+        }
     }
 
     /// Reads a trailing CRC-32C and checks it against every byte from `start` up to the checksum.
     mutating func readAndVerifyChecksum(coveringFrom start: Int) throws(StorageFormatError) {
-        let covered = bytes[start..<position]
+        let covered = reader.bytes[start..<reader.position]
         let stored = try readUInt32()
         let actual = CRC32C.update(0, covered)
         guard stored == actual else { throw .checksumMismatch(stored: stored, computed: actual) }
@@ -69,6 +43,10 @@ struct ByteReader {
     /// Throws unless every byte was consumed.
     func requireEnd() throws(StorageFormatError) {
         guard remaining == 0 else { throw .trailingBytes(count: remaining) }
+    }
+
+    private mutating func read<Value: FixedWidthInteger & UnsignedInteger>() throws(StorageFormatError) -> Value {
+        do { return try reader.read() } catch { throw .truncated(needed: error.needed, available: error.available) }
     }
 }
 

@@ -1,8 +1,8 @@
 import DurableIO
 /// Builds a big-endian binary encoding into a byte array.
 ///
-/// Every on-disk format of the Raft storage is written through this type (or the `appendBigEndian`
-/// helper it uses), so all integers are big-endian in one place.
+/// Every on-disk format of the Raft storage is written through this type (or DurableIO's `appendBigEndian`,
+/// which it uses), so all integers are big-endian in one place.
 struct ByteWriter {
     private(set) var bytes: [UInt8]
 
@@ -22,16 +22,5 @@ struct ByteWriter {
     /// Appends the CRC-32C of everything written so far.
     mutating func appendChecksum() {
         append(CRC32C.checksum(bytes))
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Appends `value` most significant byte first.
-    mutating func appendBigEndian<Value: FixedWidthInteger & UnsignedInteger>(_ value: Value) {
-        var shift = Value.bitWidth - 8
-        while shift >= 0 {
-            append(UInt8(truncatingIfNeeded: value >> shift))
-            shift -= 8
-        }
     }
 }

@@ -1,3 +1,4 @@
+import DurableIO
 import Encryption
 import Foundation
 import KV
@@ -426,7 +427,7 @@ extension ReplicatedNode {
     /// The key id of a raft envelope payload, or `nil` when the payload is not one.
     static func envelopeKeyID(_ data: [UInt8]) -> KeyID? {
         guard data.count >= Envelope.overheadByteCount, data[0] == EnvelopeHeader.currentVersion else { return nil }
-        return data[2..<6].reduce(0) { $0 << 8 | KeyID($1) }
+        return KeyID(bigEndianBytes: data[2..<6])
     }
 }
 
