@@ -11,8 +11,21 @@ scripts/local-cluster.sh start
 redis-server --port 6390 --appendonly yes --appendfsync always --dir "$ELASTICKV_CLUSTER_DIR" --daemonize yes >/dev/null
 for _ in $(seq 1 150); do [ "$(redis-cli -p 6381 SET ready 1 2>/dev/null)" = "OK" ] && break; sleep 0.2; done
 
+# Benchmark the leader's Redis port (n1..n3 serve 6381..6383): through a follower every write takes one more
+# gRPC round trip (forwarding), which would make the numbers depend on who won the election.
+admin="$(swift build -c "${ELASTICKV_BUILD:-release}" --show-bin-path)/elastickv-admin"
+leader=""
+for _ in $(seq 1 50); do
+    leader="$("$admin" --addr 127.0.0.1:50061 --json cluster status 2>/dev/null |
+        python3 -c 'import json, sys; print(json.load(sys.stdin).get("leader") or "")' 2>/dev/null || true)"
+    [ -n "$leader" ] && break
+    sleep 0.2
+done
+port=$((6380 + ${leader#n}))
+echo "leader: ${leader:-unknown} (redis port $port)"
+
 run() { redis-benchmark -p "$1" -t set,get -d 1024 -c 50 -n "$requests" --csv 2>/dev/null; }
-ours="$(run 6381)"
+ours="$(run "$port")"
 peer="$(run 6390)"
 python3 - "$ours" "$peer" <<'PY'
 import csv, io, sys
