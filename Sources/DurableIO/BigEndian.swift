@@ -4,7 +4,9 @@
 /// Each format keeps its own reader type, because each reports truncation in its own error (a Raft log record,
 /// an FSM entry, a snapshot stream); the byte order and the bounds checks live here.
 extension Array where Element == UInt8 {
-    /// Appends `value` most significant byte first.
+    /// Appends `value` most significant byte first. Inlinable so that every module's codec gets a copy
+    /// specialized for its integer type.
+    @inlinable
     public mutating func appendBigEndian<Value: FixedWidthInteger & UnsignedInteger>(_ value: Value) {
         var shift = Value.bitWidth - 8
         while shift >= 0 {
@@ -21,6 +23,7 @@ public struct BigEndianReader: Sendable {
         public let needed: Int
         public let available: Int
 
+        @inlinable
         public init(needed: Int, available: Int) {
             self.needed = needed
             self.available = available
@@ -29,12 +32,13 @@ public struct BigEndianReader: Sendable {
 
     public let bytes: ArraySlice<UInt8>
     /// The index in `bytes` of the next byte to read.
-    public private(set) var position: Int
+    public var position: Int { next }
+    @usableFromInline var next: Int
 
     /// A reader over `bytes`, from its first index.
     public init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
-        position = bytes.startIndex
+        next = bytes.startIndex
     }
 
     /// A reader over `bytes[start..<end]` (`end` defaults to the array's end).
@@ -45,28 +49,32 @@ public struct BigEndianReader: Sendable {
     }
 
     /// Bytes not read yet.
-    public var remaining: Int { bytes.endIndex - position }
+    @inlinable
+    public var remaining: Int { bytes.endIndex - next }
 
     /// Reads an unsigned integer of `Value`'s width.
+    @inlinable
     public mutating func read<Value: FixedWidthInteger & UnsignedInteger>(_: Value.Type = Value.self)
         throws(Truncated) -> Value
     {
         let width = Value.bitWidth / 8
         try require(width)
         var value: Value = 0
-        for index in position..<(position + width) { value = value << 8 | Value(bytes[index]) }
-        position += width
+        for index in next..<(next + width) { value = value << 8 | Value(bytes[index]) }
+        next += width
         return value
     }
 
     /// Reads `count` bytes.
+    @inlinable
     public mutating func readBytes(_ count: Int) throws(Truncated) -> ArraySlice<UInt8> {
         try require(count)
-        defer { position += count }
-        return bytes[position..<(position + count)]
+        defer { next += count }
+        return bytes[next..<(next + count)]
     }
 
     /// Throws unless `count` more bytes can be read.
+    @inlinable
     public func require(_ count: Int) throws(Truncated) {
         guard count >= 0, remaining >= count else { throw Truncated(needed: count, available: remaining) }
     }
@@ -74,6 +82,7 @@ public struct BigEndianReader: Sendable {
 
 extension FixedWidthInteger where Self: UnsignedInteger {
     /// The integer whose big-endian encoding is exactly `bytes`; `nil` when the count is not its width.
+    @inlinable
     public init?(bigEndianBytes bytes: some Collection<UInt8>) {
         guard bytes.count == Self.bitWidth / 8 else { return nil }
         self = bytes.reduce(0) { $0 << 8 | Self($1) }
