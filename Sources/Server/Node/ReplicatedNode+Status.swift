@@ -26,26 +26,31 @@ extension ReplicatedNode {
                    halted: halt)
     }
 
-    /// Publishes the Raft gauges and the `INFO` reading.
+    /// Publishes the Raft gauges and the `INFO` reading; the encryption series at most once a second.
+    ///
+    /// Runs after every ready batch, so the gauges are resolved once (``RaftGauges``) rather than looked up
+    /// by name and labels on every call.
     func updateGauges() {
         publishInfo()
-        guard let metrics else { return }
+        guard let metrics, let gauges = raftGauges else { return }
         let roles: [RaftRole: Double] = [.follower: 0, .preCandidate: 1, .candidate: 2, .leader: 3]
-        metrics.gauge("elastickv_raft_role", help: "0 follower, 1 pre-candidate, 2 candidate, 3 leader")
-            .set(roles[core.role] ?? 0)
-        metrics.gauge("elastickv_raft_term", help: "Current Raft term").set(Double(core.term))
-        metrics.gauge("elastickv_raft_commit_index", help: "Raft commit index").set(Double(core.commitIndex))
-        metrics.gauge("elastickv_raft_applied_index", help: "Raft applied index").set(Double(core.appliedIndex))
-        let leaderHelp = "1 for the member currently known as leader (label: its Raft member id)"
+        gauges.role.set(roles[core.role] ?? 0)
+        gauges.term.set(Double(core.term))
+        gauges.commitIndex.set(Double(core.commitIndex))
+        gauges.appliedIndex.set(Double(core.appliedIndex))
+        gauges.isLeader.set(core.role == .leader ? 1 : 0)
         let leader = core.leader.map { String($0) } ?? "none"
         if leader != publishedLeader {
+            let leaderHelp = "1 for the member currently known as leader (label: its Raft member id)"
             if let previous = publishedLeader {
                 metrics.gauge("elastickv_raft_leader", help: leaderHelp, labels: ["id": previous]).set(0)
             }
+            metrics.gauge("elastickv_raft_leader", help: leaderHelp, labels: ["id": leader]).set(1)
             publishedLeader = leader
         }
-        metrics.gauge("elastickv_raft_leader", help: leaderHelp, labels: ["id": leader]).set(1)
-        metrics.gauge("elastickv_raft_is_leader", help: "1 when this member leads").set(core.role == .leader ? 1 : 0)
+        let now = ContinuousClock.now
+        if let last = encryptionGaugesUpdatedAt, now - last < .seconds(1) { return }
+        encryptionGaugesUpdatedAt = now
         updateEncryptionGauges(metrics)
     }
 
@@ -88,5 +93,22 @@ extension ReplicatedNode {
             commitIndex: core.commitIndex, appliedIndex: core.appliedIndex, halted: halt != nil,
             encryptionEnabled: encryption != nil, storageEnvelopeActive: sidecar?.storageEnvelopeActive ?? false,
             raftEnvelopeCutoverIndex: sidecar?.raftEnvelopeCutoverIndex ?? 0))
+    }
+}
+
+/// The Raft gauges a node updates after every ready batch, resolved once.
+struct RaftGauges {
+    let role: Gauge
+    let term: Gauge
+    let commitIndex: Gauge
+    let appliedIndex: Gauge
+    let isLeader: Gauge
+
+    init(_ metrics: MetricsRegistry) {
+        role = metrics.gauge("elastickv_raft_role", help: "0 follower, 1 pre-candidate, 2 candidate, 3 leader")
+        term = metrics.gauge("elastickv_raft_term", help: "Current Raft term")
+        commitIndex = metrics.gauge("elastickv_raft_commit_index", help: "Raft commit index")
+        appliedIndex = metrics.gauge("elastickv_raft_applied_index", help: "Raft applied index")
+        isLeader = metrics.gauge("elastickv_raft_is_leader", help: "1 when this member leads")
     }
 }

@@ -57,6 +57,10 @@ public actor ReplicatedNode {
     var registration = RegistrationProgress()
     let logger: Logger
     let metrics: MetricsRegistry?
+    /// The Raft gauges, resolved once; `nil` without metrics.
+    let raftGauges: RaftGauges?
+    /// When the encryption series were last published.
+    var encryptionGaugesUpdatedAt: ContinuousClock.Instant?
     /// The founding members from `--initial-cluster`, known before the directory is replicated.
     let initialPeers: [NodeConfiguration.Peer]
     var transport: (any RaftTransport)?
@@ -88,6 +92,7 @@ public actor ReplicatedNode {
          logger: Logger) {
         self.initialPeers = initialPeers
         self.metrics = metrics
+        raftGauges = metrics.map(RaftGauges.init)
         self.identity = NodeIdentityInfo(name: name, id: id)
         self.options = options
         self.core = core

@@ -126,21 +126,43 @@ public final class RedisServer: Service, Sendable {
 }
 
 /// Per-command request counters, error counters and latency histograms of the Redis listener.
-struct RedisMetrics: Sendable {
+///
+/// Every command records here, so each command name's series are resolved once and kept.
+final class RedisMetrics: Sendable {
+    struct Series {
+        let commands: Counter
+        let errors: Counter
+        let duration: Histogram
+    }
+
     let registry: MetricsRegistry
+    private let series = Mutex<[String: Series]>([:])
+
+    init(registry: MetricsRegistry) {
+        self.registry = registry
+    }
 
     func record(command: [UInt8]?, reply: RESPValue, duration: Duration) {
         let raw = command.map { String(decoding: $0.prefix(32), as: UTF8.self).lowercased() } ?? ""
         let name = RedisCommandParser.commandNames.contains(raw) ? raw : "unknown"
-        let labels = ["command": name]
-        registry.counter("elastickv_redis_commands_total", help: "Redis commands received", labels: labels)
-            .increment()
-        if case .error = reply {
-            registry.counter("elastickv_redis_command_errors_total", help: "Redis commands answered with an error",
-                             labels: labels).increment()
-        }
+        let handles = series(for: name)
+        handles.commands.increment()
+        if case .error = reply { handles.errors.increment() }
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        registry.histogram("elastickv_redis_command_duration_seconds", help: "Redis command latency",
-                           labels: labels).observe(seconds)
+        handles.duration.observe(seconds)
+    }
+
+    private func series(for name: String) -> Series {
+        if let known = series.withLock({ $0[name] }) { return known }
+        let labels = ["command": name]
+        let created = Series(
+            commands: registry.counter("elastickv_redis_commands_total", help: "Redis commands received",
+                                       labels: labels),
+            errors: registry.counter("elastickv_redis_command_errors_total",
+                                     help: "Redis commands answered with an error", labels: labels),
+            duration: registry.histogram("elastickv_redis_command_duration_seconds", help: "Redis command latency",
+                                         labels: labels))
+        series.withLock { $0[name] = created }
+        return created
     }
 }
