@@ -17,6 +17,18 @@ public enum ScriptRun {
         public var timedOut: Bool
     }
 
+    /// The directory holding the test bundle, where SwiftPM also puts the executables the scripts start.
+    public static var binaryDirectory: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+
+    /// The project executables the scripts need that were not built next to the tests.
+    public static func missingBinaries(_ names: [String] = ["elastickv", "elastickv-admin"]) -> [String] {
+        names.filter {
+            !FileManager.default.isExecutableFile(atPath: binaryDirectory.appendingPathComponent($0).path)
+        }
+    }
+
     /// Runs `python3 -u script arguments…` and waits at most `timeLimit`.
     public static func python(_ script: URL, arguments: [String], timeLimit: Duration,
                               scratch: TemporaryDirectory) async throws -> Result {

@@ -9,21 +9,14 @@ import TestSupport
 @Suite struct PythonClusterTests {
     static let timeLimitSeconds = 300.0
 
-    /// The directory holding the test bundle, where SwiftPM also puts the executables.
-    static var binaryDirectory: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    }
-
     static var script: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/cluster_test.py")
     }
 
     @Test func redisPyAgainstAThreeNodeClusterWithALeaderCrash() async throws {
-        let binaries = Self.binaryDirectory
-        for name in ["elastickv", "elastickv-admin"] {
-            try #require(FileManager.default.isExecutableFile(atPath: binaries.appendingPathComponent(name).path),
-                         "\(name) was not built next to the tests in \(binaries.path)")
-        }
+        let binaries = ScriptRun.binaryDirectory
+        try #require(ScriptRun.missingBinaries().isEmpty,
+                     "\(ScriptRun.missingBinaries()) not built next to the tests in \(binaries.path)")
         let workdir = TemporaryDirectory("python-cluster")
         defer { workdir.remove() }
         let result = try await ScriptRun.python(

@@ -12,21 +12,14 @@ import TestSupport
 @Suite struct PythonEncryptionTests {
     static let timeLimitSeconds = 420.0
 
-    /// The directory holding the test bundle, where SwiftPM also puts the executables.
-    static var binaryDirectory: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    }
-
     static var script: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/encryption_test.py")
     }
 
     @Test func encryptionLifeCycleAcrossProcesses() async throws {
-        let binaries = Self.binaryDirectory
-        for name in ["elastickv", "elastickv-admin"] {
-            try #require(FileManager.default.isExecutableFile(atPath: binaries.appendingPathComponent(name).path),
-                         "\(name) was not built next to the tests in \(binaries.path)")
-        }
+        let binaries = ScriptRun.binaryDirectory
+        try #require(ScriptRun.missingBinaries().isEmpty,
+                     "\(ScriptRun.missingBinaries()) not built next to the tests in \(binaries.path)")
         let directory = TemporaryDirectory("python-encryption")
         defer { directory.remove() }
         let workdir = directory.file("cluster")

@@ -40,15 +40,13 @@ extension ReplicatedNode: ClusterControl {
             try await registerInDirectory(id: id, name: name, address: address)
             return try await changeConfiguration(.addLearner(id))
         }
-        guard !encryptionOperationRunning else {
-            throw .rejected("another encryption or membership operation is in progress; retry")
+        let busy = ClusterControlError.rejected("another encryption or membership operation is in progress; retry")
+        return try await exclusively(busy: busy) { () async throws(ClusterControlError) in
+            try await checkNewMemberCapability(id: id, name: name, address: address)
+            try await registerInDirectory(id: id, name: name, address: address)
+            try await registerEncryptionWriter(newMember: id, name: name)
+            return try await changeConfiguration(.addLearner(id))
         }
-        encryptionOperationRunning = true
-        defer { encryptionOperationRunning = false }
-        try await checkNewMemberCapability(id: id, name: name, address: address)
-        try await registerInDirectory(id: id, name: name, address: address)
-        try await registerEncryptionWriter(newMember: id, name: name)
-        return try await changeConfiguration(.addLearner(id))
     }
 
     /// Records a member's name and address in the replicated directory.

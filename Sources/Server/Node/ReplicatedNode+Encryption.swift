@@ -259,9 +259,14 @@ extension ReplicatedNode: EncryptionControl {
     func exclusively<Result>(
         _ body: () async throws(EncryptionControlError) -> Result
     ) async throws(EncryptionControlError) -> Result {
-        guard !encryptionOperationRunning else {
-            throw .retryable("another encryption or membership operation is in progress")
-        }
+        try await exclusively(busy: .retryable("another encryption or membership operation is in progress"), body)
+    }
+
+    /// Runs `body` unless another encryption or membership operation runs; throws `busy` if one does.
+    func exclusively<Result, Failure: Error>(
+        busy: Failure, _ body: () async throws(Failure) -> Result
+    ) async throws(Failure) -> Result {
+        guard !encryptionOperationRunning else { throw busy }
         encryptionOperationRunning = true
         defer { encryptionOperationRunning = false }
         return try await body()
@@ -426,8 +431,7 @@ extension ReplicatedNode {
 
     /// The key id of a raft envelope payload, or `nil` when the payload is not one.
     static func envelopeKeyID(_ data: [UInt8]) -> KeyID? {
-        guard data.count >= Envelope.overheadByteCount, data[0] == EnvelopeHeader.currentVersion else { return nil }
-        return KeyID(bigEndianBytes: data[2..<6])
+        data.withUnsafeBytes { try? EnvelopeHeader(parsing: $0, purpose: .raft).keyID }
     }
 }
 

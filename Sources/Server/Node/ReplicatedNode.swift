@@ -237,7 +237,8 @@ public actor ReplicatedNode {
     func confirmReadIndex(lease: Bool = false) async throws(BackendError) -> UInt64 {
         if let halt { throw .unavailable(halt) }
         nextReadContext += 1
-        let context = Self.bigEndian(nextReadContext)
+        var context: [UInt8] = []
+        context.appendBigEndian(nextReadContext)
         do throws(RaftError) { try core.readIndex(context: context, leaseBased: lease) } catch {
             throw Self.backendError(error)
         }
@@ -256,9 +257,5 @@ public actor ReplicatedNode {
             return .tryAgain(error.description)
         default: return .unavailable(error.description)
         }
-    }
-
-    static func bigEndian(_ value: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
     }
 }
