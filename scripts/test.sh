@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The project's test command (README, and what CI's .ci/run calls): installs what the tests need on a fresh
+# machine of this kind, then runs `swift test` with any arguments given (e.g. `--filter RaftTests`).
+#
+# Debian packages are installed with apt-get (through sudo when not root) only when missing. The Python
+# packages the multi-process tests use live in a venv under .build/test-venv, created once; its bin/ goes
+# first on PATH so the tests' `python3` is the venv's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+need() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
+need libssl-dev          # CLibCrypto
+need libsqlite3-dev      # CSQLite
+need openssl             # certificates and interop checks in tests
+need python3-venv        # the venv below (Debian's python3; a pyenv python has venv built in)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "test.sh: installing ${apt_packages[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+
+venv=".build/test-venv"
+python_packages=(cryptography redis)   # pip names; each is also the module name imported below
+modules="$(IFS=,; echo "${python_packages[*]}")"
+if ! "$venv/bin/python3" -c "import $modules" 2>/dev/null; then
+    echo "test.sh: creating the Python venv $venv (${python_packages[*]})" >&2
+    mkdir -p .build
+    python3 -m venv "$venv"
+    "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "${python_packages[@]}"
+fi
+export PATH="$PWD/$venv/bin:$PATH"
+
+exec swift test "$@"
