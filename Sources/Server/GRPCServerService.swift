@@ -5,9 +5,11 @@ import ServiceLifecycle
 /// Runs a gRPC server as a lifecycle service: serves until graceful shutdown, then drains in-flight RPCs.
 public struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let address: String
 
     /// Creates the server for `services`, listening on `host:port` (port 0 picks an ephemeral one).
     public init(host: String, port: Int, services: [any RegistrableRPCService]) {
+        address = "\(host):\(port)"
         server = GRPCServer(
             transport: .http2NIOPosix(
                 address: .ipv4(host: host, port: port), transportSecurity: .plaintext,
@@ -24,7 +26,11 @@ public struct GRPCServerService: Service {
 
     public func run() async throws {
         try await withGracefulShutdownHandler {
-            try await server.serve()
+            do { try await server.serve() } catch {
+                // A failure before the listener bound is the address's fault; later ones are the server's.
+                guard (try? await listeningPort()) == nil else { throw error }
+                throw ListenerBindError(flag: "--grpc-addr", address: address, underlying: error)
+            }
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
         }

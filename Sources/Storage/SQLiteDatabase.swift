@@ -1,5 +1,13 @@
 import CSQLite
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A thin owner of one SQLite connection.
 ///
 /// Not thread-safe: one owner uses a connection at a time. It is `@unchecked Sendable` only so that the store
@@ -10,9 +18,13 @@ final class SQLiteDatabase: @unchecked Sendable {
     private var statements: [String: SQLiteStatement] = [:]
     let path: String
 
-    /// Opens (creating when missing) the database file.
+    /// Opens (creating when missing, mode 0600) the database file.
+    ///
+    /// SQLite would create the file with the process's umask (often 0644) and gives its `-wal` and `-shm`
+    /// files the database file's mode, so the file is created here first, readable by its owner only.
     init(path: String, readOnly: Bool = false) throws(StorageError) {
         self.path = path
+        if !readOnly { createOwnerOnlyFile(at: path) }
         var db: OpaquePointer?
         let flags = readOnly
             ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
@@ -159,4 +171,10 @@ final class SQLiteStatement {
     }
 
     private static let transient = unsafeBitCast(Int(-1), to: sqlite3_destructor_type.self)
+}
+
+/// Creates `path` with mode 0600 when it does not exist; an existing file is left as it is.
+private func createOwnerOnlyFile(at path: String) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+    if fd >= 0 { _ = close(fd) }
 }

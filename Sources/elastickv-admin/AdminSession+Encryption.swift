@@ -36,7 +36,7 @@ extension AdminSession {
         do {
             state = try EncryptionStatus(wireState)
         } catch {
-            throw Self.report(AdminFailure(line: "error: \(address): invalid answer: \(error)", exitStatus: .failed))
+            throw Self.report(AdminFailure(line: "error: \(address): invalid answer: \(error)", exitStatus: .failure))
         }
         let members = cluster.members.filter { !$0.addr.isEmpty }
         return EncryptionStatusReport(

@@ -63,7 +63,7 @@ struct AdminSession {
         } catch let error as RPCError {
             throw Self.report(classify(error))
         } catch {
-            throw Self.report(AdminFailure(line: "error: \(address): \(error)", exitStatus: .failed))
+            throw Self.report(AdminFailure(line: "error: \(address): \(error)", exitStatus: .failure))
         }
     }
 

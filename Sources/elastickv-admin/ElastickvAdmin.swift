@@ -13,8 +13,9 @@ struct ElastickvAdmin: AsyncParsableCommand {
             \(AdminSession.defaultAddress)), --json prints JSON, --timeout <seconds> bounds the wait (default \
             \(AdminSession.defaultTimeoutSeconds)).
 
-            Exit status: 0 on success, 1 on failure, 3 when the node is not the leader (the leader's address \
-            is printed), 4 when retrying later may succeed (unavailable, timed out), 64 on a usage error.
+            Exit status (DESIGN §6): 0 on success, 1 on other failures, 64 on a usage error, 65 when the node \
+            refused the input, 69 when the node or the service is unavailable, 75 when a retry may succeed \
+            (the node is not the leader: the leader's address is printed; the deadline passed).
             """,
         subcommands: [ClusterCommand.self, EncryptionCommand.self]
     )

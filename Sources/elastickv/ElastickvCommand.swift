@@ -9,7 +9,14 @@ import ServiceLifecycle
 struct ElastickvCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "elastickv",
-        abstract: "A replicated key-value database whose persisted state is encrypted with a key held outside it.")
+        abstract: "A replicated key-value database whose persisted state is encrypted with a key held outside it.",
+        discussion: """
+            Exit status (DESIGN §6): 0 after a clean shutdown, 64 on a usage error (unknown flag, malformed \
+            value), 74 on an I/O error under --data-dir or on a listener, 75 when waiting may help (--data-dir \
+            locked by a live process, no KEK provider answers), 78 on a configuration or start-up refusal \
+            (an address that cannot be bound, every ErrXxx refusal), 1 otherwise.
+            """,
+        version: BuildInfo.versionLine)
 
     @Option(name: .customLong("node-id"), help: "This node's name; its Raft id is FNV-1a-64 of it.")
     var nodeID = "n1"
@@ -66,8 +73,10 @@ struct ElastickvCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Everything the node creates under --data-dir is for its owner only, whatever the caller's umask.
+        umask(0o077)
         guard let level = Logger.Level(rawValue: logLevel), ["json", "text"].contains(logFormat) else {
-            Self.fail("--log-level must be trace…critical and --log-format json or text", code: 2)
+            Self.fail("--log-level must be trace…critical and --log-format json or text", status: .usage)
         }
         let json = logFormat == "json"
         LoggingSystem.bootstrap { label in
@@ -76,21 +85,28 @@ struct ElastickvCommand: AsyncParsableCommand {
             return handler
         }
         let configuration: NodeConfiguration
-        do { configuration = try makeConfiguration() } catch { Self.fail(error.description, code: 2) }
+        do { configuration = try makeConfiguration() } catch { Self.fail(error.description, status: .usage) }
         let logger = Logger(label: "elastickv")
         let runtime: NodeRuntime
         var options = ReplicatedNode.Options()
         options.snapshotEveryEntries = max(snapshotEveryEntries, 1)
         options.entriesKeptAfterSnapshot = min(options.entriesKeptAfterSnapshot, options.snapshotEveryEntries / 2)
         do { runtime = try NodeRuntime(configuration: configuration, options: options, logger: logger) } catch {
-            Self.fail(error.description, code: 1)
+            logger.critical("\(error.description)")
+            Self.fail(error.description, status: error.exitStatus)
         }
-        try await runtime.run()
+        do { try await runtime.run() } catch let error as ListenerBindError {
+            logger.critical("\(error.description)")
+            Self.fail(error.description, status: error.exitStatus)
+        } catch {
+            Self.fail("stopped: \(error)", status: .failure)
+        }
+        logger.info("shutdown complete", metadata: ["node": "\(configuration.nodeName)"])
     }
 
-    /// Prints one line to standard error and exits with `code`.
-    static func fail(_ message: String, code: Int32) -> Never {
+    /// Prints one line to standard error and exits with `status`.
+    static func fail(_ message: String, status: ExitStatus) -> Never {
         FileHandle.standardError.write(Data("elastickv: \(message)\n".utf8))
-        Foundation.exit(code)
+        Foundation.exit(status.rawValue)
     }
 }

@@ -3,15 +3,10 @@ import GRPCCore
 /// What `elastickv-admin` prints on stderr and the status it exits with when a command fails.
 ///
 /// One line, naming the gRPC status and, for a node that is not the leader, the leader's address to retry
-/// against. Exit codes let scripts branch without parsing text: `notLeader` (3) means "rerun with
-/// `--addr <leader>`", `retryable` (4) means the same command may succeed later, `failed` (1) is anything else.
+/// against. Exit statuses follow DESIGN §6 so scripts branch without parsing text: 75 (temporary failure)
+/// means "rerun with `--addr <leader>`" or "the same command may succeed shortly" (leader changing, deadline
+/// passed), 69 means the node or the service is unavailable, 65 that the input was refused, 1 anything else.
 public struct AdminFailure: Error, Sendable, Hashable {
-    /// The process exit status for each kind of failure.
-    public enum ExitStatus: Int32, Sendable, Hashable {
-        case failed = 1
-        case notLeader = 3
-        case retryable = 4
-    }
 
     /// The line to print on stderr, without a trailing newline.
     public var line: String
@@ -31,11 +26,21 @@ public struct AdminFailure: Error, Sendable, Hashable {
             let leader = Array(error.metadata[stringValues: RPCError.leaderAddressMetadataKey]).first
         {
             self.init(
-                line: "error: \(status): \(error.message) (rerun with --addr \(leader))", exitStatus: .notLeader)
+                line: "error: \(status): \(error.message) (rerun with --addr \(leader))",
+                exitStatus: .temporaryFailure)
             return
         }
-        let retryable = error.code == .unavailable || error.code == .deadlineExceeded
-        self.init(line: "error: \(status): \(error.message)", exitStatus: retryable ? .retryable : .failed)
+        self.init(line: "error: \(status): \(error.message)", exitStatus: Self.exitStatus(for: error.code))
+    }
+
+    /// The exit status for a gRPC status the server (or the client transport) answered.
+    public static func exitStatus(for code: RPCError.Code) -> ExitStatus {
+        switch code {
+        case .unavailable: return .unavailable
+        case .deadlineExceeded, .aborted: return .temporaryFailure
+        case .invalidArgument, .outOfRange: return .dataError
+        default: return .failure
+        }
     }
 
     /// The canonical upper-case gRPC name of a status code, as operators see it in gRPC documentation.

@@ -8,8 +8,9 @@ public enum RawKeyValueError: Error, Hashable, Sendable, CustomStringConvertible
     case invalidArgument(String)
     /// The node cannot serve right now (shutting down, no quorum); retrying later may succeed.
     case unavailable(String)
-    /// The operation did not complete in time; a write may still take effect.
-    case timeout
+    /// The outcome is unknown (deadline passed, leadership lost after the write was appended): a write may
+    /// still take effect; read before retrying.
+    case ambiguous(String)
     /// Anything else; the reason never contains key or value bytes.
     case failed(String)
 
@@ -19,7 +20,7 @@ public enum RawKeyValueError: Error, Hashable, Sendable, CustomStringConvertible
         case .notLeader(nil): return "this node is not the leader and no leader is known yet; retry"
         case .invalidArgument(let reason): return reason
         case .unavailable(let reason): return reason
-        case .timeout: return "timed out; a write may still take effect"
+        case .ambiguous(let reason): return "AMBIGUOUS \(reason)"
         case .failed(let reason): return reason
         }
     }
@@ -36,7 +37,7 @@ public enum RawKeyValueError: Error, Hashable, Sendable, CustomStringConvertible
                 metadata: [RPCError.leaderAddressMetadataKey: .string(address)])
         case .notLeader(nil), .unavailable: return RPCError(code: .unavailable, message: description)
         case .invalidArgument: return RPCError(code: .invalidArgument, message: description)
-        case .timeout: return RPCError(code: .deadlineExceeded, message: description)
+        case .ambiguous: return RPCError(code: .deadlineExceeded, message: description)
         case .failed: return RPCError(code: .internalError, message: description)
         }
     }

@@ -57,7 +57,7 @@ public struct NodeKeyValueAccess: RawKeyValueAccess {
     static func map(_ error: BackendError) -> RawKeyValueError {
         switch error {
         case .noLeader: return .notLeader(leaderAddress: nil)
-        case .timeout: return .timeout
+        case .ambiguous(let reason): return .ambiguous(reason)
         case .tryAgain(let reason), .unavailable(let reason): return .unavailable(reason)
         case .notLeader: return .notLeader(leaderAddress: nil)
         }

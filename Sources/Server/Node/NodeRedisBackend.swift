@@ -26,7 +26,7 @@ public struct NodeRedisBackend: RedisBackend {
         // Commit timestamps in microseconds: strictly increasing in apply, < 2^63 for the next 290,000 years.
         let payload = CommandEntry(proposedTS: now * 1000, nowMillis: now, commands: [command]).encoded()
         guard let result = try await node.propose(payload).first else {
-            throw .unavailable("the entry applied without an answer")
+            throw .ambiguous("the entry applied without an answer for its command")
         }
         return result
     }

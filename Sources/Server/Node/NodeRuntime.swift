@@ -1,8 +1,9 @@
 import Logging
 import NIOCore
 import ServiceLifecycle
-import UnixSignals
 import Storage
+import Synchronization
+import UnixSignals
 
 /// A started node and the services around it: ticker, Redis listener, metrics listener.
 ///
@@ -13,6 +14,9 @@ public final class NodeRuntime: Sendable {
     public let metrics: MetricsRegistry
     let services: [any Service]
     let forwarder: GRPCProposalForwarder
+    let grpc: GRPCServerService
+    /// The Redis and metrics listeners' addresses once bound, for the start-up line.
+    let bound = BoundListeners()
     let logger: Logger
 
     /// Opens the node and prepares its services.
@@ -37,7 +41,7 @@ public final class NodeRuntime: Sendable {
         let forwardingClient = RaftForwardingClient()
         let raftService = RaftTransportService(localID: configuration.identity.fullNodeID, metrics: transport.metrics,
                                                handler: node, logger: logger, onMessage: onMessage)
-        let grpc = GRPCServerService(
+        grpc = GRPCServerService(
             host: configuration.grpcAddress.host, port: configuration.grpcAddress.port,
             services: [raftService, ClusterService(control: node), EncryptionAdminService(control: node),
                        KVService(storage: NodeKeyValueAccess(backend: backend, store: store))])
@@ -49,11 +53,17 @@ public final class NodeRuntime: Sendable {
         services.append(RedisServer(
             configuration: .init(host: configuration.redisAddress.host, port: configuration.redisAddress.port,
                                  password: configuration.redisPassword, maxValueBytes: configuration.maxValueBytes,
-                                 onBound: onRedisBound),
+                                 onBound: { [bound] address in
+                                     bound.addresses.withLock { $0.redis = address }
+                                     onRedisBound(address)
+                                 }),
             backend: backend, metrics: metrics, logger: logger))
         if let address = configuration.metricsAddress {
             services.append(MetricsServer(host: address.host, port: address.port, registry: metrics, logger: logger,
-                                          onBound: onMetricsBound))
+                                          onBound: { [bound] address in
+                                              bound.addresses.withLock { $0.metrics = address }
+                                              onMetricsBound(address)
+                                          }))
         }
         self.services = services
     }
@@ -71,11 +81,44 @@ public final class NodeRuntime: Sendable {
     func run(signals: [UnixSignal]) async throws {
         let group = ServiceGroup(services: services, gracefulShutdownSignals: signals,
                                  cancellationSignals: [], logger: logger)
-        logger.info("node started", metadata: ["node": "\(configuration.nodeName)",
-                                               "redis": "\(configuration.redisAddress)"])
+        let announcement = Task { await announceOnceBound() }
+        defer { announcement.cancel() }
         await node.attachForwarder(forwarder)
         await node.attachCapabilityPoller(EncryptionCapabilityProbe())
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await node.close()
+            throw error
+        }
         await node.close()
     }
+
+    /// The longest start-up waits for its listeners before it stops waiting to announce itself.
+    static let bindWait: Duration = .seconds(30)
+
+    /// Logs "node started" with every bound address once every listener is bound; a listener that fails to
+    /// bind ends the service group first, and this line never appears.
+    func announceOnceBound() async {
+        let grpcPort = try? await grpc.listeningPort()
+        let deadline = ContinuousClock.now + Self.bindWait
+        while !Task.isCancelled && ContinuousClock.now < deadline {
+            let (redis, metricsAddress) = bound.addresses.withLock { ($0.redis, $0.metrics) }
+            if let redis, grpcPort != nil, metricsAddress != nil || configuration.metricsAddress == nil {
+                logger.info("node started", metadata: [
+                    "node": "\(configuration.nodeName)", "version": "\(BuildInfo.version)",
+                    "grpc": "\(configuration.grpcAddress.host):\(grpcPort ?? 0)",
+                    "redis": "\(redis)", "metrics": "\(metricsAddress.map { "\($0)" } ?? "disabled")",
+                    "data_dir": "\(configuration.dataDirectory)",
+                ])
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
+
+/// The Redis and metrics listeners' addresses once bound.
+final class BoundListeners: Sendable {
+    let addresses = Mutex<(redis: SocketAddress?, metrics: SocketAddress?)>((nil, nil))
 }

@@ -21,6 +21,12 @@ public enum NodeStartup {
         do throws(FileSystemError) { try fileSystem.createDirectory(at: configuration.dataDirectory) } catch {
             throw .dataDirectory(error.description)
         }
+        // Before anything under the directory is read or written: a second process must touch nothing.
+        let lock: DataDirectoryLock
+        do throws(DataDirectoryLockError) { lock = try DataDirectoryLock(directory: configuration.dataDirectory) } catch {
+            if case .locked = error { throw .dataDirectoryLocked(error.description) }
+            throw .dataDirectory(error.description)
+        }
         let log = try openLog(configuration, fileSystem: fileSystem)
         let store: MVCCStore
         do throws(StorageError) {
@@ -51,7 +57,7 @@ public enum NodeStartup {
         }
         return ReplicatedNode(name: configuration.nodeName, id: identity.fullNodeID, options: options, core: core,
                               log: log, store: store, machine: machine, initialPeers: configuration.initialCluster,
-                              metrics: metrics, logger: logger)
+                              dataDirectoryLock: lock, metrics: metrics, logger: logger)
     }
 
     static func openLog(_ configuration: NodeConfiguration, fileSystem: any FileSystem) throws(StartupFailure)
@@ -141,6 +147,8 @@ public enum NodeStartup {
 public enum StartupFailure: Error, Hashable, Sendable, CustomStringConvertible {
     case configuration(ConfigurationError)
     case dataDirectory(String)
+    /// `ErrDataDirLocked`: another live process holds `<data-dir>/LOCK`.
+    case dataDirectoryLocked(String)
     case raftLog(String)
     case store(String)
     case encryption(String)
@@ -149,9 +157,24 @@ public enum StartupFailure: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .configuration(let error): return error.description
         case .dataDirectory(let reason): return "--data-dir cannot be used: \(reason)"
+        case .dataDirectoryLocked(let reason): return reason
         case .raftLog(let reason): return "the Raft log under --data-dir cannot be opened: \(reason)"
         case .store(let reason): return "the key-value store under --data-dir cannot be opened: \(reason)"
         case .encryption(let reason): return reason
+        }
+    }
+}
+
+extension StartupFailure {
+    /// The process exit status for this refusal (DESIGN §6): 75 when waiting may help (the data directory is
+    /// locked by a live process, no KEK provider answers), 74 for I/O errors on the data directory, and 78 for
+    /// every other configuration or start-up refusal.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .dataDirectoryLocked: return .temporaryFailure
+        case .dataDirectory, .raftLog, .store: return .ioError
+        case .encryption(let reason) where reason.contains("ErrKEKUnavailable"): return .temporaryFailure
+        case .configuration, .encryption: return .configuration
         }
     }
 }

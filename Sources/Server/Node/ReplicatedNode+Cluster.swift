@@ -152,7 +152,7 @@ extension ReplicatedNode: ClusterControl {
 
     static func clusterError(_ error: BackendError) -> ClusterControlError {
         switch error {
-        case .timeout: return .timeout
+        case .ambiguous: return .timeout
         case .noLeader: return .notLeader(leaderAddress: nil)
         default: return .rejected(error.description)
         }

@@ -358,7 +358,7 @@ extension ReplicatedNode: EncryptionControl {
             switch error {
             case .notLeader, .noLeader:
                 throw .notLeader(leaderAddress: core.leader.flatMap { memberDirectory()[$0]?.address })
-            case .timeout: throw .timeout
+            case .ambiguous: throw .timeout
             case .tryAgain(let reason): throw .retryable(reason)
             default: throw .unavailable(error.description)
             }

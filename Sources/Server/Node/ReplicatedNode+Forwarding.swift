@@ -37,7 +37,15 @@ extension ReplicatedNode: RaftForwardingHandler {
 }
 
 /// Forwards a follower's proposals to the leader over the Raft transport's gRPC `Forward` call.
+///
+/// Keeps DESIGN §9's distinction end to end: a leader's refusal before it appended, or a leader that could not
+/// be reached before anything was sent, is a definite failure (`TRYAGAIN`); a leader's `AMBIGUOUS` answer, or
+/// a connection lost or a deadline passed after the request was sent, is `AMBIGUOUS`. A definite refusal that
+/// names another leader is followed once.
 public struct GRPCProposalForwarder: ProposalForwarding {
+    /// How many leaders one proposal is sent to at most (the first, and one it redirects to).
+    static let maxAttempts = 2
+
     let client: RaftForwardingClient
     let addressOf: @Sendable (NodeID) async -> String?
 
@@ -47,18 +55,32 @@ public struct GRPCProposalForwarder: ProposalForwarding {
     }
 
     public func forward(_ payload: [UInt8], to leader: NodeID) async throws(BackendError) -> [CommandResult] {
-        guard let address = await addressOf(leader) else { throw .notLeader(leader: leader) }
-        let outcome: ForwardResult
-        do throws(RaftForwardingError) { outcome = try await client.forward(payload: payload, to: address) } catch {
-            throw .tryAgain("the leader at \(address) could not be reached: \(error)")
-        }
-        switch outcome {
-        case .applied(_, _, let encoded):
-            do throws(KVError) { return try CommandResultCodec.decode(encoded) } catch {
-                throw .unavailable("the leader's answer did not decode: \(error)")
+        guard var address = await addressOf(leader) else { throw .notLeader(leader: leader) }
+        var attempt = 1
+        while true {
+            let outcome: ForwardResult
+            do throws(RaftForwardingError) { outcome = try await client.forward(payload: payload, to: address) } catch {
+                if error.mayHaveTakenEffect { throw .ambiguous("the write was forwarded to the leader: \(error)") }
+                throw .tryAgain("\(error)")
             }
-        case .refused(let refusal):
-            throw .tryAgain(refusal.description)
+            let refusal: RaftForwardingRefusal
+            switch outcome {
+            case .applied(_, _, let encoded): return try Self.decodeResults(encoded)
+            case .refused(let answer): refusal = answer
+            }
+            if refusal.outcomeUnknown { throw .ambiguous("the leader at \(address) answered: \(refusal.reason)") }
+            guard attempt < Self.maxAttempts, let next = refusal.leaderAddress, next != address else {
+                throw .tryAgain("the leader at \(address) did not apply the write: \(refusal.description)")
+            }
+            attempt += 1
+            address = next
+        }
+    }
+
+    static func decodeResults(_ encoded: [UInt8]) throws(BackendError) -> [CommandResult] {
+        do throws(KVError) { return try CommandResultCodec.decode(encoded) } catch {
+            // The leader applied the write; only its answer is unreadable here.
+            throw .ambiguous("the leader applied the write but its answer did not decode: \(error)")
         }
     }
 }

@@ -31,6 +31,7 @@ extension ReplicatedNode {
             core.advance(ready)
             releaseReads()
         }
+        failProposalsIfNoLongerLeader()
         takeSnapshotIfDue()
         seedDirectoryIfLeader()
         updateGauges()
@@ -155,11 +156,24 @@ extension ReplicatedNode {
         readsAwaitingApply.removeAll()
     }
 
+    /// Answers every waiting proposal `AMBIGUOUS` once this member no longer leads the term it proposed in.
+    ///
+    /// Its entries may still commit under the next leader, or be replaced; this member cannot tell which
+    /// before it hears from that leader, so it says so now instead of at the deadline.
+    func failProposalsIfNoLongerLeader() {
+        guard !proposals.isEmpty, core.role != .leader || proposals.values.contains(where: { $0.term != core.term })
+        else { return }
+        for (index, waiter) in proposals where core.role != .leader || waiter.term != core.term {
+            proposals[index] = nil
+            waiter.continuation.resume(returning: .failure(.leadershipLost))
+        }
+    }
+
     /// Fails requests that waited past their deadline.
     func expireWaiters(now: ContinuousClock.Instant) {
         for (index, waiter) in proposals where waiter.deadline <= now {
             proposals[index] = nil
-            waiter.continuation.resume(returning: .failure(.timeout))
+            waiter.continuation.resume(returning: .failure(.deadlinePassed))
         }
         for (context, waiter) in readRequests where waiter.deadline <= now {
             readRequests[context] = nil
@@ -167,7 +181,7 @@ extension ReplicatedNode {
         }
         readsAwaitingApply.removeAll { pending in
             guard pending.waiter.deadline <= now else { return false }
-            pending.waiter.continuation.resume(returning: .failure(.timeout))
+            pending.waiter.continuation.resume(returning: .failure(.tryAgain("the read was not served in time")))
             return true
         }
     }

@@ -41,6 +41,8 @@ public actor ReplicatedNode {
     let core: RaftNode
     let log: DurableLog
     public nonisolated let store: MVCCStore
+    /// `<data-dir>/LOCK`, held until ``close()``; `nil` for nodes opened without a data directory lock.
+    var dataDirectoryLock: DataDirectoryLock?
     /// What `INFO` reports, refreshed after every ready batch.
     public nonisolated let info = NodeInfo()
     let machine: KVStateMachine
@@ -88,8 +90,9 @@ public actor ReplicatedNode {
     }
 
     init(name: String, id: NodeID, options: Options, core: RaftNode, log: DurableLog, store: MVCCStore,
-         machine: KVStateMachine, initialPeers: [NodeConfiguration.Peer], metrics: MetricsRegistry?,
-         logger: Logger) {
+         machine: KVStateMachine, initialPeers: [NodeConfiguration.Peer], dataDirectoryLock: DataDirectoryLock?,
+         metrics: MetricsRegistry?, logger: Logger) {
+        self.dataDirectoryLock = dataDirectoryLock
         self.initialPeers = initialPeers
         self.metrics = metrics
         raftGauges = metrics.map(RaftGauges.init)
@@ -104,10 +107,11 @@ public actor ReplicatedNode {
         lastSnapshotIndex = (try? log.snapshot().metadata.index) ?? 0
     }
 
-    /// Closes the store and the log (after shutdown).
+    /// Closes the store and the log (after shutdown), then releases the data directory.
     public func close() {
         store.close()
         try? log.close()
+        dataDirectoryLock = nil
     }
 
     /// Connects the transport the core's messages go out on (keeping any forwarder).

@@ -15,28 +15,48 @@ public protocol RedisBackend: Sendable {
 }
 
 /// Why the node could not serve a request; rendered as a Redis error line.
+///
+/// Every case but ``ambiguous(_:)`` means the request was **not** applied and never will be, so a client may
+/// retry it (DESIGN §9). ``ambiguous(_:)`` means the outcome is unknown: a proposal or a forward left this node
+/// and its result was not learned (deadline passed, leadership lost, connection lost after sending); the
+/// client must read before it retries.
 public enum BackendError: Error, Hashable, Sendable, CustomStringConvertible {
     /// No leader is known (election in progress, or this node is partitioned).
     case noLeader
     /// This member is not the leader and could not forward the request to the leader with this Raft id.
     case notLeader(leader: UInt64)
-    /// A retryable refusal (proposal barrier, leadership change mid-request); the client should retry.
+    /// A retryable refusal (proposal barrier, leadership change before the proposal was appended, leader
+    /// unreachable before anything was sent); not applied.
     case tryAgain(String)
-    /// The request timed out waiting for commit or apply; the write may still take effect.
-    case timeout
-    /// The node halted apply or otherwise cannot serve; the text explains.
+    /// The outcome is unknown: the write may have been appended and may still commit.
+    case ambiguous(String)
+    /// The node halted apply or otherwise cannot serve; the text explains. Not applied.
     case unavailable(String)
 
-    /// The error line a Redis client receives.
+    /// The error line a Redis client receives; its first word is the error code.
     public var redisMessage: String {
         switch self {
         case .noLeader: return "CLUSTERDOWN no Raft leader is known; retry once a leader is elected"
         case .notLeader(let leader): return "TRYAGAIN this node is not the leader (member \(leader)) and cannot reach it"
         case .tryAgain(let reason): return "TRYAGAIN \(reason)"
-        case .timeout: return "ERR timed out waiting for the write to be applied; it may still take effect"
+        case .ambiguous(let reason): return "AMBIGUOUS \(reason)"
         case .unavailable(let reason): return "ERR node unavailable: \(reason)"
         }
     }
 
     public var description: String { redisMessage }
+
+    /// Whether the request may have taken effect (only ``ambiguous(_:)``).
+    public var outcomeUnknown: Bool {
+        if case .ambiguous = self { return true }
+        return false
+    }
+
+    /// The error a write that waited past its deadline gets.
+    public static let deadlinePassed = BackendError.ambiguous(
+        "the deadline passed before the write was known to be applied; read before retrying")
+
+    /// The error a write gets when its leader stepped down before the write committed.
+    public static let leadershipLost = BackendError.ambiguous(
+        "the leader lost leadership before the write was known to commit; read before retrying")
 }

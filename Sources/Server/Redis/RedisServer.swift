@@ -39,6 +39,7 @@ public final class RedisServer: Service, Sendable {
     let logger: Logger
     let group: any EventLoopGroup
     private let nextClientID = Atomic<Int64>(1)
+    private let noDelayFailureLogged = Atomic<Bool>(false)
 
     public init(configuration: Configuration, backend: any RedisBackend, metrics: MetricsRegistry, logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -53,16 +54,19 @@ public final class RedisServer: Service, Sendable {
         var parserLimits = RESPRequestParser.Limits()
         parserLimits.maxBulkBytes = configuration.maxValueBytes + 1024
         let requestParser = RESPRequestParser(limits: parserLimits)
-        let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(RESPRequestDecoder(parser: requestParser)))
-                    return try NIOAsyncChannel<[[UInt8]], ByteBuffer>(wrappingChannelSynchronously: channel)
+        let server: NIOAsyncChannel<NIOAsyncChannel<[[UInt8]], ByteBuffer>, Never>
+        do {
+            server = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: configuration.host, port: configuration.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try self.prepareConnection(channel, parser: requestParser)
+                    }
                 }
-            }
+        } catch {
+            throw ListenerBindError(flag: "--redis-addr", address: "\(configuration.host):\(configuration.port)",
+                                    underlying: error)
+        }
         if let address = server.channel.localAddress { configuration.onBound(address) }
         logger.info("redis listener started", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
         try await runUntilGracefulShutdown {
@@ -73,6 +77,31 @@ public final class RedisServer: Service, Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Sets up an accepted connection: Nagle's algorithm off, then the RESP decoder.
+    ///
+    /// Replies are small and written once per request, so Nagle's algorithm would hold a pipelined client's
+    /// replies back for a round trip. The option is set at the TCP level on each connection; when the
+    /// kernel refuses it the connection is still served and the failure is logged once per listener.
+    func prepareConnection(_ channel: any Channel, parser: RESPRequestParser) throws
+        -> NIOAsyncChannel<[[UInt8]], ByteBuffer>
+    {
+        disableNagle(on: channel)
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPRequestDecoder(parser: parser)))
+        return try NIOAsyncChannel<[[UInt8]], ByteBuffer>(wrappingChannelSynchronously: channel)
+    }
+
+    func disableNagle(on channel: any Channel) {
+        do {
+            guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
+            try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
+        } catch {
+            guard !noDelayFailureLogged.exchange(true, ordering: .relaxed) else { return }
+            logger.warning(
+                "TCP_NODELAY could not be set on a Redis connection; connections are served with Nagle's algorithm on",
+                metadata: ["error": "\(error)"])
         }
     }
 

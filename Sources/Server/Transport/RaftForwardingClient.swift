@@ -2,6 +2,7 @@ import ElastickvAPI
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
+import GRPCProtobuf
 import Raft
 import ServiceLifecycle
 import Synchronization
@@ -109,13 +110,28 @@ public final class RaftForwardingClient: Service, Sendable {
 
     /// Asks the leader at `address` to propose `payload` and waits for it to be applied there.
     ///
+    /// The request goes out as a stream whose producer marks the moment the payload is handed to the
+    /// connection, so a failure before that is a definite ``RaftForwardingError/unavailable(address:reason:)``
+    /// and any failure after it is ``RaftForwardingError/outcomeUnknown(address:reason:)`` (the leader may
+    /// have proposed it).
+    ///
     /// - Returns: the leader's answer, possibly a refusal naming another leader.
     /// - Throws: ``RaftForwardingError`` when no answer arrived.
     public func forward(payload: [UInt8], to address: String) async throws(RaftForwardingError) -> ForwardResult {
         var request = Elastickv_V1_ForwardRequest()
         request.payload = Data(payload)
-        let response = try await call(address) { client, options in
-            try await client.forward(request, options: options)
+        let message = request
+        let handedOver = HandOverMark()
+        let streamed = StreamingClientRequest<Elastickv_V1_ForwardRequest> { writer in
+            handedOver.mark()
+            try await writer.write(message)
+        }
+        let response = try await call(address, handedOver: handedOver) { client, options in
+            try await client.clientStreaming(
+                request: streamed, descriptor: Elastickv_V1_RaftTransport.Method.Forward.descriptor,
+                serializer: ProtobufSerializer<Elastickv_V1_ForwardRequest>(),
+                deserializer: ProtobufDeserializer<Elastickv_V1_ForwardResponse>(), options: options
+            ) { try $0.message }
         }
         guard response.error.isEmpty else {
             return .refused(refusal(response.error, response.leaderID, response.leaderAddr))
@@ -125,10 +141,11 @@ public final class RaftForwardingClient: Service, Sendable {
 
     /// Asks the leader at `address` for a linearizable read index.
     ///
-    /// - Throws: ``RaftForwardingError`` when no answer arrived.
+    /// - Throws: ``RaftForwardingError`` when no answer arrived (a read has no effect either way).
     public func readIndex(from address: String) async throws(RaftForwardingError) -> ReadIndexResult {
-        let response = try await call(address) { client, options in
-            try await client.readIndex(Elastickv_V1_ReadIndexRequest(), options: options)
+        let response = try await call(address, handedOver: nil) { client, options in
+            try await Elastickv_V1_RaftTransport.Client(wrapping: client)
+                .readIndex(Elastickv_V1_ReadIndexRequest(), options: options)
         }
         guard response.error.isEmpty else {
             return .refused(refusal(response.error, response.leaderID, response.leaderAddr))
@@ -142,9 +159,13 @@ public final class RaftForwardingClient: Service, Sendable {
             leaderAddress: leaderAddress.isEmpty ? nil : leaderAddress)
     }
 
+    /// Runs one call on the connection to `address` and classifies its failure.
+    ///
+    /// - Parameter handedOver: set by the request's producer once the request reaches the connection; `nil`
+    ///   for calls without effects, whose failures are all reported as unavailable.
     private func call<Response: Sendable>(
-        _ address: String,
-        _ body: (Elastickv_V1_RaftTransport.Client<HTTP2ClientTransport.Posix>, CallOptions) async throws -> Response
+        _ address: String, handedOver: HandOverMark?,
+        _ body: (Client, CallOptions) async throws -> Response
     ) async throws(RaftForwardingError) -> Response {
         let client = try client(for: address)
         var options = CallOptions.defaults
@@ -152,15 +173,20 @@ public final class RaftForwardingClient: Service, Sendable {
         options.waitForReady = false
         options.maxRequestMessageBytes = RaftTransportConfiguration.maxRequestPayloadBytes
         do {
-            return try await body(Elastickv_V1_RaftTransport.Client(wrapping: client), options)
-        } catch let error as RPCError {
-            switch error.code {
-            case .unavailable: throw .unavailable(address: address, reason: error.message)
-            case .deadlineExceeded: throw .timedOut(address: address)
-            default: throw .failed(address: address, reason: "\(error.code): \(error.message)")
-            }
+            return try await body(client, options)
         } catch {
-            throw .failed(address: address, reason: "\(error)")
+            let reason = (error as? RPCError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+            if handedOver?.isMarked == true { throw .outcomeUnknown(address: address, reason: reason) }
+            throw .unavailable(address: address, reason: reason)
         }
     }
+}
+
+/// Set once a request's producer hands the request to its connection: from then on it may reach the peer.
+final class HandOverMark: Sendable {
+    private let marked = Atomic<Bool>(false)
+
+    func mark() { marked.store(true, ordering: .releasing) }
+
+    var isMarked: Bool { marked.load(ordering: .acquiring) }
 }

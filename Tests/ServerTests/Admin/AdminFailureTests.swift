@@ -6,8 +6,8 @@ import Testing
 @Suite struct AdminFailureTests {
     @Test func notLeaderNamesTheLeaderAndExitsWithItsOwnStatus() {
         let failure = AdminFailure(RPCError(ClusterControlError.notLeader(leaderAddress: "10.0.0.1:50051")))
-        #expect(failure.exitStatus == .notLeader)
-        #expect(failure.exitStatus.rawValue == 3)
+        #expect(failure.exitStatus == .temporaryFailure)
+        #expect(failure.exitStatus.rawValue == 75)
         #expect(
             failure.line == "error: FAILED_PRECONDITION: this node is not the leader; the leader is at "
                 + "10.0.0.1:50051 (rerun with --addr 10.0.0.1:50051)")
@@ -15,14 +15,15 @@ import Testing
 
     @Test func otherFailuresAreRetryableOrNot() {
         let busy = AdminFailure(RPCError(ClusterControlError.changeInProgress))
-        #expect(busy.exitStatus == .retryable)
+        #expect(busy.exitStatus == .unavailable)
+        #expect(busy.exitStatus.rawValue == 69)
         #expect(busy.line.hasPrefix("error: UNAVAILABLE: another membership change"))
-        #expect(AdminFailure(RPCError(ClusterControlError.timeout)).exitStatus == .retryable)
+        #expect(AdminFailure(RPCError(ClusterControlError.timeout)).exitStatus == .temporaryFailure)
         let unknown = AdminFailure(RPCError(ClusterControlError.unknownMember("n9")))
-        #expect(unknown.exitStatus == .failed)
+        #expect(unknown.exitStatus == .failure)
         #expect(unknown.line == "error: NOT_FOUND: no member named 'n9'")
         let rejected = AdminFailure(RPCError(ClusterControlError.rejected("cannot remove the last voter")))
-        #expect(rejected.exitStatus == .failed)
+        #expect(rejected.exitStatus == .failure)
         #expect(rejected.line == "error: FAILED_PRECONDITION: cannot remove the last voter")
     }
 

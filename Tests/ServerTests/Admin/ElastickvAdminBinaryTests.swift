@@ -44,7 +44,7 @@ struct ElastickvAdminBinaryTests {
             let result = try await AdminBinary.run([
                 "--addr", "127.0.0.1:\(port)", "cluster", "promote", "--node-id", "n3",
             ])
-            #expect(result.status == 3)
+            #expect(result.status == 75)
             #expect(result.stdout.isEmpty)
             #expect(
                 result.stderr == "error: FAILED_PRECONDITION: this node is not the leader; the leader is at "

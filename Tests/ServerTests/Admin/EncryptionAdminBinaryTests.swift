@@ -99,7 +99,7 @@ struct EncryptionAdminBinaryTests {
         encryption.fail(with: .notLeader(leaderAddress: "10.1.2.3:50051"))
         try await Self.withServer(encryption) { port in
             let result = try await AdminBinary.run(["--addr", "127.0.0.1:\(port)", "encryption", "bootstrap"])
-            #expect(result.status == 3)
+            #expect(result.status == 75)
             #expect(result.stdout.isEmpty)
             #expect(
                 result.stderr == "error: FAILED_PRECONDITION: this node is not the leader; the leader is at "

@@ -57,27 +57,27 @@ import Testing
     @Test func encryptionFailuresPrintTheServerMessageOnce() {
         let notLeader = AdminFailure(
             encryption: RPCError(EncryptionControlError.notLeader(leaderAddress: "10.0.0.1:1")))
-        #expect(notLeader.exitStatus == .notLeader)
+        #expect(notLeader.exitStatus == .temporaryFailure)
         #expect(
             notLeader.line
                 == "error: FAILED_PRECONDITION: this node is not the leader; the leader is at 10.0.0.1:1 "
                 + "(rerun with --addr 10.0.0.1:1)")
         let unknown = AdminFailure(encryption: RPCError(EncryptionControlError.notLeader(leaderAddress: nil)))
-        #expect(unknown.exitStatus == .failed)
+        #expect(unknown.exitStatus == .failure)
         #expect(unknown.line == "error: FAILED_PRECONDITION: this node is not the leader; no leader is known yet")
         let capability = AdminFailure(encryption: RPCError(EncryptionControlError.capabilityCheckFailed(["n3"])))
-        #expect(capability.exitStatus == .failed)
+        #expect(capability.exitStatus == .failure)
         #expect(
             capability.line
                 == "error: FAILED_PRECONDITION: ErrCapabilityCheckFailed: not every member is encryption-capable with this KEK: n3")
         let retry = AdminFailure(encryption: RPCError(EncryptionControlError.retryable("leadership is moving")))
-        #expect(retry.exitStatus == .retryable)
+        #expect(retry.exitStatus == .unavailable)
         #expect(retry.line == "error: UNAVAILABLE: retry: leadership is moving")
     }
 
     @Test func disableIsRefusedWithTheDumpAndReloadPath() {
         let refusal = AdminFailure.encryptionDisableRefused
-        #expect(refusal.exitStatus == .failed)
+        #expect(refusal.exitStatus == .failure)
         #expect(refusal.line.hasPrefix("error: encryption cannot be disabled"))
         for phrase in ["dump and reload", "redis-cli --scan", "GET", "HGETALL", "rather than DUMP"] {
             #expect(refusal.line.contains(phrase), "\(phrase)")

@@ -136,7 +136,7 @@ import Testing
         (.notLeader(leaderAddress: nil), .unavailable, "no leader is known"),
         (.invalidArgument("value is 9 bytes; the maximum is 8"), .invalidArgument, "the maximum is 8"),
         (.unavailable("shutting down"), .unavailable, "shutting down"),
-        (.timeout, .deadlineExceeded, "timed out"),
+        (.ambiguous("the deadline passed"), .deadlineExceeded, "AMBIGUOUS the deadline passed"),
         (.failed("storage is read-only"), .internalError, "storage is read-only"),
     ])
     func nodeErrorsMapToStatusCodes(failure: RawKeyValueError, code: RPCError.Code, message: String) async throws {

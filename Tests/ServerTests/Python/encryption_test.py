@@ -204,12 +204,12 @@ class EncryptedCluster:
                            socket_connect_timeout=5, retry=Retry(NoBackoff(), 0))
 
     def admin(self, name, *arguments, timeout=60):
-        """Runs `elastickv-admin --addr <name> --json …`; a timeout is reported as exit status 4 (retryable)."""
+        """Runs `elastickv-admin --addr <name> --json …`; a timeout is reported as exit status 75 (temporary failure)."""
         command = [self.admin_binary, "--addr", f"127.0.0.1:{self.grpc[name]}", "--json", *arguments]
         try:
             return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
-            return subprocess.CompletedProcess(command, 4, "", f"timed out after {timeout} s")
+            return subprocess.CompletedProcess(command, 75, "", f"timed out after {timeout} s")
 
     def admin_json(self, name, *arguments):
         result = self.admin(name, *arguments, timeout=20)
@@ -233,7 +233,7 @@ class EncryptedCluster:
         return wait_until(find, "a leader")
 
     def on_leader(self, *arguments):
-        """Runs an admin mutator on the leader, retrying while the leader moves (exit 3) or is busy (exit 4)."""
+        """Runs an admin mutator on the leader, retrying while the leader moves or is busy (exit 75 or 69, DESIGN §6)."""
         deadline = time.monotonic() + DEADLINE_SECONDS
         while True:
             leader = self.leader()
@@ -241,7 +241,7 @@ class EncryptedCluster:
             if result.returncode == 0:
                 return leader, json.loads(result.stdout)
             text = (result.stdout + result.stderr).strip()
-            if result.returncode not in (3, 4) or time.monotonic() > deadline:
+            if result.returncode not in (69, 75) or time.monotonic() > deadline:
                 raise AssertionError(f"elastickv-admin {' '.join(arguments)} on {leader} exited "
                                      f"{result.returncode}: {text}")
             time.sleep(0.3)

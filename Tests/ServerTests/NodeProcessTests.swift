@@ -1,0 +1,202 @@
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `elastickv` executable as an operator meets it: the data directory lock, exit statuses (DESIGN §6),
+/// listeners bound before "node started", a bind failure naming its flag, `--version`, owner-only files and
+/// a clean SIGTERM shutdown.
+@Suite(.serialized) struct NodeProcessTests {
+    /// A started `elastickv` process whose output goes to a file (no pipe to fill).
+    final class NodeProcess: @unchecked Sendable {
+        let process = Process()
+        let outputPath: String
+
+        init(_ arguments: [String], scratch: TemporaryDirectory, name: String) throws {
+            outputPath = scratch.file("\(name).out")
+            FileManager.default.createFile(atPath: outputPath, contents: nil)
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+            process.executableURL = ScriptRun.binaryDirectory.appendingPathComponent("elastickv")
+            process.arguments = arguments
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            try output.close()
+        }
+
+        var output: String {
+            String(decoding: FileManager.default.contents(atPath: outputPath) ?? Data(), as: UTF8.self)
+        }
+
+        /// Waits until the output contains `text` (true) or the process exits or `timeout` passes (false).
+        func waitFor(_ text: String, timeout: Duration = .seconds(60)) async throws -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if output.contains(text) { return true }
+                if !process.isRunning { return output.contains(text) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+
+        /// Waits for the process to exit (bounded), killing it past `timeout`; returns its status.
+        func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+            let deadline = ContinuousClock.now + timeout
+            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                Issue.record("elastickv did not exit within \(timeout):\n\(output)")
+            }
+            return process.terminationStatus
+        }
+
+        func stop() async throws -> Int32 {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            return try await waitForExit()
+        }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+            }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func arguments(dataDir: String, grpc: Int, redis: Int, metrics: Int? = nil) -> [String] {
+        ["--node-id", "n1", "--data-dir", dataDir, "--grpc-addr", "127.0.0.1:\(grpc)",
+         "--redis-addr", "127.0.0.1:\(redis)", "--metrics-addr", metrics.map { "127.0.0.1:\($0)" } ?? "",
+         "--initial-cluster", "n1=127.0.0.1:\(grpc)"]
+    }
+
+    static func requireBinary() throws {
+        try #require(ScriptRun.missingBinaries(["elastickv"]).isEmpty, "elastickv is not built next to the tests")
+    }
+
+    @Test func aSecondProcessOnTheSameDataDirExits75AndTheFirstKeepsServing() async throws {
+        try Self.requireBinary()
+        let scratch = TemporaryDirectory("node-lock")
+        defer { scratch.remove() }
+        let dataDir = scratch.file("data")
+        let first = try NodeProcess(
+            Self.arguments(dataDir: dataDir, grpc: try Self.freePort(), redis: try Self.freePort()),
+            scratch: scratch, name: "first")
+        #expect(try await first.waitFor("node started"), "\(first.output)")
+        let lockBefore = try String(contentsOfFile: dataDir + "/LOCK", encoding: .utf8)
+        let second = try NodeProcess(
+            Self.arguments(dataDir: dataDir, grpc: try Self.freePort(), redis: try Self.freePort()),
+            scratch: scratch, name: "second")
+        #expect(try await second.waitForExit() == 75, "\(second.output)")
+        #expect(second.output.contains("ErrDataDirLocked"))
+        #expect(second.output.contains("process \(first.process.processIdentifier)"), "\(second.output)")
+        #expect(try String(contentsOfFile: dataDir + "/LOCK", encoding: .utf8) == lockBefore)
+        #expect(first.process.isRunning, "the first process was harmed:\n\(first.output)")
+        for file in ["kv.db", "LOCK"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: dataDir + "/" + file)[.posixPermissions]
+            #expect((mode as? Int).map { $0 & 0o077 } == 0, "\(file) is readable by others: \(String(describing: mode))")
+        }
+        #expect(try await first.stop() == 0, "\(first.output)")
+        #expect(first.output.contains("shutdown complete"), "\(first.output)")
+    }
+
+    @Test func aRedisAddressInUseIsOneLineNamingTheFlagAndExits78() async throws {
+        try Self.requireBinary()
+        let scratch = TemporaryDirectory("node-bind")
+        defer { scratch.remove() }
+        // Hold a listening socket on the port the node is told to use.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(fd, raw, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, raw, &length) == 0
+            }
+        }
+        try #require(listening)
+        let taken = Int(UInt16(bigEndian: address.sin_port))
+        let node = try NodeProcess(
+            Self.arguments(dataDir: scratch.file("data"), grpc: try Self.freePort(), redis: taken),
+            scratch: scratch, name: "node")
+        #expect(try await node.waitForExit() == 78, "\(node.output)")
+        #expect(node.output.contains("--redis-addr 127.0.0.1:\(taken) cannot be bound"), "\(node.output)")
+        #expect(!node.output.contains("node started"), "\(node.output)")
+    }
+
+    @Test func listenersAreBoundBeforeNodeStartedIsLogged() async throws {
+        try Self.requireBinary()
+        let scratch = TemporaryDirectory("node-started")
+        defer { scratch.remove() }
+        let (grpc, redis, metrics) = (try Self.freePort(), try Self.freePort(), try Self.freePort())
+        let node = try NodeProcess(Self.arguments(dataDir: scratch.file("data"), grpc: grpc, redis: redis,
+                                                  metrics: metrics), scratch: scratch, name: "node")
+        #expect(try await node.waitFor("node started"), "\(node.output)")
+        let line = node.output.split(separator: "\n").first { $0.contains("node started") }.map(String.init) ?? ""
+        for port in [grpc, redis, metrics] { #expect(line.contains(":\(port)"), "\(line)") }
+        // Bound means connectable now.
+        for port in [grpc, redis, metrics] {
+            let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(client) }
+            var target = sockaddr_in()
+            target.sin_family = sa_family_t(AF_INET)
+            target.sin_addr.s_addr = inet_addr("127.0.0.1")
+            target.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &target) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            #expect(connected, "port \(port) is not listening after 'node started'")
+        }
+        #expect(try await node.stop() == 0)
+    }
+
+    @Test(arguments: [
+        (["--no-such-flag"], Int32(64)),
+        (["--grpc-addr", "nowhere"], Int32(64)),
+        (["--log-level", "loud"], Int32(64)),
+    ])
+    func usageErrorsExit64(arguments: [String], status: Int32) async throws {
+        try Self.requireBinary()
+        let scratch = TemporaryDirectory("node-usage")
+        defer { scratch.remove() }
+        let node = try NodeProcess(["--data-dir", scratch.file("data")] + arguments, scratch: scratch, name: "node")
+        #expect(try await node.waitForExit() == status, "\(node.output)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("data")), "a usage error touched --data-dir")
+    }
+
+    @Test func aStartUpRefusalExits78() async throws {
+        try Self.requireBinary()
+        let scratch = TemporaryDirectory("node-refusal")
+        defer { scratch.remove() }
+        let node = try NodeProcess(
+            Self.arguments(dataDir: scratch.file("data"), grpc: try Self.freePort(), redis: try Self.freePort())
+                + ["--encryption-enabled"], scratch: scratch, name: "node")
+        #expect(try await node.waitForExit() == 78, "\(node.output)")
+        #expect(node.output.contains("ErrKEKRequired"), "\(node.output)")
+    }
+
+    @Test func versionPrintsTheBuild() async throws {
+        try Self.requireBinary()
+        let scratch = TemporaryDirectory("node-version")
+        defer { scratch.remove() }
+        let node = try NodeProcess(["--version"], scratch: scratch, name: "node")
+        #expect(try await node.waitForExit() == 0)
+        #expect(node.output.hasPrefix("0."), "\(node.output)")
+    }
+}
