@@ -107,13 +107,19 @@ pid_file() { echo "$dir/n$1.pid"; }
 
 # Whether node i runs: its pid file names a live process started on this cluster's data dir.
 running_pid() {
-    local file pid
+    local file pid arguments
     file="$(pid_file "$1")"
     [ -f "$file" ] || return 1
     pid="$(cat "$file")"
     is_number "$pid" && kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--data-dir $dir/n$1 " || return 1
+    arguments="$(command_line "$pid")"
+    [[ "$arguments" == *"--data-dir $dir/n$1 "* ]] || return 1
     echo "$pid"
+}
+
+# The process's arguments, space-separated (a pid reused by another program does not name our data dir).
+command_line() {
+    if [ -r "/proc/$1/cmdline" ]; then tr '\0' ' ' <"/proc/$1/cmdline"; echo; else ps -o args= -p "$1"; echo; fi
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
