@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import socket
 import stat
 import subprocess
@@ -195,6 +196,8 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--workdir", required=True)
     arguments = parser.parse_args()
+    # ScriptRun sends SIGTERM at its time limit: exit through the `finally` blocks that stop the clusters.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     three_nodes(arguments.repo, arguments.bin, arguments.workdir)
     one_encrypted_node(arguments.repo, arguments.bin, arguments.workdir)
     print("ok: local-cluster.sh start, status, stop")
