@@ -199,4 +199,88 @@ import TestSupport
         #expect(try await node.waitForExit() == 0)
         #expect(node.output.hasPrefix("0."), "\(node.output)")
     }
+
+    /// `GET path` on 127.0.0.1:`port`; the status code and body, or `nil` when nothing answered.
+    static func httpGet(port: Int, path: String) -> (status: Int, body: String)? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_addr.s_addr = inet_addr("127.0.0.1")
+        target.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &target) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard connected else { return nil }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        guard send(fd, request, request.count, 0) == request.count else { return nil }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<256 {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            response += buffer[..<count]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        guard let statusLine = parts.first?.split(separator: "\r\n").first,
+              let code = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return (code, parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    /// Polls `GET path` until `predicate` holds for its status (bounded); returns the last answer.
+    static func poll(port: Int, path: String, timeout: Duration = .seconds(30),
+                     until predicate: (Int) -> Bool) async throws -> (status: Int, body: String)? {
+        let deadline = ContinuousClock.now + timeout
+        var last: (status: Int, body: String)?
+        while ContinuousClock.now < deadline {
+            last = httpGet(port: port, path: path)
+            if let last, predicate(last.status) { return last }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return last
+    }
+
+    @Test func readyzGoes503WhenTheNodeLosesItsQuorumAnd200WhenItReturns() async throws {
+        try Self.requireBinary()
+        let scratch = TemporaryDirectory("node-readyz")
+        defer { scratch.remove() }
+        let names = ["n1", "n2", "n3"]
+        let grpc = try names.map { _ in try Self.freePort() }
+        let metrics = try names.map { _ in try Self.freePort() }
+        let cluster = zip(names, grpc).map { "\($0)=127.0.0.1:\($1)" }.joined(separator: ",")
+        var nodes: [NodeProcess] = []
+        defer { for node in nodes where node.process.isRunning { kill(node.process.processIdentifier, SIGKILL) } }
+        for (index, name) in names.enumerated() {
+            nodes.append(try NodeProcess(
+                ["--node-id", name, "--data-dir", scratch.file(name), "--grpc-addr", "127.0.0.1:\(grpc[index])",
+                 "--redis-addr", "127.0.0.1:\(try Self.freePort())", "--metrics-addr", "127.0.0.1:\(metrics[index])",
+                 "--initial-cluster", cluster], scratch: scratch, name: name))
+        }
+        for port in metrics {
+            let health = try await Self.poll(port: port, path: "/healthz") { $0 == 200 }
+            #expect(health?.status == 200 && health?.body == "ok\n")
+            let ready = try await Self.poll(port: port, path: "/readyz") { $0 == 200 }
+            #expect(ready?.status == 200, "\(String(describing: ready))")
+        }
+        // n1 alone: whether it led or followed, it loses contact with a quorum.
+        for node in nodes.dropFirst() { kill(node.process.processIdentifier, SIGSTOP) }
+        let lost = try await Self.poll(port: metrics[0], path: "/readyz") { $0 == 503 }
+        #expect(lost?.status == 503, "\(String(describing: lost))")
+        #expect(lost?.body.contains(#""ready":false"#) == true)
+        #expect(Self.httpGet(port: metrics[0], path: "/healthz")?.status == 200, "healthz follows the process only")
+        for node in nodes.dropFirst() { kill(node.process.processIdentifier, SIGCONT) }
+        let back = try await Self.poll(port: metrics[0], path: "/readyz") { $0 == 200 }
+        #expect(back?.status == 200, "\(String(describing: back))")
+        let scrape = Self.httpGet(port: metrics[0], path: "/metrics")?.body ?? ""
+        for series in ["elastickv_build_info{", "elastickv_apply_halted 0", "elastickv_raft_peer_reachable{"] {
+            #expect(scrape.contains(series), "\(series) is not exported")
+        }
+        for node in nodes { #expect(try await node.stop() == 0, "\(node.output)") }
+    }
 }

@@ -27,6 +27,8 @@ public final class RaftNode {
     var randomizedElectionTimeout = 0
     var votes: [NodeID: Bool] = [:]
     var progress: [NodeID: ReplicationProgress] = [:]
+    /// On a leader: the members that answered during the last completed check-quorum period.
+    var activeInLastQuorumPeriod: Set<NodeID> = []
     var outbox: [Message] = []
     var readStates: [ReadState] = []
     var pendingReads: [PendingRead] = []
@@ -169,8 +171,35 @@ public final class RaftNode {
                 active += 1
             }
         }
+        activeInLastQuorumPeriod = Set(progress.filter { $0.value.isRecentlyActive }.keys)
         for member in progress.keys { progress[member]?.isRecentlyActive = false }
         return active >= currentConfiguration.quorum
+    }
+
+    /// On a leader, the other members (voters and learners) it heard from during the current or the last
+    /// completed check-quorum period (at most two election timeouts); `nil` on any other role, which does not
+    /// hear from every member.
+    public var recentlyActivePeers: Set<NodeID>? {
+        guard role == .leader else { return nil }
+        var active = activeInLastQuorumPeriod
+        for (member, state) in progress where state.isRecentlyActive { active.insert(member) }
+        active.remove(id)
+        return active
+    }
+
+    /// Whether this member is in touch with a leader: as leader, a quorum of voters (itself included)
+    /// answered in the current or the last completed check-quorum period; otherwise, the leader was heard
+    /// from within the election timeout.
+    public var hasLeaderContact: Bool {
+        guard let active = recentlyActivePeers else {
+            return leaderID != 0 && electionElapsed < configuration.electionTimeoutTicks
+        }
+        return active.intersection(currentConfiguration.voters).count + 1 >= currentConfiguration.quorum
+    }
+
+    /// The other members of the current configuration (voters and learners).
+    public var peers: Set<NodeID> {
+        currentConfiguration.members.subtracting([id])
     }
 
     /// Whether a quorum of voters (the leader included) answered since the last check-quorum round, without
@@ -225,6 +254,7 @@ public final class RaftNode {
         leaderID = id
         resetElectionTimer()
         votes = [:]
+        activeInLastQuorumPeriod = []
         let next = log.lastIndex + 1
         for member in currentConfiguration.members where member != id {
             var peer = ReplicationProgress(next: next)

@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// Serves `GET /metrics` in the Prometheus text format (and 404 for anything else).
+/// Serves `GET /metrics` in the Prometheus text format, `GET /healthz` (200 while the process runs) and
+/// `GET /readyz` (200 while the node is ready, 503 with a JSON reason otherwise), and 404 for anything else.
 public final class MetricsServer: Service, Sendable {
     let host: String
     let port: Int
@@ -12,11 +13,15 @@ public final class MetricsServer: Service, Sendable {
     /// Refreshes gauges (Raft role, term, indexes …) just before each scrape.
     let refresh: @Sendable () -> Void
     let onBound: @Sendable (SocketAddress) -> Void
+    /// Judges readiness for `/readyz`.
+    let readiness: @Sendable () -> NodeReadiness
     let logger: Logger
 
     public init(host: String, port: Int, registry: MetricsRegistry, logger: Logger,
                 refresh: @escaping @Sendable () -> Void = {},
+                readiness: @escaping @Sendable () -> NodeReadiness,
                 onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) {
+        self.readiness = readiness
         self.host = host
         self.port = port
         self.registry = registry
@@ -61,20 +66,35 @@ public final class MetricsServer: Service, Sendable {
                 case .head(let head): path = head.method == .GET ? head.uri : nil
                 case .body: break
                 case .end:
-                    let found = path == "/metrics" || path?.hasPrefix("/metrics?") == true
-                    if found { refresh() }
-                    let body = found ? registry.render() : "not found\n"
+                    let (status, contentType, body) = answer(path: path)
                     var headers = HTTPHeaders()
-                    headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4" : "text/plain")
+                    headers.add(name: "Content-Type", value: contentType)
                     headers.add(name: "Content-Length", value: String(body.utf8.count))
                     headers.add(name: "Connection", value: "close")
-                    let head = HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers)
+                    let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
                     try await outbound.write(.head(head))
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
                     try await outbound.write(.end(nil))
                     return
                 }
             }
+        }
+    }
+
+    /// The status, content type and body for a GET of `path` (`nil` for other methods).
+    func answer(path: String?) -> (HTTPResponseStatus, String, String) {
+        let route = path.map { $0.split(separator: "?", maxSplits: 1).first.map(String.init) ?? $0 }
+        switch route {
+        case "/metrics":
+            refresh()
+            return (.ok, "text/plain; version=0.0.4", registry.render())
+        case "/healthz":
+            return (.ok, "text/plain", "ok\n")
+        case "/readyz":
+            let judged = readiness()
+            return (judged.isReady ? .ok : .serviceUnavailable, "application/json", judged.json)
+        default:
+            return (.notFound, "text/plain", "not found\n")
         }
     }
 }

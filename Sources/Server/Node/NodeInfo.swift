@@ -11,6 +11,8 @@ public final class NodeInfo: Sendable {
         public var commitIndex: UInt64 = 0
         public var appliedIndex: UInt64 = 0
         public var halted = false
+        /// Whether the node is in touch with a leader (``RaftNode/hasLeaderContact``).
+        public var leaderContact = false
         public var encryptionEnabled = false
         public var storageEnvelopeActive = false
         public var raftEnvelopeCutoverIndex: UInt64 = 0

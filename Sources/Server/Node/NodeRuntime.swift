@@ -29,6 +29,8 @@ public final class NodeRuntime: Sendable {
         self.configuration = configuration
         self.logger = logger
         metrics = MetricsRegistry()
+        metrics.gauge("elastickv_build_info", help: "Always 1; the labels name the build",
+                      labels: ["version": BuildInfo.version, "commit": BuildInfo.commit]).set(1)
         node = try NodeStartup.open(configuration, options: options, metrics: metrics, logger: logger)
         let store = node.store
         let name = configuration.nodeName
@@ -60,6 +62,7 @@ public final class NodeRuntime: Sendable {
             backend: backend, metrics: metrics, logger: logger))
         if let address = configuration.metricsAddress {
             services.append(MetricsServer(host: address.host, port: address.port, registry: metrics, logger: logger,
+                                          readiness: { NodeReadiness(info.reading) },
                                           onBound: { [bound] address in
                                               bound.addresses.withLock { $0.metrics = address }
                                               onMetricsBound(address)

@@ -32,6 +32,7 @@ extension ReplicatedNode {
     /// by name and labels on every call.
     func updateGauges() {
         publishInfo()
+        observeLifecycle()
         guard let metrics, let gauges = raftGauges else { return }
         let roles: [RaftRole: Double] = [.follower: 0, .preCandidate: 1, .candidate: 2, .leader: 3]
         gauges.role.set(roles[core.role] ?? 0)
@@ -39,6 +40,7 @@ extension ReplicatedNode {
         gauges.commitIndex.set(Double(core.commitIndex))
         gauges.appliedIndex.set(Double(core.appliedIndex))
         gauges.isLeader.set(core.role == .leader ? 1 : 0)
+        gauges.applyHalted.set(halt == nil ? 0 : 1)
         let leader = core.leader.map { String($0) } ?? "none"
         if leader != publishedLeader {
             let leaderHelp = "1 for the member currently known as leader (label: its Raft member id)"
@@ -84,6 +86,41 @@ extension ReplicatedNode {
         if value > counter.value { counter.increment(by: value - counter.value) }
     }
 
+    /// Logs leader changes and, on the leader, members that stopped or started answering (at most once per
+    /// change); sets `elastickv_raft_peer_reachable` from the leader's view (NaN elsewhere: only the leader
+    /// hears from every member).
+    func observeLifecycle() {
+        let leader = core.leader
+        if leader != observedLeader {
+            if let leader {
+                let name = memberDirectory()[leader]?.name ?? String(leader)
+                logger.info(leader == identity.id ? "elected leader" : "leader changed",
+                            metadata: ["leader": "\(name)", "term": "\(core.term)"])
+            } else if observedLeader != nil {
+                logger.info("leader lost", metadata: ["term": "\(core.term)"])
+            }
+            observedLeader = leader
+        }
+        let active = core.recentlyActivePeers
+        var reachable: [NodeID: Bool?] = [:]
+        for peer in core.peers { reachable.updateValue(active.map { $0.contains(peer) }, forKey: peer) }
+        guard reachable != observedPeers else { return }
+        for (peer, isReachable) in reachable {
+            let previous = observedPeers[peer] ?? nil
+            guard previous != isReachable || observedPeers[peer] == nil else { continue }
+            let name = memberDirectory()[peer]?.name ?? String(peer)
+            switch (previous, isReachable) {
+            case (true?, false?), (nil, false?): logger.info("peer down", metadata: ["peer": "\(name)"])
+            case (false?, true?): logger.info("peer back", metadata: ["peer": "\(name)"])
+            default: break
+            }
+            metrics?.gauge("elastickv_raft_peer_reachable",
+                           help: "On the leader: 1 when the member answered within the last two election timeouts; NaN on other roles",
+                           labels: ["peer": name]).set(isReachable.map { $0 ? 1 : 0 } ?? .nan)
+        }
+        observedPeers = reachable
+    }
+
     func publishInfo() {
         let sidecar = encryption?.applier.sidecar
         info.publish(NodeInfo.Reading(
@@ -91,6 +128,7 @@ extension ReplicatedNode {
                 ? "learner" : "follower"),
             leaderName: core.leader.map { memberDirectory()[$0]?.name ?? String($0) }, term: core.term,
             commitIndex: core.commitIndex, appliedIndex: core.appliedIndex, halted: halt != nil,
+            leaderContact: core.hasLeaderContact,
             encryptionEnabled: encryption != nil, storageEnvelopeActive: sidecar?.storageEnvelopeActive ?? false,
             raftEnvelopeCutoverIndex: sidecar?.raftEnvelopeCutoverIndex ?? 0))
     }
@@ -103,8 +141,11 @@ struct RaftGauges {
     let commitIndex: Gauge
     let appliedIndex: Gauge
     let isLeader: Gauge
+    let applyHalted: Gauge
 
     init(_ metrics: MetricsRegistry) {
+        applyHalted = metrics.gauge("elastickv_apply_halted",
+                                    help: "1 when this node stopped applying (see its log for the reason)")
         role = metrics.gauge("elastickv_raft_role", help: "0 follower, 1 pre-candidate, 2 candidate, 3 leader")
         term = metrics.gauge("elastickv_raft_term", help: "Current Raft term")
         commitIndex = metrics.gauge("elastickv_raft_commit_index", help: "Raft commit index")

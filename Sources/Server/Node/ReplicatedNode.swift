@@ -75,6 +75,9 @@ public actor ReplicatedNode {
     var halt: String?
     var lastSnapshotIndex: UInt64
     var publishedLeader: String?
+    /// The leader and peer reachability last logged (see ``observeLifecycle()``).
+    var observedLeader: NodeID?
+    var observedPeers: [NodeID: Bool?] = [:]
     /// The last read of the member directory; reused for ``directoryCacheLifetime`` so forwarded writes and
     /// the transport's peer refresh do not query the store each time.
     var directoryCache: (readAt: ContinuousClock.Instant, members: [NodeID: MemberDirectory.Member])?

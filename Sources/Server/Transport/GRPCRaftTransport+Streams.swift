@@ -24,7 +24,7 @@ extension GRPCRaftTransport {
             let outcome = await deliverOnce(to: outbox, address: address)
             if Task.isCancelled { return }
             if outcome.framesWritten > 0 {
-                if failures > 0 { logger.info("raft peer reachable again", metadata: ["peer": "\(outbox.address)"]) }
+                if failures > 0 { logger.debug("raft stream to peer open again", metadata: ["peer": "\(outbox.address)"]) }
                 backoff = configuration.initialReconnectBackoff
                 failures = 0
             }
