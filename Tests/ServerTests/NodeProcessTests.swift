@@ -163,7 +163,7 @@ import TestSupport
             }
             #expect(connected, "port \(port) is not listening after 'node started'")
         }
-        #expect(try await node.stop() == 0)
+        #expect(try await node.stop() == 0, "\(node.output)")
     }
 
     @Test(arguments: [

@@ -81,8 +81,7 @@ struct CountingWarnings: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        if level == .warning { counter.count.withLock { $0 += 1 } }
+    func log(event: LogEvent) {
+        if event.level == .warning { counter.count.withLock { $0 += 1 } }
     }
 }

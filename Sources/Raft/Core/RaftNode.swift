@@ -9,7 +9,7 @@
 ///
 /// Not thread-safe: one driver calls it from one place at a time.
 public final class RaftNode {
-    let configuration: RaftConfiguration
+    public let configuration: RaftConfiguration
     var random: any RandomNumberGenerator
     var log: ConsensusLog
 

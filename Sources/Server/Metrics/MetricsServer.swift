@@ -38,8 +38,8 @@ public final class MetricsServer: Service, Sendable {
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                            wrappingChannelSynchronously: channel)
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+                            .closingOnDeinit(channel)
                     }
                 }
         } catch {

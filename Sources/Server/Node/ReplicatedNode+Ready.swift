@@ -25,7 +25,9 @@ extension ReplicatedNode {
             if let snapshot = ready.snapshot, snapshot.metadata.index > 0 { restore(snapshot) }
             apply(ready.committedEntries)
             for read in ready.readStates {
-                readRequests.removeValue(forKey: read.context)?.continuation.resume(returning: .success(read.index))
+                guard let waiter = readRequests.removeValue(forKey: read.context) else { continue }
+                renewLease(confirmedReadIssuedAt: waiter.issuedAt, term: waiter.term)
+                waiter.continuation.resume(returning: .success(read.index))
             }
             guard halt == nil else { return }
             core.advance(ready)
@@ -160,12 +162,22 @@ extension ReplicatedNode {
     ///
     /// Its entries may still commit under the next leader, or be replaced; this member cannot tell which
     /// before it hears from that leader, so it says so now instead of at the deadline.
+    ///
+    /// Reads it issued as leader are dropped by its core on stepping down; they get `TRYAGAIN` (a read has
+    /// no effect to be unsure about).
     func failProposalsIfNoLongerLeader() {
-        guard !proposals.isEmpty, core.role != .leader || proposals.values.contains(where: { $0.term != core.term })
-        else { return }
-        for (index, waiter) in proposals where core.role != .leader || waiter.term != core.term {
-            proposals[index] = nil
-            waiter.continuation.resume(returning: .failure(.leadershipLost))
+        let stillLeading = { (term: UInt64) in self.core.role == .leader && term == self.core.term }
+        if proposals.values.contains(where: { !stillLeading($0.term) }) {
+            for (index, waiter) in proposals where !stillLeading(waiter.term) {
+                proposals[index] = nil
+                waiter.continuation.resume(returning: .failure(.leadershipLost))
+            }
+        }
+        if readRequests.values.contains(where: { $0.issuedAsLeader && !stillLeading($0.term) }) {
+            for (context, waiter) in readRequests where waiter.issuedAsLeader && !stillLeading(waiter.term) {
+                readRequests[context] = nil
+                waiter.continuation.resume(returning: .failure(.tryAgain("leadership changed before the read was confirmed; retry")))
+            }
         }
     }
 

@@ -34,6 +34,13 @@ public actor ReplicatedNode {
     struct ReadWaiter<Value> {
         let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Result<Value, BackendError>, Never>
+        /// When the read was handed to the core, and in which term: a quorum that confirms it proves this
+        /// member led that term at that moment, which is what the leader lease is measured from.
+        var issuedAt: ContinuousClock.Instant = .now
+        var term: UInt64 = 0
+        /// Whether this member led when it issued the read (its core then confirms it, or drops it on
+        /// stepping down).
+        var issuedAsLeader = false
     }
 
     let identity: NodeIdentityInfo
@@ -71,6 +78,8 @@ public actor ReplicatedNode {
     var readRequests: [[UInt8]: ReadWaiter<UInt64>] = [:]
     var readsAwaitingApply: [(index: UInt64, waiter: ReadWaiter<Void>)] = []
     var nextReadContext: UInt64 = 0
+    /// Until when this leader may answer lease reads without a quorum round, and for which term.
+    var leaderLease: (term: UInt64, expiresAt: ContinuousClock.Instant)?
     /// Why the node stopped applying and serving (apply halted, or its Raft log failed); `nil` while healthy.
     var halt: String?
     var lastSnapshotIndex: UInt64
@@ -230,7 +239,7 @@ public actor ReplicatedNode {
     /// Waits until a linearizable read may be served: a ReadIndex confirmed by a quorum, then applied.
     ///
     /// - Parameter lease: let a leader holding the check-quorum lease answer without a heartbeat round
-    ///   (``RaftNode/readIndex(context:leaseBased:)``); opt-in, see `--lease-reads`.
+    ///   while its monotonic-clock lease holds (``leaseReadIndex()``); opt-in, see `--lease-reads`.
     public func readBarrier(lease: Bool = false) async throws(BackendError) {
         let index = try await confirmReadIndex(lease: lease)
         guard core.appliedIndex < index else { return }
@@ -241,19 +250,54 @@ public actor ReplicatedNode {
     }
 
     /// Runs the ReadIndex protocol (a follower asks the leader through Raft) and returns the read point.
+    ///
+    /// With `lease`, a leader whose lease holds on the monotonic clock answers at its commit index at once
+    /// (``leaseReadIndex()``); otherwise, and whenever the lease has run out, a quorum round confirms the read
+    /// and renews the lease.
     func confirmReadIndex(lease: Bool = false) async throws(BackendError) -> UInt64 {
         if let halt { throw .unavailable(halt) }
+        if lease, let index = leaseReadIndex() { return index }
         nextReadContext += 1
         var context: [UInt8] = []
         context.appendBigEndian(nextReadContext)
-        do throws(RaftError) { try core.readIndex(context: context, leaseBased: lease) } catch {
+        let (issuedAt, term, asLeader) = (ContinuousClock.now, core.term, core.role == .leader)
+        do throws(RaftError) { try core.readIndex(context: context) } catch {
             throw Self.backendError(error)
         }
         let confirmed = await withCheckedContinuation { continuation in
-            readRequests[context] = ReadWaiter(deadline: deadline(), continuation: continuation)
+            readRequests[context] = ReadWaiter(deadline: deadline(), continuation: continuation, issuedAt: issuedAt,
+                                               term: term, issuedAsLeader: asLeader)
             scheduleProcess()
         }
         return try confirmed.get()
+    }
+
+    /// How long a quorum's confirmation lets a leader answer reads alone, measured on the monotonic clock
+    /// from the moment the confirmed read was issued (DESIGN §9).
+    ///
+    /// A follower that heard from this leader neither votes for a rival nor campaigns for a whole election
+    /// timeout (check-quorum and pre-vote), so no other leader can exist before `issuedAt + electionTimeout`.
+    /// The lease stops two ticks and a tenth short of that, for ticks that fire late and clocks that drift.
+    var leaseDuration: Duration {
+        let electionTimeout = options.tickInterval * core.configuration.electionTimeoutTicks
+        return max(.zero, electionTimeout * 0.9 - options.tickInterval * 2)
+    }
+
+    /// The read index a lease read uses: the commit index, when this member leads, is ready to serve and its
+    /// lease for this term has not run out on the monotonic clock; `nil` otherwise.
+    func leaseReadIndex() -> UInt64? {
+        guard core.role == .leader, core.isReadyToServe, let lease = leaderLease, lease.term == core.term,
+              ContinuousClock.now < lease.expiresAt
+        else { return nil }
+        return core.commitIndex
+    }
+
+    /// Renews the lease from a read a quorum confirmed while this member led the read's term.
+    func renewLease(confirmedReadIssuedAt issuedAt: ContinuousClock.Instant, term: UInt64) {
+        guard core.role == .leader, core.term == term else { return }
+        let expiresAt = issuedAt + leaseDuration
+        if let lease = leaderLease, lease.term == term, lease.expiresAt >= expiresAt { return }
+        leaderLease = (term, expiresAt)
     }
 
     static func backendError(_ error: RaftError) -> BackendError {

@@ -90,7 +90,7 @@ public final class RedisServer: Service, Sendable {
     {
         disableNagle(on: channel)
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPRequestDecoder(parser: parser)))
-        return try NIOAsyncChannel<[[UInt8]], ByteBuffer>(wrappingChannelSynchronously: channel)
+        return try NIOAsyncChannel<[[UInt8]], ByteBuffer>.closingOnDeinit(channel)
     }
 
     func disableNagle(on channel: any Channel) {
