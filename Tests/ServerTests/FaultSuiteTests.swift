@@ -17,18 +17,26 @@ import TestSupport
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/fault_test.py")
     }
 
+    /// A directory of `history-*.json` files to check instead of running the script (a kept failure).
+    static let replayDirectory = ProcessInfo.processInfo.environment["FAULT_SUITE_HISTORIES"]
+
     static func check(_ operations: [FaultHistory.Operation]) async throws
         -> LinearizabilityResult<FaultHistory.Model.Input, FaultHistory.Model.Output>
     {
         try await CPUBoundWork.run { try LinearizabilityChecker(model: FaultHistory.Model()).check(operations) }
     }
 
-    @Test func historiesUnderKillPauseAndPartitionAreLinearizable() async throws {
+    @Test(.disabled(if: replayDirectory != nil, "FAULT_SUITE_HISTORIES is set: only the saved histories are checked"))
+    func historiesUnderKillPauseAndPartitionAreLinearizable() async throws {
         let binaries = ScriptRun.binaryDirectory
         try #require(ScriptRun.missingBinaries().isEmpty,
                      "\(ScriptRun.missingBinaries()) not built next to the tests in \(binaries.path)")
         let directory = TemporaryDirectory("fault-suite")
-        defer { directory.remove() }
+        var passed = false
+        defer {
+            // A failed run keeps its histories and node logs for FAULT_SUITE_HISTORIES and for reading.
+            if passed { directory.remove() } else { print("fault suite: the run is kept in \(directory.path)") }
+        }
         let workdir = directory.file("runs")
         try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
         let result = try await ScriptRun.python(
@@ -39,17 +47,32 @@ import TestSupport
         #expect(result.status == 0, "fault_test.py failed:\n\(result.output)")
         #expect(result.output.contains("ok: fault suite"), "\(result.output)")
         // The histories are checked even when the script failed: the verdict says more about the failure.
-        for run in Self.runs {
-            let file = URL(fileURLWithPath: workdir).appendingPathComponent("history-\(run).json")
-            guard FileManager.default.fileExists(atPath: file.path) else {
-                Issue.record("fault_test.py wrote no history for the \(run) run")
-                continue
-            }
-            try await checkRecordedHistory(try FaultHistory.load(from: file))
-        }
+        let linearizable = try await checkHistories(in: URL(fileURLWithPath: workdir))
+        passed = !result.timedOut && result.status == 0 && linearizable
     }
 
-    private func checkRecordedHistory(_ history: FaultHistory) async throws {
+    @Test(.enabled(if: replayDirectory != nil, "set FAULT_SUITE_HISTORIES to a kept run's directory"))
+    func savedHistoriesAreLinearizable() async throws {
+        let directory = try #require(Self.replayDirectory)
+        _ = try await checkHistories(in: URL(fileURLWithPath: directory))
+    }
+
+    /// Checks the history of every run in `directory`; returns whether all were there and linearizable.
+    private func checkHistories(in directory: URL) async throws -> Bool {
+        var allLinearizable = true
+        for run in Self.runs {
+            let file = directory.appendingPathComponent("history-\(run).json")
+            guard FileManager.default.fileExists(atPath: file.path) else {
+                Issue.record("fault_test.py wrote no history for the \(run) run in \(directory.path)")
+                allLinearizable = false
+                continue
+            }
+            allLinearizable = try await checkRecordedHistory(try FaultHistory.load(from: file)) && allLinearizable
+        }
+        return allLinearizable
+    }
+
+    private func checkRecordedHistory(_ history: FaultHistory) async throws -> Bool {
         let operations = try history.checkedOperations()
         let began = ContinuousClock.now
         let verdict = try await Self.check(operations)
@@ -65,16 +88,18 @@ import TestSupport
                 "the \(history.run) run injected only \(faults)")
         switch verdict {
         case .linearizable:
-            break
+            return true
         case .notLinearizable(let violation):
             let evidence = history.failedWritesThatWereRead().prefix(5).map {
                 "\n  read \($0.read.summary)\n    saw the value of \($0.write.summary)"
             }
-            let detail = evidence.isEmpty ? "" : "\nwrites answered as not applied, then read:" + evidence.joined()
-            Issue.record("the \(history.run) history is not linearizable under §9:\n\(violation)\(detail)")
+            let failedButRead =
+                evidence.isEmpty ? "" : "\nwrites answered as not applied, then read:" + evidence.joined()
+            Issue.record("the \(history.run) history is not linearizable under §9:\n\(violation)\(failedButRead)")
         case .unknown(let reason):
             Issue.record("the \(history.run) history could not be checked within the limits: \(reason)")
         }
+        return false
     }
 
     // MARK: - The reading of recorded outcomes

@@ -55,13 +55,13 @@ PASSWORD = "s3cret"
 NODES = ("n1", "n2", "n3")
 ADDRESSES = {"n1": "127.0.0.1", "n2": "127.0.0.2", "n3": "127.0.0.3"}
 KEYS = tuple(f"fault:k{i}" for i in range(5))
-CLIENTS = 5
+CLIENTS = 8
 # Longer than the server's 10 s request deadline, so a writer sees the server's own answer when there is one.
 SOCKET_TIMEOUT_SECONDS = 12.0
 # A read given up is only left out of the history, so readers give up sooner and keep the workload going.
 READ_TIMEOUT_SECONDS = 3.0
 CONNECT_TIMEOUT_SECONDS = 2.0
-PAUSE_BETWEEN_OPERATIONS_SECONDS = 0.01
+PAUSE_BETWEEN_OPERATIONS_SECONDS = 0.002
 MAX_OPERATIONS_PER_CLIENT = 6000
 # The election timeout is 10 ticks of 100 ms.
 ELECTION_TIMEOUT_SECONDS = 1.0
