@@ -43,8 +43,11 @@ public struct RedisCommandParser: Sendable {
         }
     }
 
-    /// The names of every supported command, for `COMMAND COUNT` and friends.
-    public static var commandNames: [String] { table.keys.sorted() }
+    /// The names of every supported command, sorted, for `COMMAND COUNT` and friends (computed once: the
+    /// metrics look a name up on every request).
+    public static let commandNames: [String] = table.keys.sorted()
+    /// The same names as a set, for membership tests.
+    public static let commandNameSet: Set<String> = Set(table.keys)
 
     static func unknownCommand(_ arguments: [[UInt8]]) -> String {
         let name = String(decoding: arguments[0], as: UTF8.self)

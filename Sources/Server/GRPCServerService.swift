@@ -15,6 +15,8 @@ public struct GRPCServerService: Service {
                 address: .ipv4(host: host, port: port), transportSecurity: .plaintext,
                 config: .defaults {
                     $0.rpc.maxRequestPayloadSize = RaftTransportConfiguration.maxRequestPayloadBytes
+                    $0.http2.targetWindowSize = RaftTransportConfiguration.http2WindowBytes
+                    $0.http2.maxFrameSize = RaftTransportConfiguration.http2MaxFrameBytes
                 }),
             services: services)
     }

@@ -45,7 +45,7 @@ struct ElastickvCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-value-bytes"), help: "Largest value a write may carry.")
     var maxValueBytes = 64 << 20
     @Option(name: .customLong("snapshot-every-entries"), help: "Snapshot and compact the log after this many entries.")
-    var snapshotEveryEntries: UInt64 = 10_000
+    var snapshotEveryEntries: UInt64 = 100_000
     @Flag(name: .customLong("lease-reads"),
           help: "Serve Redis reads on the leader under its check-quorum lease instead of a ReadIndex round.")
     var leaseReads = false

@@ -9,26 +9,25 @@ import Storage
 public struct NodeRedisBackend: RedisBackend {
     let node: ReplicatedNode
     let evaluator: ReadEvaluator
+    /// Concurrent writes leave together, as one batch entry.
+    let batcher: ProposalBatcher
     let serverInfo: @Sendable () -> String
     /// Whether Redis reads may be answered under the leader lease (`--lease-reads`) instead of ReadIndex.
     let leaseReads: Bool
 
-    public init(node: ReplicatedNode, store: MVCCStore, leaseReads: Bool = false,
+    public init(node: ReplicatedNode, store: MVCCStore, leaseReads: Bool = false, metrics: MetricsRegistry? = nil,
                 serverInfo: @escaping @Sendable () -> String) {
         self.node = node
         evaluator = ReadEvaluator(reader: KVReader(store: store), cursors: ScanCursors())
         self.leaseReads = leaseReads
         self.serverInfo = serverInfo
+        batcher = ProposalBatcher(metrics: metrics, nowMillis: Self.wallClockMillis) { [node] payload throws(BackendError) in
+            try await node.propose(payload)
+        }
     }
 
     public func execute(_ command: Command) async throws(BackendError) -> CommandResult {
-        let now = nowMillis()
-        // Commit timestamps in microseconds: strictly increasing in apply, < 2^63 for the next 290,000 years.
-        let payload = CommandEntry(proposedTS: now * 1000, nowMillis: now, commands: [command]).encoded()
-        guard let result = try await node.propose(payload).first else {
-            throw .ambiguous("the entry applied without an answer for its command")
-        }
-        return result
+        try await batcher.execute(command)
     }
 
     public func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue {
@@ -43,7 +42,9 @@ public struct NodeRedisBackend: RedisBackend {
         }
     }
 
-    public func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+    public func nowMillis() -> UInt64 { Self.wallClockMillis() }
+
+    @Sendable static func wallClockMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
 
     public func info() -> String { serverInfo() }
 }

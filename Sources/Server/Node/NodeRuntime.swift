@@ -35,7 +35,8 @@ public final class NodeRuntime: Sendable {
         let store = node.store
         let name = configuration.nodeName
         let info = node.info
-        let backend = NodeRedisBackend(node: node, store: store, leaseReads: configuration.leaseReads) {
+        let backend = NodeRedisBackend(node: node, store: store, leaseReads: configuration.leaseReads,
+                                       metrics: metrics) {
             info.render(nodeName: name)
         }
         let transport = GRPCRaftTransport(localID: configuration.identity.fullNodeID, metrics: metrics, logger: logger)

@@ -173,7 +173,7 @@ final class RedisMetrics: Sendable {
 
     func record(command: [UInt8]?, reply: RESPValue, duration: Duration) {
         let raw = command.map { String(decoding: $0.prefix(32), as: UTF8.self).lowercased() } ?? ""
-        let name = RedisCommandParser.commandNames.contains(raw) ? raw : "unknown"
+        let name = RedisCommandParser.commandNameSet.contains(raw) ? raw : "unknown"
         let handles = series(for: name)
         handles.commands.increment()
         if case .error = reply { handles.errors.increment() }

@@ -91,6 +91,8 @@ extension GRPCRaftTransport {
             config.backoff = HTTP2ClientTransport.Config.Backoff(
                 initial: configuration.initialReconnectBackoff, max: configuration.maxReconnectBackoff,
                 multiplier: 2, jitter: 0.1)
+            config.http2.targetWindowSize = RaftTransportConfiguration.http2WindowBytes
+            config.http2.maxFrameSize = RaftTransportConfiguration.http2MaxFrameBytes
         }
     }
 

@@ -82,7 +82,11 @@ public final class RaftForwardingClient: Service, Sendable {
         let peer: PeerAddress
         do { peer = try PeerAddress(parsing: address) } catch { throw .invalidAddress(address) }
         let transport: HTTP2ClientTransport.Posix
-        let config = HTTP2ClientTransport.Posix.Config.defaults { $0.backoff = Self.reconnectBackoff }
+        let config = HTTP2ClientTransport.Posix.Config.defaults {
+            $0.backoff = Self.reconnectBackoff
+            $0.http2.targetWindowSize = RaftTransportConfiguration.http2WindowBytes
+            $0.http2.maxFrameSize = RaftTransportConfiguration.http2MaxFrameBytes
+        }
         do {
             transport = try HTTP2ClientTransport.Posix(
                 target: peer.target, transportSecurity: .plaintext, config: config)

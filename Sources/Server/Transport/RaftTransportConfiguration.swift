@@ -8,6 +8,13 @@ public struct RaftTransportConfiguration: Sendable, Hashable {
     /// ``WireLimits/maxMessageBytes`` so every message the codec accepts fits. Servers hosting
     /// ``RaftTransportService`` must set `config.rpc.maxRequestPayloadSize` to at least this value.
     public static let maxRequestPayloadBytes = 9 << 20
+    /// The HTTP/2 flow-control window each side advertises. gRPC servers default to 64 KiB, which let a leader
+    /// send only 64 KiB of appends to a follower per window-update round trip; 8 MiB keeps a busy stream from
+    /// waiting on flow control (the client side's default).
+    public static let http2WindowBytes = 8 << 20
+    /// The largest HTTP/2 frame either side accepts (16 KiB by default): 1 MiB frames carry a batch of 1 KiB
+    /// entries in one frame instead of dozens.
+    public static let http2MaxFrameBytes = 1 << 20
 
     /// Messages queued for one peer before the oldest are dropped.
     public var maxQueuedMessagesPerPeer: Int

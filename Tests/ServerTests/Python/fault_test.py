@@ -208,11 +208,11 @@ class Cluster:
         except ValueError:
             return None
 
-    def leader(self, exclude=()):
+    def leader(self):
         """The running, unpaused member that reports itself as leader."""
         def find():
             for name in list(self.processes):
-                if name in exclude or name in self.paused:
+                if name in self.paused:
                     continue
                 status = self.status(name)
                 if status and status.get("leader") == name:
@@ -244,48 +244,52 @@ class Cluster:
 class Partitions:
     """Isolates one node from the others with iptables rules in this script's own chain."""
 
-    def __init__(self, cluster):
+    def __init__(self, cluster, unavailable):
         self.cluster = cluster
-        self.unavailable = self.probe()
+        # Why partitions cannot be made here (see probe()), or None.
+        self.unavailable = unavailable
 
     @staticmethod
     def iptables(*arguments):
         return subprocess.run(["iptables", "-w", "5", *arguments], capture_output=True, text=True, timeout=30)
 
-    def probe(self):
+    @classmethod
+    def probe(cls):
         """Why partitions cannot be made here, or None; removes a stale chain of this name either way."""
         if shutil.which("iptables") is None:
             return "iptables is not installed"
         if os.geteuid() != 0:
             return "not running as root"
-        if not self.cluster.group_ids or not shutil.which("setpriv"):
+        if not shutil.which("setpriv"):
             return "setpriv is missing, so nodes cannot be told apart by group id"
-        self.remove_chain()
-        self.remove_abandoned_chains()
+        cls.remove_chain()
+        cls.remove_abandoned_chains()
         for arguments in (("-N", CHAIN), ("-A", CHAIN, "-m", "owner", "--gid-owner", "1", "-j", "RETURN"),
                           ("-I", "OUTPUT", "1", "-j", CHAIN)):
-            result = self.iptables(*arguments)
+            result = cls.iptables(*arguments)
             if result.returncode != 0:
-                self.remove_chain()
+                cls.remove_chain()
                 return f"`iptables {' '.join(arguments)}` failed: {(result.stderr or result.stdout).strip()}"
-        self.remove_chain()
+        cls.remove_chain()
         return None
 
-    def remove_chain(self, chain=CHAIN):
+    @classmethod
+    def remove_chain(cls, chain=CHAIN):
         """Removes every jump to `chain`, then the chain; a missing chain is not an error."""
         for _ in range(10):
-            if self.iptables("-D", "OUTPUT", "-j", chain).returncode != 0:
+            if cls.iptables("-D", "OUTPUT", "-j", chain).returncode != 0:
                 break
-        self.iptables("-F", chain)
-        self.iptables("-X", chain)
+        cls.iptables("-F", chain)
+        cls.iptables("-X", chain)
 
-    def remove_abandoned_chains(self):
+    @classmethod
+    def remove_abandoned_chains(cls):
         """Removes the chains of earlier runs of this script whose process is gone (it was SIGKILLed)."""
-        listing = self.iptables("-S").stdout
+        listing = cls.iptables("-S").stdout
         for pid in sorted(set(re.findall(r"^-N EKV-FAULT-(\d+)$", listing, re.MULTILINE)))[:20]:
             if int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
                 print(f"# removing the iptables chain EKV-FAULT-{pid} left by a run that is gone", flush=True)
-                self.remove_chain(f"EKV-FAULT-{pid}")
+                cls.remove_chain(f"EKV-FAULT-{pid}")
 
     def isolate(self, name):
         """Drops the traffic between `name`'s process and the other nodes' processes, both ways."""
@@ -583,15 +587,13 @@ def summary(operations, faults):
     return f"{len(operations)} operations ({parts}); {len(faults)} faults; replies other than success: {top or 'none'}"
 
 
-def run(name, bin_dir, workdir, encrypted):
+def run(name, bin_dir, workdir, encrypted, partitions_unavailable):
     """One run: cluster up, (encryption on), workload under faults, convergence, final reads, history file."""
     run_dir = os.path.join(workdir, name)
     os.makedirs(run_dir)
     began = time.monotonic()
-    cluster = Cluster(bin_dir, run_dir, encrypted, group_ids=os.geteuid() == 0)
-    partitions = Partitions(cluster)
-    if partitions.unavailable:
-        print(f"skip: iptables partitions: {partitions.unavailable}", flush=True)
+    cluster = Cluster(bin_dir, run_dir, encrypted, group_ids=partitions_unavailable is None)
+    partitions = Partitions(cluster, partitions_unavailable)
     history = History()
     stopping = threading.Event()
     clients = []
@@ -672,10 +674,13 @@ def main():
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.monotonic()
+    partitions_unavailable = Partitions.probe()
+    if partitions_unavailable:
+        print(f"skip: iptables partitions: {partitions_unavailable}", flush=True)
     failures = []
     for name, encrypted in (("cleartext", False), ("encrypted", True)):
         try:
-            run(name, args.bin, args.workdir, encrypted)
+            run(name, args.bin, args.workdir, encrypted, partitions_unavailable)
         except AssertionError as error:
             failures.append(f"{name}: {error}")
             print(f"FAILED: {name}: {error}", flush=True)
