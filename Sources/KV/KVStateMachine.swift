@@ -12,12 +12,16 @@ public final class KVStateMachine {
     public let store: MVCCStore
     /// Routes opcodes 0x03–0x05; without it those entries halt apply.
     public var encryptionApplier: (any EncryptionEntryApplier)?
+    /// The longest string APPEND and SETRANGE may build (`--max-value-bytes`). Every replica must use the
+    /// same value, or they answer those commands differently.
+    public var maxValueBytes: Int
 
     static let lastCommitTSName = "last_commit_ts"
 
     public init(store: MVCCStore, encryptionApplier: (any EncryptionEntryApplier)? = nil) {
         self.store = store
         self.encryptionApplier = encryptionApplier
+        maxValueBytes = store.limits.maxValueBytes
     }
 
     /// The commit timestamp of the last applied command; `nil` before the first.
@@ -100,7 +104,7 @@ public final class KVStateMachine {
                 throw StateMachineHalt(index: entry.index, cause: .malformedEntry(error))
             }
             var executor = CommandExecutor(transaction: transaction, nowMillis: decoded.nowMillis,
-                                           maxValueBytes: store.limits.maxValueBytes)
+                                           maxValueBytes: maxValueBytes)
             var results: [CommandResult] = []
             for command in decoded.commands {
                 let ts = try context.nextCommitTS(proposed: decoded.proposedTS, index: entry.index)

@@ -35,7 +35,7 @@ public struct RedisCommandParser: Sendable {
             let request = try spec.handler(self, arguments[1...], nowMillis)
             if case .write(let command, _) = request, let oversized = Self.largestValue(command),
                oversized > maxValueBytes {
-                return .reply(.error("ERR value of \(oversized) bytes exceeds the maximum of \(maxValueBytes) bytes"))
+                return .reply(.error(Self.stringTooLong))
             }
             return request
         } catch {
@@ -48,6 +48,9 @@ public struct RedisCommandParser: Sendable {
     public static let commandNames: [String] = table.keys.sorted()
     /// The same names as a set, for membership tests.
     public static let commandNameSet: Set<String> = Set(table.keys)
+
+    /// Redis's answer to a value above the size limit (its `proto-max-bulk-len`; ours is `--max-value-bytes`).
+    public static let stringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
     static func unknownCommand(_ arguments: [[UInt8]]) -> String {
         let name = String(decoding: arguments[0], as: UTF8.self)

@@ -7,14 +7,16 @@ public struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let address: String
 
-    /// Creates the server for `services`, listening on `host:port` (port 0 picks an ephemeral one).
-    public init(host: String, port: Int, services: [any RegistrableRPCService]) {
+    /// Creates the server for `services`, listening on `host:port` (port 0 picks an ephemeral one) and
+    /// accepting requests up to `maxRequestPayloadBytes`.
+    public init(host: String, port: Int, services: [any RegistrableRPCService],
+                maxRequestPayloadBytes: Int = RaftTransportConfiguration.defaultMaxRequestPayloadBytes) {
         address = "\(host):\(port)"
         server = GRPCServer(
             transport: .http2NIOPosix(
                 address: .ipv4(host: host, port: port), transportSecurity: .plaintext,
                 config: .defaults {
-                    $0.rpc.maxRequestPayloadSize = RaftTransportConfiguration.maxRequestPayloadBytes
+                    $0.rpc.maxRequestPayloadSize = maxRequestPayloadBytes
                     $0.http2.targetWindowSize = RaftTransportConfiguration.http2WindowBytes
                     $0.http2.maxFrameSize = RaftTransportConfiguration.http2MaxFrameBytes
                 }),

@@ -50,7 +50,7 @@ import Testing
             Issue.record("expected an error reply")
             return
         }
-        #expect(message.hasPrefix("ERR value of 17 bytes exceeds the maximum of 16 bytes"))
+        #expect(message == "ERR string exceeds maximum allowed size (proto-max-bulk-len)")
         #expect(parse("append", "k", String(repeating: "x", count: 16)) != .reply(.error(message)))
     }
 

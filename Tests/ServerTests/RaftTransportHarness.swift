@@ -72,7 +72,7 @@ struct TransportMember: Sendable {
         let service = RaftTransportService(
             localID: id, metrics: metrics, handler: FakeForwardingHandler(), logger: logger, onMessage: inbox.append)
         let config = HTTP2ServerTransport.Posix.Config.defaults { config in
-            config.rpc.maxRequestPayloadSize = RaftTransportConfiguration.maxRequestPayloadBytes
+            config.rpc.maxRequestPayloadSize = RaftTransportConfiguration.defaultMaxRequestPayloadBytes
         }
         return GRPCServer(
             transport: .http2NIOPosix(

@@ -146,3 +146,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
         }
     }
 }
+
+extension NodeConfiguration {
+    /// Every size bound of the write path, derived from ``maxValueBytes``.
+    public var sizeLimits: SizeLimits { SizeLimits(maxValueBytes: maxValueBytes) }
+}

@@ -39,15 +39,19 @@ public final class NodeRuntime: Sendable {
                                        metrics: metrics) {
             info.render(nodeName: name)
         }
-        let transport = GRPCRaftTransport(localID: configuration.identity.fullNodeID, metrics: metrics, logger: logger)
+        let limits = configuration.sizeLimits
+        let transport = GRPCRaftTransport(localID: configuration.identity.fullNodeID,
+                                          configuration: limits.transportConfiguration, metrics: metrics, logger: logger)
         let (networking, onMessage) = NodeNetworking.make(node: node, transport: transport, logger: logger)
-        let forwardingClient = RaftForwardingClient()
-        let raftService = RaftTransportService(localID: configuration.identity.fullNodeID, metrics: transport.metrics,
+        let forwardingClient = RaftForwardingClient(maxRequestPayloadBytes: limits.maxRequestPayloadBytes)
+        let raftService = RaftTransportService(localID: configuration.identity.fullNodeID,
+                                               wireLimits: limits.wireLimits, metrics: transport.metrics,
                                                handler: node, logger: logger, onMessage: onMessage)
         grpc = GRPCServerService(
             host: configuration.grpcAddress.host, port: configuration.grpcAddress.port,
             services: [raftService, ClusterService(control: node), EncryptionAdminService(control: node),
-                       KVService(storage: NodeKeyValueAccess(backend: backend, store: store))])
+                       KVService(storage: NodeKeyValueAccess(backend: backend, store: store))],
+            maxRequestPayloadBytes: limits.maxRequestPayloadBytes)
         let forwarder = GRPCProposalForwarder(client: forwardingClient) { [node] id in await node.address(of: id) }
         self.forwarder = forwarder
         var services: [any Service] = [

@@ -30,7 +30,8 @@ public enum NodeStartup {
         let log = try openLog(configuration, fileSystem: fileSystem)
         let store: MVCCStore
         do throws(StorageError) {
-            store = try MVCCStore(path: joinPath(configuration.dataDirectory, "kv.db"))
+            store = try MVCCStore(path: joinPath(configuration.dataDirectory, "kv.db"),
+                                  limits: configuration.sizeLimits.storeLimits)
         } catch { throw .store(error.description) }
         try checkSidecarNotBehindStore(configuration, fileSystem: fileSystem, store: store)
         let encryption = try openEncryption(configuration, fileSystem: fileSystem, identity: identity, store: store,
@@ -42,6 +43,7 @@ public enum NodeStartup {
             }
         }
         let machine = KVStateMachine(store: store, encryptionApplier: encryption)
+        machine.maxValueBytes = configuration.maxValueBytes
         let storeApplied: UInt64
         do throws(StorageError) { storeApplied = try store.appliedIndex() } catch { throw .store(error.description) }
         // The store may be ahead of the persisted commit index (written lazily); entries it already holds are
@@ -50,7 +52,8 @@ public enum NodeStartup {
         let applied = min(storeApplied, max(log.hardState.commit, snapshotIndex))
         let core: RaftNode
         do throws(RaftStorageError) {
-            core = try RaftNode(configuration: RaftConfiguration(id: identity.fullNodeID), storage: log,
+            core = try RaftNode(configuration: configuration.sizeLimits.raftConfiguration(id: identity.fullNodeID),
+                                storage: log,
                                 random: SystemRandomNumberGenerator(), appliedIndex: applied)
         } catch {
             throw .raftLog(error.description)
@@ -65,7 +68,8 @@ public enum NodeStartup {
     {
         do throws(RaftLogError) {
             let log = try DurableLog.open(directory: joinPath(configuration.dataDirectory, "raft"),
-                                          fileSystem: fileSystem)
+                                          fileSystem: fileSystem,
+                                          configuration: configuration.sizeLimits.logConfiguration)
             let isFresh = log.lastIndex == 0 && log.hardState == HardState()
                 && ((try? log.snapshot().metadata.configuration.members.isEmpty) ?? true)
             if isFresh && !configuration.join {

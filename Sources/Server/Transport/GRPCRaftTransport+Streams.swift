@@ -101,7 +101,7 @@ extension GRPCRaftTransport {
     private func callOptions() -> CallOptions {
         var options = CallOptions.defaults
         options.waitForReady = false
-        options.maxRequestMessageBytes = RaftTransportConfiguration.maxRequestPayloadBytes
+        options.maxRequestMessageBytes = configuration.maxRequestPayloadBytes
         return options
     }
 }

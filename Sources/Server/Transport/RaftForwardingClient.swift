@@ -33,10 +33,14 @@ public final class RaftForwardingClient: Service, Sendable {
     public let requestTimeout: Duration
     /// The most leader addresses with an open connection.
     public let maxConnections: Int
+    /// The largest request sent (a forwarded proposal), as large as the leaders accept.
+    public let maxRequestPayloadBytes: Int
     private let state: Mutex<State>
     private let newClientStream: AsyncStream<Client>
 
-    public init(requestTimeout: Duration = .seconds(10), maxConnections: Int = 4) {
+    public init(requestTimeout: Duration = .seconds(10), maxConnections: Int = 4,
+                maxRequestPayloadBytes: Int = RaftTransportConfiguration.defaultMaxRequestPayloadBytes) {
+        self.maxRequestPayloadBytes = maxRequestPayloadBytes
         precondition(requestTimeout > .zero, "requestTimeout must be positive.")
         precondition(maxConnections > 0, "maxConnections must be positive.")
         self.requestTimeout = requestTimeout
@@ -175,7 +179,7 @@ public final class RaftForwardingClient: Service, Sendable {
         var options = CallOptions.defaults
         options.timeout = requestTimeout
         options.waitForReady = false
-        options.maxRequestMessageBytes = RaftTransportConfiguration.maxRequestPayloadBytes
+        options.maxRequestMessageBytes = maxRequestPayloadBytes
         do {
             return try await body(client, options)
         } catch {

@@ -7,7 +7,9 @@ public struct RaftTransportConfiguration: Sendable, Hashable {
     /// One frame is one encoded message plus a few bytes of protobuf framing; this is set comfortably above
     /// ``WireLimits/maxMessageBytes`` so every message the codec accepts fits. Servers hosting
     /// ``RaftTransportService`` must set `config.rpc.maxRequestPayloadSize` to at least this value.
-    public static let maxRequestPayloadBytes = 9 << 20
+    public var maxRequestPayloadBytes: Int { wireLimits.maxMessageBytes + (1 << 20) }
+    /// The request bound with the default wire limits.
+    public static let defaultMaxRequestPayloadBytes = RaftTransportConfiguration().maxRequestPayloadBytes
     /// The HTTP/2 flow-control window each side advertises. gRPC servers default to 64 KiB, which let a leader
     /// send only 64 KiB of appends to a follower per window-update round trip; 8 MiB keeps a busy stream from
     /// waiting on flow control (the client side's default).
@@ -40,9 +42,6 @@ public struct RaftTransportConfiguration: Sendable, Hashable {
         precondition(
             initialReconnectBackoff > .zero && maxReconnectBackoff >= initialReconnectBackoff,
             "Reconnect backoffs must be positive, the maximum at least the initial one.")
-        precondition(
-            wireLimits.maxMessageBytes + 1024 <= Self.maxRequestPayloadBytes,
-            "WireLimits.maxMessageBytes must leave room for framing under maxRequestPayloadBytes.")
         self.maxQueuedMessagesPerPeer = maxQueuedMessagesPerPeer
         self.maxQueuedBytesPerPeer = maxQueuedBytesPerPeer
         self.initialReconnectBackoff = initialReconnectBackoff
