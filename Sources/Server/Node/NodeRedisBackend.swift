@@ -11,6 +11,8 @@ public struct NodeRedisBackend: RedisBackend {
     let evaluator: ReadEvaluator
     /// Concurrent writes leave together, as one batch entry.
     let batcher: ProposalBatcher
+    /// Concurrent reads share one read barrier.
+    let reads: ReadBarrierBatcher
     let serverInfo: @Sendable () -> String
     /// Whether Redis reads may be answered under the leader lease (`--lease-reads`) instead of ReadIndex.
     let leaseReads: Bool
@@ -24,6 +26,9 @@ public struct NodeRedisBackend: RedisBackend {
         batcher = ProposalBatcher(metrics: metrics, nowMillis: Self.wallClockMillis) { [node] payload throws(BackendError) in
             try await node.propose(payload)
         }
+        reads = ReadBarrierBatcher(metrics: metrics) { [node] () throws(BackendError) in
+            try await node.readBarrier()
+        }
     }
 
     public func execute(_ command: Command) async throws(BackendError) -> CommandResult {
@@ -36,7 +41,8 @@ public struct NodeRedisBackend: RedisBackend {
 
     /// Answers a read after a read barrier; `lease` lets the leader skip the heartbeat round.
     public func read(_ command: ReadCommand, lease: Bool) async throws(BackendError) -> RESPValue {
-        try await node.readBarrier(lease: lease)
+        // A lease read needs no quorum round to share; the others share one.
+        if lease { try await node.readBarrier(lease: true) } else { try await reads.wait() }
         do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
             throw .unavailable(error.description)
         }

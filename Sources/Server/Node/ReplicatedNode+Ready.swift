@@ -33,7 +33,7 @@ extension ReplicatedNode {
             core.advance(ready)
             releaseReads()
         }
-        failProposalsIfNoLongerLeader()
+        failRequestsAfterLeadershipChange()
         takeSnapshotIfDue()
         seedDirectoryIfLeader()
         updateGauges()
@@ -163,9 +163,10 @@ extension ReplicatedNode {
     /// Its entries may still commit under the next leader, or be replaced; this member cannot tell which
     /// before it hears from that leader, so it says so now instead of at the deadline.
     ///
-    /// Reads it issued as leader are dropped by its core on stepping down; they get `TRYAGAIN` (a read has
-    /// no effect to be unsure about).
-    func failProposalsIfNoLongerLeader() {
+    /// Reads get `TRYAGAIN` (a read has no effect to be unsure about) once the term they were issued in is
+    /// over: a leader's core drops its pending reads on stepping down, and a follower's request went to a
+    /// leader that is gone, so waiting for the deadline would only delay the retry.
+    func failRequestsAfterLeadershipChange() {
         let stillLeading = { (term: UInt64) in self.core.role == .leader && term == self.core.term }
         if proposals.values.contains(where: { !stillLeading($0.term) }) {
             for (index, waiter) in proposals where !stillLeading(waiter.term) {
@@ -173,8 +174,11 @@ extension ReplicatedNode {
                 waiter.continuation.resume(returning: .failure(.leadershipLost))
             }
         }
-        if readRequests.values.contains(where: { $0.issuedAsLeader && !stillLeading($0.term) }) {
-            for (context, waiter) in readRequests where waiter.issuedAsLeader && !stillLeading(waiter.term) {
+        let over = { (waiter: ReadWaiter<UInt64>) in
+            waiter.issuedAsLeader ? !stillLeading(waiter.term) : waiter.term != self.core.term
+        }
+        if readRequests.values.contains(where: over) {
+            for (context, waiter) in readRequests where over(waiter) {
                 readRequests[context] = nil
                 waiter.continuation.resume(returning: .failure(.tryAgain("leadership changed before the read was confirmed; retry")))
             }
