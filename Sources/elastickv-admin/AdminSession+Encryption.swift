@@ -36,7 +36,9 @@ extension AdminSession {
         do {
             state = try EncryptionStatus(wireState)
         } catch {
-            throw Self.report(AdminFailure(line: "error: \(address): invalid answer: \(error)", exitStatus: .failure))
+            throw Self.report(
+                AdminFailure(line: "error: \(address): invalid answer: \(error)", exitStatus: .failure,
+                             code: "INVALID_ANSWER"), json: json)
         }
         let members = cluster.members.filter { !$0.addr.isEmpty }
         return EncryptionStatusReport(

@@ -61,9 +61,9 @@ struct AdminSession {
                 return try await body(client, options)
             }
         } catch let error as RPCError {
-            throw Self.report(classify(error))
+            throw Self.report(classify(error), json: json)
         } catch {
-            throw Self.report(AdminFailure(line: "error: \(address): \(error)", exitStatus: .failure))
+            throw Self.report(AdminFailure(line: "error: \(address): \(error)", exitStatus: .failure), json: json)
         }
     }
 
@@ -81,9 +81,9 @@ struct AdminSession {
         print(json ? change.json(response) : change.summary(response))
     }
 
-    /// Prints `failure` on stderr and returns the exit code to leave with.
-    static func report(_ failure: AdminFailure) -> ExitCode {
-        FileHandle.standardError.write(Data((failure.line + "\n").utf8))
+    /// Prints `failure` on stderr (as one JSON object with `json`) and returns the exit code to leave with.
+    static func report(_ failure: AdminFailure, json: Bool) -> ExitCode {
+        FileHandle.standardError.write(Data(((json ? failure.json : failure.line) + "\n").utf8))
         return ExitCode(failure.exitStatus.rawValue)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Server
 
 /// The operator's command line for a running elastickv cluster, over the nodes' gRPC admin services.
@@ -27,7 +28,7 @@ struct ElastickvAdmin: AsyncParsableCommand {
         do {
             (globals, remaining) = try AdminGlobalArguments.split(Array(CommandLine.arguments.dropFirst()))
         } catch {
-            exit(withError: ValidationError(error.description))
+            fail(ValidationError(error.description), json: CommandLine.arguments.contains("--json"))
         }
         await AdminSession.$leadingGlobals.withValue(globals) {
             do {
@@ -38,8 +39,18 @@ struct ElastickvAdmin: AsyncParsableCommand {
                     try command.run()
                 }
             } catch {
-                exit(withError: error)
+                fail(error, json: globals.json || remaining.contains("--json"))
             }
         }
+    }
+
+    /// Leaves with `error`: ArgumentParser's own output and status, or with `--json` and an error other than
+    /// a reported failure or help, one JSON error object on stderr (usage errors exit 64).
+    static func fail(_ error: any Error, json: Bool) -> Never {
+        let status = exitCode(for: error)
+        guard json, !(error is ExitCode), status != .success else { exit(withError: error) }
+        let failure = AdminFailure(line: "error: " + fullMessage(for: error), exitStatus: .usage, code: "USAGE")
+        FileHandle.standardError.write(Data((failure.json + "\n").utf8))
+        Foundation.exit(status.rawValue)
     }
 }

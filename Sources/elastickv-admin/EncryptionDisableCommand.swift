@@ -14,6 +14,6 @@ struct EncryptionDisableCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        throw AdminSession.report(.encryptionDisableRefused)
+        throw AdminSession.report(.encryptionDisableRefused, json: output.json || AdminSession.leadingGlobals.json)
     }
 }

@@ -283,4 +283,37 @@ import TestSupport
         }
         for node in nodes { #expect(try await node.stop() == 0, "\(node.output)") }
     }
+
+    @Test func aLeaderStoppedWithSIGTERMHandsLeadershipOffAndExits0() async throws {
+        try Self.requireBinary()
+        let scratch = TemporaryDirectory("node-handoff")
+        defer { scratch.remove() }
+        let names = ["n1", "n2", "n3"]
+        let grpc = try names.map { _ in try Self.freePort() }
+        let redis = try names.map { _ in try Self.freePort() }
+        let cluster = zip(names, grpc).map { "\($0)=127.0.0.1:\($1)" }.joined(separator: ",")
+        var nodes: [NodeProcess] = []
+        defer { for node in nodes where node.process.isRunning { kill(node.process.processIdentifier, SIGKILL) } }
+        for (index, name) in names.enumerated() {
+            nodes.append(try NodeProcess(
+                ["--node-id", name, "--data-dir", scratch.file(name), "--grpc-addr", "127.0.0.1:\(grpc[index])",
+                 "--redis-addr", "127.0.0.1:\(redis[index])", "--metrics-addr", "", "--initial-cluster", cluster],
+                scratch: scratch, name: name))
+        }
+        let leaderPort = try #require(try await LeaseReadProcessTests.waitForLeader(among: redis))
+        let leader = try #require(redis.firstIndex(of: leaderPort))
+        let stopped = ContinuousClock.now
+        #expect(try await nodes[leader].stop() == 0, "\(nodes[leader].output)")
+        let output = nodes[leader].output
+        #expect(output.contains("leadership handed off"), "\(output)")
+        #expect(output.contains("shutdown complete"), "\(output)")
+        let others = redis.enumerated().filter { $0.offset != leader }.map(\.element)
+        let successor = try await LeaseReadProcessTests.waitForLeader(among: others)
+        #expect(successor != nil, "no leader after the hand-off")
+        // A hand-off needs no election timeout (1 s) to pass, plus the time the stop itself took.
+        print("hand-off and stop took \(ContinuousClock.now - stopped)")
+        for (index, node) in nodes.enumerated() where index != leader {
+            #expect(try await node.stop() == 0, "\(node.output)")
+        }
+    }
 }

@@ -197,6 +197,14 @@ public final class RaftNode {
         return active.intersection(currentConfiguration.voters).count + 1 >= currentConfiguration.quorum
     }
 
+    /// On a leader, the other voter whose log matches the leader's furthest (the best leadership-transfer
+    /// target; ties go to the lowest id, so the choice is deterministic); `nil` on other roles or alone.
+    public var mostCaughtUpVoter: NodeID? {
+        guard role == .leader else { return nil }
+        let others = currentConfiguration.voters.subtracting([id]).sorted()
+        return others.max { (progress[$0]?.match ?? 0, $1) < (progress[$1]?.match ?? 0, $0) }
+    }
+
     /// The other members of the current configuration (voters and learners).
     public var peers: Set<NodeID> {
         currentConfiguration.members.subtracting([id])

@@ -27,5 +27,5 @@ extension AdminFailure {
             then GET (strings) or HGETALL (hashes) rather than DUMP, and PTTL for its expiry, write it into the new \
             cluster with SET or HSET (and PEXPIRE), then move clients over and retire this cluster.
             """,
-        exitStatus: .failure)
+        exitStatus: .failure, code: "REFUSED")
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 
 /// What `elastickv-admin` prints on stderr and the status it exits with when a command fails.
@@ -12,11 +13,32 @@ public struct AdminFailure: Error, Sendable, Hashable {
     public var line: String
     /// What the process exits with.
     public var exitStatus: ExitStatus
+    /// A machine-readable name of the failure: the gRPC status name for a node's answer, else one of
+    /// `FAILED`, `INVALID_ANSWER`, `REFUSED`, `USAGE`.
+    public var code: String
 
     /// Creates a failure with an explicit line and status.
-    public init(line: String, exitStatus: ExitStatus) {
+    public init(line: String, exitStatus: ExitStatus, code: String = "FAILED") {
         self.line = line
         self.exitStatus = exitStatus
+        self.code = code
+    }
+
+    /// The message without the `error: ` and code prefixes of ``line``.
+    public var message: String {
+        var text = Substring(line)
+        if text.hasPrefix("error: ") { text = text.dropFirst("error: ".count) }
+        if text.hasPrefix(code + ": ") { text = text.dropFirst(code.count + 2) }
+        return String(text)
+    }
+
+    /// The failure as `--json` prints it (DESIGN §6): `{"error": {"code": …, "message": …, "exit_status": …}}`.
+    public var json: String {
+        let object: [String: Any] = ["error": ["code": code, "message": message, "exit_status": Int(exitStatus.rawValue)]]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+            return #"{"error":{"code":"FAILED","message":"the failure could not be rendered as JSON"}}"#
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Classifies an error returned by the server (or by the client transport, e.g. connection refused).
@@ -27,10 +49,10 @@ public struct AdminFailure: Error, Sendable, Hashable {
         {
             self.init(
                 line: "error: \(status): \(error.message) (rerun with --addr \(leader))",
-                exitStatus: .temporaryFailure)
+                exitStatus: .temporaryFailure, code: status)
             return
         }
-        self.init(line: "error: \(status): \(error.message)", exitStatus: Self.exitStatus(for: error.code))
+        self.init(line: "error: \(status): \(error.message)", exitStatus: Self.exitStatus(for: error.code), code: status)
     }
 
     /// The exit status for a gRPC status the server (or the client transport) answered.

@@ -73,6 +73,8 @@ public final class NodeRuntime: Sendable {
                                               onMetricsBound(address)
                                           }))
         }
+        // Last, so that it is the first to stop: a leader hands off before anything else shuts down.
+        services.append(LeadershipHandoff(node: node))
         self.services = services
     }
 

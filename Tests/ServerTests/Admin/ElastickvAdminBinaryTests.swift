@@ -64,6 +64,28 @@ struct ElastickvAdminBinaryTests {
         }
     }
 
+    @Test func withJSONFailuresAreJSONObjects() async throws {
+        // Nothing listens on port 1 of loopback: the node is unreachable.
+        let unreachable = try await AdminBinary.run(["--json", "--addr", "127.0.0.1:1", "cluster", "status"])
+        #expect(unreachable.status == 69, "\(unreachable.stderr)")
+        let error = try #require(Self.jsonError(unreachable.stderr), "not JSON: \(unreachable.stderr)")
+        #expect(error["code"] as? String == "UNAVAILABLE")
+        #expect(error["exit_status"] as? Int == 69)
+        #expect((error["message"] as? String)?.isEmpty == false)
+        let usage = try await AdminBinary.run(["--json", "cluster", "no-such-command"])
+        #expect(usage.status == 64)
+        let usageError = try #require(Self.jsonError(usage.stderr), "not JSON: \(usage.stderr)")
+        #expect(usageError["code"] as? String == "USAGE")
+        let refused = try await AdminBinary.run(["encryption", "disable", "--json"])
+        #expect(refused.status == 1)
+        #expect(Self.jsonError(refused.stderr)?["code"] as? String == "REFUSED")
+    }
+
+    static func jsonError(_ text: String) -> [String: Any]? {
+        let object = try? JSONSerialization.jsonObject(with: Data(text.utf8))
+        return (object as? [String: Any])?["error"] as? [String: Any]
+    }
+
     @Test func aMalformedAddressIsAUsageError() async throws {
         let result = try await AdminBinary.run(["--addr", "nowhere", "cluster", "status"])
         #expect(result.status == 64)
