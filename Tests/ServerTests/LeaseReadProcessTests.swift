@@ -106,4 +106,41 @@ import TestSupport
         #expect(reply == "$3\r\nnew\r\n" || reply.hasPrefix("-"), "unexpected reply \(reply)")
         for node in nodes.values { #expect(try await node.stop() == 0, "\(node.output)") }
     }
+
+    /// DESIGN §9, "leader lost after append": a write the leader appended but could not commit before it
+    /// lost its quorum is answered `AMBIGUOUS` (at step-down, not at the deadline), never `TRYAGAIN` or OK.
+    @Test func aWriteWhoseLeaderLosesItsQuorumAfterAppendingIsAmbiguous() async throws {
+        try NodeProcessTests.requireBinary()
+        let scratch = TemporaryDirectory("ambiguous-step-down")
+        defer { scratch.remove() }
+        let names = ["n1", "n2", "n3"]
+        let grpc = try names.map { _ in try NodeProcessTests.freePort() }
+        let redis = try names.map { _ in try NodeProcessTests.freePort() }
+        let cluster = zip(names, grpc).map { "\($0)=127.0.0.1:\($1)" }.joined(separator: ",")
+        var nodes: [Int: NodeProcess] = [:]
+        defer {
+            for node in nodes.values where node.process.isRunning {
+                kill(node.process.processIdentifier, SIGCONT)
+                kill(node.process.processIdentifier, SIGKILL)
+            }
+        }
+        for (index, name) in names.enumerated() {
+            nodes[redis[index]] = try NodeProcess(
+                ["--node-id", name, "--data-dir", scratch.file(name), "--grpc-addr", "127.0.0.1:\(grpc[index])",
+                 "--redis-addr", "127.0.0.1:\(redis[index])", "--metrics-addr", "", "--initial-cluster", cluster],
+                scratch: scratch, name: name)
+        }
+        let leader = try #require(try await Self.waitForLeader(among: redis))
+        let connection = try #require(RedisConnection(port: leader))
+        #expect(connection.command(["SET", "k", "before"]) == "+OK\r\n")
+        let followers = redis.filter { $0 != leader }.compactMap { nodes[$0] }
+        for follower in followers { kill(follower.process.processIdentifier, SIGSTOP) }
+        let started = ContinuousClock.now
+        let reply = connection.command(["SET", "k", "during"]) ?? "(no reply)"
+        let waited = ContinuousClock.now - started
+        for follower in followers { kill(follower.process.processIdentifier, SIGCONT) }
+        #expect(reply.hasPrefix("-AMBIGUOUS "), "a write appended without a quorum was answered \(reply)")
+        #expect(waited < .seconds(5), "the answer came at the deadline (\(waited)), not at step-down")
+        for node in nodes.values { #expect(try await node.stop() == 0, "\(node.output)") }
+    }
 }
