@@ -1,3 +1,4 @@
+import Logging
 import ServiceLifecycle
 
 /// A lifecycle service whose only job is at shutdown: a stopping leader hands leadership off first.
@@ -7,9 +8,11 @@ import ServiceLifecycle
 /// the way (the successor must catch up before it takes over).
 struct LeadershipHandoff: Service {
     let node: ReplicatedNode
+    let logger: Logger
 
     func run() async throws {
         try await gracefulShutdown()
+        logger.info("shutting down")
         _ = await node.handOffLeadership()
     }
 }

@@ -74,7 +74,7 @@ public final class NodeRuntime: Sendable {
                                           }))
         }
         // Last, so that it is the first to stop: a leader hands off before anything else shuts down.
-        services.append(LeadershipHandoff(node: node))
+        services.append(LeadershipHandoff(node: node, logger: logger))
         self.services = services
     }
 

@@ -46,6 +46,7 @@ extension ReplicatedNode {
             CommittedEntry(index: entry.index, term: entry.term, data: entry.kind == .normal ? entry.data : [])
         }
         let outcome = machine.apply(committed)
+        if entries.contains(where: { $0.kind != .normal && $0.index <= outcome.appliedIndex }) { logMembership() }
         for entry in entries where entry.index <= outcome.appliedIndex {
             guard let waiter = proposals.removeValue(forKey: entry.index) else { continue }
             if entry.term == waiter.term {
@@ -55,6 +56,16 @@ extension ReplicatedNode {
             }
         }
         if let halt = outcome.halt { stop(halt.description) }
+    }
+
+    /// Logs the configuration after a membership change applied (on every member).
+    func logMembership() {
+        let directory = memberDirectory()
+        let configuration = core.configurationState
+        let names = { (ids: Set<NodeID>) in ids.map { directory[$0]?.name ?? String($0) }.sorted().joined(separator: ",") }
+        logger.info("membership changed", metadata: [
+            "voters": "\(names(configuration.voters))", "learners": "\(names(configuration.learners))",
+        ])
     }
 
     /// Replaces the store with a snapshot the leader sent.

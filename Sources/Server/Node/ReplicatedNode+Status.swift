@@ -59,6 +59,7 @@ extension ReplicatedNode {
     /// The encryption series of DESIGN §7; ids and counts only, never key material.
     func updateEncryptionGauges(_ metrics: MetricsRegistry) {
         guard let encryption, let sidecar = encryption.applier.sidecar else { return }
+        logEncryptionChanges(sidecar)
         for purpose in KeyPurpose.allCases {
             metrics.gauge("elastickv_encryption_active_dek_id", help: "Id of the DEK new data of a purpose is sealed with",
                           labels: ["purpose": purpose.rawValue]).set(Double(sidecar.activeKeyIDs[purpose] ?? 0))
@@ -76,6 +77,26 @@ extension ReplicatedNode {
             publishCounter(metrics, "elastickv_encryption_writes_per_dek_total",
                            help: "Envelopes sealed by this process, by DEK", label: ("key_id", String(keyID)),
                            value: encryption.keyring.sealCount(for: keyID))
+        }
+    }
+
+    /// Logs a storage-envelope switch and each change of a purpose's active DEK (a bootstrap or rotation), by
+    /// key id only; compared with what was last seen, at most as often as the encryption series refresh.
+    func logEncryptionChanges(_ sidecar: Sidecar) {
+        let seen = EncryptionLogState(storageEnvelopeActive: sidecar.storageEnvelopeActive,
+                                      activeKeyIDs: sidecar.activeKeyIDs)
+        defer { observedEncryption = seen }
+        // The first reading (at start, or at bootstrap) is compared with "nothing active yet".
+        let previous = observedEncryption ?? EncryptionLogState(storageEnvelopeActive: false, activeKeyIDs: [:])
+        guard previous != seen else { return }
+        if seen.storageEnvelopeActive && !previous.storageEnvelopeActive {
+            logger.info("storage envelope active: new values are sealed")
+        }
+        for purpose in KeyPurpose.allCases where seen.activeKeyIDs[purpose] != previous.activeKeyIDs[purpose] {
+            logger.info("active DEK changed", metadata: [
+                "purpose": "\(purpose.rawValue)", "key_id": "\(seen.activeKeyIDs[purpose].map { String($0) } ?? "none")",
+                "previous_key_id": "\(previous.activeKeyIDs[purpose].map { String($0) } ?? "none")",
+            ])
         }
     }
 
@@ -152,4 +173,10 @@ struct RaftGauges {
         appliedIndex = metrics.gauge("elastickv_raft_applied_index", help: "Raft applied index")
         isLeader = metrics.gauge("elastickv_raft_is_leader", help: "1 when this member leads")
     }
+}
+
+/// The encryption state last logged by ``ReplicatedNode/logEncryptionChanges(_:)``.
+struct EncryptionLogState: Equatable {
+    var storageEnvelopeActive: Bool
+    var activeKeyIDs: [KeyPurpose: KeyID]
 }

@@ -89,6 +89,7 @@ public actor ReplicatedNode {
     /// The leader and peer reachability last logged (see ``observeLifecycle()``).
     var observedLeader: NodeID?
     var observedPeers: [NodeID: Bool?] = [:]
+    var observedEncryption: EncryptionLogState?
     /// The last read of the member directory; reused for ``directoryCacheLifetime`` so forwarded writes and
     /// the transport's peer refresh do not query the store each time.
     var directoryCache: (readAt: ContinuousClock.Instant, members: [NodeID: MemberDirectory.Member])?
