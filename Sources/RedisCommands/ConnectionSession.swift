@@ -54,8 +54,8 @@ public struct ConnectionSession: Sendable {
             return (index == 0 ? .ok : .error("ERR DB index is out of range"), false)
         case .command(let subcommand):
             return (CommandIntrospection.reply(subcommand: subcommand), false)
-        case .info:
-            return (.bulkString(Array(info().utf8)), false)
+        case .info(let section):
+            return (.bulkString(Array(InfoSections.select(section, from: info()).utf8)), false)
         case .quit:
             return (.ok, true)
         }

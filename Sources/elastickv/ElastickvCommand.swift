@@ -54,6 +54,24 @@ struct ElastickvCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "json or text.")
     var logFormat = "text"
 
+    /// Parses the command line (accepting `--flag=` with an empty value, e.g. `--metrics-addr=` to disable
+    /// metrics, which ArgumentParser alone refuses) and runs.
+    static func main() async {
+        let arguments = CommandLine.arguments.dropFirst().flatMap { argument -> [String] in
+            argument.hasPrefix("--") && argument.hasSuffix("=") ? [String(argument.dropLast()), ""] : [argument]
+        }
+        do {
+            var command = try parseAsRoot(Array(arguments))
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     func makeConfiguration() throws(ConfigurationError) -> NodeConfiguration {
         let grpc = try NodeConfiguration.Address(parsing: grpcAddress, flag: "--grpc-addr")
         let redis = try NodeConfiguration.Address(parsing: redisAddress, flag: "--redis-addr")
