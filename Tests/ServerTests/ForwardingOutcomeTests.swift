@@ -7,9 +7,6 @@ import Raft
 import Synchronization
 import Testing
 
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// DESIGN §9 on the forwarding path: a follower answers `TRYAGAIN` only when the write cannot have been
 /// applied (nothing was sent, or the leader refused before appending) and `AMBIGUOUS` when it may have been
@@ -178,7 +175,7 @@ import Testing
     @Test func aLeaderThatCannotBeReachedIsDefinite() async throws {
         // A port that was free a moment ago: nothing listens there, so nothing can be sent.
         let client = RaftForwardingClient(requestTimeout: .seconds(5))
-        let address = "127.0.0.1:\(try Self.closedPort())"
+        let address = "127.0.0.1:\(try NodeProcessTests.freePort())"
         let forwarder = GRPCProposalForwarder(client: client) { _ in address }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
@@ -210,23 +207,5 @@ import Testing
     ])
     func refusalsReadTheirCodeWord(reason: String, unknown: Bool) {
         #expect(RaftForwardingRefusal(reason: reason).outcomeUnknown == unknown)
-    }
-
-    /// A loopback port nothing listens on (bound, then released).
-    static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
-            }
-        }
-        guard bound else { throw HarnessError.notListening }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
