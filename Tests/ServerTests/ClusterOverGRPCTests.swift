@@ -14,17 +14,6 @@ import TestSupport
 /// forwarded from followers, linearizable reads on followers, a learner added, caught up through a snapshot
 /// and promoted, and a new leader after the old one stops.
 @Suite(.serialized) struct ClusterOverGRPCTests {
-    /// Ports the OS hands out for a moment; the nodes then bind them (peers must know them in advance).
-    static func freePorts(_ count: Int) throws -> [Int] {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let channels = try (0..<count).map { _ in
-            try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
-        }
-        let ports = channels.compactMap { $0.localAddress?.port }
-        for channel in channels { try channel.close().wait() }
-        return ports
-    }
-
     final class TestNode: @unchecked Sendable {
         let runtime: NodeRuntime
         let task: Task<Void, any Error>
@@ -80,7 +69,7 @@ import TestSupport
     @Test func replicatesForwardsAddsALearnerAndSurvivesALeaderStop() async throws {
         let dir = TemporaryDirectory("cluster")
         defer { dir.remove() }
-        let ports = try Self.freePorts(4)
+        let ports = try TestPorts.free(4)
         let peers = (0..<3).map { NodeConfiguration.Peer(name: "n\($0 + 1)", address: .init(host: "127.0.0.1", port: ports[$0])) }
         var nodes = try (0..<3).map { try TestNode(name: "n\($0 + 1)", dir: dir, grpcPort: ports[$0], peers: peers, join: false) }
         try await Self.eventually("a leader") { await nodes[0].runtime.node.status().leaderName != nil }

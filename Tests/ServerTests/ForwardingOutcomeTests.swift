@@ -6,6 +6,7 @@ import Raft
 @testable import Server
 import Synchronization
 import Testing
+import TestSupport
 
 
 /// DESIGN §9 on the forwarding path: a follower answers `TRYAGAIN` only when the write cannot have been
@@ -175,7 +176,7 @@ import Testing
     @Test func aLeaderThatCannotBeReachedIsDefinite() async throws {
         // A port that was free a moment ago: nothing listens there, so nothing can be sent.
         let client = RaftForwardingClient(requestTimeout: .seconds(5))
-        let address = "127.0.0.1:\(try NodeProcessTests.freePort())"
+        let address = "127.0.0.1:\(try TestPorts.one())"
         let forwarder = GRPCProposalForwarder(client: client) { _ in address }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }

@@ -69,8 +69,8 @@ import TestSupport
         let scratch = TemporaryDirectory("lease-pause")
         defer { scratch.remove() }
         let names = ["n1", "n2", "n3"]
-        let grpc = try names.map { _ in try NodeProcessTests.freePort() }
-        let redis = try names.map { _ in try NodeProcessTests.freePort() }
+        let grpc = try TestPorts.free(names.count)
+        let redis = try TestPorts.free(names.count)
         let cluster = zip(names, grpc).map { "\($0)=127.0.0.1:\($1)" }.joined(separator: ",")
         var nodes: [Int: NodeProcess] = [:]
         defer {
@@ -114,8 +114,8 @@ import TestSupport
         let scratch = TemporaryDirectory("ambiguous-step-down")
         defer { scratch.remove() }
         let names = ["n1", "n2", "n3"]
-        let grpc = try names.map { _ in try NodeProcessTests.freePort() }
-        let redis = try names.map { _ in try NodeProcessTests.freePort() }
+        let grpc = try TestPorts.free(names.count)
+        let redis = try TestPorts.free(names.count)
         let cluster = zip(names, grpc).map { "\($0)=127.0.0.1:\($1)" }.joined(separator: ",")
         var nodes: [Int: NodeProcess] = [:]
         defer {

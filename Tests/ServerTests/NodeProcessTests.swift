@@ -60,22 +60,6 @@ import TestSupport
         }
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
-            }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     static func arguments(dataDir: String, grpc: Int, redis: Int, metrics: Int? = nil) -> [String] {
         ["--node-id", "n1", "--data-dir", dataDir, "--grpc-addr", "127.0.0.1:\(grpc)",
          "--redis-addr", "127.0.0.1:\(redis)", "--metrics-addr", metrics.map { "127.0.0.1:\($0)" } ?? "",
@@ -92,12 +76,12 @@ import TestSupport
         defer { scratch.remove() }
         let dataDir = scratch.file("data")
         let first = try NodeProcess(
-            Self.arguments(dataDir: dataDir, grpc: try Self.freePort(), redis: try Self.freePort()),
+            Self.arguments(dataDir: dataDir, grpc: try TestPorts.one(), redis: try TestPorts.one()),
             scratch: scratch, name: "first")
         #expect(try await first.waitFor("node started"), "\(first.output)")
         let lockBefore = try String(contentsOfFile: dataDir + "/LOCK", encoding: .utf8)
         let second = try NodeProcess(
-            Self.arguments(dataDir: dataDir, grpc: try Self.freePort(), redis: try Self.freePort()),
+            Self.arguments(dataDir: dataDir, grpc: try TestPorts.one(), redis: try TestPorts.one()),
             scratch: scratch, name: "second")
         #expect(try await second.waitForExit() == 75, "\(second.output)")
         #expect(second.output.contains("ErrDataDirLocked"))
@@ -131,7 +115,7 @@ import TestSupport
         try #require(listening)
         let taken = Int(UInt16(bigEndian: address.sin_port))
         let node = try NodeProcess(
-            Self.arguments(dataDir: scratch.file("data"), grpc: try Self.freePort(), redis: taken),
+            Self.arguments(dataDir: scratch.file("data"), grpc: try TestPorts.one(), redis: taken),
             scratch: scratch, name: "node")
         #expect(try await node.waitForExit() == 78, "\(node.output)")
         #expect(node.output.contains("--redis-addr 127.0.0.1:\(taken) cannot be bound"), "\(node.output)")
@@ -142,7 +126,7 @@ import TestSupport
         try Self.requireBinary()
         let scratch = TemporaryDirectory("node-started")
         defer { scratch.remove() }
-        let (grpc, redis, metrics) = (try Self.freePort(), try Self.freePort(), try Self.freePort())
+        let (grpc, redis, metrics) = (try TestPorts.one(), try TestPorts.one(), try TestPorts.one())
         let node = try NodeProcess(Self.arguments(dataDir: scratch.file("data"), grpc: grpc, redis: redis,
                                                   metrics: metrics), scratch: scratch, name: "node")
         #expect(try await node.waitFor("node started"), "\(node.output)")
@@ -185,7 +169,7 @@ import TestSupport
         let scratch = TemporaryDirectory("node-refusal")
         defer { scratch.remove() }
         let node = try NodeProcess(
-            Self.arguments(dataDir: scratch.file("data"), grpc: try Self.freePort(), redis: try Self.freePort())
+            Self.arguments(dataDir: scratch.file("data"), grpc: try TestPorts.one(), redis: try TestPorts.one())
                 + ["--encryption-enabled"], scratch: scratch, name: "node")
         #expect(try await node.waitForExit() == 78, "\(node.output)")
         #expect(node.output.contains("ErrKEKRequired"), "\(node.output)")
@@ -195,10 +179,10 @@ import TestSupport
         try Self.requireBinary()
         let scratch = TemporaryDirectory("node-no-metrics")
         defer { scratch.remove() }
-        let grpc = try Self.freePort()
+        let grpc = try TestPorts.one()
         let node = try NodeProcess(
             ["--node-id", "n1", "--data-dir", scratch.file("data"), "--grpc-addr", "127.0.0.1:\(grpc)",
-             "--redis-addr", "127.0.0.1:\(try Self.freePort())", "--metrics-addr=",
+             "--redis-addr", "127.0.0.1:\(try TestPorts.one())", "--metrics-addr=",
              "--initial-cluster", "n1=127.0.0.1:\(grpc)"], scratch: scratch, name: "node")
         #expect(try await node.waitFor("node started"), "\(node.output)")
         #expect(node.output.contains("metrics=disabled"), "\(node.output)")
@@ -265,15 +249,15 @@ import TestSupport
         let scratch = TemporaryDirectory("node-readyz")
         defer { scratch.remove() }
         let names = ["n1", "n2", "n3"]
-        let grpc = try names.map { _ in try Self.freePort() }
-        let metrics = try names.map { _ in try Self.freePort() }
+        let grpc = try TestPorts.free(names.count)
+        let metrics = try TestPorts.free(names.count)
         let cluster = zip(names, grpc).map { "\($0)=127.0.0.1:\($1)" }.joined(separator: ",")
         var nodes: [NodeProcess] = []
         defer { for node in nodes where node.process.isRunning { kill(node.process.processIdentifier, SIGKILL) } }
         for (index, name) in names.enumerated() {
             nodes.append(try NodeProcess(
                 ["--node-id", name, "--data-dir", scratch.file(name), "--grpc-addr", "127.0.0.1:\(grpc[index])",
-                 "--redis-addr", "127.0.0.1:\(try Self.freePort())", "--metrics-addr", "127.0.0.1:\(metrics[index])",
+                 "--redis-addr", "127.0.0.1:\(try TestPorts.one())", "--metrics-addr", "127.0.0.1:\(metrics[index])",
                  "--initial-cluster", cluster], scratch: scratch, name: name))
         }
         for port in metrics {
@@ -303,8 +287,8 @@ import TestSupport
         let scratch = TemporaryDirectory("node-handoff")
         defer { scratch.remove() }
         let names = ["n1", "n2", "n3"]
-        let grpc = try names.map { _ in try Self.freePort() }
-        let redis = try names.map { _ in try Self.freePort() }
+        let grpc = try TestPorts.free(names.count)
+        let redis = try TestPorts.free(names.count)
         let cluster = zip(names, grpc).map { "\($0)=127.0.0.1:\($1)" }.joined(separator: ",")
         var nodes: [NodeProcess] = []
         defer { for node in nodes where node.process.isRunning { kill(node.process.processIdentifier, SIGKILL) } }

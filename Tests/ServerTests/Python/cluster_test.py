@@ -9,7 +9,6 @@ started after many more writes catches up through a snapshot). Every process is 
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,18 +16,11 @@ import time
 
 import redis
 
+sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
+from ports import free_ports  # noqa: E402
+
 PASSWORD = "s3cret"
 DEADLINE_SECONDS = 60
-
-
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 class Cluster:

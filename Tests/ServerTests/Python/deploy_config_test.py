@@ -27,7 +27,8 @@ import redis
 
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_test import check, free_ports  # noqa: E402
+from cluster_test import check  # noqa: E402
+from ports import free_ports  # noqa: E402
 
 DEADLINE_SECONDS = 60
 SCRAPE_DEADLINE_SECONDS = 30

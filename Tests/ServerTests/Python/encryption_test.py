@@ -30,7 +30,8 @@ from redis.retry import Retry
 
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_test import check, free_ports  # noqa: E402
+from cluster_test import check  # noqa: E402
+from ports import free_ports  # noqa: E402
 
 PASSWORD = "s3cret"
 FOUNDERS = ("n1", "n2", "n3")

@@ -41,7 +41,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -50,6 +49,9 @@ import time
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
+from ports import free_ports  # noqa: E402
 
 PASSWORD = "s3cret"
 NODES = ("n1", "n2", "n3")
@@ -99,12 +101,6 @@ def wait_until(condition, what, seconds=DEADLINE_SECONDS, interval=0.2):
         time.sleep(interval)
 
 
-def free_port(address):
-    with socket.socket() as s:
-        s.bind((address, 0))
-        return s.getsockname()[1]
-
-
 def reply_text(error):
     """The error line as the server sent it (redis-py strips a known code such as TRYAGAIN into status_code)."""
     code = getattr(error, "status_code", None)
@@ -119,8 +115,8 @@ class Cluster:
         self.admin_binary = os.path.join(bin_dir, "elastickv-admin")
         self.workdir = workdir
         self.encrypted = encrypted
-        self.grpc = {name: free_port(ADDRESSES[name]) for name in NODES}
-        self.redis = {name: free_port(ADDRESSES[name]) for name in NODES}
+        self.grpc = {name: free_ports(1, ADDRESSES[name])[0] for name in NODES}
+        self.redis = {name: free_ports(1, ADDRESSES[name])[0] for name in NODES}
         self.initial = ",".join(f"{name}={ADDRESSES[name]}:{self.grpc[name]}" for name in NODES)
         self.group_ids = {name: GROUP_ID_BASE + i for i, name in enumerate(NODES)} if group_ids else None
         self.processes = {}

@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -24,18 +23,10 @@ import redis
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_test import check  # noqa: E402
+from ports import bindable  # noqa: E402
 
 SCRIPT_SECONDS = 120
 PORT_OFFSETS = (0, 100, 200)  # Redis, gRPC, metrics: node i listens on base + offset + i
-
-
-def bindable(port):
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 def free_base_port(nodes):

@@ -8,26 +8,18 @@ nothing (the leader's commit index does not move). Every process is stopped at t
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import redis
 
+sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
+from ports import free_ports  # noqa: E402
+
 LIMIT = 6 * 1024 * 1024
 DEADLINE_SECONDS = 60
 TOO_LARGE = "string exceeds maximum allowed size (proto-max-bulk-len)"
-
-
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def check(condition, message):
