@@ -113,6 +113,7 @@ struct ElastickvCommand: AsyncParsableCommand {
             logger.critical("\(error.description)")
             Self.fail(error.description, status: error.exitStatus)
         }
+        runtime.metrics.bootstrapSwiftMetrics()
         do { try await runtime.run() } catch let error as ListenerBindError {
             logger.critical("\(error.description)")
             Self.fail(error.description, status: error.exitStatus)

@@ -11,6 +11,12 @@ import Testing
 
 /// Members on 127.0.0.1 exchanging Raft messages through ``GRPCRaftTransport`` and ``RaftTransportService``.
 @Suite(.timeLimit(.minutes(2))) struct GRPCRaftTransportTests {
+    /// The transport counter `elastickv_raft_transport_<event>_total` (with `reason` for drops), as scraped.
+    static func total(of event: String, _ metrics: RaftTransportMetrics, reason: String? = nil) -> Double {
+        metrics.registry.sample("elastickv_raft_transport_\(event)_total", labels: reason.map { ["reason": $0] } ?? [:])
+            ?? 0
+    }
+
     static let fastReconnect = RaftTransportConfiguration(
         initialReconnectBackoff: .milliseconds(20), maxReconnectBackoff: .milliseconds(200))
 
@@ -31,8 +37,8 @@ import Testing
             #expect(members[1].inbox.received == toTwo)
             #expect(members[2].inbox.received == toThree)
             #expect(members[0].inbox.received.first?.kind == .voteResponse)
-            #expect(members[0].transport.metrics.sentFrames.value == 22)
-            #expect(members[1].transport.metrics.receivedFrames.value == 20)
+            #expect(Self.total(of: "sent_frames", members[0].transport.metrics) == 22)
+            #expect(Self.total(of: "received_frames", members[1].transport.metrics) == 20)
         }
     }
 
@@ -72,7 +78,9 @@ import Testing
             let sender = members[0].transport
             try sender.setPeers([2: "127.0.0.1:\(port)"])
             sender.send([heartbeat(from: 1, to: 2, commit: 0)])
-            let retried = await eventually(timeout: .seconds(10)) { sender.metrics.streamFailures.value >= 2 }
+            let retried = await eventually(timeout: .seconds(10)) {
+                Self.total(of: "stream_failures", sender.metrics) >= 2
+            }
             #expect(retried, "the sender should have retried the absent peer")
             try await withReceiver(id: 2, port: port) { receiver in
                 let bound = try await receiver.port()
@@ -107,12 +115,12 @@ import Testing
         let group = ServiceGroup(services: [transport], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            #expect(await eventually(timeout: .seconds(10)) { transport.metrics.streamFailures.value >= 1 })
+            #expect(await eventually(timeout: .seconds(10)) { Self.total(of: "stream_failures", transport.metrics) >= 1 })
             await group.triggerGracefulShutdown()
             try await drain(&tasks, tasks: 1, timeout: .seconds(20))
         }
         #expect(transport.peers.isEmpty)
-        #expect(transport.metrics.droppedClosed.value <= 1)
+        #expect(Self.total(of: "dropped", transport.metrics, reason: "closed") <= 1)
     }
 
     @Test func messagesToUnknownOrUnreachablePeersAreDroppedWithoutBlocking() async throws {
@@ -127,8 +135,8 @@ import Testing
             transport.send((1...10_000).map { heartbeat(from: 1, to: 99, commit: UInt64($0)) })
             transport.send((1...100).map { heartbeat(from: 1, to: 5, commit: UInt64($0)) })
             #expect(ContinuousClock.now - started < .seconds(2))
-            #expect(transport.metrics.droppedUnknownPeer.value == 10_000)
-            #expect(transport.metrics.droppedQueueFull.value >= 92)
+            #expect(Self.total(of: "dropped", transport.metrics, reason: "unknown_peer") == 10_000)
+            #expect(Self.total(of: "dropped", transport.metrics, reason: "queue_full") >= 92)
         }
     }
 
@@ -214,7 +222,7 @@ import Testing
             }
             #expect(summary.frames == 1)
             #expect(members[0].inbox.received == [valid])
-            #expect(members[0].transport.metrics.rejectedFrames.value == 3)
+            #expect(Self.total(of: "rejected_frames", members[0].transport.metrics) == 3)
         }
     }
 
@@ -229,7 +237,7 @@ import Testing
         #expect(transport.peers == [3: "node-3.local:7002"])
         transport.shutdown()
         transport.send([heartbeat(from: 1, to: 3, commit: 0)])
-        #expect(transport.metrics.droppedUnknownPeer.value == 1)
+        #expect(Self.total(of: "dropped", transport.metrics, reason: "unknown_peer") == 1)
     }
 
     // MARK: - Helpers

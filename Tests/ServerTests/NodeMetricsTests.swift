@@ -17,11 +17,12 @@ import TestSupport
         _ = try await ReplicatedNodeTests.set(backend, "k", "v")
         let text = metrics.render()
         let status = await node.raftStatus()
-        #expect(text.contains("elastickv_raft_role 3\n"), "\(text)")
-        #expect(text.contains("elastickv_raft_is_leader 1\n"))
-        #expect(text.contains("elastickv_raft_term \(status.term)\n"))
-        #expect(text.contains("elastickv_raft_applied_index \(status.appliedIndex)\n"))
-        #expect(text.contains("elastickv_raft_leader{id=\"\(status.leader!)\"} 1\n"))
+        #expect(metrics.sample("elastickv_raft_role") == 3, "\(text)")
+        #expect(metrics.sample("elastickv_raft_is_leader") == 1)
+        #expect(metrics.sample("elastickv_raft_term") == Double(status.term))
+        #expect(metrics.sample("elastickv_raft_applied_index") == Double(status.appliedIndex))
+        #expect(metrics.sample("elastickv_raft_leader", labels: ["id": "\(status.leader!)"]) == 1)
+        #expect(text.contains("# HELP elastickv_raft_term Current Raft term\n# TYPE elastickv_raft_term gauge\n"))
         await node.close()
     }
 

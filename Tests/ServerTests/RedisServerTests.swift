@@ -98,23 +98,6 @@ import TestSupport
     }
 }
 
-@Suite struct MetricsRegistryTests {
-    @Test func rendersPrometheusText() {
-        let registry = MetricsRegistry()
-        registry.counter("a_total", help: "A", labels: ["command": "get"]).increment(by: 2)
-        registry.gauge("b", help: "B").set(3)
-        let histogram = registry.histogram("c_seconds", help: "C", buckets: [0.1, 1])
-        histogram.observe(0.05)
-        histogram.observe(0.5)
-        histogram.observe(5)
-        let text = registry.render()
-        #expect(text.contains("# TYPE a_total counter\na_total{command=\"get\"} 2\n"))
-        #expect(text.contains("b 3\n"))
-        #expect(text.contains("c_seconds_bucket{le=\"0.1\"} 1\nc_seconds_bucket{le=\"1.0\"} 2\nc_seconds_bucket{le=\"+Inf\"} 3\n"))
-        #expect(text.contains("c_seconds_count 3\n"))
-    }
-}
-
 /// One client connection of a test, reading replies with a single iterator.
 final class TestConnection {
     var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator

@@ -30,7 +30,7 @@ public final class NodeRuntime: Sendable {
         self.logger = logger
         metrics = MetricsRegistry()
         metrics.gauge("elastickv_build_info", help: "Always 1; the labels name the build",
-                      labels: ["version": BuildInfo.version, "commit": BuildInfo.commit]).set(1)
+                      labels: ["version": BuildInfo.version, "commit": BuildInfo.commit]).set(to: 1)
         node = try NodeStartup.open(configuration, options: options, metrics: metrics, logger: logger)
         let store = node.store
         let name = configuration.nodeName

@@ -103,7 +103,7 @@ public enum NodeStartup {
                 provider = try EnvironmentKEKProvider()
             }
         } catch { throw .encryption(error.description) }
-        if let metrics, let base = provider { provider = TimedKEKProvider(base, metrics: metrics) }
+        if let metrics, let base = provider { provider = InstrumentedKEKProvider(base, metrics: metrics) }
         do {
             guard let state = try EncryptionStartup.start(
                 encryptionEnabled: configuration.encryptionEnabled, kekProvider: provider,

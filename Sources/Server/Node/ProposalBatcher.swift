@@ -37,7 +37,7 @@ final class ProposalBatcher: Sendable {
     private let propose: @Sendable ([UInt8]) async throws(BackendError) -> [CommandResult]
     private let nowMillis: @Sendable () -> UInt64
     /// Commands per proposed batch, when metrics are on.
-    private let batchSizes: Histogram?
+    private let batchSizes: MetricHistogram?
 
     /// - Parameters:
     ///   - propose: proposes one entry payload and returns the answers of its commands once applied.
@@ -90,7 +90,7 @@ final class ProposalBatcher: Sendable {
     }
 
     private func propose(_ batch: [Waiting]) async {
-        batchSizes?.observe(Double(batch.count))
+        batchSizes?.record(Double(batch.count))
         let now = nowMillis()
         // Commit timestamps in microseconds: strictly increasing in apply, < 2^63 for the next 290,000 years.
         let payload = CommandEntry(proposedTS: now * 1000, nowMillis: now, commands: batch.map(\.command)).encoded()

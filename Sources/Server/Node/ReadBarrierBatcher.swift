@@ -21,7 +21,7 @@ final class ReadBarrierBatcher: Sendable {
     private let state = Mutex(State())
     private let barrier: @Sendable () async throws(BackendError) -> Void
     /// Reads per round, when metrics are on.
-    private let roundSizes: Histogram?
+    private let roundSizes: MetricHistogram?
 
     /// - Parameter barrier: one read barrier; every read waiting when it starts is served by its outcome.
     init(metrics: MetricsRegistry? = nil, barrier: @escaping @Sendable () async throws(BackendError) -> Void) {
@@ -75,7 +75,7 @@ final class ReadBarrierBatcher: Sendable {
                 return state.waiting
             }
             guard let round else { return }
-            roundSizes?.observe(Double(round.count))
+            roundSizes?.record(Double(round.count))
             let outcome = await barrierRetryingLeadershipChanges()
             for read in round { read.resume(returning: outcome) }
         }

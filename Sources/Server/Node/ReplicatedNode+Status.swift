@@ -35,19 +35,19 @@ extension ReplicatedNode {
         observeLifecycle()
         guard let metrics, let gauges = raftGauges else { return }
         let roles: [RaftRole: Double] = [.follower: 0, .preCandidate: 1, .candidate: 2, .leader: 3]
-        gauges.role.set(roles[core.role] ?? 0)
-        gauges.term.set(Double(core.term))
-        gauges.commitIndex.set(Double(core.commitIndex))
-        gauges.appliedIndex.set(Double(core.appliedIndex))
-        gauges.isLeader.set(core.role == .leader ? 1 : 0)
-        gauges.applyHalted.set(halt == nil ? 0 : 1)
+        gauges.role.set(to: roles[core.role] ?? 0)
+        gauges.term.set(to: Double(core.term))
+        gauges.commitIndex.set(to: Double(core.commitIndex))
+        gauges.appliedIndex.set(to: Double(core.appliedIndex))
+        gauges.isLeader.set(to: core.role == .leader ? 1 : 0)
+        gauges.applyHalted.set(to: halt == nil ? 0 : 1)
         let leader = core.leader.map { String($0) } ?? "none"
         if leader != publishedLeader {
             let leaderHelp = "1 for the member currently known as leader (label: its Raft member id)"
             if let previous = publishedLeader {
-                metrics.gauge("elastickv_raft_leader", help: leaderHelp, labels: ["id": previous]).set(0)
+                metrics.gauge("elastickv_raft_leader", help: leaderHelp, labels: ["id": previous]).set(to: 0)
             }
-            metrics.gauge("elastickv_raft_leader", help: leaderHelp, labels: ["id": leader]).set(1)
+            metrics.gauge("elastickv_raft_leader", help: leaderHelp, labels: ["id": leader]).set(to: 1)
             publishedLeader = leader
         }
         let now = ContinuousClock.now
@@ -62,21 +62,21 @@ extension ReplicatedNode {
         logEncryptionChanges(sidecar)
         for purpose in KeyPurpose.allCases {
             metrics.gauge("elastickv_encryption_active_dek_id", help: "Id of the DEK new data of a purpose is sealed with",
-                          labels: ["purpose": purpose.rawValue]).set(Double(sidecar.activeKeyIDs[purpose] ?? 0))
+                          labels: ["purpose": purpose.rawValue]).set(to: Double(sidecar.activeKeyIDs[purpose] ?? 0))
         }
         metrics.gauge("elastickv_encryption_sidecar_raft_index",
-                      help: "Index of the last encryption entry the sidecar reflects").set(Double(sidecar.raftAppliedIndex))
+                      help: "Index of the last encryption entry the sidecar reflects").set(to: Double(sidecar.raftAppliedIndex))
         let failures = encryption.decryptFailures.snapshot
         for reason in DecryptFailures.Reason.allCases {
             let count = failures[reason] ?? 0
-            publishCounter(metrics, "elastickv_encryption_decrypt_failures_total",
-                           help: "Envelopes that failed to open, by reason", label: ("reason", reason.rawValue),
-                           value: count)
+            metrics.advanceCounter("elastickv_encryption_decrypt_failures_total",
+                                   help: "Envelopes that failed to open, by reason", labels: ["reason": reason.rawValue],
+                                   to: count)
         }
         for keyID in sidecar.keys.keys.sorted() {
-            publishCounter(metrics, "elastickv_encryption_writes_per_dek_total",
-                           help: "Envelopes sealed by this process, by DEK", label: ("key_id", String(keyID)),
-                           value: encryption.keyring.sealCount(for: keyID))
+            metrics.advanceCounter("elastickv_encryption_writes_per_dek_total",
+                                   help: "Envelopes sealed by this process, by DEK", labels: ["key_id": String(keyID)],
+                                   to: encryption.keyring.sealCount(for: keyID))
         }
     }
 
@@ -98,13 +98,6 @@ extension ReplicatedNode {
                 "previous_key_id": "\(previous.activeKeyIDs[purpose].map { String($0) } ?? "none")",
             ])
         }
-    }
-
-    /// Brings a counter up to `value`, a running total kept elsewhere.
-    func publishCounter(_ metrics: MetricsRegistry, _ name: String, help: String, label: (String, String),
-                        value: UInt64) {
-        let counter = metrics.counter(name, help: help, labels: [label.0: label.1])
-        if value > counter.value { counter.increment(by: value - counter.value) }
     }
 
     /// Logs leader changes and, on the leader, members that stopped or started answering (at most once per
@@ -137,7 +130,7 @@ extension ReplicatedNode {
             }
             metrics?.gauge("elastickv_raft_peer_reachable",
                            help: "On the leader: 1 when the member answered within the last two election timeouts; NaN on other roles",
-                           labels: ["peer": name]).set(isReachable.map { $0 ? 1 : 0 } ?? .nan)
+                           labels: ["peer": name]).set(to: isReachable.map { $0 ? 1 : 0 } ?? .nan)
         }
         observedPeers = reachable
     }
@@ -157,12 +150,12 @@ extension ReplicatedNode {
 
 /// The Raft gauges a node updates after every ready batch, resolved once.
 struct RaftGauges {
-    let role: Gauge
-    let term: Gauge
-    let commitIndex: Gauge
-    let appliedIndex: Gauge
-    let isLeader: Gauge
-    let applyHalted: Gauge
+    let role: MetricGauge
+    let term: MetricGauge
+    let commitIndex: MetricGauge
+    let appliedIndex: MetricGauge
+    let isLeader: MetricGauge
+    let applyHalted: MetricGauge
 
     init(_ metrics: MetricsRegistry) {
         applyHalted = metrics.gauge("elastickv_apply_halted",

@@ -159,9 +159,9 @@ public final class RedisServer: Service, Sendable {
 /// Every command records here, so each command name's series are resolved once and kept.
 final class RedisMetrics: Sendable {
     struct Series {
-        let commands: Counter
-        let errors: Counter
-        let duration: Histogram
+        let commands: MetricCounter
+        let errors: MetricCounter
+        let duration: MetricHistogram
     }
 
     let registry: MetricsRegistry
@@ -178,7 +178,7 @@ final class RedisMetrics: Sendable {
         handles.commands.increment()
         if case .error = reply { handles.errors.increment() }
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        handles.duration.observe(seconds)
+        handles.duration.record(seconds)
     }
 
     private func series(for name: String) -> Series {

@@ -47,7 +47,7 @@ extension GRPCRaftTransport {
 
     /// One connection and one `Deliver` stream; returns when the stream ends.
     private func deliverOnce(to outbox: PeerOutbox, address: PeerAddress) async -> AttemptOutcome {
-        let written = Counter()
+        let written = FrameTally()
         do {
             let transport = try HTTP2ClientTransport.Posix(
                 target: address.target, transportSecurity: .plaintext, config: clientTransportConfiguration())
@@ -65,7 +65,7 @@ extension GRPCRaftTransport {
 
     /// Writes queued messages as frames until the outbox closes or the task is cancelled.
     private func writeFrames(
-        from outbox: PeerOutbox, to writer: RPCWriter<Elastickv_V1_RaftFrame>, tally: Counter
+        from outbox: PeerOutbox, to writer: RPCWriter<Elastickv_V1_RaftFrame>, tally: FrameTally
     ) async throws {
         while let batch = await outbox.next() {
             for message in batch {

@@ -76,7 +76,7 @@ public final class GRPCRaftTransport: RaftTransport, Service, Sendable {
             }
             return closed
         }
-        for outbox in closed { metrics.droppedClosed.increment(by: UInt64(outbox.close())) }
+        for outbox in closed { metrics.droppedClosed.increment(by: Int64(outbox.close())) }
     }
 
     /// The peers this transport currently knows, with their addresses.
@@ -92,11 +92,11 @@ public final class GRPCRaftTransport: RaftTransport, Service, Sendable {
         let outboxes = state.withLock { $0.outboxes }
         for (peer, batch) in byPeer {
             guard let outbox = outboxes[peer] else {
-                metrics.droppedUnknownPeer.increment(by: UInt64(batch.count))
+                metrics.droppedUnknownPeer.increment(by: Int64(batch.count))
                 continue
             }
             let dropped = outbox.enqueue(batch)
-            if dropped > 0 { metrics.droppedQueueFull.increment(by: UInt64(dropped)) }
+            if dropped > 0 { metrics.droppedQueueFull.increment(by: Int64(dropped)) }
         }
     }
 
@@ -133,7 +133,7 @@ public final class GRPCRaftTransport: RaftTransport, Service, Sendable {
             return (Array(state.outboxes.values), state.newOutboxes)
         }
         continuation?.finish()
-        for outbox in outboxes { metrics.droppedClosed.increment(by: UInt64(outbox.close())) }
+        for outbox in outboxes { metrics.droppedClosed.increment(by: Int64(outbox.close())) }
     }
 
     /// Drives one peer's stream until its outbox is closed.

@@ -47,7 +47,7 @@ public struct RaftTransportService: Elastickv_V1_RaftTransport.SimpleServiceProt
     public func deliver(
         request: RPCAsyncSequence<Elastickv_V1_RaftFrame, any Error>, context: ServerContext
     ) async throws -> Elastickv_V1_DeliverSummary {
-        let delivered = Counter()
+        let delivered = FrameTally()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await context.cancellation.cancelled }
             group.addTask { try? await self.receive(request, counting: delivered) }
@@ -60,7 +60,7 @@ public struct RaftTransportService: Elastickv_V1_RaftTransport.SimpleServiceProt
     }
 
     private func receive(
-        _ frames: RPCAsyncSequence<Elastickv_V1_RaftFrame, any Error>, counting delivered: Counter
+        _ frames: RPCAsyncSequence<Elastickv_V1_RaftFrame, any Error>, counting delivered: FrameTally
     ) async throws {
         for try await frame in frames {
             guard let message = decode(frame) else { continue }
