@@ -50,12 +50,25 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // What the node serves and the admin CLI speaks: the control-plane model (cluster and encryption
+        // status, changes, errors), its wire conversions and renderings, exit statuses and build info. The
+        // admin CLI links this and ElastickvAPI, never Server.
+        .target(
+            name: "ControlPlane",
+            dependencies: [
+                "ElastickvAPI", "Encryption",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "RedisCommands", dependencies: ["RESP", "KV", "Storage"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite", "DurableIO"], swiftSettings: strict),
         .target(
             name: "Server",
             dependencies: [
                 "Raft", "Storage", "KV", "Encryption", "RESP", "RedisCommands", "ElastickvAPI", "DurableIO",
+                "ControlPlane",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -81,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "ElastickvAdmin",
             dependencies: [
-                "ElastickvAPI", "Encryption", "Server",
+                "ElastickvAPI", "Encryption", "ControlPlane", "KV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -98,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "elastickv",
             dependencies: [
-                "Server",
+                "Server", "ControlPlane",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "RESP", "RedisCommands", "KV", "Storage", "TestSupport", "ElastickvAPI",
+                "Server", "ControlPlane", "RESP", "RedisCommands", "KV", "Storage", "TestSupport", "ElastickvAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),

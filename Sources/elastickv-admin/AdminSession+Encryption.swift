@@ -1,9 +1,9 @@
 import ArgumentParser
+import ControlPlane
 import ElastickvAPI
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
-import Server
 
 extension AdminSession {
     typealias EncryptionClient = Elastickv_V1_EncryptionAdmin.Client<HTTP2ClientTransport.Posix>

@@ -1,9 +1,9 @@
 import ArgumentParser
+import ControlPlane
 import ElastickvAPI
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
-import Server
 
 /// One command's connection to a node: where to connect, how long to wait, how to print.
 ///

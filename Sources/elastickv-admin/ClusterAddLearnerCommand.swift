@@ -1,5 +1,5 @@
 import ArgumentParser
-import Server
+import ControlPlane
 
 /// `elastickv-admin cluster add-learner`: the node to ask is the global `--addr` given before `cluster`.
 struct ClusterAddLearnerCommand: AsyncParsableCommand {

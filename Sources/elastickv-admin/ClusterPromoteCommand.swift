@@ -1,5 +1,4 @@
 import ArgumentParser
-import Server
 
 /// `elastickv-admin cluster promote`.
 struct ClusterPromoteCommand: AsyncParsableCommand {

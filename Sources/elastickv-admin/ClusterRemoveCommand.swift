@@ -1,5 +1,4 @@
 import ArgumentParser
-import Server
 
 /// `elastickv-admin cluster remove`.
 struct ClusterRemoveCommand: AsyncParsableCommand {

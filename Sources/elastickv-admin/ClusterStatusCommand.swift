@@ -1,6 +1,6 @@
 import ArgumentParser
+import ControlPlane
 import ElastickvAPI
-import Server
 
 /// `elastickv-admin cluster status`: the node's view of the cluster.
 struct ClusterStatusCommand: AsyncParsableCommand {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Server
 
 /// `elastickv-admin cluster transfer-leader`.
 struct ClusterTransferLeaderCommand: AsyncParsableCommand {

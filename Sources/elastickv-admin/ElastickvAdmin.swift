@@ -1,6 +1,6 @@
 import ArgumentParser
+import ControlPlane
 import Foundation
-import Server
 
 /// The operator's command line for a running elastickv cluster, over the nodes' gRPC admin services.
 @main

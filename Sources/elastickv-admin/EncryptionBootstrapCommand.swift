@@ -1,5 +1,4 @@
 import ArgumentParser
-import Server
 
 /// `elastickv-admin encryption bootstrap`.
 struct EncryptionBootstrapCommand: AsyncParsableCommand {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Server
 
 /// `elastickv-admin encryption disable`: always refused, without contacting any node.
 ///

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Server
 
 /// `elastickv-admin encryption enable-raft-envelope`: Phase 2.
 struct EncryptionEnableRaftEnvelopeCommand: AsyncParsableCommand {

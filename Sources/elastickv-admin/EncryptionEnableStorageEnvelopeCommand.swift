@@ -1,5 +1,4 @@
 import ArgumentParser
-import Server
 
 /// `elastickv-admin encryption enable-storage-envelope`: Phase 1.
 struct EncryptionEnableStorageEnvelopeCommand: AsyncParsableCommand {

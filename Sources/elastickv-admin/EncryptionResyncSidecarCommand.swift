@@ -1,7 +1,8 @@
 import ArgumentParser
+import ControlPlane
 import Encryption
 import Foundation
-import Server
+import KV
 
 /// `elastickv-admin encryption resync-sidecar`.
 ///

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ElastickvAPI
-import Server
 
 /// `elastickv-admin encryption retire-dek --key-id N`.
 struct EncryptionRetireDEKCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
+import ControlPlane
 import ElastickvAPI
-import Server
 
 /// `elastickv-admin encryption rotate-dek --purpose storage|raft`.
 struct EncryptionRotateDEKCommand: AsyncParsableCommand {

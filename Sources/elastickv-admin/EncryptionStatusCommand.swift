@@ -1,5 +1,5 @@
 import ArgumentParser
-import Server
+import ControlPlane
 
 /// `elastickv-admin encryption status`: the applied encryption state and every member's capability.
 struct EncryptionStatusCommand: AsyncParsableCommand {

@@ -1,3 +1,4 @@
+@testable import ControlPlane
 import Encryption
 import Foundation
 import KV

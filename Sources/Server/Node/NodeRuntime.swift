@@ -1,3 +1,4 @@
+import ControlPlane
 import Logging
 import NIOCore
 import ServiceLifecycle

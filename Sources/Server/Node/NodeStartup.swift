@@ -1,3 +1,4 @@
+import ControlPlane
 import DurableIO
 import Encryption
 import Foundation

@@ -1,3 +1,4 @@
+import ControlPlane
 import Encryption
 import KV
 import Raft

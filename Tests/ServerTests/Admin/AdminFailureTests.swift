@@ -1,3 +1,4 @@
+@testable import ControlPlane
 import GRPCCore
 import Testing
 

@@ -1,3 +1,4 @@
+@testable import ControlPlane
 import ElastickvAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix

@@ -1,3 +1,4 @@
+@testable import ControlPlane
 import ElastickvAPI
 import Foundation
 import Testing

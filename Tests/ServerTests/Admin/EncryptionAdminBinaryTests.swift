@@ -1,3 +1,4 @@
+@testable import ControlPlane
 import Foundation
 import GRPCCore
 import Testing

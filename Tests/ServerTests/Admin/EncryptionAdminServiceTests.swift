@@ -1,3 +1,4 @@
+@testable import ControlPlane
 import ElastickvAPI
 import Encryption
 import GRPCCore

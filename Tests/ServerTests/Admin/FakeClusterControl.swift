@@ -1,3 +1,4 @@
+@testable import ControlPlane
 import Synchronization
 
 @testable import Server

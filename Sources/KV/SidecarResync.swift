@@ -1,6 +1,5 @@
 import DurableIO
 import Encryption
-import KV
 import Storage
 
 /// Rebuilds a stopped node's sidecar from the encryption state its store applied (`resync-sidecar`).
