@@ -304,6 +304,10 @@ import TestSupport
         #expect(try await nodes[leader].stop() == 0, "\(nodes[leader].output)")
         let output = nodes[leader].output
         #expect(output.contains("leadership handed off"), "\(output)")
+        let drained = output.range(of: "redis connections drained")
+        let handingOff = output.range(of: "handing leadership off")
+        #expect(drained != nil && handingOff != nil && drained!.lowerBound < handingOff!.lowerBound,
+                "Redis drains before the hand-off: \(output)")
         #expect(output.contains("shutdown complete"), "\(output)")
         let others = redis.enumerated().filter { $0.offset != leader }.map(\.element)
         let successor = try await LeaseReadProcessTests.waitForLeader(among: others)

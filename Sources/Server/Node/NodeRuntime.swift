@@ -58,14 +58,15 @@ public final class NodeRuntime: Sendable {
         var services: [any Service] = [
             transport, forwardingClient, networking, NodeTicker(node: node, interval: options.tickInterval), grpc,
         ]
-        services.append(RedisServer(
+        let redis = RedisServer(
             configuration: .init(host: configuration.redisAddress.host, port: configuration.redisAddress.port,
                                  password: configuration.redisPassword, maxValueBytes: configuration.maxValueBytes,
                                  onBound: { [bound] address in
                                      bound.addresses.withLock { $0.redis = address }
                                      onRedisBound(address)
                                  }),
-            backend: backend, metrics: metrics, logger: logger))
+            backend: backend, metrics: metrics, logger: logger)
+        services.append(redis)
         if let address = configuration.metricsAddress {
             services.append(MetricsServer(host: address.host, port: address.port, registry: metrics, logger: logger,
                                           readiness: { NodeReadiness(info.reading) },
@@ -74,8 +75,9 @@ public final class NodeRuntime: Sendable {
                                               onMetricsBound(address)
                                           }))
         }
-        // Last, so that it is the first to stop: a leader hands off before anything else shuts down.
-        services.append(LeadershipHandoff(node: node, logger: logger))
+        // Last, so that it is the first to stop: Redis drains and a leader hands off before anything else
+        // shuts down.
+        services.append(ShutdownSequence(node: node, redis: redis, logger: logger))
         self.services = services
     }
 

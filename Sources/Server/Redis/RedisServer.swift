@@ -22,6 +22,8 @@ public final class RedisServer: Service, Sendable {
         public var maxValueBytes: Int
         /// Called once with the bound address.
         public var onBound: @Sendable (SocketAddress) -> Void
+        /// How long a shutdown waits for requests being executed to be answered (``RedisServer/drain(within:)``).
+        public var drainTimeout: Duration = .seconds(5)
 
         public init(host: String, port: Int, password: [UInt8]? = nil, maxValueBytes: Int = 64 << 20,
                     onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) {
@@ -40,6 +42,7 @@ public final class RedisServer: Service, Sendable {
     let group: any EventLoopGroup
     private let nextClientID = Atomic<Int64>(1)
     private let noDelayFailureLogged = Atomic<Bool>(false)
+    let connections = RedisConnections()
 
     public init(configuration: Configuration, backend: any RedisBackend, metrics: MetricsRegistry, logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -67,6 +70,12 @@ public final class RedisServer: Service, Sendable {
             throw ListenerBindError(flag: "--redis-addr", address: "\(configuration.host):\(configuration.port)",
                                     underlying: error)
         }
+        guard connections.attach(listener: server.channel) else {
+            // Drained before it started: close without accepting, then wait for the service's own shutdown.
+            try? await server.executeThenClose { _ in }
+            try? await gracefulShutdown()
+            return
+        }
         if let address = server.channel.localAddress { configuration.onBound(address) }
         logger.info("redis listener started", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
         try await runUntilGracefulShutdown {
@@ -78,6 +87,8 @@ public final class RedisServer: Service, Sendable {
                 }
             }
         }
+        // The listener also ends when a drain closed it; the service still runs until its own shutdown.
+        try? await gracefulShutdown()
     }
 
     /// Sets up an accepted connection: Nagle's algorithm off, then the RESP decoder.
@@ -105,16 +116,45 @@ public final class RedisServer: Service, Sendable {
         }
     }
 
+    /// Stops accepting connections, closes idle ones, lets each busy one finish the request it is executing
+    /// and write its reply (then closes it), and after `timeout` closes whatever is still open. Requests not
+    /// yet started when the drain begins are not executed. Runs at shutdown before leadership is handed off,
+    /// while the node still commits.
+    ///
+    /// - Returns: how many connections were still executing a request when the time was up (0: all drained).
+    @discardableResult
+    public func drain(within timeout: Duration) async -> Int {
+        let toClose = connections.startDrain()
+        for channel in toClose { channel.close(promise: nil) }
+        let deadline = ContinuousClock.now + timeout
+        while connections.busyCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let unfinished = connections.busyCount
+        if unfinished > 0 {
+            logger.warning("redis requests still executing when the shutdown drain ended; their connections close",
+                           metadata: ["requests": "\(unfinished)", "drain_timeout": "\(timeout)"])
+        }
+        for channel in connections.remaining { channel.close(promise: nil) }
+        return unfinished
+    }
+
     private func serve(_ connection: NIOAsyncChannel<[[UInt8]], ByteBuffer>) async {
         let clientID = nextClientID.add(1, ordering: .relaxed).newValue - 1
         let parser = RedisCommandParser(maxValueBytes: configuration.maxValueBytes)
+        guard connections.open(clientID, connection.channel) else {
+            try? await connection.executeThenClose { _, _ in }
+            return
+        }
+        defer { connections.closed(clientID) }
         try? await connection.executeThenClose { inbound, outbound in
             var session = ConnectionSession(clientID: clientID, password: configuration.password)
             do {
                 for try await arguments in inbound {
+                    guard connections.begin(clientID) else { return }
                     let (reply, close) = await respond(to: arguments, parser: parser, session: &session)
                     try await outbound.write(ByteBuffer(bytes: reply.encoded(session.protocolVersion)))
-                    if close { return }
+                    if connections.end(clientID) || close { return }
                 }
             } catch let error as RESPProtocolError {
                 let reply = RESPValue.error("ERR \(error)")
