@@ -37,6 +37,7 @@ public struct NodeNetworking: Service {
                 }
                 group.addTask {
                     var published: [NodeID: String] = [:]
+                    let throttle = LogThrottle()
                     while !Task.isCancelled {
                         let peers = await node.peerAddresses()
                         if peers != published {
@@ -44,7 +45,7 @@ public struct NodeNetworking: Service {
                                 try transport.setPeers(peers)
                                 published = peers
                             } catch {
-                                logger.warning("peer address refused", metadata: ["error": "\(error)"])
+                                throttle.warning(logger, key: "peers", "peer address refused", metadata: ["error": "\(error)"])
                             }
                         }
                         try? await Task.sleep(for: Self.peerRefreshInterval)

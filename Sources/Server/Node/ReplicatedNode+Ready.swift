@@ -125,7 +125,7 @@ extension ReplicatedNode {
             }
             logger.info("took snapshot", metadata: ["index": "\(applied)", "bytes": "\(data.count)"])
         } catch {
-            logger.warning("snapshot failed; will retry", metadata: ["error": "\(error)"])
+            logThrottle.warning(logger, key: "snapshot", "snapshot failed; will retry", metadata: ["error": "\(error)"])
         }
         collectGarbage()
     }
@@ -142,7 +142,8 @@ extension ReplicatedNode {
             let removed = try store.collectGarbage(horizonTS: horizon, nowMillis: 0)
             if removed > 0 { logger.info("collected garbage", metadata: ["versions": "\(removed)"]) }
         } catch {
-            logger.warning("garbage collection failed; will retry", metadata: ["error": "\(error)"])
+            logThrottle.warning(logger, key: "gc", "garbage collection failed; will retry",
+                                metadata: ["error": "\(error)"])
         }
     }
 

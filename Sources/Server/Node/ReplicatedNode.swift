@@ -68,6 +68,8 @@ public actor ReplicatedNode {
     /// Where the process-start writer registration stands (see ``advanceWriterRegistration()``).
     var registration = RegistrationProgress()
     let logger: Logger
+    /// Rate-limits the lines a persistent fault would repeat (snapshot and garbage-collection retries).
+    let logThrottle = LogThrottle()
     let metrics: MetricsRegistry?
     /// The Raft gauges, resolved once; `nil` without metrics.
     let raftGauges: RaftGauges?

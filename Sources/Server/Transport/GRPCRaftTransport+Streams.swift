@@ -72,7 +72,8 @@ extension GRPCRaftTransport {
                 let bytes: [UInt8]
                 do { bytes = try MessageWireCodec.encode(message, limits: configuration.wireLimits) } catch {
                     metrics.droppedEncoding.increment()
-                    logger.warning("raft message dropped: \(error)", metadata: ["peer": "\(outbox.address)"])
+                    logThrottle.warning(logger, key: "encode:\(outbox.address)", "raft message dropped: \(error)",
+                                        metadata: ["peer": "\(outbox.address)"])
                     continue
                 }
                 var frame = Elastickv_V1_RaftFrame()

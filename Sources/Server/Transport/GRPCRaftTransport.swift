@@ -28,6 +28,8 @@ public final class GRPCRaftTransport: RaftTransport, Service, Sendable {
     /// The transport's counters.
     public let metrics: RaftTransportMetrics
     let logger: Logger
+    /// Rate-limits per-message warnings (a message that cannot be encoded is dropped at every send).
+    let logThrottle = LogThrottle()
     private let state: Mutex<State>
     private let newOutboxStream: AsyncStream<PeerOutbox>
 
