@@ -55,6 +55,21 @@ public struct AdminFailure: Error, Sendable, Hashable {
         self.init(line: "error: \(status): \(error.message)", exitStatus: Self.exitStatus(for: error.code), code: status)
     }
 
+    /// The client transport's own UNAVAILABLE (nothing answered at `address`: refused, unresolvable, timed
+    /// out connecting) becomes one line naming the address and what `--addr` is; a node's UNAVAILABLE answer
+    /// (no leader, apply halted) is classified by `classify` as usual.
+    public static func connecting(to address: String, defaultAddress: String, error: RPCError,
+                                  classify: (RPCError) -> AdminFailure) -> AdminFailure {
+        let transportFailures = ["establish a connection", "transient failure", "connection refused"]
+        guard error.code == .unavailable,
+              transportFailures.contains(where: { error.message.localizedCaseInsensitiveContains($0) })
+        else { return classify(error) }
+        return AdminFailure(
+            line: "error: UNAVAILABLE: no node answers at \(address) (\(error.message)); --addr names a running "
+                + "node's --grpc-addr (default \(defaultAddress))",
+            exitStatus: .unavailable, code: "UNAVAILABLE")
+    }
+
     /// The exit status for a gRPC status the server (or the client transport) answered.
     public static func exitStatus(for code: RPCError.Code) -> ExitStatus {
         switch code {

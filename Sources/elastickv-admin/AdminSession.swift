@@ -61,7 +61,8 @@ struct AdminSession {
                 return try await body(client, options)
             }
         } catch let error as RPCError {
-            throw Self.report(classify(error), json: json)
+            throw Self.report(AdminFailure.connecting(to: "\(address)", defaultAddress: Self.defaultAddress,
+                                                      error: error, classify: classify), json: json)
         } catch {
             throw Self.report(AdminFailure(line: "error: \(address): \(error)", exitStatus: .failure), json: json)
         }

@@ -15,6 +15,9 @@ struct OutputOptions: ParsableArguments {
 
 /// The node to ask, accepted after the command name by every command except `add-learner`.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: "The node's gRPC address (host:port).")
+    @Option(name: .long, help: ArgumentHelp(
+        "The node to ask: its --grpc-addr (host:port).",
+        discussion: "Default 127.0.0.1:50051, elastickv's default --grpc-addr. Any member answers status; "
+            + "changes must go to the leader (a follower refuses them, naming it)."))
     var addr: String?
 }

@@ -5,6 +5,24 @@ import Testing
 @testable import Server
 
 @Suite struct AdminFailureTests {
+    @Test func nothingAnsweringIsOneLineNamingTheAddressAndWhatAddrIs() {
+        let classify: (RPCError) -> AdminFailure = { AdminFailure($0) }
+        let refused = AdminFailure.connecting(
+            to: "127.0.0.1:1", defaultAddress: "127.0.0.1:50051",
+            error: RPCError(code: .unavailable, message: "Could not establish a connection to [ipv4]127.0.0.1:1."),
+            classify: classify)
+        #expect(refused.exitStatus == .unavailable)
+        #expect(refused.code == "UNAVAILABLE")
+        #expect(refused.line.hasPrefix("error: UNAVAILABLE: no node answers at 127.0.0.1:1 (Could not establish"))
+        #expect(refused.line.hasSuffix("--addr names a running node's --grpc-addr (default 127.0.0.1:50051)"))
+        // A node that answers UNAVAILABLE itself keeps its own message.
+        let answered = AdminFailure.connecting(
+            to: "127.0.0.1:50051", defaultAddress: "127.0.0.1:50051",
+            error: RPCError(code: .unavailable, message: "another membership change is in progress"),
+            classify: classify)
+        #expect(answered.line == "error: UNAVAILABLE: another membership change is in progress")
+    }
+
     @Test func notLeaderNamesTheLeaderAndExitsWithItsOwnStatus() {
         let failure = AdminFailure(RPCError(ClusterControlError.notLeader(leaderAddress: "10.0.0.1:50051")))
         #expect(failure.exitStatus == .temporaryFailure)

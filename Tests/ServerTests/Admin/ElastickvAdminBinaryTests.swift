@@ -91,7 +91,7 @@ struct ElastickvAdminBinaryTests {
         let error = try #require(Self.jsonError(unreachable.stderr), "not JSON: \(unreachable.stderr)")
         #expect(error["code"] as? String == "UNAVAILABLE")
         #expect(error["exit_status"] as? Int == 69)
-        #expect((error["message"] as? String)?.isEmpty == false)
+        #expect((error["message"] as? String)?.hasPrefix("no node answers at 127.0.0.1:1") == true, "\(error)")
         let usage = try await AdminBinary.run(["--json", "cluster", "no-such-command"])
         #expect(usage.status == 64)
         let usageError = try #require(Self.jsonError(usage.stderr), "not JSON: \(usage.stderr)")
