@@ -20,8 +20,17 @@ public enum Command: Hashable, Sendable {
     case setRange(key: [UInt8], offset: UInt64, value: [UInt8])
     /// `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT` as an absolute deadline; a deadline in the past deletes.
     case expireAt(key: [UInt8], atMillis: UInt64)
+    /// `EXPIRE` … with `NX`, `XX`, `GT` or `LT`: sets the deadline only when the condition holds (a key
+    /// without a TTL counts as an infinite one); a deadline in the past deletes.
+    case expireAtIf(key: [UInt8], atMillis: UInt64, condition: ExpireCondition)
     /// `PERSIST`.
     case persist(key: [UInt8])
+    /// `RENAME` (`onlyIfAbsent == false`: +OK, replacing the destination) and `RENAMENX` (1, or 0 when the
+    /// destination exists); the TTL moves with the value; a missing source is an error.
+    case rename(from: [UInt8], to: [UInt8], onlyIfAbsent: Bool)
+    /// `COPY source destination [REPLACE]`: 1 when copied (value and TTL), 0 when the source is missing or
+    /// the destination exists without `replace`.
+    case copy(from: [UInt8], to: [UInt8], replace: Bool)
     /// `GETDEL`.
     case getDelete(key: [UInt8])
     /// `GETEX` with an expiry change (`.keep` leaves the TTL as it is).
@@ -32,6 +41,10 @@ public enum Command: Hashable, Sendable {
     case hashDelete(key: [UInt8], fields: [[UInt8]])
     /// `HINCRBY`.
     case hashIncrementBy(key: [UInt8], field: [UInt8], delta: Int64)
+    /// `HINCRBYFLOAT`: answers the new value as Redis formats it.
+    case hashIncrementByFloat(key: [UInt8], field: [UInt8], delta: Double)
+    /// `HSETNX`: 1 when the field was added, 0 when it exists.
+    case hashSetIfAbsent(key: [UInt8], field: [UInt8], value: [UInt8])
     /// Records a member's name and gRPC address in the replicated member directory (internal state, not a
     /// Redis command). Proposed by the leader before the member joins the configuration.
     case registerMember(id: UInt64, name: [UInt8], address: [UInt8])
@@ -55,6 +68,37 @@ public enum Command: Hashable, Sendable {
         case ifPresent = 2
     }
 
+    /// The conditions of `EXPIRE … NX|XX|GT|LT`, as Redis combines them: `NX` alone, or `XX` with at most
+    /// one of `GT` and `LT`, or `GT` or `LT` alone.
+    public struct ExpireCondition: OptionSet, Hashable, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// Only when the key has no TTL.
+        public static let noExpiry = ExpireCondition(rawValue: 1)
+        /// Only when the key has a TTL.
+        public static let hasExpiry = ExpireCondition(rawValue: 2)
+        /// Only when the new deadline is later than the current one (never for a key without a TTL).
+        public static let later = ExpireCondition(rawValue: 4)
+        /// Only when the new deadline is earlier than the current one (always for a key without a TTL).
+        public static let earlier = ExpireCondition(rawValue: 8)
+
+        /// Whether Redis accepts this combination.
+        public var isValid: Bool {
+            guard rawValue != 0, rawValue & ~0x0F == 0 else { return false }
+            if contains(.noExpiry) { return self == .noExpiry }
+            return !(contains(.later) && contains(.earlier))
+        }
+
+        /// Whether a key whose deadline is `current` (0: none) takes the deadline `new`.
+        public func admits(current: UInt64, new: UInt64) -> Bool {
+            if contains(.noExpiry), current != 0 { return false }
+            if contains(.hasExpiry), current == 0 { return false }
+            if contains(.later), current == 0 || new <= current { return false }
+            if contains(.earlier), current != 0 && new >= current { return false }
+            return true
+        }
+    }
+
     /// What a write does to the key's TTL.
     public enum Expiry: Hashable, Sendable {
         /// No TTL (for `GETEX`: `PERSIST`).
@@ -71,8 +115,10 @@ public enum Command: Hashable, Sendable {
         case .set(let key, _, _, _, _), .incrementBy(let key, _), .incrementByFloat(let key, _),
              .append(let key, _), .setRange(let key, _, _), .expireAt(let key, _), .persist(let key),
              .getDelete(let key), .getExpire(let key, _), .hashSet(let key, _), .hashDelete(let key, _),
-             .hashIncrementBy(let key, _, _):
+             .hashIncrementBy(let key, _, _), .expireAtIf(let key, _, _), .hashIncrementByFloat(let key, _, _),
+             .hashSetIfAbsent(let key, _, _):
             return [key]
+        case .rename(let from, let to, _), .copy(let from, let to, _): return [from, to]
         case .multiSet(let pairs, _): return pairs.map(\.key)
         case .delete(let keys): return keys
         case .registerMember: return []

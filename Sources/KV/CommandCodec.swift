@@ -5,6 +5,7 @@ enum CommandCodec {
     enum Tag: UInt8 {
         case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
+        case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -40,6 +41,26 @@ enum CommandCodec {
         case .expireAt(let key, let atMillis):
             keyed(.expireAt, key, &output)
             output.appendBigEndian(atMillis)
+        case .expireAtIf(let key, let atMillis, let condition):
+            keyed(.expireAtIf, key, &output)
+            output.appendBigEndian(atMillis)
+            output.append(condition.rawValue)
+        case .rename(let from, let to, let onlyIfAbsent):
+            keyed(.rename, from, &output)
+            output.appendBlob(to)
+            output.append(onlyIfAbsent ? 1 : 0)
+        case .copy(let from, let to, let replace):
+            keyed(.copy, from, &output)
+            output.appendBlob(to)
+            output.append(replace ? 1 : 0)
+        case .hashIncrementByFloat(let key, let field, let delta):
+            keyed(.hashIncrementByFloat, key, &output)
+            output.appendBlob(field)
+            output.appendBigEndian(delta.bitPattern)
+        case .hashSetIfAbsent(let key, let field, let value):
+            keyed(.hashSetIfAbsent, key, &output)
+            output.appendBlob(field)
+            output.appendBlob(value)
         case .persist(let key): keyed(.persist, key, &output)
         case .getDelete(let key): keyed(.getDelete, key, &output)
         case .getExpire(let key, let expiry):
@@ -112,6 +133,21 @@ enum CommandCodec {
         case .setRange:
             return .setRange(key: try key(&reader), offset: try reader.uint64(), value: try value(&reader))
         case .expireAt: return .expireAt(key: try key(&reader), atMillis: try reader.uint64())
+        case .expireAtIf:
+            let key = try key(&reader)
+            let atMillis = try reader.uint64()
+            let condition = Command.ExpireCondition(rawValue: try reader.uint8())
+            guard condition.isValid else { throw .invalid("invalid EXPIRE condition \(condition.rawValue)") }
+            return .expireAtIf(key: key, atMillis: atMillis, condition: condition)
+        case .rename:
+            return .rename(from: try key(&reader), to: try key(&reader), onlyIfAbsent: try flag(&reader))
+        case .copy:
+            return .copy(from: try key(&reader), to: try key(&reader), replace: try flag(&reader))
+        case .hashIncrementByFloat:
+            return .hashIncrementByFloat(key: try key(&reader), field: try value(&reader),
+                                         delta: Double(bitPattern: try reader.uint64()))
+        case .hashSetIfAbsent:
+            return .hashSetIfAbsent(key: try key(&reader), field: try value(&reader), value: try value(&reader))
         case .persist: return .persist(key: try key(&reader))
         case .getDelete: return .getDelete(key: try key(&reader))
         case .getExpire: return .getExpire(key: try key(&reader), expiry: try expiry(&reader))

@@ -33,6 +33,25 @@ extension CommandExecutor {
         return .integer(removed)
     }
 
+    func hashIncrementByFloat(_ key: [UInt8], _ field: [UInt8], _ delta: Double, _ ts: UInt64)
+        throws(StorageError) -> CommandResult
+    {
+        guard delta.isFinite else { return .error(.nanOrInfinity) }
+        guard let hash = try liveHash(key) else { return .error(.wrongType) }
+        var fields = hash.fields
+        var base = 0.0
+        if let existing = fields[field] {
+            guard let parsed = RedisNumber.parseFloat(existing) else { return .error(.hashValueNotAFloat) }
+            base = parsed
+        }
+        let sum = base + delta
+        guard sum.isFinite else { return .error(.nanOrInfinity) }
+        let text = Array(RedisNumber.format(sum).utf8)
+        fields[field] = text
+        try write(key, .hash(fields), expireAt: hash.expireAt, ts: ts)
+        return .bulk(text)
+    }
+
     func hashIncrementBy(_ key: [UInt8], _ field: [UInt8], _ delta: Int64, _ ts: UInt64) throws(StorageError)
         -> CommandResult
     {

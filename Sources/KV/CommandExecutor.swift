@@ -72,6 +72,36 @@ struct CommandExecutor {
                 try write(key, current.value, expireAt: atMillis, ts: ts)
             }
             return .integer(1)
+        case .expireAtIf(let key, let atMillis, let condition):
+            guard let current = try live(key), condition.admits(current: current.expireAtMillis, new: atMillis) else {
+                return .integer(0)
+            }
+            if atMillis <= nowMillis { try delete(key, ts: ts) } else {
+                try write(key, current.value, expireAt: atMillis, ts: ts)
+            }
+            return .integer(1)
+        case .rename(let from, let to, let onlyIfAbsent):
+            guard let current = try live(from) else { return .error(.noSuchKey) }
+            if onlyIfAbsent, try live(to) != nil { return .integer(0) }
+            if from != to {
+                try write(to, current.value, expireAt: current.expireAtMillis, ts: ts)
+                try delete(from, ts: ts)
+            }
+            return onlyIfAbsent ? .integer(1) : .ok
+        case .copy(let from, let to, let replace):
+            guard let current = try live(from) else { return .integer(0) }
+            if !replace, try live(to) != nil { return .integer(0) }
+            try write(to, current.value, expireAt: current.expireAtMillis, ts: ts)
+            return .integer(1)
+        case .hashIncrementByFloat(let key, let field, let delta):
+            return try hashIncrementByFloat(key, field, delta, ts)
+        case .hashSetIfAbsent(let key, let field, let value):
+            guard let hash = try liveHash(key) else { return .error(.wrongType) }
+            guard hash.fields[field] == nil else { return .integer(0) }
+            var fields = hash.fields
+            fields[field] = value
+            try write(key, .hash(fields), expireAt: hash.expireAt, ts: ts)
+            return .integer(1)
         case .persist(let key):
             guard let current = try live(key), current.expireAtMillis != 0 else { return .integer(0) }
             try write(key, current.value, expireAt: 0, ts: ts)

@@ -17,6 +17,10 @@ public enum CommandError: Hashable, Sendable, CustomStringConvertible {
     case overflow
     case nanOrInfinity
     case stringTooLong
+    /// RENAME / RENAMENX of a missing key.
+    case noSuchKey
+    /// HINCRBYFLOAT on a field that does not hold a float.
+    case hashValueNotAFloat
 
     /// The exact error line Redis answers with.
     public var redisMessage: String {
@@ -28,6 +32,8 @@ public enum CommandError: Hashable, Sendable, CustomStringConvertible {
         case .overflow: return "ERR increment or decrement would overflow"
         case .nanOrInfinity: return "ERR increment would produce NaN or Infinity"
         case .stringTooLong: return "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+        case .noSuchKey: return "ERR no such key"
+        case .hashValueNotAFloat: return "ERR hash value is not a float"
         }
     }
 

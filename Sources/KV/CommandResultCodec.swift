@@ -13,6 +13,7 @@ public enum CommandResultCodec {
     static let maxDepth = 4
     static let errors: [CommandError] = [
         .wrongType, .notAnInteger, .hashValueNotAnInteger, .notAFloat, .overflow, .nanOrInfinity, .stringTooLong,
+        .noSuchKey, .hashValueNotAFloat,
     ]
 
     public static func encode(_ results: [CommandResult]) -> [UInt8] {

@@ -141,6 +141,7 @@ extension RedisCommandParser {
     static let writeCommandNames: Set<String> = [
         "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mset", "msetnx", "incr", "decr",
         "incrby", "decrby", "incrbyfloat", "append", "setrange", "del", "unlink", "expire", "pexpire",
-        "expireat", "pexpireat", "persist", "hset", "hdel", "hincrby",
+        "expireat", "pexpireat", "persist", "hset", "hdel", "hincrby", "hmset", "hsetnx", "hincrbyfloat", "rename",
+        "renamenx", "copy",
     ]
 }

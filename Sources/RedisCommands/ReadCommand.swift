@@ -7,6 +7,8 @@ public enum ReadCommand: Hashable, Sendable {
     /// TTL (`milliseconds == false`) and PTTL.
     case timeToLive([UInt8], milliseconds: Bool)
     case type([UInt8])
+    /// EXPIRETIME (`milliseconds == false`) and PEXPIRETIME: the absolute deadline.
+    case expireTime([UInt8], milliseconds: Bool)
     case exists([[UInt8]])
     case keys(pattern: [UInt8])
     case scan(cursor: UInt64, pattern: [UInt8]?, count: Int)
@@ -16,6 +18,8 @@ public enum ReadCommand: Hashable, Sendable {
     case hashGetAll([UInt8])
     case hashLength([UInt8])
     case hashExists([UInt8], field: [UInt8])
+    /// HSTRLEN.
+    case hashFieldLength([UInt8], field: [UInt8])
     case hashKeys([UInt8])
     case hashValues([UInt8])
 }

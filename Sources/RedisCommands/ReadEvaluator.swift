@@ -35,6 +35,11 @@ public struct ReadEvaluator: Sendable {
             guard entry.expireAtMillis != 0 else { return .integer(-1) }
             let remaining = Int64(entry.expireAtMillis - now)
             return .integer(milliseconds ? remaining : (remaining + 500) / 1000)
+        case .expireTime(let key, let milliseconds):
+            guard let entry = try reader.lookup(key, nowMillis: now) else { return .integer(-2) }
+            guard entry.expireAtMillis != 0 else { return .integer(-1) }
+            let deadline = Int64(clamping: entry.expireAtMillis)
+            return .integer(milliseconds ? deadline : (deadline + 500) / 1000)
         case .type(let key):
             return .simpleString(try reader.lookup(key, nowMillis: now)?.value.typeName ?? "none")
         case .exists(let keys):
@@ -69,6 +74,8 @@ public struct ReadEvaluator: Sendable {
             return try hash(key, now) { .integer(Int64($0.count)) } ?? .integer(0)
         case .hashExists(let key, let field):
             return try hash(key, now) { .integer($0[field] == nil ? 0 : 1) } ?? .integer(0)
+        case .hashFieldLength(let key, let field):
+            return try hash(key, now) { .integer(Int64($0[field]?.count ?? 0)) } ?? .integer(0)
         case .hashKeys(let key):
             return try hash(key, now) { .array(Self.sortedFields($0).map { .bulkString($0) }) } ?? .array([])
         case .hashValues(let key):

@@ -5,20 +5,30 @@ extension RedisCommandParser {
         "del": Spec(arity: -2) { _, a, _ in .write(.delete(keys: Array(a)), .direct) },
         "unlink": Spec(arity: -2) { _, a, _ in .write(.delete(keys: Array(a)), .direct) },
         "exists": Spec(arity: -2) { _, a, _ in .read(.exists(Array(a))) },
-        "expire": Spec(arity: 3) { _, a, now throws(RedisArgumentError) in
+        "expire": Spec(arity: -3) { _, a, now throws(RedisArgumentError) in
             try expire(a, at: deadline(try integer(a[a.startIndex + 1]), unitMillis: 1000, now: now,
                                        allowNonPositive: true))
         },
-        "pexpire": Spec(arity: 3) { _, a, now throws(RedisArgumentError) in
+        "pexpire": Spec(arity: -3) { _, a, now throws(RedisArgumentError) in
             try expire(a, at: deadline(try integer(a[a.startIndex + 1]), unitMillis: 1, now: now,
                                        allowNonPositive: true))
         },
-        "expireat": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
+        "expireat": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
             try expire(a, at: absolute(try integer(a[a.startIndex + 1]), unitMillis: 1000, allowNonPositive: true))
         },
-        "pexpireat": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
+        "pexpireat": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
             try expire(a, at: absolute(try integer(a[a.startIndex + 1]), unitMillis: 1, allowNonPositive: true))
         },
+        "expiretime": Spec(arity: 2) { _, a, _ in .read(.expireTime(a[a.startIndex], milliseconds: false)) },
+        "pexpiretime": Spec(arity: 2) { _, a, _ in .read(.expireTime(a[a.startIndex], milliseconds: true)) },
+        "rename": Spec(arity: 3) { _, a, _ in
+            .write(.rename(from: a[a.startIndex], to: a[a.startIndex + 1], onlyIfAbsent: false), .direct)
+        },
+        "renamenx": Spec(arity: 3) { _, a, _ in
+            .write(.rename(from: a[a.startIndex], to: a[a.startIndex + 1], onlyIfAbsent: true), .direct)
+        },
+        "copy": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in try parseCopy(a) },
+        "touch": Spec(arity: -2) { _, a, _ in .read(.exists(Array(a))) },
         "persist": Spec(arity: 2) { _, a, _ in .write(.persist(key: a[a.startIndex]), .direct) },
         "ttl": Spec(arity: 2) { _, a, _ in .read(.timeToLive(a[a.startIndex], milliseconds: false)) },
         "pttl": Spec(arity: 2) { _, a, _ in .read(.timeToLive(a[a.startIndex], milliseconds: true)) },
@@ -31,8 +41,48 @@ extension RedisCommandParser {
     /// The largest COUNT a SCAN may ask for.
     static let maxScanCount = 10_000
 
-    static func expire(_ a: ArraySlice<[UInt8]>, at deadline: UInt64) -> RedisRequest {
-        .write(.expireAt(key: a[a.startIndex], atMillis: deadline), .direct)
+    /// `EXPIRE key amount [NX | XX | GT | LT]` and its variants, with Redis's checks of the options.
+    static func expire(_ a: ArraySlice<[UInt8]>, at deadline: UInt64) throws(RedisArgumentError) -> RedisRequest {
+        let key = a[a.startIndex]
+        var condition: Command.ExpireCondition = []
+        for option in a.dropFirst(2) {
+            switch keyword(option) {
+            case "NX": condition.insert(.noExpiry)
+            case "XX": condition.insert(.hasExpiry)
+            case "GT": condition.insert(.later)
+            case "LT": condition.insert(.earlier)
+            default: throw .custom("ERR Unsupported option \(String(decoding: option, as: UTF8.self))")
+            }
+        }
+        if condition.contains(.noExpiry), condition != .noExpiry {
+            throw .custom("ERR NX and XX, GT or LT options at the same time are not compatible")
+        }
+        if condition.contains(.later), condition.contains(.earlier) {
+            throw .custom("ERR GT and LT options at the same time are not compatible")
+        }
+        guard !condition.isEmpty else { return .write(.expireAt(key: key, atMillis: deadline), .direct) }
+        return .write(.expireAtIf(key: key, atMillis: deadline, condition: condition), .direct)
+    }
+
+    /// `COPY source destination [DB index] [REPLACE]`; only database 0 exists until SELECT does.
+    static func parseCopy(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        let (from, to) = (a[a.startIndex], a[a.startIndex + 1])
+        var replace = false
+        var index = a.startIndex + 2
+        while index < a.endIndex {
+            switch keyword(a[index]) {
+            case "REPLACE": replace = true
+            case "DB":
+                guard index + 1 < a.endIndex else { throw .syntax }
+                index += 1
+                guard let database = RedisNumber.parseInteger(a[index]) else { throw .notAnInteger }
+                guard database == 0 else { throw .custom("ERR DB index is out of range") }
+            default: throw .syntax
+            }
+            index += 1
+        }
+        guard from != to else { throw .custom("ERR source and destination objects are the same") }
+        return .write(.copy(from: from, to: to, replace: replace), .direct)
     }
 
     /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]` (TYPE is refused: one keyspace of strings

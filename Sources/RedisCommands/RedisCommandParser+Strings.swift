@@ -1,6 +1,11 @@
 import KV
 
 extension RedisCommandParser {
+    /// GETRANGE and its old name SUBSTR.
+    static let getRange = Spec(arity: 4) { _, a, _ throws(RedisArgumentError) in
+        .read(.getRange(a[a.startIndex], start: try integer(a[a.startIndex + 1]), end: try integer(a[a.startIndex + 2])))
+    }
+
     static let stringSpecs: [String: Spec] = [
         "get": Spec(arity: 2) { _, a, _ in .read(.get(a[a.startIndex])) },
         "set": Spec(arity: -3) { _, a, now throws(RedisArgumentError) in try parseSet(a, now: now) },
@@ -44,10 +49,8 @@ extension RedisCommandParser {
             .write(.append(key: a[a.startIndex], value: a[a.startIndex + 1]), .direct)
         },
         "strlen": Spec(arity: 2) { _, a, _ in .read(.stringLength(a[a.startIndex])) },
-        "getrange": Spec(arity: 4) { _, a, _ throws(RedisArgumentError) in
-            .read(.getRange(a[a.startIndex], start: try integer(a[a.startIndex + 1]),
-                            end: try integer(a[a.startIndex + 2])))
-        },
+        "getrange": getRange,
+        "substr": getRange,
         "setrange": Spec(arity: 4) { _, a, _ throws(RedisArgumentError) in
             let offset = try integer(a[a.startIndex + 1])
             guard offset >= 0 else { throw .offsetOutOfRange }

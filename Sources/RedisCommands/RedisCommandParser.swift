@@ -62,6 +62,7 @@ public struct RedisCommandParser: Sendable {
         switch command {
         case .set(_, let value, _, _, _), .append(_, let value), .setRange(_, _, let value): return value.count
         case .multiSet(let pairs, _), .hashSet(_, let pairs): return pairs.map(\.value.count).max()
+        case .hashSetIfAbsent(_, _, let value): return value.count
         default: return nil
         }
     }

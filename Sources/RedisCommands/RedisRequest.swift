@@ -21,6 +21,8 @@ public enum ReplyShape: Hashable, Sendable {
     case setFlag
     /// `SET … GET`, GETSET: the old value (null when there was none).
     case oldValue
+    /// HMSET: +OK whenever the command applied (HSET's count is not shown).
+    case okOnSuccess
 
     /// Renders a state-machine answer.
     public func render(_ result: CommandResult) -> RESPValue {
@@ -28,6 +30,7 @@ public enum ReplyShape: Hashable, Sendable {
         switch (self, result) {
         case (.setFlag, .ok): return .integer(1)
         case (.setFlag, .null): return .integer(0)
+        case (.okOnSuccess, _): return .ok
         default: return RedisRequest.resp(result)
         }
     }

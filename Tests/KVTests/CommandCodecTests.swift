@@ -19,7 +19,25 @@ import Testing
         .hashDelete(key: [5], fields: [[1], [2]]),
         .hashIncrementBy(key: [5], field: [1], delta: -9),
         .registerMember(id: 42, name: Array("n2".utf8), address: Array("127.0.0.1:50052".utf8)),
+        .expireAtIf(key: [1], atMillis: 321, condition: [.hasExpiry, .later]),
+        .rename(from: [1], to: [2], onlyIfAbsent: true),
+        .copy(from: [1], to: [3], replace: false),
+        .hashIncrementByFloat(key: [5], field: [2], delta: 2.5),
+        .hashSetIfAbsent(key: [5], field: [3], value: [7, 7]),
     ]
+
+    @Test func anExpireConditionRedisRefusesIsRejected() {
+        for raw: UInt8 in [0, 3, 5, 9, 12, 14, 16, 0xFF] {
+            let output = CommandEntry(proposedTS: 1, nowMillis: 2, commands: [
+                .expireAtIf(key: [1], atMillis: 5, condition: Command.ExpireCondition(rawValue: raw)),
+            ]).encoded()
+            #expect(throws: KVError.self, "condition \(raw)") { try CommandEntry(decoding: output) }
+        }
+        for valid: Command.ExpireCondition in [.noExpiry, .hasExpiry, .later, .earlier, [.hasExpiry, .later],
+                                               [.hasExpiry, .earlier]] {
+            #expect(valid.isValid)
+        }
+    }
 
     @Test func everyCommandRoundTripsAloneAndInABatch() throws {
         for command in Self.samples {

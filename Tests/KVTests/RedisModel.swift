@@ -100,6 +100,41 @@ struct RedisModel {
             }
         case .registerMember:
             return .ok
+        case .expireAtIf(let key, let at, let condition):
+            guard var item = live(key, now) else { return .integer(0) }
+            let volatile = item.expireAt != 0
+            if condition.contains(.noExpiry) && volatile { return .integer(0) }
+            if condition.contains(.hasExpiry) && !volatile { return .integer(0) }
+            if condition.contains(.later) && (!volatile || at <= item.expireAt) { return .integer(0) }
+            if condition.contains(.earlier) && volatile && at >= item.expireAt { return .integer(0) }
+            item.expireAt = at
+            items[key] = at <= now ? nil : item
+            return .integer(1)
+        case .rename(let from, let to, let onlyIfAbsent):
+            guard let item = live(from, now) else { return .error(.noSuchKey) }
+            if onlyIfAbsent && live(to, now) != nil { return .integer(0) }
+            items[from] = nil
+            items[to] = item
+            return onlyIfAbsent ? .integer(1) : .ok
+        case .copy(let from, let to, let replace):
+            guard let item = live(from, now), replace || live(to, now) == nil else { return .integer(0) }
+            items[to] = item
+            return .integer(1)
+        case .hashIncrementByFloat(let key, let field, let delta):
+            return editHash(key, now) { fields in
+                let base = fields[field].map { RedisNumber.parseFloat($0) } ?? 0
+                guard let base else { return .error(.hashValueNotAFloat) }
+                let sum = base + delta
+                if !sum.isFinite { return .error(.nanOrInfinity) }
+                fields[field] = Array(RedisNumber.format(sum).utf8)
+                return .bulk(fields[field]!)
+            }
+        case .hashSetIfAbsent(let key, let field, let value):
+            return editHash(key, now) { fields in
+                if fields[field] != nil { return .integer(0) }
+                fields[field] = value
+                return .integer(1)
+            }
         case .hashIncrementBy(let key, let field, let delta):
             return editHash(key, now) { fields in
                 let base = fields[field].map { RedisNumber.parseInteger($0) } ?? 0

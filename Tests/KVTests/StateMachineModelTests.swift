@@ -33,7 +33,7 @@ import TestSupport
 
         mutating func command(now: UInt64) -> Command {
             let key = pick(keys)
-            switch int(0...14) {
+            switch int(0...19) {
             case 0, 1:
                 return .set(key: key, value: value(), condition: pick([.always, .ifAbsent, .ifPresent]),
                             expiry: expiry(now: now), returnOld: int(0...1) == 1)
@@ -50,7 +50,15 @@ import TestSupport
             case 11: return .getExpire(key: key, expiry: expiry(now: now))
             case 12: return .hashSet(key: key, fields: (0..<int(1...3)).map { _ in .init(pick(fields), value()) })
             case 13: return .hashDelete(key: key, fields: (0..<int(1...2)).map { _ in pick(fields) })
-            default: return .hashIncrementBy(key: key, field: pick(fields), delta: pick([1, 7, -3, Int64.max]))
+            case 14: return .hashIncrementBy(key: key, field: pick(fields), delta: pick([1, 7, -3, Int64.max]))
+            case 15:
+                let conditions: [Command.ExpireCondition] = [.noExpiry, .hasExpiry, .later, .earlier,
+                                                              [.hasExpiry, .later], [.hasExpiry, .earlier]]
+                return .expireAtIf(key: key, atMillis: UInt64(Int(now) + int(-5...30)), condition: pick(conditions))
+            case 16: return .rename(from: key, to: pick(keys), onlyIfAbsent: int(0...1) == 1)
+            case 17: return .copy(from: key, to: pick(keys), replace: int(0...1) == 1)
+            case 18: return .hashIncrementByFloat(key: key, field: pick(fields), delta: pick([0.5, -3, 1e300]))
+            default: return .hashSetIfAbsent(key: key, field: pick(fields), value: value())
             }
         }
     }

@@ -71,6 +71,36 @@ import Testing
         #expect(parse("unlink", "a", "b") == .write(.delete(keys: [b("a"), b("b")]), .direct))
     }
 
+    @Test func expireOptionsKeysAndHashesAsRedisParsesThem() {
+        #expect(parse("expire", "k", "5", "nx") == .write(.expireAtIf(key: b("k"), atMillis: now + 5_000,
+                                                                      condition: .noExpiry), .direct))
+        #expect(parse("pexpireat", "k", "9", "XX", "GT") == .write(.expireAtIf(key: b("k"), atMillis: 9,
+                                                                               condition: [.hasExpiry, .later]), .direct))
+        #expect(parse("expire", "k", "5", "NX", "XX")
+            == .reply(.error("ERR NX and XX, GT or LT options at the same time are not compatible")))
+        #expect(parse("expire", "k", "5", "GT", "LT")
+            == .reply(.error("ERR GT and LT options at the same time are not compatible")))
+        #expect(parse("expire", "k", "5", "FOO") == .reply(.error("ERR Unsupported option FOO")))
+        #expect(parse("expiretime", "k") == .read(.expireTime(b("k"), milliseconds: false)))
+        #expect(parse("renamenx", "a", "b") == .write(.rename(from: b("a"), to: b("b"), onlyIfAbsent: true), .direct))
+        #expect(parse("copy", "a", "b", "REPLACE", "DB", "0") == .write(.copy(from: b("a"), to: b("b"), replace: true),
+                                                                        .direct))
+        #expect(parse("copy", "a", "a") == .reply(.error("ERR source and destination objects are the same")))
+        #expect(parse("copy", "a", "b", "DB") == .reply(.error("ERR syntax error")))
+        #expect(parse("copy", "a", "b", "DB", "x") == .reply(.error("ERR value is not an integer or out of range")))
+        #expect(parse("touch", "a", "b") == .read(.exists([b("a"), b("b")])))
+        #expect(parse("substr", "k", "1", "2") == .read(.getRange(b("k"), start: 1, end: 2)))
+        #expect(parse("hmset", "h", "f", "v") == .write(.hashSet(key: b("h"), fields: [.init(b("f"), b("v"))]),
+                                                         .okOnSuccess))
+        #expect(parse("hmset", "h", "f") == .reply(.error("ERR wrong number of arguments for 'hmset' command")))
+        #expect(parse("hsetnx", "h", "f", "v") == .write(.hashSetIfAbsent(key: b("h"), field: b("f"), value: b("v")),
+                                                          .direct))
+        #expect(parse("hincrbyfloat", "h", "f", "x") == .reply(.error("ERR value is not a valid float")))
+        #expect(parse("hstrlen", "h", "f") == .read(.hashFieldLength(b("h"), field: b("f"))))
+        #expect(ReplyShape.okOnSuccess.render(.integer(2)) == .ok)
+        #expect(ReplyShape.okOnSuccess.render(.error(.wrongType)) == .error(CommandError.wrongType.redisMessage))
+    }
+
     @Test func readAndConnectionCommands() {
         #expect(parse("getrange", "k", "0", "-1") == .read(.getRange(b("k"), start: 0, end: -1)))
         #expect(parse("scan", "0", "MATCH", "a*", "COUNT", "5") == .read(.scan(cursor: 0, pattern: b("a*"), count: 5)))

@@ -137,11 +137,13 @@ extension Command {
             return keys.reduce(perItem) { $0 + $1.count + perItem }
         case .hashDelete(let key, let fields):
             return fields.reduce(key.count + perItem) { $0 + $1.count + perItem }
-        case .hashIncrementBy(let key, let field, _):
+        case .hashIncrementBy(let key, let field, _), .hashIncrementByFloat(let key, let field, _):
             return key.count + field.count + perItem
+        case .hashSetIfAbsent(let key, let field, let value):
+            return key.count + field.count + value.count + perItem
         case .registerMember(_, let name, let address):
             return name.count + address.count + perItem
-        case .incrementBy, .incrementByFloat, .expireAt, .persist, .getDelete, .getExpire:
+        case .incrementBy, .incrementByFloat, .expireAt, .expireAtIf, .persist, .getDelete, .getExpire, .rename, .copy:
             return keys.reduce(perItem) { $0 + $1.count }
         }
     }
