@@ -11,7 +11,12 @@ public enum ReadCommand: Hashable, Sendable {
     case expireTime([UInt8], milliseconds: Bool)
     case exists([[UInt8]])
     case keys(pattern: [UInt8])
-    case scan(cursor: UInt64, pattern: [UInt8]?, count: Int)
+    /// SCAN; `type` (lower case) keeps only keys of that type.
+    case scan(cursor: UInt64, pattern: [UInt8]?, count: Int, type: String? = nil)
+    /// RANDOMKEY.
+    case randomKey
+    /// OBJECT ENCODING | REFCOUNT | IDLETIME | FREQ key.
+    case object(ObjectSubcommand, [UInt8])
     case databaseSize
     case hashGet([UInt8], field: [UInt8])
     case hashMultiGet([UInt8], fields: [[UInt8]])
@@ -20,6 +25,16 @@ public enum ReadCommand: Hashable, Sendable {
     case hashExists([UInt8], field: [UInt8])
     /// HSTRLEN.
     case hashFieldLength([UInt8], field: [UInt8])
+    /// HSCAN key cursor [MATCH pattern] [COUNT n] [NOVALUES]: a hash is one row, so every matching field comes
+    /// back at once with cursor 0 (as Redis does for small hashes).
+    case hashScan([UInt8], pattern: [UInt8]?, noValues: Bool)
+    /// HRANDFIELD key [count [WITHVALUES]].
+    case hashRandomField([UInt8], count: Int64?, withValues: Bool)
     case hashKeys([UInt8])
     case hashValues([UInt8])
+}
+
+/// What `OBJECT` reports about a key.
+public enum ObjectSubcommand: String, Hashable, Sendable {
+    case encoding, refcount, idletime, freq
 }

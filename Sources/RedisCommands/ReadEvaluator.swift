@@ -48,8 +48,21 @@ public struct ReadEvaluator: Sendable {
             return .integer(count)
         case .keys(let pattern):
             return .array(try walk(now).filter { GlobPattern.matches(pattern, $0) }.map { .bulkString($0) })
-        case .scan(let cursor, let pattern, let count):
-            return try scan(cursor: cursor, pattern: pattern, count: count, now: now)
+        case .scan(let cursor, let pattern, let count, let type):
+            return try scan(cursor: cursor, pattern: pattern, count: count, type: type, now: now)
+        case .randomKey:
+            return try randomKey(now).map(RESPValue.bulkString) ?? .null
+        case .object(let subcommand, let key):
+            guard let entry = try reader.lookup(key, nowMillis: now) else { return .null }
+            switch subcommand {
+            case .encoding: return .bulkString(Array(Self.encodingName(entry.value).utf8))
+            case .refcount: return .integer(1)
+            case .idletime: return .integer(0)
+            case .freq:
+                return .error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
+                    + "note that when switching between policies at runtime LRU and LFU data will take some time "
+                    + "to adjust.")
+            }
         case .databaseSize:
             return .integer(Int64(try walk(now).count))
         default:
@@ -76,6 +89,16 @@ public struct ReadEvaluator: Sendable {
             return try hash(key, now) { .integer($0[field] == nil ? 0 : 1) } ?? .integer(0)
         case .hashFieldLength(let key, let field):
             return try hash(key, now) { .integer(Int64($0[field]?.count ?? 0)) } ?? .integer(0)
+        case .hashScan(let key, let pattern, let noValues):
+            let answer = try hash(key, now) { fields in
+                let names = Self.sortedFields(fields).filter { pattern == nil || GlobPattern.matches(pattern!, $0) }
+                let items = names.flatMap { noValues ? [RESPValue.bulkString($0)] : [.bulkString($0), .bulkString(fields[$0]!)] }
+                return .array([.bulkString(Array("0".utf8)), .array(items)])
+            }
+            return answer ?? .array([.bulkString(Array("0".utf8)), .array([])])
+        case .hashRandomField(let key, let count, let withValues):
+            let answer = try hash(key, now) { fields in Self.randomFields(fields, count: count, withValues: withValues) }
+            return answer ?? (count == nil ? .null : .array([]))
         case .hashKeys(let key):
             return try hash(key, now) { .array(Self.sortedFields($0).map { .bulkString($0) }) } ?? .array([])
         case .hashValues(let key):
@@ -102,6 +125,36 @@ public struct ReadEvaluator: Sendable {
         guard let entry = try reader.lookup(key, nowMillis: now) else { return nil }
         guard case .hash(let fields) = entry.value else { return .error(CommandError.wrongType.redisMessage) }
         return body(fields)
+    }
+
+    /// HRANDFIELD: one field; `count > 0` distinct fields (all of them when the hash is smaller); `count < 0`
+    /// `-count` fields that may repeat. With values, each field is followed by its value (RESP3: pairs).
+    static func randomFields(_ fields: [[UInt8]: [UInt8]], count: Int64?, withValues: Bool) -> RESPValue {
+        let names = Array(fields.keys)
+        guard let count else { return names.randomElement().map(RESPValue.bulkString) ?? .null }
+        let picked: [[UInt8]]
+        if count >= 0 {
+            picked = Array(names.shuffled().prefix(Int(min(count, Int64(names.count)))))
+        } else {
+            picked = (0..<Int(min(-count, Int64(maxRandomFields)))).compactMap { _ in names.randomElement() }
+        }
+        guard withValues else { return .array(picked.map { .bulkString($0) }) }
+        return .array(picked.flatMap { [.bulkString($0), .bulkString(fields[$0]!)] })
+    }
+
+    /// The most fields a negative HRANDFIELD count returns (the reply is built in memory).
+    static let maxRandomFields = 1_000_000
+
+    /// What OBJECT ENCODING answers: the encoding redis-server would use for the same value.
+    static func encodingName(_ value: RedisValue) -> String {
+        switch value {
+        case .string(let bytes):
+            if bytes.count <= 20, RedisNumber.parseInteger(bytes) != nil { return "int" }
+            return bytes.count <= 44 ? "embstr" : "raw"
+        case .hash(let fields):
+            let small = fields.count <= 128 && fields.allSatisfy { $0.key.count <= 64 && $0.value.count <= 64 }
+            return small ? "listpack" : "hashtable"
+        }
     }
 
     private static func sortedFields(_ fields: [[UInt8]: [UInt8]]) -> [[UInt8]] {
@@ -132,15 +185,28 @@ public struct ReadEvaluator: Sendable {
         }
     }
 
-    private func scan(cursor: UInt64, pattern: [UInt8]?, count: Int, now: UInt64) throws(StorageError)
-        -> RESPValue
+    /// A live key chosen at random (uniform over the byte space rather than over keys): the first key at or
+    /// after a random 8-byte point, or the first key when none follows it.
+    private func randomKey(_ now: UInt64) throws(StorageError) -> [UInt8]? {
+        let point = withUnsafeBytes(of: UInt64.random(in: .min ... .max).bigEndian) { Array($0) }
+        if let key = try reader.keys(from: point, limit: 1, nowMillis: now).first { return key }
+        return try reader.keys(from: [], limit: 1, nowMillis: now).first
+    }
+
+    private func scan(cursor: UInt64, pattern: [UInt8]?, count: Int, type: String?, now: UInt64)
+        throws(StorageError) -> RESPValue
     {
         guard let start = cursors.resumeKey(for: cursor) else { return .error("ERR invalid cursor") }
         let batch = try reader.keys(from: start, limit: count + 1, nowMillis: now)
         let page = batch.prefix(count)
         var next: UInt64 = 0
         if batch.count > count, let last = page.last { next = cursors.open(resumeAt: last + [0]) }
-        let matching = page.filter { pattern == nil || GlobPattern.matches(pattern!, $0) }
+        var matching = page.filter { pattern == nil || GlobPattern.matches(pattern!, $0) }
+        if let type {
+            var typed: [[UInt8]] = []
+            for key in matching where try reader.lookup(key, nowMillis: now)?.value.typeName == type { typed.append(key) }
+            matching = typed
+        }
         return .array([.bulk(String(next)), .array(matching.map { .bulkString($0) })])
     }
 }

@@ -17,6 +17,23 @@ extension RedisCommandParser {
                                          delta: try float(a[a.startIndex + 2])), .direct)
         },
         "hstrlen": Spec(arity: 3) { _, a, _ in .read(.hashFieldLength(a[a.startIndex], field: a[a.startIndex + 1])) },
+        "hscan": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
+            guard UInt64(String(decoding: a[a.startIndex + 1], as: UTF8.self)) != nil else { throw .invalidCursor }
+            var options = Array(a.dropFirst(2))
+            let noValues = options.last.map { keyword($0) == "NOVALUES" } ?? false
+            if noValues { options.removeLast() }
+            let (pattern, _) = try scanOptions(options[...]) { _, _ throws(RedisArgumentError) in throw .syntax }
+            return .read(.hashScan(a[a.startIndex], pattern: pattern, noValues: noValues))
+        },
+        "hrandfield": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
+            guard a.count > 1 else { return .read(.hashRandomField(a[a.startIndex], count: nil, withValues: false)) }
+            guard a.count <= 3 else { throw .syntax }
+            let withValues = a.count == 3
+            if withValues, keyword(a[a.startIndex + 2]) != "WITHVALUES" { throw .syntax }
+            let count = try integer(a[a.startIndex + 1])
+            guard count >= -(Int64.max / 2), count <= Int64.max / 2 else { throw .custom("ERR value is out of range") }
+            return .read(.hashRandomField(a[a.startIndex], count: count, withValues: withValues))
+        },
         "hget": Spec(arity: 3) { _, a, _ in .read(.hashGet(a[a.startIndex], field: a[a.startIndex + 1])) },
         "hmget": Spec(arity: -3) { _, a, _ in .read(.hashMultiGet(a[a.startIndex], fields: Array(a.dropFirst()))) },
         "hdel": Spec(arity: -3) { _, a, _ in .write(.hashDelete(key: a[a.startIndex], fields: Array(a.dropFirst())),

@@ -36,6 +36,17 @@ extension RedisCommandParser {
         "keys": Spec(arity: 2) { _, a, _ in .read(.keys(pattern: a[a.startIndex])) },
         "scan": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in try parseScan(a) },
         "dbsize": Spec(arity: 1) { _, _, _ in .read(.databaseSize) },
+        "randomkey": Spec(arity: 1) { _, _, _ in .read(.randomKey) },
+        "object": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
+            let name = String(decoding: a[a.startIndex], as: UTF8.self)
+            guard let subcommand = ObjectSubcommand(rawValue: name.lowercased()) else {
+                throw .custom("ERR unknown subcommand '\(name)'. Try OBJECT HELP.")
+            }
+            guard a.count == 2 else {
+                throw .custom("ERR wrong number of arguments for 'object|\(subcommand.rawValue)' command")
+            }
+            return .read(.object(subcommand, a[a.startIndex + 1]))
+        },
     ]
 
     /// The largest COUNT a SCAN may ask for.
@@ -85,13 +96,24 @@ extension RedisCommandParser {
         return .write(.copy(from: from, to: to, replace: replace), .direct)
     }
 
-    /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]` (TYPE is refused: one keyspace of strings
-    /// and hashes makes it rarely useful, and a silent ignore would return wrong keys).
+    /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`.
     static func parseScan(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
         guard let cursor = UInt64(String(decoding: a[a.startIndex], as: UTF8.self)) else { throw .invalidCursor }
+        var type: String?
+        let (pattern, count) = try scanOptions(a.dropFirst()) { keyword, value throws(RedisArgumentError) in
+            guard keyword == "TYPE" else { throw .syntax }
+            type = String(decoding: value, as: UTF8.self).lowercased()
+        }
+        return .read(.scan(cursor: cursor, pattern: pattern, count: count, type: type))
+    }
+
+    /// The `MATCH` and `COUNT` options of the SCAN family; any other `KEYWORD value` pair goes to `other`.
+    static func scanOptions(
+        _ a: ArraySlice<[UInt8]>, other: (String, [UInt8]) throws(RedisArgumentError) -> Void
+    ) throws(RedisArgumentError) -> (pattern: [UInt8]?, count: Int) {
         var pattern: [UInt8]?
         var count = 10
-        var index = a.startIndex + 1
+        var index = a.startIndex
         while index < a.endIndex {
             guard index + 1 < a.endIndex else { throw .syntax }
             switch keyword(a[index]) {
@@ -100,10 +122,10 @@ extension RedisCommandParser {
                 let value = try integer(a[index + 1])
                 guard value >= 1 else { throw .syntax }
                 count = Int(min(value, Int64(maxScanCount)))
-            default: throw .syntax
+            case let name: try other(name, a[index + 1])
             }
             index += 2
         }
-        return .read(.scan(cursor: cursor, pattern: pattern, count: count))
+        return (pattern, count)
     }
 }

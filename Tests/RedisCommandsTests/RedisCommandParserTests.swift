@@ -104,6 +104,18 @@ import Testing
     @Test func readAndConnectionCommands() {
         #expect(parse("getrange", "k", "0", "-1") == .read(.getRange(b("k"), start: 0, end: -1)))
         #expect(parse("scan", "0", "MATCH", "a*", "COUNT", "5") == .read(.scan(cursor: 0, pattern: b("a*"), count: 5)))
+        #expect(parse("scan", "0", "TYPE", "Hash") == .read(.scan(cursor: 0, pattern: nil, count: 10, type: "hash")))
+        #expect(parse("scan", "0", "TYPE") == .reply(.error("ERR syntax error")))
+        #expect(parse("hscan", "h", "0", "MATCH", "f*", "NOVALUES") == .read(.hashScan(b("h"), pattern: b("f*"),
+                                                                                        noValues: true)))
+        #expect(parse("hscan", "h", "x") == .reply(.error("ERR invalid cursor")))
+        #expect(parse("hrandfield", "h", "-5", "WITHVALUES") == .read(.hashRandomField(b("h"), count: -5,
+                                                                                          withValues: true)))
+        #expect(parse("hrandfield", "h", "1", "BAD") == .reply(.error("ERR syntax error")))
+        #expect(parse("object", "encoding", "k") == .read(.object(.encoding, b("k"))))
+        #expect(parse("object", "nope", "k") == .reply(.error("ERR unknown subcommand 'nope'. Try OBJECT HELP.")))
+        #expect(parse("object", "ENCODING")
+            == .reply(.error("ERR wrong number of arguments for 'object|encoding' command")))
         #expect(parse("scan", "x") == .reply(.error("ERR invalid cursor")))
         #expect(parse("scan", "0", "COUNT", "0") == .reply(.error("ERR syntax error")))
         #expect(parse("ping") == .connection(.ping(nil)))
