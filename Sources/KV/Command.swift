@@ -18,6 +18,10 @@ public enum Command: Hashable, Sendable {
     case append(key: [UInt8], value: [UInt8])
     /// `SETRANGE`.
     case setRange(key: [UInt8], offset: UInt64, value: [UInt8])
+    /// `SETBIT`: answers the bit's previous value.
+    case setBit(key: [UInt8], offset: UInt64, bit: Bool)
+    /// `BITOP AND | OR | XOR | NOT destination source…`: answers the length of the result.
+    case bitOperation(BitOperation, destination: [UInt8], sources: [[UInt8]])
     /// `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT` as an absolute deadline; a deadline in the past deletes.
     case expireAt(key: [UInt8], atMillis: UInt64)
     /// `EXPIRE` … with `NX`, `XX`, `GT` or `LT`: sets the deadline only when the condition holds (a key
@@ -48,6 +52,9 @@ public enum Command: Hashable, Sendable {
     /// Records a member's name and gRPC address in the replicated member directory (internal state, not a
     /// Redis command). Proposed by the leader before the member joins the configuration.
     case registerMember(id: UInt64, name: [UInt8], address: [UInt8])
+
+    /// SETBIT and GETBIT offsets are below 2^32, as in Redis.
+    public static let maxBitOffset: UInt64 = 1 << 32
 
     /// A key (or field) and its value.
     public struct KeyValue: Hashable, Sendable {
@@ -99,6 +106,11 @@ public enum Command: Hashable, Sendable {
         }
     }
 
+    /// The operations of `BITOP` (NOT takes exactly one source).
+    public enum BitOperation: UInt8, Hashable, Sendable {
+        case and = 1, or, xor, not
+    }
+
     /// What a write does to the key's TTL.
     public enum Expiry: Hashable, Sendable {
         /// No TTL (for `GETEX`: `PERSIST`).
@@ -116,8 +128,9 @@ public enum Command: Hashable, Sendable {
              .append(let key, _), .setRange(let key, _, _), .expireAt(let key, _), .persist(let key),
              .getDelete(let key), .getExpire(let key, _), .hashSet(let key, _), .hashDelete(let key, _),
              .hashIncrementBy(let key, _, _), .expireAtIf(let key, _, _), .hashIncrementByFloat(let key, _, _),
-             .hashSetIfAbsent(let key, _, _):
+             .hashSetIfAbsent(let key, _, _), .setBit(let key, _, _):
             return [key]
+        case .bitOperation(_, let destination, let sources): return [destination] + sources
         case .rename(let from, let to, _), .copy(let from, let to, _): return [from, to]
         case .multiSet(let pairs, _): return pairs.map(\.key)
         case .delete(let keys): return keys

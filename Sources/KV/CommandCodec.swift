@@ -5,7 +5,7 @@ enum CommandCodec {
     enum Tag: UInt8 {
         case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
-        case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent
+        case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -61,6 +61,15 @@ enum CommandCodec {
             keyed(.hashSetIfAbsent, key, &output)
             output.appendBlob(field)
             output.appendBlob(value)
+        case .setBit(let key, let offset, let bit):
+            keyed(.setBit, key, &output)
+            output.appendBigEndian(offset)
+            output.append(bit ? 1 : 0)
+        case .bitOperation(let operation, let destination, let sources):
+            keyed(.bitOperation, destination, &output)
+            output.append(operation.rawValue)
+            output.appendBigEndian(UInt32(sources.count))
+            for source in sources { output.appendBlob(source) }
         case .persist(let key): keyed(.persist, key, &output)
         case .getDelete(let key): keyed(.getDelete, key, &output)
         case .getExpire(let key, let expiry):
@@ -148,6 +157,20 @@ enum CommandCodec {
                                          delta: Double(bitPattern: try reader.uint64()))
         case .hashSetIfAbsent:
             return .hashSetIfAbsent(key: try key(&reader), field: try value(&reader), value: try value(&reader))
+        case .setBit:
+            let key = try key(&reader)
+            let offset = try reader.uint64()
+            guard offset < Command.maxBitOffset else { throw .invalid("bit offset \(offset) out of range") }
+            return .setBit(key: key, offset: offset, bit: try flag(&reader))
+        case .bitOperation:
+            let destination = try key(&reader)
+            let rawOperation = try reader.uint8()
+            guard let operation = Command.BitOperation(rawValue: rawOperation) else {
+                throw .invalid("unknown BITOP operation \(rawOperation)")
+            }
+            let sources = try list(&reader) { (reader) throws(BinaryReader.Failure) in try key(&reader) }
+            guard operation != .not || sources.count == 1 else { throw .invalid("BITOP NOT with \(sources.count) sources") }
+            return .bitOperation(operation, destination: destination, sources: sources)
         case .persist: return .persist(key: try key(&reader))
         case .getDelete: return .getDelete(key: try key(&reader))
         case .getExpire: return .getExpire(key: try key(&reader), expiry: try expiry(&reader))

@@ -95,6 +95,10 @@ struct CommandExecutor {
             return .integer(1)
         case .hashIncrementByFloat(let key, let field, let delta):
             return try hashIncrementByFloat(key, field, delta, ts)
+        case .setBit(let key, let offset, let bit):
+            return try setBit(key, offset, bit, ts)
+        case .bitOperation(let operation, let destination, let sources):
+            return try bitOperation(operation, destination, sources, ts)
         case .hashSetIfAbsent(let key, let field, let value):
             guard let hash = try liveHash(key) else { return .error(.wrongType) }
             guard hash.fields[field] == nil else { return .integer(0) }

@@ -4,6 +4,12 @@ public enum ReadCommand: Hashable, Sendable {
     case multiGet([[UInt8]])
     case stringLength([UInt8])
     case getRange([UInt8], start: Int64, end: Int64)
+    /// GETBIT.
+    case getBit([UInt8], offset: UInt64)
+    /// BITCOUNT key [start end [BYTE | BIT]].
+    case bitCount([UInt8], range: BitReads.Range?)
+    /// BITPOS key bit [start [end [BYTE | BIT]]].
+    case bitPosition([UInt8], bit: Bool, start: Int64?, end: Int64?, inBits: Bool)
     /// TTL (`milliseconds == false`) and PTTL.
     case timeToLive([UInt8], milliseconds: Bool)
     case type([UInt8])

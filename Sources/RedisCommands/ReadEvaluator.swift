@@ -30,6 +30,14 @@ public struct ReadEvaluator: Sendable {
             return try string(key, now) { .integer(Int64($0.count)) } ?? .integer(0)
         case .getRange(let key, let start, let end):
             return try string(key, now) { .bulkString(Self.range($0, start, end)) } ?? .bulkString([])
+        case .getBit(let key, let offset):
+            return try string(key, now) { .integer(BitReads.bit($0, at: offset)) } ?? .integer(0)
+        case .bitCount(let key, let range):
+            return try string(key, now) { .integer(BitReads.count($0, range)) } ?? .integer(0)
+        case .bitPosition(let key, let bit, let start, let end, let inBits):
+            return try string(key, now) { bytes in
+                .integer(BitReads.position(bytes, of: bit, start: start, end: end, inBits: inBits))
+            } ?? .integer(bit ? -1 : 0)
         case .timeToLive(let key, let milliseconds):
             guard let entry = try reader.lookup(key, nowMillis: now) else { return .integer(-2) }
             guard entry.expireAtMillis != 0 else { return .integer(-1) }

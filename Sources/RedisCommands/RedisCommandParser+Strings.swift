@@ -6,6 +6,23 @@ extension RedisCommandParser {
         .read(.getRange(a[a.startIndex], start: try integer(a[a.startIndex + 1]), end: try integer(a[a.startIndex + 2])))
     }
 
+    /// A SETBIT / GETBIT offset: 0 ..< 2^32.
+    static func bitOffset(_ bytes: [UInt8]) throws(RedisArgumentError) -> UInt64 {
+        guard let offset = RedisNumber.parseInteger(bytes), offset >= 0, UInt64(offset) < Command.maxBitOffset else {
+            throw .custom("ERR bit offset is not an integer or out of range")
+        }
+        return UInt64(offset)
+    }
+
+    /// `BYTE` (false) or `BIT` (true) after a BITCOUNT / BITPOS range.
+    static func bitUnit(_ bytes: [UInt8]) throws(RedisArgumentError) -> Bool {
+        switch keyword(bytes) {
+        case "BYTE": return false
+        case "BIT": return true
+        default: throw .syntax
+        }
+    }
+
     static let stringSpecs: [String: Spec] = [
         "get": Spec(arity: 2) { _, a, _ in .read(.get(a[a.startIndex])) },
         "set": Spec(arity: -3) { _, a, now throws(RedisArgumentError) in try parseSet(a, now: now) },
@@ -50,6 +67,45 @@ extension RedisCommandParser {
         },
         "strlen": Spec(arity: 2) { _, a, _ in .read(.stringLength(a[a.startIndex])) },
         "getrange": getRange,
+        "setbit": Spec(arity: 4) { _, a, _ throws(RedisArgumentError) in
+            let offset = try bitOffset(a[a.startIndex + 1])
+            let value = a[a.startIndex + 2]
+            guard value == Array("0".utf8) || value == Array("1".utf8) else {
+                throw .custom("ERR bit is not an integer or out of range")
+            }
+            return .write(.setBit(key: a[a.startIndex], offset: offset, bit: value == Array("1".utf8)), .direct)
+        },
+        "getbit": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
+            .read(.getBit(a[a.startIndex], offset: try bitOffset(a[a.startIndex + 1])))
+        },
+        "bitcount": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
+            let key = a[a.startIndex]
+            guard a.count > 1 else { return .read(.bitCount(key, range: nil)) }
+            guard a.count == 3 || a.count == 4 else { throw .syntax }
+            let start = try integer(a[a.startIndex + 1])
+            let end = try integer(a[a.startIndex + 2])
+            let inBits = a.count == 4 ? try bitUnit(a[a.startIndex + 3]) : false
+            return .read(.bitCount(key, range: .init(start: start, end: end, inBits: inBits)))
+        },
+        "bitpos": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
+            let bitArgument = a[a.startIndex + 1]
+            guard let bit = RedisNumber.parseInteger(bitArgument) else { throw .notAnInteger }
+            guard bit == 0 || bit == 1 else { throw .custom("ERR The bit argument must be 1 or 0.") }
+            guard a.count <= 5 else { throw .syntax }
+            let start = a.count > 2 ? try integer(a[a.startIndex + 2]) : nil
+            let end = a.count > 3 ? try integer(a[a.startIndex + 3]) : nil
+            let inBits = a.count == 5 ? try bitUnit(a[a.startIndex + 4]) : false
+            return .read(.bitPosition(a[a.startIndex], bit: bit == 1, start: start, end: end, inBits: inBits))
+        },
+        "bitop": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in
+            let operations: [String: Command.BitOperation] = ["AND": .and, "OR": .or, "XOR": .xor, "NOT": .not]
+            guard let operation = operations[keyword(a[a.startIndex])] else { throw .syntax }
+            let sources = Array(a.dropFirst(2))
+            guard operation != .not || sources.count == 1 else {
+                throw .custom("ERR BITOP NOT must be called with a single source key.")
+            }
+            return .write(.bitOperation(operation, destination: a[a.startIndex + 1], sources: sources), .direct)
+        },
         "substr": getRange,
         "setrange": Spec(arity: 4) { _, a, _ throws(RedisArgumentError) in
             let offset = try integer(a[a.startIndex + 1])

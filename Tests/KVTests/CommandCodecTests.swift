@@ -24,6 +24,9 @@ import Testing
         .copy(from: [1], to: [3], replace: false),
         .hashIncrementByFloat(key: [5], field: [2], delta: 2.5),
         .hashSetIfAbsent(key: [5], field: [3], value: [7, 7]),
+        .setBit(key: [6], offset: 7, bit: true),
+        .bitOperation(.xor, destination: [7], sources: [[1], [2]]),
+        .bitOperation(.not, destination: [7], sources: [[1]]),
     ]
 
     @Test func anExpireConditionRedisRefusesIsRejected() {

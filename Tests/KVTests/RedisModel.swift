@@ -129,6 +129,38 @@ struct RedisModel {
                 fields[field] = Array(RedisNumber.format(sum).utf8)
                 return .bulk(fields[field]!)
             }
+        case .setBit(let key, let offset, let bit):
+            if Int(offset / 8) >= maxValueBytes { return .error(.stringTooLong) }
+            var old: Int64 = 0
+            let result = editString(key, now) { bytes in
+                let index = Int(offset / 8)
+                while bytes.count <= index { bytes.append(0) }
+                let mask = UInt8(1 << (7 - Int(offset % 8)))
+                old = (bytes[index] & mask) != 0 ? 1 : 0
+                bytes[index] = bit ? (bytes[index] | mask) : (bytes[index] & ~mask)
+            }
+            if case .error = result { return result }
+            return .integer(old)
+        case .bitOperation(let operation, let destination, let sources):
+            var inputs: [[UInt8]] = []
+            for source in sources {
+                guard let item = live(source, now) else { inputs.append([]); continue }
+                guard case .string(let bytes) = item.value else { return .error(.wrongType) }
+                inputs.append(bytes)
+            }
+            let length = inputs.map(\.count).max() ?? 0
+            var output: [UInt8] = []
+            for i in 0..<length {
+                let column = inputs.map { i < $0.count ? $0[i] : UInt8(0) }
+                switch operation {
+                case .and: output.append(column.reduce(0xFF) { $0 & $1 })
+                case .or: output.append(column.reduce(0) { $0 | $1 })
+                case .xor: output.append(column.reduce(0) { $0 ^ $1 })
+                case .not: output.append(~column[0])
+                }
+            }
+            items[destination] = output.isEmpty ? nil : Item(value: .string(output), expireAt: 0)
+            return .integer(Int64(length))
         case .hashSetIfAbsent(let key, let field, let value):
             return editHash(key, now) { fields in
                 if fields[field] != nil { return .integer(0) }

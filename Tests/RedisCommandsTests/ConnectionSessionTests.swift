@@ -69,12 +69,13 @@ import Testing
     /// COMMAND reports write/readonly flags from a list; it must agree with what parsing produces.
     @Test func writeFlagsAgreeWithParsing() {
         let parser = RedisCommandParser()
-        let sampleArguments = ["k", "1", "2", "3"].map { Array($0.utf8) }
+        // Argument lists that some write command accepts (SETBIT needs a 0/1 bit, BITOP an operation first).
+        let samples = [["k", "1", "2", "3"], ["k", "1", "1"], ["and", "d", "s"]].map { $0.map { Array($0.utf8) } }
         for name in RedisCommandParser.commandNames {
-            let request = parser.parse([Array(name.utf8)] + sampleArguments.prefix(3), nowMillis: 1)
-            let request2 = parser.parse([Array(name.utf8)] + sampleArguments.prefix(2), nowMillis: 1)
-            let request1 = parser.parse([Array(name.utf8)] + sampleArguments.prefix(1), nowMillis: 1)
-            let isWrite = [request, request2, request1].contains { if case .write = $0 { true } else { false } }
+            let requests = samples.flatMap { sample in
+                (1...3).map { parser.parse([Array(name.utf8)] + sample.prefix($0), nowMillis: 1) }
+            }
+            let isWrite = requests.contains { if case .write = $0 { true } else { false } }
             guard case .array(let entries) = CommandIntrospectionProbe.info(), !entries.isEmpty else { return }
             #expect(isWrite == CommandIntrospectionProbe.isWrite(name), "\(name)")
         }

@@ -133,7 +133,7 @@ extension Command {
             return key.count + value.count + perItem
         case .multiSet(let pairs, _), .hashSet(_, let pairs):
             return pairs.reduce(perItem) { $0 + $1.key.count + $1.value.count + perItem }
-        case .delete(let keys):
+        case .delete(let keys), .bitOperation(_, _, let keys):
             return keys.reduce(perItem) { $0 + $1.count + perItem }
         case .hashDelete(let key, let fields):
             return fields.reduce(key.count + perItem) { $0 + $1.count + perItem }
@@ -143,7 +143,8 @@ extension Command {
             return key.count + field.count + value.count + perItem
         case .registerMember(_, let name, let address):
             return name.count + address.count + perItem
-        case .incrementBy, .incrementByFloat, .expireAt, .expireAtIf, .persist, .getDelete, .getExpire, .rename, .copy:
+        case .incrementBy, .incrementByFloat, .expireAt, .expireAtIf, .persist, .getDelete, .getExpire, .rename, .copy,
+             .setBit:
             return keys.reduce(perItem) { $0 + $1.count }
         }
     }
