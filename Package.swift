@@ -83,7 +83,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "KV", dependencies: ["DurableIO", "Storage", "Encryption", "Raft"], swiftSettings: strict),
+        .target(name: "KV", dependencies: ["DurableIO", "Storage", "Encryption", "Raft", "RESP"], swiftSettings: strict),
         .target(
             name: "Encryption",
             dependencies: ["CLibCrypto", "DurableIO"],

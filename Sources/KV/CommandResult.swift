@@ -1,3 +1,5 @@
+import RESP
+
 /// What a command answers, in Redis terms; the Redis adapter renders it as RESP.
 public enum CommandResult: Hashable, Sendable {
     case ok
@@ -6,6 +8,8 @@ public enum CommandResult: Hashable, Sendable {
     case bulk([UInt8])
     case array([CommandResult])
     case error(CommandError)
+    /// A reply built by the Redis layer during apply (a transaction's replies).
+    case reply(RESPValue)
 }
 
 /// A command refused by Redis semantics (the entry still applies; nothing changes).

@@ -1,4 +1,5 @@
 import DurableIO
+import RESP
 
 /// Encodes command answers for the trip from the leader back to the follower that forwarded a write.
 ///
@@ -40,6 +41,79 @@ public enum CommandResultCodec {
         case .error(let error):
             output.append(5)
             output.append(UInt8(errors.firstIndex(of: error)!))
+        case .reply(let value):
+            output.append(6)
+            encode(value, into: &output)
+        }
+    }
+
+    static func encode(_ value: RESPValue, into output: inout [UInt8]) {
+        switch value {
+        case .simpleString(let text):
+            output.append(0)
+            output.appendBlob(Array(text.utf8))
+        case .error(let text):
+            output.append(1)
+            output.appendBlob(Array(text.utf8))
+        case .integer(let number):
+            output.append(2)
+            output.appendBigEndian(UInt64(bitPattern: number))
+        case .bulkString(let bytes):
+            output.append(3)
+            output.appendBlob(bytes)
+        case .null: output.append(4)
+        case .nullArray: output.append(5)
+        case .array(let items):
+            output.append(6)
+            output.appendBigEndian(UInt32(items.count))
+            for item in items { encode(item, into: &output) }
+        case .map(let pairs):
+            output.append(7)
+            output.appendBigEndian(UInt32(pairs.count))
+            for pair in pairs {
+                encode(pair.key, into: &output)
+                encode(pair.value, into: &output)
+            }
+        case .double(let number):
+            output.append(8)
+            output.appendBigEndian(number.bitPattern)
+        }
+    }
+
+    static func decodeReply(_ reader: inout BinaryReader, depth: Int) throws(BinaryReader.Failure) -> RESPValue {
+        guard depth <= maxDepth else { throw .invalid("reply nested too deeply") }
+        func count() throws(BinaryReader.Failure) -> Int {
+            let count = Int(try reader.uint32())
+            guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) reply items") }
+            return count
+        }
+        func text() throws(BinaryReader.Failure) -> String {
+            let bytes = try reader.blob(limit: CommandEntry.Limits.maxValueBytes)
+            guard let text = String(validating: bytes, as: UTF8.self), !text.contains("\r"), !text.contains("\n") else {
+                throw .invalid("reply line is not one line of UTF-8")
+            }
+            return text
+        }
+        switch try reader.uint8() {
+        case 0: return .simpleString(try text())
+        case 1: return .error(try text())
+        case 2: return .integer(Int64(bitPattern: try reader.uint64()))
+        case 3: return .bulkString(try reader.blob(limit: CommandEntry.Limits.maxValueBytes))
+        case 4: return .null
+        case 5: return .nullArray
+        case 6:
+            var items: [RESPValue] = []
+            for _ in 0..<(try count()) { items.append(try decodeReply(&reader, depth: depth + 1)) }
+            return .array(items)
+        case 7:
+            var pairs: [RESPValue.Pair] = []
+            for _ in 0..<(try count()) {
+                let key = try decodeReply(&reader, depth: depth + 1)
+                pairs.append(.init(key, try decodeReply(&reader, depth: depth + 1)))
+            }
+            return .map(pairs)
+        case 8: return .double(Double(bitPattern: try reader.uint64()))
+        case let tag: throw .invalid("unknown reply tag \(tag)")
         }
     }
 
@@ -78,6 +152,7 @@ public enum CommandResultCodec {
             let code = Int(try reader.uint8())
             guard code < errors.count else { throw .invalid("unknown error code \(code)") }
             return .error(errors[code])
+        case 6: return .reply(try decodeReply(&reader, depth: depth))
         case let tag:
             throw .invalid("unknown result tag \(tag)")
         }

@@ -12,6 +12,8 @@ public final class KVStateMachine {
     public let store: MVCCStore
     /// Routes opcodes 0x03–0x05; without it those entries halt apply.
     public var encryptionApplier: (any EncryptionEntryApplier)?
+    /// Runs opcode 0x06 (MULTI/EXEC); without it those entries halt apply.
+    public var transactionApplier: (any TransactionApplier)?
     /// The longest string APPEND and SETRANGE may build (`--max-value-bytes`). Every replica must use the
     /// same value, or they answer those commands differently.
     public var maxValueBytes: Int
@@ -123,6 +125,8 @@ public final class KVStateMachine {
                 throw StateMachineHalt(index: entry.index, cause: .encryption(error))
             }
             return []
+        case .transaction:
+            return try applyTransaction(data, index: entry.index, &context, transaction)
         case .clock:
             throw StateMachineHalt(index: entry.index, cause: .unsupportedOpcode(opcodeByte))
         }

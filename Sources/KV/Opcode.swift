@@ -12,4 +12,6 @@ public enum Opcode: UInt8, Sendable, Hashable, CaseIterable {
     case encryptionBootstrap = 0x04
     /// Key life-cycle entry with a sub-tag (rotate, rewrap, retire, enable envelopes).
     case keyManagement = 0x05
+    /// A MULTI/EXEC transaction: watches and commands applied atomically (``TransactionEntry``).
+    case transaction = 0x06
 }

@@ -13,6 +13,8 @@ public struct StateMachineHalt: Error, Hashable, Sendable, CustomStringConvertib
         case unsupportedOpcode(UInt8)
         /// An encryption entry arrived on a node without encryption enabled.
         case encryptionNotConfigured
+        /// A transaction entry (0x06) arrived on a state machine without a ``TransactionApplier``.
+        case transactionsNotConfigured
         /// The encryption applier halted (its reason names the normative error).
         case encryption(ApplyHalt)
         /// The store failed while applying (I/O, integrity failure of a value the command reads).
@@ -47,6 +49,7 @@ public struct StateMachineHalt: Error, Hashable, Sendable, CustomStringConvertib
         case .malformedEntry(let error): reason = error.description
         case .unsupportedOpcode(let opcode): reason = KVError.unsupportedOpcode(opcode).description
         case .encryptionNotConfigured: reason = KVError.encryptionNotConfigured.description
+        case .transactionsNotConfigured: reason = "a transaction entry, but this state machine has no transaction applier"
         case .encryption(let halt): return halt.description
         case .storage(let error): reason = "storage: \(error)"
         case .gap(let applied): reason = "entry does not follow the applied index \(applied)"

@@ -14,6 +14,8 @@ public struct ConnectionSession: Sendable {
     public private(set) var protocolVersion: RESPValue.ProtocolVersion = .resp2
     public private(set) var clientName: [UInt8]?
     public private(set) var isAuthenticated: Bool
+    /// MULTI's queue and WATCH's keys.
+    public var transaction = TransactionState()
 
     public init(clientID: Int64, password: [UInt8]?) {
         self.clientID = clientID

@@ -2,14 +2,15 @@ import KV
 import RESP
 import Storage
 
-/// Answers read-only commands from the store, with Redis's replies.
-public struct ReadEvaluator: Sendable {
-    public let reader: KVReader
+/// Answers read-only commands with Redis's replies, from the store (``KVReader``) or from a transaction being
+/// applied (``TransactionContext``).
+public struct ReadEvaluator<View: KeyValueView> {
+    public let reader: View
     public let cursors: ScanCursors
     /// Keys fetched per store scan when a command walks the keyspace (KEYS, DBSIZE).
-    static let walkBatchKeys = 1_000
+    static var walkBatchKeys: Int { 1_000 }
 
-    public init(reader: KVReader, cursors: ScanCursors) {
+    public init(reader: View, cursors: ScanCursors) {
         self.reader = reader
         self.cursors = cursors
     }
@@ -151,7 +152,7 @@ public struct ReadEvaluator: Sendable {
     }
 
     /// The most fields a negative HRANDFIELD count returns (the reply is built in memory).
-    static let maxRandomFields = 1_000_000
+    static var maxRandomFields: Int { 1_000_000 }
 
     /// What OBJECT ENCODING answers: the encoding redis-server would use for the same value.
     static func encodingName(_ value: RedisValue) -> String {
@@ -218,3 +219,5 @@ public struct ReadEvaluator: Sendable {
         return .array([.bulk(String(next)), .array(matching.map { .bulkString($0) })])
     }
 }
+
+extension ReadEvaluator: Sendable where View: Sendable {}

@@ -22,6 +22,11 @@ extension RedisCommandParser {
         "command": Spec(arity: -1) { _, a, _ in .connection(.command(subcommand: a.first)) },
         "info": Spec(arity: -1) { _, a, _ in .connection(.info(section: a.first)) },
         "quit": Spec(arity: -1) { _, _, _ in .connection(.quit) },
+        "multi": Spec(arity: 1) { _, _, _ in .transaction(.multi) },
+        "exec": Spec(arity: 1) { _, _, _ in .transaction(.exec) },
+        "discard": Spec(arity: 1) { _, _, _ in .transaction(.discard) },
+        "watch": Spec(arity: -2) { _, a, _ in .transaction(.watch(Array(a))) },
+        "unwatch": Spec(arity: 1) { _, _, _ in .transaction(.unwatch) },
     ]
 
     /// `HELLO [protover [AUTH username password] [SETNAME clientname]]`.

@@ -52,10 +52,16 @@ public struct RedisCommandParser: Sendable {
     /// Redis's answer to a value above the size limit (its `proto-max-bulk-len`; ours is `--max-value-bytes`).
     public static let stringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
+    /// Redis 7's text: the name (at most 128 bytes), then each argument quoted and followed by a space while
+    /// the list is under 128 bytes (an argument is cut to what fits); CR and LF become spaces.
     static func unknownCommand(_ arguments: [[UInt8]]) -> String {
-        let name = String(decoding: arguments[0], as: UTF8.self)
-        let shown = arguments.dropFirst().prefix(8).map { "'\(String(decoding: $0.prefix(64), as: UTF8.self))'" }
-        return "ERR unknown command '\(name)', with args beginning with: \(shown.joined(separator: " "))"
+        var shown: [UInt8] = []
+        for argument in arguments.dropFirst() where shown.count < 128 {
+            shown += Array("'".utf8) + argument.prefix(128 - shown.count) + Array("' ".utf8)
+        }
+        let line = Array("ERR unknown command '".utf8) + arguments[0].prefix(128)
+            + Array("', with args beginning with: ".utf8) + shown
+        return String(decoding: line.map { $0 == 0x0D || $0 == 0x0A ? 0x20 : $0 }, as: UTF8.self)
     }
 
     static func largestValue(_ command: Command) -> Int? {

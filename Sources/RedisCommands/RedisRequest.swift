@@ -11,6 +11,8 @@ public enum RedisRequest: Hashable, Sendable {
     case connection(ConnectionCommand)
     /// Answer immediately without touching the database (argument errors, unknown commands).
     case reply(RESPValue)
+    /// MULTI, EXEC, DISCARD, WATCH, UNWATCH: the server runs them with the connection's ``TransactionState``.
+    case transaction(TransactionCommand)
 }
 
 /// How a write command's ``CommandResult`` becomes a RESP reply.
@@ -45,6 +47,7 @@ extension RedisRequest {
         case .bulk(let bytes): return .bulkString(bytes)
         case .array(let items): return .array(items.map(resp))
         case .error(let error): return .error(error.redisMessage)
+        case .reply(let value): return value
         }
     }
 }

@@ -38,27 +38,50 @@ extension MVCCStore {
                      limit: Int) throws(StorageError) -> [StoredVersion]
     {
         try Self.checkTimestamp(ts)
-        let cap = min(max(limit, 0), limits.maxScanKeys)
         return try withReader { (database) throws(StorageError) -> [StoredVersion] in
-            let sql = end == nil
-                ? "SELECT key, ts, value FROM kv_versions WHERE key >= ?1 AND ts <= ?2 ORDER BY key, ts DESC"
-                : "SELECT key, ts, value FROM kv_versions WHERE key >= ?1 AND key < ?3 AND ts <= ?2 ORDER BY key, ts DESC"
-            let statement = try database.statement(sql)
-            try statement.bind(1, start)
-            try statement.bind(2, Int64(ts))
-            if let end { try statement.bind(3, end) }
-            defer { statement.reset() }
-            var result: [StoredVersion] = []
-            var previousKey: [UInt8]?
-            while result.count < cap, try statement.step() {
-                let key = statement.bytes(0)
-                if key == previousKey { continue }
-                previousKey = key
-                let version = try decodeRecord(statement.bytes(2), key: key, commitTS: UInt64(statement.int64(1)))
-                if version.isVisible(atMillis: nowMillis) { result.append(version) }
-            }
-            return result
+            try scanVisible(database, from: start, to: end, at: ts, nowMillis: nowMillis, limit: limit)
         }
+    }
+
+    /// The scan of ``scan(from:to:at:nowMillis:limit:)`` on `database` (a reader, or the write transaction's
+    /// connection, which sees its own writes).
+    func scanVisible(_ database: SQLiteDatabase, from start: [UInt8], to end: [UInt8]?, at ts: UInt64,
+                     nowMillis: UInt64, limit: Int) throws(StorageError) -> [StoredVersion]
+    {
+        let cap = min(max(limit, 0), limits.maxScanKeys)
+        let sql = end == nil
+            ? "SELECT key, ts, value FROM kv_versions WHERE key >= ?1 AND ts <= ?2 ORDER BY key, ts DESC"
+            : "SELECT key, ts, value FROM kv_versions WHERE key >= ?1 AND key < ?3 AND ts <= ?2 ORDER BY key, ts DESC"
+        let statement = try database.statement(sql)
+        try statement.bind(1, start)
+        try statement.bind(2, Int64(ts))
+        if let end { try statement.bind(3, end) }
+        defer { statement.reset() }
+        var result: [StoredVersion] = []
+        var previousKey: [UInt8]?
+        while result.count < cap, try statement.step() {
+            let key = statement.bytes(0)
+            if key == previousKey { continue }
+            previousKey = key
+            let version = try decodeRecord(statement.bytes(2), key: key, commitTS: UInt64(statement.int64(1)))
+            if version.isVisible(atMillis: nowMillis) { result.append(version) }
+        }
+        return result
+    }
+
+    /// The newest version of `key` as last committed, tombstones and expired versions included (WATCH
+    /// records it); `nil` when the key has none.
+    public func latestVersion(of key: [UInt8]) throws(StorageError) -> StoredVersion? {
+        try withReader { (database) throws(StorageError) -> StoredVersion? in try newestVersion(database, key) }
+    }
+
+    func newestVersion(_ database: SQLiteDatabase, _ key: [UInt8]) throws(StorageError) -> StoredVersion? {
+        let statement = try database.statement(
+            "SELECT ts, value FROM kv_versions WHERE key = ?1 ORDER BY ts DESC LIMIT 1")
+        try statement.bind(1, key)
+        defer { statement.reset() }
+        guard try statement.step() else { return nil }
+        return try decodeRecord(statement.bytes(1), key: key, commitTS: UInt64(statement.int64(0)))
     }
 
     /// Every version of `key`, newest first, tombstones included (for tests and tooling).

@@ -16,14 +16,15 @@ public struct WriteTransaction {
     /// The newest version of `key`, tombstones and expired versions included; `nil` when the key has none.
     public func latestVersion(of key: [UInt8]) throws(StorageError) -> StoredVersion? {
         try store.runStepHook("select latest")
-        let statement = try database.statement(
-            "SELECT ts, value FROM kv_versions WHERE key = ?1 ORDER BY ts DESC LIMIT 1")
-        try statement.bind(1, key)
-        guard try statement.step() else { return nil }
-        let ts = UInt64(statement.int64(0))
-        let record = statement.bytes(1)
-        statement.reset()
-        return try store.decodeRecord(record, key: key, commitTS: ts)
+        return try store.newestVersion(database, key)
+    }
+
+    /// Visible values with keys at or after `start`, in key order, at most `limit`, this transaction's own
+    /// writes included.
+    public func scan(from start: [UInt8], nowMillis: UInt64, limit: Int) throws(StorageError) -> [StoredVersion] {
+        try store.runStepHook("scan")
+        return try store.scanVisible(database, from: start, to: nil, at: MVCCStore.latestTS, nowMillis: nowMillis,
+                                     limit: limit)
     }
 
     /// Writes one version (sealed when the store seals writes). Replaces an existing `(key, ts)` row.

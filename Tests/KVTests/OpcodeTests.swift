@@ -12,6 +12,6 @@ import Testing
     }
 
     @Test func theNormativeValuesAreFixed() {
-        #expect(Opcode.allCases.map(\.rawValue) == [0x00, 0x01, 0x02, 0x03, 0x04, 0x05])
+        #expect(Opcode.allCases.map(\.rawValue) == [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06])
     }
 }

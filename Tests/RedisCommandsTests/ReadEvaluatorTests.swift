@@ -10,7 +10,7 @@ import TestSupport
         let dir = TemporaryDirectory("reads")
         let store: MVCCStore
         let machine: KVStateMachine
-        let evaluator: ReadEvaluator
+        let evaluator: ReadEvaluator<KVReader>
         let parser = RedisCommandParser()
         var index: UInt64 = 0
         let now: UInt64 = 10_000
@@ -36,7 +36,7 @@ import TestSupport
                 return shape.render(outcome.results[index]![0])
             case .read(let read): return try evaluator.evaluate(read, nowMillis: now)
             case .reply(let reply): return reply
-            case .connection: return .error("connection command")
+            case .connection, .transaction: return .error("connection command")
             }
         }
     }

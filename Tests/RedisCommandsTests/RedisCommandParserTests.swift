@@ -42,7 +42,11 @@ import Testing
         #expect(parse("get", "a", "b") == .reply(.error("ERR wrong number of arguments for 'get' command")))
         #expect(parse("mset", "a", "1", "b") == .reply(.error("ERR wrong number of arguments for 'mset' command")))
         #expect(parse("hset", "h", "f") == .reply(.error("ERR wrong number of arguments for 'hset' command")))
-        #expect(parse("nope", "x") == .reply(.error("ERR unknown command 'nope', with args beginning with: 'x'")))
+        #expect(parse("nope", "x") == .reply(.error("ERR unknown command 'nope', with args beginning with: 'x' ")))
+        #expect(parse("nope") == .reply(.error("ERR unknown command 'nope', with args beginning with: ")))
+        let long = String(repeating: "a", count: 100)
+        #expect(parse("nope", long, long, "z") == .reply(.error(
+            "ERR unknown command 'nope', with args beginning with: '\(long)' '\(String(repeating: "a", count: 25))' ")))
     }
 
     @Test func oversizedValuesAreRefusedCleanly() {

@@ -9,12 +9,13 @@ import Storage
 actor LocalBackend: RedisBackend {
     let store: MVCCStore
     let machine: KVStateMachine
-    let evaluator: ReadEvaluator
+    let evaluator: ReadEvaluator<KVReader>
     var index: UInt64 = 0
 
     init(path: String) throws {
         store = try MVCCStore(path: path)
         machine = KVStateMachine(store: store)
+        machine.transactionApplier = RedisTransactionApplier(maxValueBytes: machine.maxValueBytes)
         evaluator = ReadEvaluator(reader: KVReader(store: store), cursors: ScanCursors())
     }
 
@@ -25,6 +26,29 @@ actor LocalBackend: RedisBackend {
         let outcome = machine.apply([CommittedEntry(index: index, term: 1, data: entry.encoded())])
         if let halt = outcome.halt { throw .unavailable(halt.description) }
         return outcome.results[index]![0]
+    }
+
+    func watch(_ keys: [[UInt8]]) async throws(BackendError) -> [TransactionEntry.Watch] {
+        do throws(StorageError) {
+            return try keys.map { (key) throws(StorageError) in
+                TransactionEntry.Watch(key: key, newest: try store.latestVersion(of: key), nowMillis: nowMillis())
+            }
+        } catch {
+            throw .unavailable(error.description)
+        }
+    }
+
+    func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]? {
+        index += 1
+        var entry = transaction
+        entry.nowMillis = nowMillis()
+        entry.proposedTS = entry.nowMillis * 1000
+        let outcome = machine.apply([CommittedEntry(index: index, term: 1, data: entry.encoded())])
+        if let halt = outcome.halt { throw .unavailable(halt.description) }
+        guard let replies = TransactionEntry.replies(from: outcome.results[index]!) else {
+            throw .unavailable("not a transaction answer")
+        }
+        return replies
     }
 
     func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue {

@@ -28,6 +28,8 @@ import Testing
         }
 
         func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue { .null }
+        func watch(_ keys: [[UInt8]]) async throws(BackendError) -> [TransactionEntry.Watch] { [] }
+        func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]? { [] }
         func nowMillis() -> UInt64 { 0 }
         func info() -> String { "" }
     }

@@ -8,7 +8,7 @@ import Storage
 /// linearizable read barrier and then read the local store.
 public struct NodeRedisBackend: RedisBackend {
     let node: ReplicatedNode
-    let evaluator: ReadEvaluator
+    let evaluator: ReadEvaluator<KVReader>
     /// Concurrent writes leave together, as one batch entry.
     let batcher: ProposalBatcher
     /// Concurrent reads share one read barrier.
@@ -46,6 +46,29 @@ public struct NodeRedisBackend: RedisBackend {
         do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
             throw .unavailable(error.description)
         }
+    }
+
+    public func watch(_ keys: [[UInt8]]) async throws(BackendError) -> [TransactionEntry.Watch] {
+        try await reads.wait()
+        let now = nowMillis()
+        do throws(StorageError) {
+            return try keys.map { (key) throws(StorageError) in
+                TransactionEntry.Watch(key: key, newest: try evaluator.reader.store.latestVersion(of: key), nowMillis: now)
+            }
+        } catch {
+            throw .unavailable(error.description)
+        }
+    }
+
+    public func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]? {
+        var entry = transaction
+        let now = nowMillis()
+        entry.nowMillis = now
+        entry.proposedTS = now * 1000
+        guard let replies = TransactionEntry.replies(from: try await node.propose(entry.encoded())) else {
+            throw .unavailable("the transaction entry was answered with something other than its replies")
+        }
+        return replies
     }
 
     public func nowMillis() -> UInt64 { Self.wallClockMillis() }

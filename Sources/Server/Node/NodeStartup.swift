@@ -5,6 +5,7 @@ import Foundation
 import KV
 import Logging
 import Raft
+import RedisCommands
 import Storage
 
 /// Opens a node's data directory and builds its ``ReplicatedNode``, refusing to start in any unsafe state.
@@ -44,6 +45,7 @@ public enum NodeStartup {
             }
         }
         let machine = KVStateMachine(store: store, encryptionApplier: encryption)
+        machine.transactionApplier = RedisTransactionApplier(maxValueBytes: configuration.maxValueBytes)
         machine.maxValueBytes = configuration.maxValueBytes
         let storeApplied: UInt64
         do throws(StorageError) { storeApplied = try store.appliedIndex() } catch { throw .store(error.description) }

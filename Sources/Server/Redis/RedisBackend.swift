@@ -12,6 +12,11 @@ public protocol RedisBackend: Sendable {
     func nowMillis() -> UInt64
     /// The text of `INFO`.
     func info() -> String
+    /// WATCH: each key's newest version, read after a linearizable read barrier.
+    func watch(_ keys: [[UInt8]]) async throws(BackendError) -> [TransactionEntry.Watch]
+    /// EXEC: proposes `transaction` (stamped with this node's clock) as one Raft entry and waits until it is
+    /// applied. Nil when a watched key had changed, so nothing was applied.
+    func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]?
 }
 
 /// Why the node could not serve a request; rendered as a Redis error line.

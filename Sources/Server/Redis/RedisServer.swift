@@ -1,3 +1,4 @@
+import KV
 import Logging
 import NIOCore
 import NIOPosix
@@ -173,8 +174,12 @@ public final class RedisServer: Service, Sendable {
         let reply: RESPValue
         if let refusal = session.admit(request) {
             reply = refusal
+        } else if let queued = session.transaction.queue(request, arguments: arguments) {
+            reply = queued
         } else {
             switch request {
+            case .transaction(let command):
+                reply = await transaction(command, session: &session)
             case .reply(let value):
                 reply = value
             case .connection(let command):
@@ -191,6 +196,46 @@ public final class RedisServer: Service, Sendable {
         }
         metrics.record(command: arguments.first, reply: reply, duration: ContinuousClock.now - started)
         return (reply, close)
+    }
+
+    /// MULTI, EXEC, DISCARD, WATCH, UNWATCH with Redis's replies. EXEC proposes every queued read and write
+    /// as one Raft entry (applied atomically, or not at all when a watched key changed: a null array);
+    /// queued connection commands are answered here, in their places.
+    func transaction(_ command: TransactionCommand, session: inout ConnectionSession) async -> RESPValue {
+        switch command {
+        case .multi:
+            return session.transaction.begin()
+        case .discard:
+            return session.transaction.finish() == nil ? .error("ERR DISCARD without MULTI") : .ok
+        case .unwatch:
+            session.transaction.watches = []
+            return .ok
+        case .watch(let keys):
+            guard !session.transaction.isOpen else { return .error("ERR WATCH inside MULTI is not allowed") }
+            do throws(BackendError) { session.transaction.watches += try await backend.watch(keys) } catch {
+                return .error(error.redisMessage)
+            }
+            return .ok
+        case .exec:
+            guard let (queued, refused, watches) = session.transaction.finish() else {
+                return .error("ERR EXEC without MULTI")
+            }
+            guard !refused else { return TransactionState.execAbort }
+            let commands = TransactionState.dataCommands(queued)
+            var dataReplies: [RESPValue] = []
+            if !commands.isEmpty || !watches.isEmpty {
+                do throws(BackendError) {
+                    let entry = TransactionEntry(proposedTS: 0, nowMillis: 0, watches: watches, commands: commands)
+                    guard let replies = try await backend.execute(entry) else { return .nullArray }
+                    dataReplies = replies
+                } catch {
+                    return .error(error.redisMessage)
+                }
+            }
+            return TransactionState.merge(queued, dataReplies: dataReplies) { command in
+                session.respond(to: command, info: backend.info).reply
+            }
+        }
     }
 }
 

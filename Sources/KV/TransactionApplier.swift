@@ -1,0 +1,86 @@
+import RESP
+import Storage
+
+/// What a read sees: the store as last applied (``KVReader``) or a transaction being applied
+/// (``TransactionContext``, which sees its own writes).
+public protocol KeyValueView {
+    /// The live value of `key` at `nowMillis`; `nil` when absent or expired.
+    func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> KVReader.Entry?
+    /// Live keys at or after `start`, in byte order, at most `limit`.
+    func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]]
+}
+
+extension KVReader: KeyValueView {}
+
+/// Runs the commands of a transaction entry (opcode 0x06) during apply. KV knows no Redis syntax, so the
+/// Redis layer provides this: it parses each argument vector with the entry's clock and runs it against
+/// the context, in order. It must be deterministic (no clock, no randomness that reaches the store), as
+/// every replica runs it.
+public protocol TransactionApplier: Sendable {
+    /// The reply of each command, in order (errors included; a failing command does not stop the others).
+    func apply(_ commands: [[[UInt8]]], in context: inout TransactionContext) throws(StateMachineHalt) -> [RESPValue]
+}
+
+/// The store as a transaction entry sees it while it applies: writes through ``execute(_:)`` (each with
+/// its own commit timestamp), reads through ``KeyValueView`` (seeing the writes before them).
+public struct TransactionContext: KeyValueView {
+    var executor: CommandExecutor
+    var apply: ApplyContext
+    let transaction: WriteTransaction
+    let proposedTS: UInt64
+    public let index: UInt64
+    /// The proposer's clock reading stamped in the entry.
+    public var nowMillis: UInt64 { executor.nowMillis }
+
+    /// Applies one write command, as a command entry would.
+    public mutating func execute(_ command: Command) throws(StateMachineHalt) -> CommandResult {
+        let ts = try apply.nextCommitTS(proposed: proposedTS, index: index)
+        do throws(StorageError) { return try executor.execute(command, commitTS: ts) } catch {
+            throw StateMachineHalt(index: index, cause: .storage(error))
+        }
+    }
+
+    public func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> KVReader.Entry? {
+        guard let version = try transaction.latestVersion(of: key), version.isVisible(atMillis: nowMillis) else {
+            return nil
+        }
+        do throws(KVError) {
+            return KVReader.Entry(value: try RedisValue(decoding: version.body), expireAtMillis: version.expireAtMillis)
+        } catch {
+            throw StorageError.corruptRecord(reason: error.description)
+        }
+    }
+
+    public func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]] {
+        try transaction.scan(from: start, nowMillis: nowMillis, limit: limit).map(\.key)
+    }
+}
+
+extension KVStateMachine {
+    /// Applies a transaction entry: nothing when a watched key changed (the answer is a null array), else
+    /// every command in order (the answer is their replies as an array).
+    func applyTransaction(_ data: [UInt8], index: UInt64, _ context: inout ApplyContext,
+                          _ transaction: WriteTransaction) throws(StateMachineHalt) -> [CommandResult]
+    {
+        let entry: TransactionEntry
+        do throws(KVError) { entry = try TransactionEntry(decoding: data) } catch {
+            throw StateMachineHalt(index: index, cause: .malformedEntry(error))
+        }
+        guard let transactionApplier else { throw StateMachineHalt(index: index, cause: .transactionsNotConfigured) }
+        for watch in entry.watches {
+            let newest: StoredVersion?
+            do throws(StorageError) { newest = try transaction.latestVersion(of: watch.key) } catch {
+                throw StateMachineHalt(index: index, cause: .storage(error))
+            }
+            if watch.changed(newestCommitTS: newest?.commitTS, nowMillis: entry.nowMillis) {
+                return [.reply(.nullArray)]
+            }
+        }
+        var transactionContext = TransactionContext(
+            executor: CommandExecutor(transaction: transaction, nowMillis: entry.nowMillis, maxValueBytes: maxValueBytes),
+            apply: context, transaction: transaction, proposedTS: entry.proposedTS, index: index)
+        let replies = try transactionApplier.apply(entry.commands, in: &transactionContext)
+        context = transactionContext.apply
+        return [.reply(.array(replies))]
+    }
+}

@@ -1,0 +1,90 @@
+import KV
+import RESP
+
+/// MULTI, EXEC, DISCARD, WATCH and UNWATCH.
+public enum TransactionCommand: Hashable, Sendable {
+    case multi, exec, discard, unwatch
+    case watch([[UInt8]])
+}
+
+/// A command queued between MULTI and EXEC.
+public enum QueuedCommand: Hashable, Sendable {
+    /// A read or write: it goes into the transaction entry as the arguments the client sent.
+    case data([[UInt8]])
+    /// Answered by the connection itself when EXEC runs, in its place among the replies.
+    case connection(ConnectionCommand)
+    /// A reply known when it was queued.
+    case immediate(RESPValue)
+}
+
+/// The connection's transaction: what MULTI queued and what WATCH recorded.
+public struct TransactionState: Hashable, Sendable {
+    /// The queue since MULTI; nil outside a transaction.
+    public var queued: [QueuedCommand]?
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    public var refused = false
+    public var watches: [TransactionEntry.Watch] = []
+
+    public init() {}
+
+    public var isOpen: Bool { queued != nil }
+
+    /// What the server does with a request of a connection that is inside MULTI. Nil when the connection is
+    /// not in a transaction or the request is a transaction command (the server handles those).
+    public mutating func queue(_ request: RedisRequest, arguments: [[UInt8]]) -> RESPValue? {
+        guard queued != nil else { return nil }
+        switch request {
+        case .transaction(.multi), .transaction(.exec), .transaction(.discard), .transaction(.watch),
+             .connection(.quit):
+            return nil
+        case .transaction(.unwatch):
+            queued!.append(.immediate(.ok))
+        case .reply(.error(let message)):
+            refused = true
+            return .error(message)
+        case .reply(let value):
+            queued!.append(.immediate(value))
+        case .write, .read:
+            queued!.append(.data(arguments))
+        case .connection(let command):
+            queued!.append(.connection(command))
+        }
+        return .simpleString("QUEUED")
+    }
+
+    /// MULTI.
+    public mutating func begin() -> RESPValue {
+        guard queued == nil else { return .error("ERR MULTI calls can not be nested") }
+        queued = []
+        refused = false
+        return .ok
+    }
+
+    /// Ends the transaction (EXEC, DISCARD): the queue and every watch are dropped. Returns what was queued,
+    /// whether a command was refused, and the watches.
+    public mutating func finish() -> (queued: [QueuedCommand], refused: Bool, watches: [TransactionEntry.Watch])? {
+        guard let queued else { return nil }
+        defer { self = TransactionState() }
+        return (queued, refused, watches)
+    }
+
+    /// The commands EXEC proposes, in order.
+    public static func dataCommands(_ queued: [QueuedCommand]) -> [[[UInt8]]] {
+        queued.compactMap { if case .data(let arguments) = $0 { arguments } else { nil } }
+    }
+
+    /// EXEC's reply: the entry's replies for the data commands, the others in their places.
+    public static func merge(_ queued: [QueuedCommand], dataReplies: [RESPValue],
+                             answer: (ConnectionCommand) -> RESPValue) -> RESPValue {
+        var replies = dataReplies.makeIterator()
+        return .array(queued.map { item in
+            switch item {
+            case .data: return replies.next() ?? .error("ERR the transaction answered fewer replies than commands")
+            case .connection(let command): return answer(command)
+            case .immediate(let value): return value
+            }
+        })
+    }
+
+    public static let execAbort = RESPValue.error("EXECABORT Transaction discarded because of previous errors.")
+}

@@ -1,0 +1,43 @@
+import KV
+import RESP
+
+/// Runs a MULTI/EXEC transaction's commands during apply, with the same parser and evaluator a client's
+/// commands go through, and the entry's clock: writes through the context, reads against it (so they see
+/// the transaction's earlier writes). Every replica runs this identically; only the proposer's replies
+/// reach the client.
+public struct RedisTransactionApplier: TransactionApplier {
+    let parser: RedisCommandParser
+    let cursors: ScanCursors
+
+    /// - Parameter maxValueBytes: `--max-value-bytes`, as the proposer's parser used it.
+    public init(maxValueBytes: Int, cursors: ScanCursors = ScanCursors()) {
+        parser = RedisCommandParser(maxValueBytes: maxValueBytes)
+        self.cursors = cursors
+    }
+
+    public func apply(_ commands: [[[UInt8]]], in context: inout TransactionContext) throws(StateMachineHalt)
+        -> [RESPValue]
+    {
+        var replies: [RESPValue] = []
+        replies.reserveCapacity(commands.count)
+        for arguments in commands {
+            switch parser.parse(arguments, nowMillis: context.nowMillis) {
+            case .write(let command, let shape):
+                replies.append(shape.render(try context.execute(command)))
+            case .read(let command):
+                do {
+                    replies.append(try ReadEvaluator(reader: context, cursors: cursors)
+                        .evaluate(command, nowMillis: context.nowMillis))
+                } catch {
+                    throw StateMachineHalt(index: context.index, cause: .storage(error))
+                }
+            case .reply(let value):
+                replies.append(value)
+            case .connection, .transaction:
+                // The connection answers these itself; a proposer never puts one in the entry.
+                replies.append(.error("ERR this command cannot run inside a replicated transaction"))
+            }
+        }
+        return replies
+    }
+}
