@@ -211,6 +211,63 @@ def exercise_pipeline_and_ttl(r, tag):
     check(r.get(f"{tag}:ttl") is None and r.ttl(f"{tag}:ttl") == -2, "value after expiry")
 
 
+def exercise_transactions(cluster, tag):
+    """MULTI/EXEC through redis-py on every member; WATCH sees writes made through another member; concurrent
+    optimistic increments (WATCH, GET, MULTI, SET, EXEC, retry on abort) through all members lose none."""
+    names = list(cluster.grpc)
+    clients = {name: cluster.client(name) for name in names}
+    for name, r in clients.items():
+        pipe = r.pipeline(transaction=True)
+        pipe.set(f"{tag}:tx:{name}", "1").incr(f"{tag}:tx:{name}").get(f"{tag}:tx:{name}")
+        check(pipe.execute() == [True, 2, b"2"], f"MULTI/EXEC through {name}")
+    first, second = clients[names[0]], clients[names[1]]
+    key = f"{tag}:watched"
+    first.set(key, "0")
+    with first.pipeline(transaction=True) as pipe:
+        pipe.watch(key)
+        second.set(key, "changed elsewhere")
+        pipe.multi()
+        pipe.set(key, "mine")
+        try:
+            pipe.execute()
+            raise AssertionError("EXEC applied although the watched key changed through another member")
+        except redis.exceptions.WatchError:
+            pass
+    check(first.get(key) == b"changed elsewhere", "an aborted EXEC applied nothing")
+
+    counter = f"{tag}:counter"
+    first.set(counter, "0")
+    per_worker, failures = 25, []
+
+    def worker(r):
+        done, deadline = 0, time.monotonic() + 60
+        with r.pipeline(transaction=True) as pipe:
+            while done < per_worker and time.monotonic() < deadline:
+                try:
+                    pipe.watch(counter)
+                    value = int(pipe.get(counter))
+                    pipe.multi()
+                    pipe.set(counter, value + 1)
+                    pipe.execute()
+                    done += 1
+                except redis.exceptions.WatchError:
+                    continue
+                finally:
+                    pipe.reset()
+        if done < per_worker:
+            failures.append(f"a worker finished {done} of {per_worker} increments in time")
+
+    threads = [threading.Thread(target=worker, args=(cluster.client(name),)) for name in names for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    check(not failures, "; ".join(failures))
+    total = per_worker * len(threads)
+    for name, r in clients.items():
+        check(r.get(counter) == str(total).encode(), f"{name} reads {r.get(counter)!r}, not {total} increments")
+
+
 def crash_test(cluster):
     leader = cluster.leader()
     writer_node = next(name for name in cluster.processes if name != leader)
@@ -289,9 +346,10 @@ def main():
             exercise_strings(r, tag)
             exercise_keys_and_hashes(r, tag)
             exercise_pipeline_and_ttl(r, tag)
+        exercise_transactions(cluster, "T")
         killed, count = crash_test(cluster)
         snapshot_catch_up(cluster)
-        print(f"ok: commands through {leader} and {follower}; crash of {killed} with {count} acknowledged writes")
+        print(f"ok: commands through {leader} and {follower}, transactions through every member; crash of {killed} with {count} acknowledged writes")
     finally:
         cluster.stop_all()
 
