@@ -48,6 +48,13 @@ import TestSupport
         }
     }
 
+    @Test func emptyRequestsGetNoReply() async throws {
+        try await Self.withServer { client in
+            let reply = try await client.exchange("\r\n\r\n*0\r\nPING\r\n", expecting: "+PONG\r\n")
+            #expect(reply == "+PONG\r\n")
+        }
+    }
+
     @Test func helloThreeSwitchesRepliesToRESP3() async throws {
         try await Self.withServer { client in
             let hello = try await client.exchange("HELLO 3\r\n", expecting: "%7\r\n")

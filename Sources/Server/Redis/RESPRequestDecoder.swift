@@ -17,7 +17,8 @@ struct RESPRequestDecoder: ByteToMessageDecoder {
             return .needMoreData
         case .request(let arguments, let consumed):
             buffer.moveReaderIndex(forwardBy: consumed)
-            context.fireChannelRead(wrapInboundOut(arguments))
+            // An empty request (a blank inline line, `*0`) gets no reply, as in Redis.
+            if !arguments.isEmpty { context.fireChannelRead(wrapInboundOut(arguments)) }
             return .continue
         }
     }
