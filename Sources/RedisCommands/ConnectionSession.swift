@@ -1,4 +1,7 @@
 import RESP
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The per-connection state of a Redis client and the commands it answers without the database.
 ///
@@ -17,10 +20,24 @@ public struct ConnectionSession: Sendable {
     /// MULTI's queue and WATCH's keys.
     public var transaction = TransactionState()
 
-    public init(clientID: Int64, password: [UInt8]?) {
+    /// What CONFIG GET reports.
+    public let config: ServerConfig
+    /// The wall clock in microseconds since the Unix epoch (TIME).
+    let clockMicros: @Sendable () -> UInt64
+
+    public init(clientID: Int64, password: [UInt8]?, config: ServerConfig = ServerConfig(maxValueBytes: 64 << 20),
+                clockMicros: @escaping @Sendable () -> UInt64 = ConnectionSession.wallClockMicros) {
         self.clientID = clientID
         self.password = password
+        self.config = config
+        self.clockMicros = clockMicros
         isAuthenticated = password == nil
+    }
+
+    @Sendable public static func wallClockMicros() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
     }
 
     /// The refusal for a request on a connection that has not authenticated yet, if any.
@@ -60,6 +77,11 @@ public struct ConnectionSession: Sendable {
             return (.bulkString(Array(InfoSections.select(section, from: info()).utf8)), false)
         case .quit:
             return (.ok, true)
+        case .time:
+            let micros = clockMicros()
+            return (.array([.bulk(String(micros / 1_000_000)), .bulk(String(micros % 1_000_000))]), false)
+        case .config(let subcommand):
+            return (config.answer(subcommand), false)
         }
     }
 

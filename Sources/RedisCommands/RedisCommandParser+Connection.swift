@@ -22,6 +22,21 @@ extension RedisCommandParser {
         "command": Spec(arity: -1) { _, a, _ in .connection(.command(subcommand: a.first)) },
         "info": Spec(arity: -1) { _, a, _ in .connection(.info(section: a.first)) },
         "quit": Spec(arity: -1) { _, _, _ in .connection(.quit) },
+        "time": Spec(arity: 1) { _, _, _ in .connection(.time) },
+        "config": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
+            let name = String(decoding: a[a.startIndex], as: UTF8.self)
+            let arguments = a.dropFirst()
+            switch name.lowercased() {
+            case "get" where !arguments.isEmpty: return .connection(.config(.get(Array(arguments))))
+            case "set" where !arguments.isEmpty && arguments.count % 2 == 0:
+                return .connection(.config(.set(arguments[arguments.startIndex])))
+            case "resetstat" where arguments.isEmpty: return .connection(.config(.resetStatistics))
+            case "rewrite" where arguments.isEmpty: return .connection(.config(.rewrite))
+            case "get", "set", "resetstat", "rewrite":
+                throw .custom("ERR wrong number of arguments for 'config|\(name.lowercased())' command")
+            default: throw .custom("ERR unknown subcommand '\(name)'. Try CONFIG HELP.")
+            }
+        },
         "multi": Spec(arity: 1) { _, _, _ in .transaction(.multi) },
         "exec": Spec(arity: 1) { _, _, _ in .transaction(.exec) },
         "discard": Spec(arity: 1) { _, _, _ in .transaction(.discard) },

@@ -68,6 +68,9 @@ public enum ConnectionCommand: Hashable, Sendable {
     case command(subcommand: [UInt8]?)
     case info(section: [UInt8]?)
     case quit
+    /// TIME: the node's clock as seconds and microseconds.
+    case time
+    case config(ConfigCommand)
 }
 
 /// A user name and password; the description never shows the password.

@@ -97,3 +97,26 @@ enum CommandIntrospectionProbe {
         return false
     }
 }
+
+@Suite struct ServerCommandTests {
+    @Test func configGetReportsTheFixedParametersAndSetRefusesThem() {
+        let config = ServerConfig(maxValueBytes: 1024)
+        #expect(config.answer(.get([Array("proto-max-bulk-len".utf8)]))
+            == .map([.init(.bulk("proto-max-bulk-len"), .bulk("1024"))]))
+        #expect(config.answer(.get([Array("MAXMEMORY".utf8), Array("maxmemory*".utf8)]))
+            == .map([.init(.bulk("MAXMEMORY"), .bulk("0")), .init(.bulk("maxmemory-policy"), .bulk("noeviction"))]))
+        #expect(config.answer(.get([Array("requirepass".utf8)])) == .map([]), "secrets are never reported")
+        #expect(config.answer(.set(Array("nope".utf8)))
+            == .error("ERR Unknown option or number of arguments for CONFIG SET - 'nope'"))
+        guard case .error(let refusal) = config.answer(.set(Array("maxmemory".utf8))) else {
+            Issue.record("CONFIG SET of a known parameter must be refused")
+            return
+        }
+        #expect(refusal.hasPrefix("ERR CONFIG SET failed (possibly related to argument 'maxmemory')"))
+    }
+
+    @Test func timeAnswersSecondsAndMicroseconds() {
+        var session = ConnectionSession(clientID: 1, password: nil, clockMicros: { 1_700_000_000_123_456 })
+        #expect(session.respond(to: .time, info: { "" }).reply == .array([.bulk("1700000000"), .bulk("123456")]))
+    }
+}

@@ -149,7 +149,8 @@ public final class RedisServer: Service, Sendable {
         }
         defer { connections.closed(clientID) }
         try? await connection.executeThenClose { inbound, outbound in
-            var session = ConnectionSession(clientID: clientID, password: configuration.password)
+            var session = ConnectionSession(clientID: clientID, password: configuration.password,
+                                            config: ServerConfig(maxValueBytes: configuration.maxValueBytes))
             do {
                 for try await arguments in inbound {
                     guard connections.begin(clientID) else { return }
