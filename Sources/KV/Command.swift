@@ -18,6 +18,8 @@ public enum Command: Hashable, Sendable {
     case append(key: [UInt8], value: [UInt8])
     /// `SETRANGE`.
     case setRange(key: [UInt8], offset: UInt64, value: [UInt8])
+    /// `FLUSHALL` / `FLUSHDB` (one database): deletes every live key; answers +OK.
+    case flushAll
     /// `SETBIT`: answers the bit's previous value.
     case setBit(key: [UInt8], offset: UInt64, bit: Bool)
     /// `BITOP AND | OR | XOR | NOT destination source…`: answers the length of the result.
@@ -134,7 +136,7 @@ public enum Command: Hashable, Sendable {
         case .rename(let from, let to, _), .copy(let from, let to, _): return [from, to]
         case .multiSet(let pairs, _): return pairs.map(\.key)
         case .delete(let keys): return keys
-        case .registerMember: return []
+        case .registerMember, .flushAll: return []
         }
     }
 }

@@ -5,7 +5,7 @@ enum CommandCodec {
     enum Tag: UInt8 {
         case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
-        case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation
+        case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -70,6 +70,7 @@ enum CommandCodec {
             output.append(operation.rawValue)
             output.appendBigEndian(UInt32(sources.count))
             for source in sources { output.appendBlob(source) }
+        case .flushAll: output.append(Tag.flushAll.rawValue)
         case .persist(let key): keyed(.persist, key, &output)
         case .getDelete(let key): keyed(.getDelete, key, &output)
         case .getExpire(let key, let expiry):
@@ -171,6 +172,7 @@ enum CommandCodec {
             let sources = try list(&reader) { (reader) throws(BinaryReader.Failure) in try key(&reader) }
             guard operation != .not || sources.count == 1 else { throw .invalid("BITOP NOT with \(sources.count) sources") }
             return .bitOperation(operation, destination: destination, sources: sources)
+        case .flushAll: return .flushAll
         case .persist: return .persist(key: try key(&reader))
         case .getDelete: return .getDelete(key: try key(&reader))
         case .getExpire: return .getExpire(key: try key(&reader), expiry: try expiry(&reader))

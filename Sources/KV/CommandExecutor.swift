@@ -10,6 +10,9 @@ struct CommandExecutor {
     let nowMillis: UInt64
     let maxValueBytes: Int
 
+    /// Keys FLUSHALL deletes per store scan (all of them go in the one entry's transaction).
+    static let flushBatchKeys = 1_000
+
     init(transaction: WriteTransaction, nowMillis: UInt64, maxValueBytes: Int) {
         self.transaction = transaction
         self.nowMillis = nowMillis
@@ -95,6 +98,14 @@ struct CommandExecutor {
             return .integer(1)
         case .hashIncrementByFloat(let key, let field, let delta):
             return try hashIncrementByFloat(key, field, delta, ts)
+        case .flushAll:
+            var start: [UInt8] = []
+            while true {
+                let batch = try transaction.scan(from: start, nowMillis: nowMillis, limit: Self.flushBatchKeys)
+                for version in batch { try delete(version.key, ts: ts) }
+                guard batch.count == Self.flushBatchKeys, let last = batch.last else { return .ok }
+                start = last.key + [0]
+            }
         case .setBit(let key, let offset, let bit):
             return try setBit(key, offset, bit, ts)
         case .bitOperation(let operation, let destination, let sources):

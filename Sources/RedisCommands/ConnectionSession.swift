@@ -166,6 +166,6 @@ extension RedisCommandParser {
         "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mset", "msetnx", "incr", "decr",
         "incrby", "decrby", "incrbyfloat", "append", "setrange", "del", "unlink", "expire", "pexpire",
         "expireat", "pexpireat", "persist", "hset", "hdel", "hincrby", "hmset", "hsetnx", "hincrbyfloat", "rename",
-        "renamenx", "copy", "setbit", "bitop",
+        "renamenx", "copy", "setbit", "bitop", "flushall", "flushdb",
     ]
 }

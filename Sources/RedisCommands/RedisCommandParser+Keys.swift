@@ -36,6 +36,8 @@ extension RedisCommandParser {
         "keys": Spec(arity: 2) { _, a, _ in .read(.keys(pattern: a[a.startIndex])) },
         "scan": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in try parseScan(a) },
         "dbsize": Spec(arity: 1) { _, _, _ in .read(.databaseSize) },
+        "flushall": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in try flush(a) },
+        "flushdb": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in try flush(a) },
         "randomkey": Spec(arity: 1) { _, _, _ in .read(.randomKey) },
         "object": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
             let name = String(decoding: a[a.startIndex], as: UTF8.self)
@@ -48,6 +50,14 @@ extension RedisCommandParser {
             return .read(.object(subcommand, a[a.startIndex + 1]))
         },
     ]
+
+    /// `FLUSHALL` / `FLUSHDB [ASYNC | SYNC]`: either way the keys are gone when the reply comes (the entry
+    /// deletes them all when it applies).
+    static func flush(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        guard a.count <= 1 else { throw .syntax }
+        if let mode = a.first, !["ASYNC", "SYNC"].contains(keyword(mode)) { throw .syntax }
+        return .write(.flushAll, .direct)
+    }
 
     /// The largest COUNT a SCAN may ask for.
     static let maxScanCount = 10_000

@@ -27,6 +27,7 @@ import Testing
         .setBit(key: [6], offset: 7, bit: true),
         .bitOperation(.xor, destination: [7], sources: [[1], [2]]),
         .bitOperation(.not, destination: [7], sources: [[1]]),
+        .flushAll,
     ]
 
     @Test func anExpireConditionRedisRefusesIsRejected() {

@@ -100,6 +100,9 @@ struct RedisModel {
             }
         case .registerMember:
             return .ok
+        case .flushAll:
+            items = [:]
+            return .ok
         case .expireAtIf(let key, let at, let condition):
             guard var item = live(key, now) else { return .integer(0) }
             let volatile = item.expireAt != 0

@@ -33,7 +33,7 @@ import TestSupport
 
         mutating func command(now: UInt64) -> Command {
             let key = pick(keys)
-            switch int(0...21) {
+            switch int(0...22) {
             case 0, 1:
                 return .set(key: key, value: value(), condition: pick([.always, .ifAbsent, .ifPresent]),
                             expiry: expiry(now: now), returnOld: int(0...1) == 1)
@@ -59,6 +59,7 @@ import TestSupport
             case 17: return .copy(from: key, to: pick(keys), replace: int(0...1) == 1)
             case 18: return .hashIncrementByFloat(key: key, field: pick(fields), delta: pick([0.5, -3, 1e300]))
             case 19: return .hashSetIfAbsent(key: key, field: pick(fields), value: value())
+            case 22: return .flushAll
             case 20: return .setBit(key: key, offset: UInt64(int(0...40)), bit: int(0...1) == 1)
             default:
                 let operation = pick([Command.BitOperation.and, .or, .xor, .not])

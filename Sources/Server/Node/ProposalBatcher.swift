@@ -144,7 +144,7 @@ extension Command {
         case .registerMember(_, let name, let address):
             return name.count + address.count + perItem
         case .incrementBy, .incrementByFloat, .expireAt, .expireAtIf, .persist, .getDelete, .getExpire, .rename, .copy,
-             .setBit:
+             .setBit, .flushAll:
             return keys.reduce(perItem) { $0 + $1.count }
         }
     }
