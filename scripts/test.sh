@@ -16,6 +16,7 @@ need openssl             # certificates and interop checks in tests
 need python3-venv        # the venv below (Debian's python3; a pyenv python has venv built in)
 need prometheus          # promtool: DeployConfigTests check deploy/prometheus (no server is started or needed)
 need iptables            # the fault suite's partitions (fault_test.py; skipped when not root)
+need redis-server        # the differential tests' reference server
 if [ ${#apt_packages[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     echo "test.sh: installing ${apt_packages[*]}" >&2
