@@ -48,13 +48,13 @@ extension CommandExecutor {
     func setRange(_ key: [UInt8], _ offset: UInt64, _ value: [UInt8], _ ts: UInt64) throws(StorageError)
         -> CommandResult
     {
-        guard offset <= UInt64(maxValueBytes), Int(offset) + value.count <= maxValueBytes else {
-            return .error(.stringTooLong)
-        }
         if value.isEmpty {
             guard let current = try live(key) else { return .integer(0) }
             guard case .string(let bytes) = current.value else { return .error(.wrongType) }
             return .integer(Int64(bytes.count))
+        }
+        guard offset <= UInt64(maxValueBytes), Int(offset) + value.count <= maxValueBytes else {
+            return .error(.stringTooLong)
         }
         return try modifyString(key, ts) { bytes in
             let end = Int(offset) + value.count
@@ -77,8 +77,9 @@ extension CommandExecutor {
         return .integer(sum)
     }
 
+    /// INCRBYFLOAT, checked in Redis's order: the key's type, its value, then the increment (NaN stands for
+    /// an increment that did not parse, so that a wrong type is reported first).
     func incrementByFloat(_ key: [UInt8], _ delta: Double, _ ts: UInt64) throws(StorageError) -> CommandResult {
-        guard delta.isFinite else { return .error(.nanOrInfinity) }
         let current = try live(key)
         var base = 0.0
         if let current {
@@ -86,6 +87,8 @@ extension CommandExecutor {
             guard let parsed = RedisNumber.parseFloat(bytes) else { return .error(.notAFloat) }
             base = parsed
         }
+        guard !delta.isNaN else { return .error(.notAFloat) }
+        guard delta.isFinite else { return .error(.nanOrInfinity) }
         let sum = base + delta
         guard sum.isFinite else { return .error(.nanOrInfinity) }
         let text = Array(RedisNumber.format(sum).utf8)

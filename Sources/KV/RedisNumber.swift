@@ -10,15 +10,27 @@ public enum RedisNumber {
         return Int64(String(decoding: bytes, as: UTF8.self))
     }
 
-    /// A finite decimal float (as Redis' `strtold` accepts it, without spaces, hex or inf/nan).
+    /// A float as Redis reads one (`string2ld`): decimal or hexadecimal, `inf` / `infinity` with an optional
+    /// sign; no spaces, no NaN, nothing that overflows the double range or underflows to zero, at most
+    /// ``maxFloatBytes`` bytes. Infinity is returned as such: the callers answer it with Redis's errors.
     public static func parseFloat(_ bytes: [UInt8]) -> Double? {
-        guard !bytes.isEmpty, bytes.count <= 128 else { return nil }
-        let allowed = Set("0123456789+-.eE".utf8)
-        guard bytes.allSatisfy({ allowed.contains($0) }), let value = Double(String(decoding: bytes, as: UTF8.self)),
-              value.isFinite
-        else { return nil }
+        guard !bytes.isEmpty, bytes.count < maxFloatBytes,
+              bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let value = Double(text), !value.isNaN else { return nil }
+        let unsigned = text.lowercased().drop { $0 == "+" || $0 == "-" }
+        if value.isInfinite { return unsigned == "inf" || unsigned == "infinity" ? value : nil }
+        if value == 0 {
+            // Underflow: a mantissa with a non-zero digit that still came out as zero.
+            let mantissa = unsigned.hasPrefix("0x") ? unsigned.dropFirst(2).prefix { $0 != "p" }
+                                                    : unsigned.prefix { $0 != "e" }
+            guard !mantissa.contains(where: { $0.isHexDigit && $0 != "0" }) else { return nil }
+        }
         return value
     }
+
+    /// Redis's bound on the text of a float (`MAX_LONG_DOUBLE_CHARS`).
+    public static let maxFloatBytes = 5 * 1024
 
     /// Prints a float the way INCRBYFLOAT answers: plain decimal, no exponent, no trailing zeros.
     public static func format(_ value: Double) -> String {

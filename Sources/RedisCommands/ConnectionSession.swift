@@ -40,11 +40,18 @@ public struct ConnectionSession: Sendable {
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
     }
 
-    /// The refusal for a request on a connection that has not authenticated yet, if any.
-    public func admit(_ request: RedisRequest) -> RESPValue? {
+    /// The refusal for a request on a connection that has not authenticated yet, if any. As in Redis, an
+    /// unknown command and a wrong number of arguments are reported before authentication is asked for, and
+    /// AUTH, HELLO and QUIT answer their own errors.
+    public func admit(_ request: RedisRequest, command name: [UInt8]? = nil) -> RESPValue? {
         guard !isAuthenticated else { return nil }
         switch request {
         case .connection(.auth), .connection(.hello), .connection(.quit): return nil
+        case .reply(.error(let message))
+            where message.hasPrefix("ERR unknown command") || message.hasPrefix("ERR wrong number of arguments"):
+            return nil
+        case .reply(.error) where name.map({ ["auth", "hello", "quit"].contains(String(decoding: $0, as: UTF8.self).lowercased()) }) == true:
+            return nil
         default: return .error("NOAUTH Authentication required.")
         }
     }
@@ -143,7 +150,7 @@ enum CommandIntrospection {
         case "DOCS"?:
             return .map([])
         default:
-            return .error("ERR unknown subcommand or wrong number of arguments for 'COMMAND'")
+            return .error("ERR unknown subcommand '\(String(decoding: subcommand ?? [], as: UTF8.self))'. Try COMMAND HELP.")
         }
     }
 

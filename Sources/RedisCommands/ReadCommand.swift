@@ -6,10 +6,11 @@ public enum ReadCommand: Hashable, Sendable {
     case getRange([UInt8], start: Int64, end: Int64)
     /// GETBIT.
     case getBit([UInt8], offset: UInt64)
-    /// BITCOUNT key [start end [BYTE | BIT]].
-    case bitCount([UInt8], range: BitReads.Range?)
-    /// BITPOS key bit [start [end [BYTE | BIT]]].
-    case bitPosition([UInt8], bit: Bool, start: Int64?, end: Int64?, inBits: Bool)
+    /// BITCOUNT key [start end [BYTE | BIT]]; `refusal` is the error for bad range arguments, answered only
+    /// when the key holds a string (Redis looks the key up first).
+    case bitCount([UInt8], range: BitReads.Range?, refusal: String? = nil)
+    /// BITPOS key bit [start [end [BYTE | BIT]]]; `refusal` as for BITCOUNT.
+    case bitPosition([UInt8], bit: Bool, start: Int64?, end: Int64?, inBits: Bool, refusal: String? = nil)
     /// TTL (`milliseconds == false`) and PTTL.
     case timeToLive([UInt8], milliseconds: Bool)
     case type([UInt8])

@@ -33,11 +33,13 @@ public struct ReadEvaluator<View: KeyValueView> {
             return try string(key, now) { .bulkString(Self.range($0, start, end)) } ?? .bulkString([])
         case .getBit(let key, let offset):
             return try string(key, now) { .integer(BitReads.bit($0, at: offset)) } ?? .integer(0)
-        case .bitCount(let key, let range):
-            return try string(key, now) { .integer(BitReads.count($0, range)) } ?? .integer(0)
-        case .bitPosition(let key, let bit, let start, let end, let inBits):
+        case .bitCount(let key, let range, let refusal):
+            return try string(key, now) { refusal.map(RESPValue.error) ?? .integer(BitReads.count($0, range)) }
+                ?? .integer(0)
+        case .bitPosition(let key, let bit, let start, let end, let inBits, let refusal):
             return try string(key, now) { bytes in
-                .integer(BitReads.position(bytes, of: bit, start: start, end: end, inBits: inBits))
+                refusal.map(RESPValue.error)
+                    ?? .integer(BitReads.position(bytes, of: bit, start: start, end: end, inBits: inBits))
             } ?? .integer(bit ? -1 : 0)
         case .timeToLive(let key, let milliseconds):
             guard let entry = try reader.lookup(key, nowMillis: now) else { return .integer(-2) }
@@ -142,8 +144,10 @@ public struct ReadEvaluator<View: KeyValueView> {
         let names = Array(fields.keys)
         guard let count else { return names.randomElement().map(RESPValue.bulkString) ?? .null }
         let picked: [[UInt8]]
-        if count >= 0 {
-            picked = Array(names.shuffled().prefix(Int(min(count, Int64(names.count)))))
+        if count >= Int64(names.count) {
+            picked = sortedFields(fields)  // the whole hash, as Redis answers it (in its own order)
+        } else if count >= 0 {
+            picked = Array(names.shuffled().prefix(Int(count)))
         } else {
             picked = (0..<Int(min(-count, Int64(maxRandomFields)))).compactMap { _ in names.randomElement() }
         }
@@ -173,7 +177,7 @@ public struct ReadEvaluator<View: KeyValueView> {
     /// Redis GETRANGE: negative indexes count from the end; the range is clamped; empty when inverted.
     static func range(_ bytes: [UInt8], _ start: Int64, _ end: Int64) -> [UInt8] {
         let length = Int64(bytes.count)
-        guard length > 0 else { return [] }
+        guard length > 0, !(start < 0 && end < 0 && start > end) else { return [] }
         var first = start < 0 ? length + start : start
         var last = end < 0 ? length + end : end
         first = max(first, 0)

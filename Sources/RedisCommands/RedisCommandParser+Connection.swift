@@ -59,7 +59,7 @@ extension RedisCommandParser {
                 auth = Credentials(user: a[index + 1], password: a[index + 2])
                 index += 3
             case "SETNAME" where index + 1 < a.endIndex:
-                name = a[index + 1]
+                name = try clientName(a[index + 1])
                 index += 2
             default:
                 throw .custom("ERR Syntax error in HELLO option '\(String(decoding: a[index], as: UTF8.self))'")
@@ -68,19 +68,26 @@ extension RedisCommandParser {
         return .connection(.hello(protocolVersion: Int(clamping: version), auth: auth, clientName: name))
     }
 
+    /// A name CLIENT SETNAME or HELLO … SETNAME accepts: printable ASCII without spaces.
+    static func clientName(_ name: [UInt8]) throws(RedisArgumentError) -> [UInt8] {
+        guard !name.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else {
+            throw .custom("ERR Client names cannot contain spaces, newlines or special characters.")
+        }
+        return name
+    }
+
     /// `CLIENT SETNAME | GETNAME | ID | SETINFO`.
     static func parseClient(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
         let sub = keyword(a[a.startIndex])
         switch sub {
         case "SETNAME":
             guard a.count == 2 else { throw .custom("ERR wrong number of arguments for 'client|setname' command") }
-            let name = a[a.startIndex + 1]
-            guard !name.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else {
-                throw .custom("ERR Client names cannot contain spaces, newlines or special characters.")
+            return .connection(.clientSetName(try clientName(a[a.startIndex + 1])))
+        case "GETNAME", "ID":
+            guard a.count == 1 else {
+                throw .custom("ERR wrong number of arguments for 'client|\(sub.lowercased())' command")
             }
-            return .connection(.clientSetName(name))
-        case "GETNAME": return .connection(.clientGetName)
-        case "ID": return .connection(.clientID)
+            return .connection(sub == "ID" ? .clientID : .clientGetName)
         case "SETINFO":
             guard a.count == 3 else { throw .custom("ERR wrong number of arguments for 'client|setinfo' command") }
             return .connection(.clientSetInfo)

@@ -13,12 +13,13 @@ extension RedisCommandParser {
                    .direct)
         },
         "hincrbyfloat": Spec(arity: 4) { _, a, _ throws(RedisArgumentError) in
-            .write(.hashIncrementByFloat(key: a[a.startIndex], field: a[a.startIndex + 1],
-                                         delta: try float(a[a.startIndex + 2])), .direct)
+            let delta = try float(a[a.startIndex + 2])
+            guard delta.isFinite else { throw .custom("ERR value is NaN or Infinity") }
+            return .write(.hashIncrementByFloat(key: a[a.startIndex], field: a[a.startIndex + 1], delta: delta), .direct)
         },
         "hstrlen": Spec(arity: 3) { _, a, _ in .read(.hashFieldLength(a[a.startIndex], field: a[a.startIndex + 1])) },
         "hscan": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
-            guard UInt64(String(decoding: a[a.startIndex + 1], as: UTF8.self)) != nil else { throw .invalidCursor }
+            _ = try scanCursor(a[a.startIndex + 1])
             var options = Array(a.dropFirst(2))
             let noValues = options.last.map { keyword($0) == "NOVALUES" } ?? false
             if noValues { options.removeLast() }
@@ -31,7 +32,9 @@ extension RedisCommandParser {
             let withValues = a.count == 3
             if withValues, keyword(a[a.startIndex + 2]) != "WITHVALUES" { throw .syntax }
             let count = try integer(a[a.startIndex + 1])
-            guard count >= -(Int64.max / 2), count <= Int64.max / 2 else { throw .custom("ERR value is out of range") }
+            guard count != .min else {
+                throw .custom("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+            }
             return .read(.hashRandomField(a[a.startIndex], count: count, withValues: withValues))
         },
         "hget": Spec(arity: 3) { _, a, _ in .read(.hashGet(a[a.startIndex], field: a[a.startIndex + 1])) },

@@ -63,7 +63,9 @@ extension RedisCommandParser {
     static let maxScanCount = 10_000
 
     /// `EXPIRE key amount [NX | XX | GT | LT]` and its variants, with Redis's checks of the options.
-    static func expire(_ a: ArraySlice<[UInt8]>, at deadline: UInt64) throws(RedisArgumentError) -> RedisRequest {
+    static func expire(_ a: ArraySlice<[UInt8]>, at deadline: @autoclosure () throws(RedisArgumentError) -> UInt64)
+        throws(RedisArgumentError) -> RedisRequest
+    {
         let key = a[a.startIndex]
         var condition: Command.ExpireCondition = []
         for option in a.dropFirst(2) {
@@ -81,8 +83,10 @@ extension RedisCommandParser {
         if condition.contains(.later), condition.contains(.earlier) {
             throw .custom("ERR GT and LT options at the same time are not compatible")
         }
-        guard !condition.isEmpty else { return .write(.expireAt(key: key, atMillis: deadline), .direct) }
-        return .write(.expireAtIf(key: key, atMillis: deadline, condition: condition), .direct)
+        // Redis checks the options before the amount.
+        let at = try deadline()
+        guard !condition.isEmpty else { return .write(.expireAt(key: key, atMillis: at), .direct) }
+        return .write(.expireAtIf(key: key, atMillis: at, condition: condition), .direct)
     }
 
     /// `COPY source destination [DB index] [REPLACE]`; only database 0 exists until SELECT does.
@@ -108,13 +112,24 @@ extension RedisCommandParser {
 
     /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`.
     static func parseScan(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
-        guard let cursor = UInt64(String(decoding: a[a.startIndex], as: UTF8.self)) else { throw .invalidCursor }
+        let cursor = try scanCursor(a[a.startIndex])
         var type: String?
         let (pattern, count) = try scanOptions(a.dropFirst()) { keyword, value throws(RedisArgumentError) in
             guard keyword == "TYPE" else { throw .syntax }
             type = String(decoding: value, as: UTF8.self).lowercased()
         }
         return .read(.scan(cursor: cursor, pattern: pattern, count: count, type: type))
+    }
+
+    /// A cursor as Redis reads it (`strtoul`): an optional sign, decimal digits, no overflow; a negative one
+    /// wraps around.
+    static func scanCursor(_ bytes: [UInt8]) throws(RedisArgumentError) -> UInt64 {
+        var digits = bytes[...]
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative || digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let magnitude = UInt64(String(decoding: digits, as: UTF8.self)) else { throw .invalidCursor }
+        return negative ? 0 &- magnitude : magnitude
     }
 
     /// The `MATCH` and `COUNT` options of the SCAN family; any other `KEYWORD value` pair goes to `other`.

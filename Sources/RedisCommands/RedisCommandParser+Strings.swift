@@ -60,7 +60,9 @@ extension RedisCommandParser {
             return .write(.incrementBy(key: a[a.startIndex], delta: -amount), .direct)
         },
         "incrbyfloat": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
-            .write(.incrementByFloat(key: a[a.startIndex], delta: try float(a[a.startIndex + 1])), .direct)
+            // An increment that does not parse travels as NaN: apply reports a wrong type first, as Redis does.
+            .write(.incrementByFloat(key: a[a.startIndex], delta: RedisNumber.parseFloat(a[a.startIndex + 1]) ?? .nan),
+                   .direct)
         },
         "append": Spec(arity: 3) { _, a, _ in
             .write(.append(key: a[a.startIndex], value: a[a.startIndex + 1]), .direct)
@@ -78,24 +80,33 @@ extension RedisCommandParser {
         "getbit": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
             .read(.getBit(a[a.startIndex], offset: try bitOffset(a[a.startIndex + 1])))
         },
-        "bitcount": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
+        "bitcount": Spec(arity: -2) { _, a, _ in
             let key = a[a.startIndex]
             guard a.count > 1 else { return .read(.bitCount(key, range: nil)) }
-            guard a.count == 3 || a.count == 4 else { throw .syntax }
-            let start = try integer(a[a.startIndex + 1])
-            let end = try integer(a[a.startIndex + 2])
-            let inBits = a.count == 4 ? try bitUnit(a[a.startIndex + 3]) : false
-            return .read(.bitCount(key, range: .init(start: start, end: end, inBits: inBits)))
+            do throws(RedisArgumentError) {
+                guard a.count == 3 || a.count == 4 else { throw .syntax }
+                let start = try integer(a[a.startIndex + 1])
+                let end = try integer(a[a.startIndex + 2])
+                let inBits = a.count == 4 ? try bitUnit(a[a.startIndex + 3]) : false
+                return .read(.bitCount(key, range: .init(start: start, end: end, inBits: inBits)))
+            } catch {
+                return .read(.bitCount(key, range: nil, refusal: error.message(command: "bitcount")))
+            }
         },
         "bitpos": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
             let bitArgument = a[a.startIndex + 1]
             guard let bit = RedisNumber.parseInteger(bitArgument) else { throw .notAnInteger }
             guard bit == 0 || bit == 1 else { throw .custom("ERR The bit argument must be 1 or 0.") }
-            guard a.count <= 5 else { throw .syntax }
-            let start = a.count > 2 ? try integer(a[a.startIndex + 2]) : nil
-            let end = a.count > 3 ? try integer(a[a.startIndex + 3]) : nil
-            let inBits = a.count == 5 ? try bitUnit(a[a.startIndex + 4]) : false
-            return .read(.bitPosition(a[a.startIndex], bit: bit == 1, start: start, end: end, inBits: inBits))
+            do throws(RedisArgumentError) {
+                guard a.count <= 5 else { throw .syntax }
+                let start = a.count > 2 ? try integer(a[a.startIndex + 2]) : nil
+                let end = a.count > 3 ? try integer(a[a.startIndex + 3]) : nil
+                let inBits = a.count == 5 ? try bitUnit(a[a.startIndex + 4]) : false
+                return .read(.bitPosition(a[a.startIndex], bit: bit == 1, start: start, end: end, inBits: inBits))
+            } catch {
+                return .read(.bitPosition(a[a.startIndex], bit: bit == 1, start: nil, end: nil, inBits: false,
+                                          refusal: error.message(command: "bitpos")))
+            }
         },
         "bitop": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in
             let operations: [String: Command.BitOperation] = ["AND": .and, "OR": .or, "XOR": .xor, "NOT": .not]
@@ -128,56 +139,63 @@ extension RedisCommandParser {
                            returnOld: false), .direct)
     }
 
+    /// The options of SET (`NX | XX`, `GET`, one expiry) and GETEX (one expiry or `PERSIST`), as Redis 7
+    /// reads them: an option may repeat (the last amount wins) but never conflict with another, and the
+    /// amount is checked only once every option is known.
+    struct ExpiryOptions {
+        var condition = Command.SetCondition.always
+        var returnOld = false
+        var unit: String?
+        var amount: [UInt8]?
+        var keepTTL = false
+        var persist = false
+
+        init(_ options: ArraySlice<[UInt8]>, forSet: Bool) throws(RedisArgumentError) {
+            var index = options.startIndex
+            while index < options.endIndex {
+                let option = keyword(options[index])
+                // (A `where` clause guards only the last pattern of a case, so each case has one pattern.)
+                let isAmount = ["EX", "PX", "EXAT", "PXAT"].contains(option)
+                switch option {
+                case "NX" where forSet && condition != .ifPresent: condition = .ifAbsent
+                case "XX" where forSet && condition != .ifAbsent: condition = .ifPresent
+                case "GET" where forSet: returnOld = true
+                case "KEEPTTL" where forSet && unit == nil: keepTTL = true
+                case "PERSIST" where !forSet && unit == nil: persist = true
+                case _ where isAmount && !keepTTL && !persist && (unit == nil || unit == option)
+                    && index + 1 < options.endIndex:
+                    unit = option
+                    index += 1
+                    amount = options[index]
+                default:
+                    throw .syntax
+                }
+                index += 1
+            }
+        }
+
+        /// The expiry the options ask for; nil when none was given.
+        func expiry(now: UInt64) throws(RedisArgumentError) -> Command.Expiry? {
+            if keepTTL { return .keep }
+            if persist { return Command.Expiry.none }
+            guard let unit, let amount else { return nil }
+            let value = try integer(amount)
+            let millis: Int64 = unit.hasPrefix("E") ? 1000 : 1
+            return .at(unit.hasSuffix("AT")
+                ? try absolute(value, unitMillis: millis) : try deadline(value, unitMillis: millis, now: now))
+        }
+    }
+
     /// `SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]`.
     static func parseSet(_ a: ArraySlice<[UInt8]>, now: UInt64) throws(RedisArgumentError) -> RedisRequest {
-        var condition = Command.SetCondition.always
-        var expiry: Command.Expiry = .none
-        var expirySet = false
-        var returnOld = false
-        var index = a.startIndex + 2
-        while index < a.endIndex {
-            let option = keyword(a[index])
-            switch option {
-            case "NX", "XX":
-                guard condition == .always else { throw .syntax }
-                condition = option == "NX" ? .ifAbsent : .ifPresent
-            case "GET":
-                returnOld = true
-            case "KEEPTTL":
-                guard !expirySet else { throw .syntax }
-                expiry = .keep
-                expirySet = true
-            case "EX", "PX", "EXAT", "PXAT":
-                guard !expirySet, index + 1 < a.endIndex else { throw .syntax }
-                index += 1
-                let amount = try integer(a[index])
-                let unit: Int64 = option.hasPrefix("E") ? 1000 : 1
-                expiry = .at(option.hasSuffix("AT")
-                    ? try absolute(amount, unitMillis: unit) : try deadline(amount, unitMillis: unit, now: now))
-                expirySet = true
-            default:
-                throw .syntax
-            }
-            index += 1
-        }
-        return .write(.set(key: a[a.startIndex], value: a[a.startIndex + 1], condition: condition, expiry: expiry,
-                           returnOld: returnOld), .direct)
+        let options = try ExpiryOptions(a.dropFirst(2), forSet: true)
+        return .write(.set(key: a[a.startIndex], value: a[a.startIndex + 1], condition: options.condition,
+                           expiry: try options.expiry(now: now) ?? .none, returnOld: options.returnOld), .direct)
     }
 
     /// `GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]`.
     static func parseGetEx(_ a: ArraySlice<[UInt8]>, now: UInt64) throws(RedisArgumentError) -> RedisRequest {
-        let key = a[a.startIndex]
-        guard a.count > 1 else { return .write(.getExpire(key: key, expiry: .keep), .direct) }
-        let option = keyword(a[a.startIndex + 1])
-        if option == "PERSIST" {
-            guard a.count == 2 else { throw .syntax }
-            return .write(.getExpire(key: key, expiry: .none), .direct)
-        }
-        guard ["EX", "PX", "EXAT", "PXAT"].contains(option), a.count == 3 else { throw .syntax }
-        let amount = try integer(a[a.startIndex + 2])
-        let unit: Int64 = option.hasPrefix("E") ? 1000 : 1
-        let at = option.hasSuffix("AT")
-            ? try absolute(amount, unitMillis: unit) : try deadline(amount, unitMillis: unit, now: now)
-        return .write(.getExpire(key: key, expiry: .at(at)), .direct)
+        let options = try ExpiryOptions(a.dropFirst(), forSet: false)
+        return .write(.getExpire(key: a[a.startIndex], expiry: try options.expiry(now: now) ?? .keep), .direct)
     }
 }

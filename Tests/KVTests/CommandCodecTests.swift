@@ -96,6 +96,15 @@ import Testing
         #expect(RedisNumber.format(-2.5e-7) == "-0.00000025")
         #expect(RedisNumber.parseFloat(Array("nan".utf8)) == nil)
         #expect(RedisNumber.parseFloat(Array("1e3".utf8)) == 1000)
+        #expect(RedisNumber.parseFloat(Array("0x10".utf8)) == 16)
+        #expect(RedisNumber.parseFloat(Array("-inf".utf8)) == -.infinity)
+        #expect(RedisNumber.parseFloat(Array("Infinity".utf8)) == .infinity)
+        #expect(RedisNumber.parseFloat(Array("0.0".utf8)) == 0)
+        for bad in ["", " 1", "1 ", "1e400", "1e-400", "0x1p-99999", "infx", "1,5"] {
+            #expect(RedisNumber.parseFloat(Array(bad.utf8)) == nil, "\(bad)")
+        }
+        let long = Array(RedisNumber.format(1e300).utf8)
+        #expect(RedisNumber.parseFloat(long) == 1e300, "a 301-digit INCRBYFLOAT result reads back")
     }
 }
 

@@ -48,12 +48,12 @@ struct RedisModel {
         case .append(let key, let value):
             return editString(key, now) { $0 += value }
         case .setRange(let key, let offset, let value):
-            if Int(offset) + value.count > maxValueBytes { return .error(.stringTooLong) }
             if value.isEmpty {
                 guard let item = live(key, now) else { return .integer(0) }
                 guard case .string(let bytes) = item.value else { return .error(.wrongType) }
                 return .integer(Int64(bytes.count))
             }
+            if Int(offset) + value.count > maxValueBytes { return .error(.stringTooLong) }
             return editString(key, now) { bytes in
                 while bytes.count < Int(offset) + value.count { bytes.append(0) }
                 for (i, byte) in value.enumerated() { bytes[Int(offset) + i] = byte }
@@ -239,6 +239,7 @@ struct RedisModel {
             guard let parsed = RedisNumber.parseFloat(bytes) else { return .error(.notAFloat) }
             base = parsed
         }
+        if delta.isNaN { return .error(.notAFloat) }
         guard delta.isFinite, (base + delta).isFinite else { return .error(.nanOrInfinity) }
         let text = Array(RedisNumber.format(base + delta).utf8)
         items[key] = Item(value: .string(text), expireAt: item?.expireAt ?? 0)

@@ -71,7 +71,13 @@ import Testing
         #expect(parse("getex", "k", "PERSIST") == .write(.getExpire(key: b("k"), expiry: .none), .direct))
         #expect(parse("getex", "k", "EX") == .reply(.error("ERR syntax error")))
         #expect(parse("setrange", "k", "-1", "v") == .reply(.error("ERR offset is out of range")))
-        #expect(parse("incrbyfloat", "k", "abc") == .reply(.error("ERR value is not a valid float")))
+        // A bad increment travels as NaN so that apply answers WRONGTYPE first, as Redis does.
+        guard case .write(.incrementByFloat(_, let delta), _) = parse("incrbyfloat", "k", "abc") else {
+            Issue.record("INCRBYFLOAT with a bad increment must still be proposed")
+            return
+        }
+        #expect(delta.isNaN)
+        #expect(parse("hincrbyfloat", "h", "f", "inf") == .reply(.error("ERR value is NaN or Infinity")))
         #expect(parse("unlink", "a", "b") == .write(.delete(keys: [b("a"), b("b")]), .direct))
     }
 

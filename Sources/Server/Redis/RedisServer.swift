@@ -173,7 +173,7 @@ public final class RedisServer: Service, Sendable {
         let request = parser.parse(arguments, nowMillis: backend.nowMillis())
         var close = false
         let reply: RESPValue
-        if let refusal = session.admit(request) {
+        if let refusal = session.admit(request, command: arguments.first) {
             reply = refusal
         } else if let queued = session.transaction.queue(request, arguments: arguments) {
             reply = queued
