@@ -39,9 +39,13 @@ public struct TransactionState: Hashable, Sendable {
             return nil
         case .transaction(.unwatch):
             queued!.append(.immediate(.ok))
-        case .reply(.error(let message)):
+        case .reply(.error(let message)) where Self.refusesTransaction(message):
             refused = true
             return .error(message)
+        case .reply(.error):
+            // An argument the command itself rejects (not an integer, syntax …) is queued, as in Redis: apply
+            // parses it again and answers the same error in its place, and the other commands still run.
+            queued!.append(.data(arguments))
         case .reply(let value):
             queued!.append(.immediate(value))
         case .write, .read:
@@ -84,6 +88,14 @@ public struct TransactionState: Hashable, Sendable {
             case .immediate(let value): return value
             }
         })
+    }
+
+    /// The errors Redis reports while queueing and that make EXEC answer EXECABORT: an unknown command or
+    /// subcommand, a wrong number of arguments. Every other argument error is the command's own, at EXEC.
+    static func refusesTransaction(_ message: String) -> Bool {
+        ["ERR unknown command", "ERR unknown subcommand", "ERR wrong number of arguments"].contains {
+            message.hasPrefix($0)
+        }
     }
 
     public static let execAbort = RESPValue.error("EXECABORT Transaction discarded because of previous errors.")

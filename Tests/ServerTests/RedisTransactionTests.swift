@@ -25,6 +25,12 @@ import Testing
             ("EXEC", "*2\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n+OK\r\n"),
             ("GET h2", "$1\r\ny\r\n"),
             ("MULTI", "+OK\r\n"), ("EXEC", "*0\r\n"),
+            // Arguments the command itself rejects are queued and answered in place (redis-server 7.0).
+            ("MULTI", "+OK\r\n"), ("SET q 1", "+QUEUED\r\n"), ("INCRBY q x", "+QUEUED\r\n"),
+            ("SET q2 2 EX -1", "+QUEUED\r\n"), ("SET q3 1 NX XX", "+QUEUED\r\n"),
+            ("EXEC", "*4\r\n+OK\r\n-ERR value is not an integer or out of range\r\n"
+                + "-ERR invalid expire time in 'set' command\r\n-ERR syntax error\r\n"),
+            ("GET q", "$1\r\n1\r\n"),
         ])
     }
 
