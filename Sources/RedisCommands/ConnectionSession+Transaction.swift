@@ -33,6 +33,10 @@ public struct TransactionState: Hashable, Sendable {
     /// not in a transaction or the request is a transaction command (the server handles those).
     public mutating func queue(_ request: RedisRequest, arguments: [[UInt8]]) -> RESPValue? {
         guard queued != nil else { return nil }
+        if queued!.count >= TransactionEntry.Limits.maxCommands, !Self.endsQueueing(request) {
+            refused = true
+            return .error("ERR a transaction holds at most \(TransactionEntry.Limits.maxCommands) commands")
+        }
         switch request {
         case .transaction(.multi), .transaction(.exec), .transaction(.discard), .transaction(.watch),
              .connection(.quit):
@@ -88,6 +92,22 @@ public struct TransactionState: Hashable, Sendable {
             case .immediate(let value): return value
             }
         })
+    }
+
+    static func endsQueueing(_ request: RedisRequest) -> Bool {
+        switch request {
+        case .transaction(.exec), .transaction(.discard), .connection(.quit): true
+        default: false
+        }
+    }
+
+    /// WATCH: records `watched`, refused beyond the entry's limit of watched keys.
+    public mutating func watch(_ watched: [TransactionEntry.Watch]) -> RESPValue {
+        guard watches.count + watched.count <= TransactionEntry.Limits.maxWatches else {
+            return .error("ERR at most \(TransactionEntry.Limits.maxWatches) keys can be watched at once")
+        }
+        watches += watched
+        return .ok
     }
 
     /// The errors Redis reports while queueing and that make EXEC answer EXECABORT: an unknown command or

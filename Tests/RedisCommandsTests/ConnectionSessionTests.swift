@@ -1,3 +1,4 @@
+import KV
 import RESP
 import RedisCommands
 import Testing
@@ -118,5 +119,34 @@ enum CommandIntrospectionProbe {
     @Test func timeAnswersSecondsAndMicroseconds() {
         var session = ConnectionSession(clientID: 1, password: nil, clockMicros: { 1_700_000_000_123_456 })
         #expect(session.respond(to: .time, info: { "" }).reply == .array([.bulk("1700000000"), .bulk("123456")]))
+    }
+}
+
+@Suite struct TransactionQueueTests {
+    @Test func aTransactionBeyondTheEntryLimitIsRefusedWhileQueueing() {
+        var state = TransactionState()
+        #expect(state.begin() == .ok)
+        let set = RedisRequest.write(.delete(keys: [[1]]), .direct)
+        for _ in 0..<TransactionEntry.Limits.maxCommands {
+            #expect(state.queue(set, arguments: [Array("DEL".utf8), [1]]) == .simpleString("QUEUED"))
+        }
+        guard case .error(let refusal)? = state.queue(set, arguments: [Array("DEL".utf8), [1]]) else {
+            Issue.record("the command past the limit must be refused")
+            return
+        }
+        #expect(refusal.hasPrefix("ERR a transaction holds at most"))
+        #expect(state.queue(.transaction(.exec), arguments: [Array("EXEC".utf8)]) == nil, "EXEC still ends it")
+        #expect(state.finish()?.refused == true, "EXEC answers EXECABORT")
+    }
+
+    @Test func watchingMoreKeysThanAnEntryCarriesIsRefused() {
+        var state = TransactionState()
+        let watch = TransactionEntry.Watch(key: [1], version: 1, wasLive: true, expireAtMillis: 0)
+        #expect(state.watch(Array(repeating: watch, count: TransactionEntry.Limits.maxWatches)) == .ok)
+        guard case .error = state.watch([watch]) else {
+            Issue.record("one watched key past the limit must be refused")
+            return
+        }
+        #expect(state.watches.count == TransactionEntry.Limits.maxWatches)
     }
 }

@@ -60,6 +60,7 @@ public struct NodeKeyValueAccess: RawKeyValueAccess {
         case .ambiguous(let reason): return .ambiguous(reason)
         case .tryAgain(let reason), .unavailable(let reason): return .unavailable(reason)
         case .notLeader: return .notLeader(leaderAddress: nil)
+        case .refused(let reason): return .invalidArgument(reason)
         }
     }
 }

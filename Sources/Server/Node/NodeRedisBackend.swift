@@ -65,7 +65,12 @@ public struct NodeRedisBackend: RedisBackend {
         let now = nowMillis()
         entry.nowMillis = now
         entry.proposedTS = now * 1000
-        guard let replies = TransactionEntry.replies(from: try await node.propose(entry.encoded())) else {
+        let payload = entry.encoded()
+        // Every replica must decode what is proposed, or apply halts: check it here, where it can be refused.
+        do throws(KVError) { _ = try TransactionEntry(decoding: payload) } catch {
+            throw .refused("the transaction exceeds the limits of one Raft entry: \(error)")
+        }
+        guard let replies = TransactionEntry.replies(from: try await node.propose(payload)) else {
             throw .unavailable("the transaction entry was answered with something other than its replies")
         }
         return replies

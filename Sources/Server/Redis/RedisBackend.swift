@@ -37,6 +37,8 @@ public enum BackendError: Error, Hashable, Sendable, CustomStringConvertible {
     case ambiguous(String)
     /// The node halted apply or otherwise cannot serve; the text explains. Not applied.
     case unavailable(String)
+    /// The request can never be served as sent (it exceeds a limit of the Raft entry it would become).
+    case refused(String)
 
     /// The error line a Redis client receives; its first word is the error code.
     public var redisMessage: String {
@@ -46,6 +48,7 @@ public enum BackendError: Error, Hashable, Sendable, CustomStringConvertible {
         case .tryAgain(let reason): return "TRYAGAIN \(reason)"
         case .ambiguous(let reason): return "AMBIGUOUS \(reason)"
         case .unavailable(let reason): return "ERR node unavailable: \(reason)"
+        case .refused(let reason): return "ERR \(reason)"
         }
     }
 

@@ -213,10 +213,9 @@ public final class RedisServer: Service, Sendable {
             return .ok
         case .watch(let keys):
             guard !session.transaction.isOpen else { return .error("ERR WATCH inside MULTI is not allowed") }
-            do throws(BackendError) { session.transaction.watches += try await backend.watch(keys) } catch {
+            do throws(BackendError) { return session.transaction.watch(try await backend.watch(keys)) } catch {
                 return .error(error.redisMessage)
             }
-            return .ok
         case .exec:
             guard let (queued, refused, watches) = session.transaction.finish() else {
                 return .error("ERR EXEC without MULTI")
