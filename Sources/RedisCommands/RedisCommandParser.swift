@@ -33,14 +33,25 @@ public struct RedisCommandParser: Sendable {
         }
         do throws(RedisArgumentError) {
             let request = try spec.handler(self, arguments[1...], nowMillis)
-            if case .write(let command, _) = request, let oversized = Self.largestValue(command),
-               oversized > maxValueBytes {
-                return .reply(.error(Self.stringTooLong))
+            if case .write(let command, _) = request {
+                if let oversized = Self.largestValue(command), oversized > maxValueBytes {
+                    return .reply(.error(Self.stringTooLong))
+                }
+                // A write becomes one Raft entry, which every replica must decode: stay within its limits.
+                if count - 1 > Self.maxWriteArguments { return .reply(.error(Self.tooManyArguments(name))) }
             }
             return request
         } catch {
             return .reply(.error(error.message(command: name)))
         }
+    }
+
+    /// The most arguments a write takes (keys, fields, values), so that its entry stays within
+    /// ``CommandEntry/Limits/maxItemsPerCommand`` items.
+    public static let maxWriteArguments = CommandEntry.Limits.maxItemsPerCommand
+
+    public static func tooManyArguments(_ name: String) -> String {
+        "ERR too many arguments for '\(name)': a write takes at most \(maxWriteArguments) (split it into several)"
     }
 
     /// The names of every supported command, sorted, for `COMMAND COUNT` and friends (computed once: the

@@ -81,6 +81,19 @@ import Testing
         #expect(parse("unlink", "a", "b") == .write(.delete(keys: [b("a"), b("b")]), .direct))
     }
 
+    @Test func aWriteTooLargeForOneEntryIsRefusedBeforeItIsProposed() {
+        let parser = RedisCommandParser()
+        let keys = (0...RedisCommandParser.maxWriteArguments).map { Array("k\($0)".utf8) }
+        #expect(parser.parse([Array("del".utf8)] + keys, nowMillis: now)
+            == .reply(.error(RedisCommandParser.tooManyArguments("del"))))
+        #expect(parser.parse([Array("del".utf8)] + keys.dropLast(), nowMillis: now)
+            == .write(.delete(keys: Array(keys.dropLast())), .direct))
+        guard case .read = parser.parse([Array("mget".utf8)] + keys, nowMillis: now) else {
+            Issue.record("a read is not an entry and takes any number of keys")
+            return
+        }
+    }
+
     @Test func expireOptionsKeysAndHashesAsRedisParsesThem() {
         #expect(parse("expire", "k", "5", "nx") == .write(.expireAtIf(key: b("k"), atMillis: now + 5_000,
                                                                       condition: .noExpiry), .direct))
