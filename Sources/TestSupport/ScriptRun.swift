@@ -29,9 +29,22 @@ public enum ScriptRun {
         }
     }
 
-    /// Runs `python3 -u script arguments…` and waits at most `timeLimit`.
+    /// How many scripts run at once. Each starts a cluster of its own (3–4 node processes and its drivers);
+    /// on a 2-core machine more than two at a time starve everything beside them (in-process gRPC tests then
+    /// miss 5-second deadlines), so the rest wait their turn. The time limit counts from the start.
+    public static let maxConcurrentScripts = 2
+    static let scriptSlots = AsyncSlots(maxConcurrentScripts)
+
+    /// Runs `python3 -u script arguments…` and waits at most `timeLimit` once it has started.
     public static func python(_ script: URL, arguments: [String], timeLimit: Duration,
                               scratch: TemporaryDirectory) async throws -> Result {
+        await scriptSlots.acquire()
+        defer { Task { await scriptSlots.release() } }
+        return try await runPython(script, arguments: arguments, timeLimit: timeLimit, scratch: scratch)
+    }
+
+    static func runPython(_ script: URL, arguments: [String], timeLimit: Duration,
+                          scratch: TemporaryDirectory) async throws -> Result {
         let outputPath = scratch.file("script-output.txt")
         FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
@@ -51,5 +64,25 @@ public enum ScriptRun {
         }
         let text = String(decoding: FileManager.default.contents(atPath: outputPath) ?? Data(), as: UTF8.self)
         return Result(status: process.terminationStatus, output: text, timedOut: timedOut)
+    }
+}
+
+/// A counting semaphore for tasks: `acquire` suspends (without holding a thread) until a slot is free.
+actor AsyncSlots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { free = count }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
     }
 }

@@ -66,9 +66,11 @@ import Testing
             ("MULTI", "+OK\r\n"), ("GET w3", "+QUEUED\r\n"), ("EXEC", "*1\r\n$5\r\nother\r\n"),
         ])
         try await RedisServerTests.withServer { client in
-            _ = try await client.exchange("SET e1 v PX 100\r\n", expecting: "+OK\r\n")
+            // Long enough that the key is surely live at WATCH on a loaded machine (a key already expired
+            // at WATCH does not abort EXEC, in Redis neither).
+            _ = try await client.exchange("SET e1 v PX 2000\r\n", expecting: "+OK\r\n")
             _ = try await client.exchange("WATCH e1\r\n", expecting: "+OK\r\n")
-            try await Task.sleep(for: .milliseconds(250))
+            try await Task.sleep(for: .milliseconds(2_500))
             _ = try await client.exchange("MULTI\r\n", expecting: "+OK\r\n")
             _ = try await client.exchange("GET e1\r\n", expecting: "+QUEUED\r\n")
             #expect(try await client.exchange("EXEC\r\n", expecting: "*-1\r\n") == "*-1\r\n", "expired since WATCH")

@@ -6,7 +6,8 @@ import Testing
 @testable import Server
 
 @Suite struct EncryptionCapabilityProbeTests {
-    static let timeout: Duration = .seconds(5)
+    /// Generous: these tests check answers, not speed, and run beside multi-process suites on 2 cores.
+    static let timeout: Duration = .seconds(30)
 
     @Test func aServingMemberAnswersWithItsCapability() async throws {
         let control = FakeEncryptionControl()
@@ -32,7 +33,7 @@ import Testing
             return
         }
         #expect(reason.hasPrefix("UNAVAILABLE") || reason.hasPrefix("DEADLINE_EXCEEDED"), "\(reason)")
-        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test func aMalformedAddressIsUnreachableWithoutNetworkActivity() async {
