@@ -23,12 +23,9 @@ public enum BitReads {
     /// The bit range `[first, last]` a range selects, nil when it is empty.
     static func bitBounds(_ bytes: [UInt8], _ range: Range) -> (first: Int64, last: Int64)? {
         let total = Int64(bytes.count) * (range.inBits ? 8 : 1)
-        guard total > 0 else { return nil }
-        var start = range.start < 0 ? total + range.start : range.start
-        var end = range.end < 0 ? total + range.end : range.end
-        start = max(start, 0)
-        end = min(max(end, 0), total - 1)
-        guard start <= end else { return nil }
+        guard let resolved = RedisRange.resolve(range.start, range.end, length: total, invertedNegativesAreEmpty: false)
+        else { return nil }
+        let (start, end) = (resolved.lowerBound, resolved.upperBound)
         return range.inBits ? (start, end) : (start * 8, end * 8 + 7)
     }
 

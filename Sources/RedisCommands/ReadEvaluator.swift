@@ -174,16 +174,11 @@ public struct ReadEvaluator<View: KeyValueView> {
         fields.keys.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// Redis GETRANGE: negative indexes count from the end; the range is clamped; empty when inverted.
+    /// Redis GETRANGE (``RedisRange``).
     static func range(_ bytes: [UInt8], _ start: Int64, _ end: Int64) -> [UInt8] {
-        let length = Int64(bytes.count)
-        guard length > 0, !(start < 0 && end < 0 && start > end) else { return [] }
-        var first = start < 0 ? length + start : start
-        var last = end < 0 ? length + end : end
-        first = max(first, 0)
-        last = min(max(last, 0), length - 1)
-        guard first <= last else { return [] }
-        return Array(bytes[Int(first)...Int(last)])
+        guard let range = RedisRange.resolve(start, end, length: Int64(bytes.count), invertedNegativesAreEmpty: true)
+        else { return [] }
+        return Array(bytes[Int(range.lowerBound)...Int(range.upperBound)])
     }
 
     /// Every live key, in order.
