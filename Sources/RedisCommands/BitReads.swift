@@ -20,10 +20,14 @@ public enum BitReads {
         return bytes[Int(offset / 8)] & (0x80 >> UInt8(offset % 8)) == 0 ? 0 : 1
     }
 
-    /// The bit range `[first, last]` a range selects, nil when it is empty.
-    static func bitBounds(_ bytes: [UInt8], _ range: Range) -> (first: Int64, last: Int64)? {
+    /// The bit range `[first, last]` a range selects, nil when it is empty. BITCOUNT, like GETRANGE, counts
+    /// nothing for two negative inverted indexes; BITPOS clamps them.
+    static func bitBounds(_ bytes: [UInt8], _ range: Range, invertedNegativesAreEmpty: Bool)
+        -> (first: Int64, last: Int64)?
+    {
         let total = Int64(bytes.count) * (range.inBits ? 8 : 1)
-        guard let resolved = RedisRange.resolve(range.start, range.end, length: total, invertedNegativesAreEmpty: false)
+        guard let resolved = RedisRange.resolve(range.start, range.end, length: total,
+                                                invertedNegativesAreEmpty: invertedNegativesAreEmpty)
         else { return nil }
         let (start, end) = (resolved.lowerBound, resolved.upperBound)
         return range.inBits ? (start, end) : (start * 8, end * 8 + 7)
@@ -31,7 +35,7 @@ public enum BitReads {
 
     static func count(_ bytes: [UInt8], _ range: Range?) -> Int64 {
         guard let range else { return Int64(bytes.reduce(0) { $0 + $1.nonzeroBitCount }) }
-        guard let (first, last) = bitBounds(bytes, range) else { return 0 }
+        guard let (first, last) = bitBounds(bytes, range, invertedNegativesAreEmpty: true) else { return 0 }
         var total: Int64 = 0
         var index = first
         while index <= last {
@@ -50,7 +54,7 @@ public enum BitReads {
     /// end treats the string as followed by zero bits (the answer is then the bit after the range).
     static func position(_ bytes: [UInt8], of bit: Bool, start: Int64?, end: Int64?, inBits: Bool) -> Int64 {
         let range = Range(start: start ?? 0, end: end ?? -1, inBits: inBits)
-        guard let (first, last) = bitBounds(bytes, range) else { return -1 }
+        guard let (first, last) = bitBounds(bytes, range, invertedNegativesAreEmpty: false) else { return -1 }
         let skip: UInt8 = bit ? 0x00 : 0xFF
         var index = first
         while index <= last {
