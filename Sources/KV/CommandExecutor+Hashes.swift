@@ -39,14 +39,11 @@ extension CommandExecutor {
         guard delta.isFinite else { return .error(.nanOrInfinity) }
         guard let hash = try liveHash(key) else { return .error(.wrongType) }
         var fields = hash.fields
-        var base = 0.0
-        if let existing = fields[field] {
-            guard let parsed = RedisNumber.parseFloat(existing) else { return .error(.hashValueNotAFloat) }
-            base = parsed
+        let text: [UInt8]
+        switch Self.addFloat(delta, to: fields[field], unparsable: .hashValueNotAFloat) {
+        case .sum(let sum): text = sum
+        case .failure(let error): return .error(error)
         }
-        let sum = base + delta
-        guard sum.isFinite else { return .error(.nanOrInfinity) }
-        let text = Array(RedisNumber.format(sum).utf8)
         fields[field] = text
         try write(key, .hash(fields), expireAt: hash.expireAt, ts: ts)
         return .bulk(text)

@@ -81,19 +81,38 @@ extension CommandExecutor {
     /// an increment that did not parse, so that a wrong type is reported first).
     func incrementByFloat(_ key: [UInt8], _ delta: Double, _ ts: UInt64) throws(StorageError) -> CommandResult {
         let current = try live(key)
-        var base = 0.0
+        var bytes: [UInt8]?
         if let current {
-            guard case .string(let bytes) = current.value else { return .error(.wrongType) }
-            guard let parsed = RedisNumber.parseFloat(bytes) else { return .error(.notAFloat) }
-            base = parsed
+            guard case .string(let existing) = current.value else { return .error(.wrongType) }
+            bytes = existing
         }
-        guard !delta.isNaN else { return .error(.notAFloat) }
-        guard delta.isFinite else { return .error(.nanOrInfinity) }
-        let sum = base + delta
-        guard sum.isFinite else { return .error(.nanOrInfinity) }
-        let text = Array(RedisNumber.format(sum).utf8)
+        let text: [UInt8]
+        switch Self.addFloat(delta, to: bytes, unparsable: .notAFloat) {
+        case .sum(let sum): text = sum
+        case .failure(let error): return .error(error)
+        }
         try write(key, .string(text), expireAt: current?.expireAtMillis ?? 0, ts: ts)
         return .bulk(text)
+    }
+
+    /// The float increment of INCRBYFLOAT and HINCRBYFLOAT: `existing` (none: 0) plus `delta`, formatted as
+    /// Redis answers it. Errors in Redis's order: the value (`unparsable`), the increment (NaN: did not parse),
+    /// then a sum that is not finite.
+    enum FloatSum {
+        case sum([UInt8])
+        case failure(CommandError)
+    }
+
+    static func addFloat(_ delta: Double, to existing: [UInt8]?, unparsable: CommandError) -> FloatSum {
+        var base = 0.0
+        if let existing {
+            guard let parsed = RedisNumber.parseFloat(existing) else { return .failure(unparsable) }
+            base = parsed
+        }
+        guard !delta.isNaN else { return .failure(.notAFloat) }
+        let sum = base + delta
+        guard delta.isFinite, sum.isFinite else { return .failure(.nanOrInfinity) }
+        return .sum(Array(RedisNumber.format(sum).utf8))
     }
 
     func getExpire(_ key: [UInt8], _ expiry: Command.Expiry, _ ts: UInt64) throws(StorageError) -> CommandResult {

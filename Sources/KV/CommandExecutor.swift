@@ -25,8 +25,9 @@ struct CommandExecutor {
         var expireAtMillis: UInt64
     }
 
-    func live(_ key: [UInt8]) throws(StorageError) -> Live? {
-        guard let version = try transaction.latestVersion(of: key), version.isVisible(atMillis: nowMillis) else {
+    /// The live value of `key` at the entry's clock (or at `now`).
+    func live(_ key: [UInt8], at now: UInt64? = nil) throws(StorageError) -> Live? {
+        guard let version = try transaction.latestVersion(of: key), version.isVisible(atMillis: now ?? nowMillis) else {
             return nil
         }
         do throws(KVError) {

@@ -41,14 +41,7 @@ public struct TransactionContext: KeyValueView {
     }
 
     public func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> KVReader.Entry? {
-        guard let version = try transaction.latestVersion(of: key), version.isVisible(atMillis: nowMillis) else {
-            return nil
-        }
-        do throws(KVError) {
-            return KVReader.Entry(value: try RedisValue(decoding: version.body), expireAtMillis: version.expireAtMillis)
-        } catch {
-            throw StorageError.corruptRecord(reason: error.description)
-        }
+        try executor.live(key, at: nowMillis).map { KVReader.Entry(value: $0.value, expireAtMillis: $0.expireAtMillis) }
     }
 
     public func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]] {

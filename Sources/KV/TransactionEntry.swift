@@ -76,6 +76,15 @@ public struct TransactionEntry: Hashable, Sendable {
         self.commands = commands
     }
 
+    /// The entry as a proposer sends it: stamped with its clock reading, and the commit timestamp that clock
+    /// proposes (microseconds, as command entries use).
+    public func stamped(nowMillis: UInt64) -> TransactionEntry {
+        var entry = self
+        entry.nowMillis = nowMillis
+        entry.proposedTS = nowMillis * 1000
+        return entry
+    }
+
     public func encoded() -> [UInt8] {
         var output: [UInt8] = [Opcode.transaction.rawValue, Self.formatVersion]
         output.appendBigEndian(proposedTS)

@@ -113,9 +113,7 @@ public struct TransactionState: Hashable, Sendable {
     /// The errors Redis reports while queueing and that make EXEC answer EXECABORT: an unknown command or
     /// subcommand, a wrong number of arguments. Every other argument error is the command's own, at EXEC.
     static func refusesTransaction(_ message: String) -> Bool {
-        ["ERR unknown command", "ERR unknown subcommand", "ERR wrong number of arguments"].contains {
-            message.hasPrefix($0)
-        }
+        ConnectionSession.isLookupOrArityError(message) || message.hasPrefix("ERR unknown subcommand")
     }
 
     public static let execAbort = RESPValue.error("EXECABORT Transaction discarded because of previous errors.")

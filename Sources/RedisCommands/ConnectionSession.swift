@@ -47,8 +47,7 @@ public struct ConnectionSession: Sendable {
         guard !isAuthenticated else { return nil }
         switch request {
         case .connection(.auth), .connection(.hello), .connection(.quit): return nil
-        case .reply(.error(let message))
-            where message.hasPrefix("ERR unknown command") || message.hasPrefix("ERR wrong number of arguments"):
+        case .reply(.error(let message)) where Self.isLookupOrArityError(message):
             return nil
         case .reply(.error) where name.map({ ["auth", "hello", "quit"].contains(String(decoding: $0, as: UTF8.self).lowercased()) }) == true:
             return nil
@@ -126,6 +125,12 @@ public struct ConnectionSession: Sendable {
         }
         isAuthenticated = true
         return .ok
+    }
+
+    /// An unknown command or a wrong number of arguments: what Redis reports before anything else (before
+    /// asking for authentication, before queueing in MULTI).
+    static func isLookupOrArityError(_ message: String) -> Bool {
+        message.hasPrefix("ERR unknown command") || message.hasPrefix("ERR wrong number of arguments")
     }
 
     static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -40,9 +40,7 @@ actor LocalBackend: RedisBackend {
 
     func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]? {
         index += 1
-        var entry = transaction
-        entry.nowMillis = nowMillis()
-        entry.proposedTS = entry.nowMillis * 1000
+        let entry = transaction.stamped(nowMillis: nowMillis())
         let outcome = machine.apply([CommittedEntry(index: index, term: 1, data: entry.encoded())])
         if let halt = outcome.halt { throw .unavailable(halt.description) }
         guard let replies = TransactionEntry.replies(from: outcome.results[index]!) else {

@@ -11,7 +11,7 @@ struct InstrumentedKEKProvider: KEKProvider, KEKReloading {
     let base: any KEKProvider
     let unwrapSeconds: MetricHistogram
     let up: MetricGauge
-    private let operations: [String: (ok: MetricCounter, error: MetricCounter)]
+    private let operations: [Operation: (ok: MetricCounter, error: MetricCounter)]
 
     init(_ base: any KEKProvider, metrics: MetricsRegistry) {
         self.base = base
@@ -22,9 +22,9 @@ struct InstrumentedKEKProvider: KEKProvider, KEKReloading {
         up.set(to: .nan)
         let name = "elastickv_encryption_kek_operations_total"
         let help = "Calls to the KEK provider, by operation and outcome"
-        var operations: [String: (ok: MetricCounter, error: MetricCounter)] = [:]
+        var operations: [Operation: (ok: MetricCounter, error: MetricCounter)] = [:]
         for operation in Operation.allCases {
-            operations[operation.rawValue] = (
+            operations[operation] = (
                 metrics.counter(name, help: help, labels: ["operation": operation.rawValue, "outcome": "ok"]),
                 metrics.counter(name, help: help, labels: ["operation": operation.rawValue, "outcome": "error"]))
         }
@@ -50,7 +50,7 @@ struct InstrumentedKEKProvider: KEKProvider, KEKReloading {
     }
 
     private func measured<T>(_ operation: Operation, _ body: () throws -> T) throws -> T {
-        let counters = operations[operation.rawValue]!
+        let counters = operations[operation]!
         do {
             let result = try body()
             counters.ok.increment()

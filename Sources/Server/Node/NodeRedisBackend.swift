@@ -61,11 +61,7 @@ public struct NodeRedisBackend: RedisBackend {
     }
 
     public func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]? {
-        var entry = transaction
-        let now = nowMillis()
-        entry.nowMillis = now
-        entry.proposedTS = now * 1000
-        let payload = entry.encoded()
+        let payload = transaction.stamped(nowMillis: nowMillis()).encoded()
         // Every replica must decode what is proposed, or apply halts: check it here, where it can be refused.
         do throws(KVError) { _ = try TransactionEntry(decoding: payload) } catch {
             throw .refused("the transaction exceeds the limits of one Raft entry: \(error)")
