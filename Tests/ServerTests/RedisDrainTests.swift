@@ -1,5 +1,4 @@
 import KV
-import Logging
 import NIOCore
 import NIOPosix
 import RESP
@@ -36,25 +35,6 @@ import Testing
 
     typealias Client = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-    /// Runs a listener on an ephemeral loopback port for `body`, then cancels it.
-    static func withServer(_ backend: GatedBackend,
-                           _ body: (RedisServer, Int) async throws -> Void) async throws {
-        let port = Mutex<Int?>(nil)
-        let server = RedisServer(
-            configuration: .init(host: "127.0.0.1", port: 0, onBound: { address in port.withLock { $0 = address.port } }),
-            backend: backend, metrics: MetricsRegistry(), logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            var bound: Int?
-            for _ in 0..<500 where bound == nil {
-                bound = port.withLock { $0 }
-                if bound == nil { try await Task.sleep(for: .milliseconds(10)) }
-            }
-            try await body(server, try #require(bound))
-            group.cancelAll()
-        }
-    }
-
     static func connect(_ port: Int) async throws -> Client {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -83,7 +63,7 @@ import Testing
 
     @Test func aRequestBeingExecutedIsAnsweredIdleConnectionsCloseAndNothingNewRuns() async throws {
         let backend = GatedBackend()
-        try await Self.withServer(backend) { server, port in
+        try await RedisServerTests.withListener(backend: backend, maxValueBytes: 64 << 20) { server, port in
             let busy = try await Self.connect(port)
             let idle = try await Self.connect(port)
             // A write that is executing, and a second one pipelined behind it on the same connection.
@@ -108,7 +88,7 @@ import Testing
 
     @Test func theDrainIsBoundedAndClosesWhatIsStillExecuting() async throws {
         let backend = GatedBackend()
-        try await Self.withServer(backend) { server, port in
+        try await RedisServerTests.withListener(backend: backend, maxValueBytes: 64 << 20) { server, port in
             let busy = try await Self.connect(port)
             try await busy.outbound.write(ByteBuffer(string: "SET k v\r\n"))
             try await Self.waitUntil { backend.executed.load(ordering: .relaxed) == 1 }

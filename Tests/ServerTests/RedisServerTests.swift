@@ -13,11 +13,27 @@ import TestSupport
     static func withServer(password: String? = nil, _ body: (TestConnection) async throws -> Void) async throws {
         let dir = TemporaryDirectory("redis-server")
         defer { dir.remove() }
-        let backend = try LocalBackend(path: dir.file("db"))
+        try await withListener(backend: try LocalBackend(path: dir.file("db")), password: password) { _, port in
+            let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            try await client.executeThenClose { inbound, outbound in
+                try await body(TestConnection(iterator: inbound.makeAsyncIterator(), outbound: outbound))
+            }
+        }
+    }
+
+    /// Runs a listener over `backend` on 127.0.0.1 with an ephemeral port, runs `body` with it and its port
+    /// once bound, then stops it.
+    static func withListener(backend: any RedisBackend, password: String? = nil, maxValueBytes: Int = 1024,
+                             _ body: (RedisServer, Int) async throws -> Void) async throws {
         let port = Mutex<Int?>(nil)
         let server = RedisServer(
             configuration: .init(host: "127.0.0.1", port: 0, password: password.map { Array($0.utf8) },
-                                 maxValueBytes: 1024, onBound: { address in port.withLock { $0 = address.port } }),
+                                 maxValueBytes: maxValueBytes, onBound: { address in port.withLock { $0 = address.port } }),
             backend: backend, metrics: MetricsRegistry(), logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
@@ -26,15 +42,7 @@ import TestSupport
                 bound = port.withLock { $0 }
                 if bound == nil { try await Task.sleep(for: .milliseconds(10)) }
             }
-            let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: try #require(bound)) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
-            try await client.executeThenClose { inbound, outbound in
-                try await body(TestConnection(iterator: inbound.makeAsyncIterator(), outbound: outbound))
-            }
+            try await body(server, try #require(bound))
             group.cancelAll()
         }
     }
