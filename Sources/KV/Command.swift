@@ -51,6 +51,8 @@ public enum Command: Hashable, Sendable {
     case hashIncrementByFloat(key: [UInt8], field: [UInt8], delta: Double)
     /// `HSETNX`: 1 when the field was added, 0 when it exists.
     case hashSetIfAbsent(key: [UInt8], field: [UInt8], value: [UInt8])
+    /// A list command (LPUSH … LMPOP).
+    case list(ListCommand)
     /// Records a member's name and gRPC address in the replicated member directory (internal state, not a
     /// Redis command). Proposed by the leader before the member joins the configuration.
     case registerMember(id: UInt64, name: [UInt8], address: [UInt8])
@@ -135,6 +137,7 @@ public enum Command: Hashable, Sendable {
         case .bitOperation(_, let destination, let sources): return [destination] + sources
         case .rename(let from, let to, _), .copy(let from, let to, _): return [from, to]
         case .multiSet(let pairs, _): return pairs.map(\.key)
+        case .list(let command): return command.keys
         case .delete(let keys): return keys
         case .registerMember, .flushAll: return []
         }

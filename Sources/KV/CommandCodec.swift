@@ -6,6 +6,7 @@ enum CommandCodec {
         case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
+        case list
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -87,6 +88,9 @@ enum CommandCodec {
             keyed(.hashIncrementBy, key, &output)
             output.appendBlob(field)
             output.appendBigEndian(UInt64(bitPattern: delta))
+        case .list(let command):
+            output.append(Tag.list.rawValue)
+            encode(command, into: &output)
         case .registerMember(let id, let name, let address):
             output.append(Tag.registerMember.rawValue)
             output.appendBigEndian(id)
@@ -95,7 +99,7 @@ enum CommandCodec {
         }
     }
 
-    private static func keyed(_ tag: Tag, _ key: [UInt8], _ output: inout [UInt8]) {
+    static func keyed(_ tag: Tag, _ key: [UInt8], _ output: inout [UInt8]) {
         output.append(tag.rawValue)
         output.appendBlob(key)
     }
@@ -186,6 +190,7 @@ enum CommandCodec {
         case .hashIncrementBy:
             return .hashIncrementBy(key: try key(&reader), field: try value(&reader),
                                     delta: Int64(bitPattern: try reader.uint64()))
+        case .list: return .list(try decodeList(&reader))
         case .registerMember:
             let id = try reader.uint64()
             let name = try reader.blob(limit: MemberDirectory.maxFieldBytes)
@@ -195,21 +200,21 @@ enum CommandCodec {
         }
     }
 
-    private static func key(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [UInt8] {
+    static func key(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [UInt8] {
         try reader.blob(limit: CommandEntry.Limits.maxKeyBytes)
     }
 
-    private static func value(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [UInt8] {
+    static func value(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [UInt8] {
         try reader.blob(limit: CommandEntry.Limits.maxValueBytes)
     }
 
-    private static func flag(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> Bool {
+    static func flag(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> Bool {
         let byte = try reader.uint8()
         guard byte <= 1 else { throw .invalid("flag byte \(byte) is neither 0 nor 1") }
         return byte == 1
     }
 
-    private static func expiry(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> Command.Expiry {
+    static func expiry(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> Command.Expiry {
         switch try reader.uint8() {
         case 0: return .none
         case 1: return .at(try reader.uint64())
@@ -218,7 +223,7 @@ enum CommandCodec {
         }
     }
 
-    private static func list<Element>(
+    static func list<Element>(
         _ reader: inout BinaryReader, _ element: (inout BinaryReader) throws(BinaryReader.Failure) -> Element
     ) throws(BinaryReader.Failure) -> [Element] {
         let count = Int(try reader.uint32())
@@ -230,7 +235,7 @@ enum CommandCodec {
         return result
     }
 
-    private static func pairs(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [Command.KeyValue] {
+    static func pairs(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [Command.KeyValue] {
         try list(&reader) { (reader) throws(BinaryReader.Failure) in
             Command.KeyValue(try key(&reader), try value(&reader))
         }

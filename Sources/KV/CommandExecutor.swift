@@ -27,7 +27,8 @@ struct CommandExecutor {
 
     /// The live value of `key` at the entry's clock (or at `now`).
     func live(_ key: [UInt8], at now: UInt64? = nil) throws(StorageError) -> Live? {
-        guard let version = try transaction.latestVersion(of: key), version.isVisible(atMillis: now ?? nowMillis) else {
+        guard let version = try transaction.latestVersion(of: RedisKeyspace.primary(key)),
+              version.isVisible(atMillis: now ?? nowMillis) else {
             return nil
         }
         do throws(KVError) {
@@ -37,12 +38,26 @@ struct CommandExecutor {
         }
     }
 
+    /// Writes `key`'s value; the element rows of a collection it replaces are deleted.
     func write(_ key: [UInt8], _ value: RedisValue, expireAt: UInt64, ts: UInt64) throws(StorageError) {
-        try transaction.put(StoredVersion(key: key, commitTS: ts, expireAtMillis: expireAt, body: value.encoded()))
+        let row = RedisKeyspace.primary(key)
+        try releaseReplaced(row, keeping: value.generation, ts)
+        try transaction.put(StoredVersion(key: row, commitTS: ts, expireAtMillis: expireAt, body: value.encoded()))
     }
 
-    func delete(_ key: [UInt8], ts: UInt64) throws(StorageError) {
-        try transaction.put(StoredVersion(key: key, commitTS: ts, isTombstone: true))
+    /// Deletes `key`, and its element rows unless `keepingElements` (RENAME moved them to another key).
+    func delete(_ key: [UInt8], ts: UInt64, keepingElements: Bool = false) throws(StorageError) {
+        let row = RedisKeyspace.primary(key)
+        if !keepingElements { try releaseReplaced(row, keeping: nil, ts) }
+        try transaction.put(StoredVersion(key: row, commitTS: ts, isTombstone: true))
+    }
+
+    /// Deletes the element rows of the collection the newest version of `row` describes (live or expired),
+    /// unless it is the collection `generation`.
+    private func releaseReplaced(_ row: [UInt8], keeping generation: UInt64?, _ ts: UInt64) throws(StorageError) {
+        guard let previous = try transaction.latestVersion(of: row), !previous.isTombstone,
+              let replaced = RedisValue.generation(ofBody: previous.body), replaced != generation else { return }
+        try releaseElements(of: replaced, ts)
     }
 
     mutating func execute(_ command: Command, commitTS ts: UInt64) throws(StorageError) -> CommandResult {
@@ -89,21 +104,32 @@ struct CommandExecutor {
             if onlyIfAbsent, try live(to) != nil { return .integer(0) }
             if from != to {
                 try write(to, current.value, expireAt: current.expireAtMillis, ts: ts)
-                try delete(from, ts: ts)
+                try delete(from, ts: ts, keepingElements: true)
             }
             return onlyIfAbsent ? .integer(1) : .ok
         case .copy(let from, let to, let replace):
             guard let current = try live(from) else { return .integer(0) }
             if !replace, try live(to) != nil { return .integer(0) }
-            try write(to, current.value, expireAt: current.expireAtMillis, ts: ts)
+            var value = current.value
+            if case .list(let header) = value {
+                let copy = ListHeader(generation: ts, head: header.head, count: header.count)
+                for (index, element) in try listElements(header, 0..<header.count).enumerated() {
+                    try putElement(copy, UInt64(index), element, ts)
+                }
+                value = .list(copy)
+            }
+            try write(to, value, expireAt: current.expireAtMillis, ts: ts)
             return .integer(1)
         case .hashIncrementByFloat(let key, let field, let delta):
             return try hashIncrementByFloat(key, field, delta, ts)
         case .flushAll:
+            // Expired keys too (clock 0 sees every version that is not a tombstone): FLUSHALL leaves no row.
             var start: [UInt8] = []
             while true {
-                let batch = try transaction.scan(from: start, nowMillis: nowMillis, limit: Self.flushBatchKeys)
-                for version in batch { try delete(version.key, ts: ts) }
+                let batch = try transaction.scan(from: start, nowMillis: 0, limit: Self.flushBatchKeys)
+                for version in batch {
+                    try transaction.put(StoredVersion(key: version.key, commitTS: ts, isTombstone: true))
+                }
                 guard batch.count == Self.flushBatchKeys, let last = batch.last else { return .ok }
                 start = last.key + [0]
             }
@@ -135,6 +161,8 @@ struct CommandExecutor {
             return try hashDelete(key, fields, ts)
         case .hashIncrementBy(let key, let field, let delta):
             return try hashIncrementBy(key, field, delta, ts)
+        case .list(let command):
+            return try executeList(command, ts)
         case .registerMember(let id, let name, let address):
             try transaction.setMeta(MemberDirectory.metaName(id), value: MemberDirectory.encode(name: name, address: address))
             return .ok

@@ -13,7 +13,9 @@ public enum CommandResult: Hashable, Sendable {
 }
 
 /// A command refused by Redis semantics (the entry still applies; nothing changes).
-public enum CommandError: Hashable, Sendable, CustomStringConvertible {
+///
+/// The declaration order is the wire code of ``CommandResultCodec``: add new errors at the end.
+public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case wrongType
     case notAnInteger
     case hashValueNotAnInteger
@@ -25,6 +27,8 @@ public enum CommandError: Hashable, Sendable, CustomStringConvertible {
     case noSuchKey
     /// HINCRBYFLOAT on a field that does not hold a float.
     case hashValueNotAFloat
+    /// LSET beyond the list.
+    case indexOutOfRange
 
     /// The exact error line Redis answers with.
     public var redisMessage: String {
@@ -38,6 +42,7 @@ public enum CommandError: Hashable, Sendable, CustomStringConvertible {
         case .stringTooLong: return "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
         case .noSuchKey: return "ERR no such key"
         case .hashValueNotAFloat: return "ERR hash value is not a float"
+        case .indexOutOfRange: return "ERR index out of range"
         }
     }
 

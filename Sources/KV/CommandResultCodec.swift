@@ -12,10 +12,8 @@ public enum CommandResultCodec {
     static let version: UInt8 = 1
     /// The deepest array nesting accepted (answers never nest more than once).
     static let maxDepth = 4
-    static let errors: [CommandError] = [
-        .wrongType, .notAnInteger, .hashValueNotAnInteger, .notAFloat, .overflow, .nanOrInfinity, .stringTooLong,
-        .noSuchKey, .hashValueNotAFloat,
-    ]
+    /// An error's code is its place in ``CommandError``'s declaration (new errors go last).
+    static let errors = CommandError.allCases
 
     public static func encode(_ results: [CommandResult]) -> [UInt8] {
         var output: [UInt8] = [version]

@@ -18,7 +18,7 @@ public struct KVReader: Sendable {
 
     /// The live value of `key` for a reader whose clock reads `nowMillis`; `nil` when absent or expired.
     public func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> Entry? {
-        guard let version = try store.get(key, nowMillis: nowMillis) else { return nil }
+        guard let version = try store.get(RedisKeyspace.primary(key), nowMillis: nowMillis) else { return nil }
         do throws(KVError) {
             return Entry(value: try RedisValue(decoding: version.body), expireAtMillis: version.expireAtMillis)
         } catch {
@@ -28,6 +28,19 @@ public struct KVReader: Sendable {
 
     /// Live keys at or after `start`, in byte order, at most `limit`.
     public func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]] {
-        try store.scan(from: start, to: nil, nowMillis: nowMillis, limit: limit).map(\.key)
+        try store.scan(from: RedisKeyspace.primary(start), to: RedisKeyspace.primaryEnd(), nowMillis: nowMillis,
+                       limit: limit).compactMap { RedisKeyspace.userKey(ofPrimary: $0.key) }
+    }
+
+    public func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]] {
+        try ListElements.read(header, indexes) { (from, to, limit) throws(StorageError) in
+            try store.scan(from: from, to: to, nowMillis: 0, limit: limit)
+        }
+    }
+
+    /// The newest version of `key`'s row as last committed, tombstones and expired versions included (WATCH
+    /// records it); `nil` when the key never had one.
+    public func newestVersion(of key: [UInt8]) throws(StorageError) -> StoredVersion? {
+        try store.latestVersion(of: RedisKeyspace.primary(key))
     }
 }

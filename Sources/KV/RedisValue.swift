@@ -5,17 +5,34 @@ import DurableIO
 /// ```
 /// 0x00 string   raw bytes
 /// 0x01 hash     count u32 ‖ (field_len u32 ‖ field ‖ value_len u32 ‖ value) × count, fields ascending
+/// 0x02 list     generation u64 ‖ head u64 ‖ count u64 (the elements are element rows, ``ListHeader``)
 /// ```
 public enum RedisValue: Hashable, Sendable {
     case string([UInt8])
     case hash([[UInt8]: [UInt8]])
+    /// A list's metadata; its elements live in their own rows.
+    case list(ListHeader)
 
     /// The name `TYPE` answers.
     public var typeName: String {
         switch self {
         case .string: return "string"
         case .hash: return "hash"
+        case .list: return "list"
         }
+    }
+
+    /// The generation of a collection's element rows; `nil` for a value kept whole in its row.
+    public var generation: UInt64? {
+        if case .list(let header) = self { return header.generation }
+        return nil
+    }
+
+    /// The generation named by an encoded body, read without decoding the rest; `nil` when the body is not
+    /// a collection's metadata.
+    static func generation(ofBody body: [UInt8]) -> UInt64? {
+        guard body.count == 25, body[0] == 0x02 else { return nil }
+        return UInt64(bigEndianBytes: Array(body[1..<9]))
     }
 
     /// Encodes the value into a version body.
@@ -33,6 +50,13 @@ public enum RedisValue: Hashable, Sendable {
                 output.appendBigEndian(UInt32(value.count))
                 output.append(contentsOf: value)
             }
+            return output
+        case .list(let header):
+            var output: [UInt8] = [0x02]
+            output.reserveCapacity(25)
+            output.appendBigEndian(header.generation)
+            output.appendBigEndian(header.head)
+            output.appendBigEndian(header.count)
             return output
         }
     }
@@ -59,6 +83,19 @@ public enum RedisValue: Hashable, Sendable {
                 self = .hash(fields)
             } catch {
                 throw KVError.corruptValue("hash: \(error)")
+            }
+        case 0x02:
+            var reader = BinaryReader(body[1...])
+            do throws(BinaryReader.Failure) {
+                let header = ListHeader(generation: try reader.uint64(), head: try reader.uint64(),
+                                        count: try reader.uint64())
+                try reader.expectEnd()
+                guard header.count > 0, header.head <= UInt64.max - header.count else {
+                    throw BinaryReader.Failure.invalid("list header out of range")
+                }
+                self = .list(header)
+            } catch {
+                throw KVError.corruptValue("list: \(error)")
             }
         default:
             throw KVError.corruptValue("unknown type byte \(type)")

@@ -8,6 +8,8 @@ public protocol KeyValueView {
     func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> KVReader.Entry?
     /// Live keys at or after `start`, in byte order, at most `limit`.
     func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]]
+    /// The elements at `indexes` (within `0..<header.count`) of the list `header` describes, in order.
+    func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]]
 }
 
 extension KVReader: KeyValueView {}
@@ -44,8 +46,13 @@ public struct TransactionContext: KeyValueView {
         try executor.live(key, at: nowMillis).map { KVReader.Entry(value: $0.value, expireAtMillis: $0.expireAtMillis) }
     }
 
+    public func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]] {
+        try executor.listElements(header, indexes)
+    }
+
     public func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]] {
-        try transaction.scan(from: start, nowMillis: nowMillis, limit: limit).map(\.key)
+        try transaction.scan(from: RedisKeyspace.primary(start), to: RedisKeyspace.primaryEnd(), nowMillis: nowMillis,
+                             limit: limit).compactMap { RedisKeyspace.userKey(ofPrimary: $0.key) }
     }
 }
 
@@ -62,7 +69,7 @@ extension KVStateMachine {
         guard let transactionApplier else { throw StateMachineHalt(index: index, cause: .transactionsNotConfigured) }
         for watch in entry.watches {
             let newest: StoredVersion?
-            do throws(StorageError) { newest = try transaction.latestVersion(of: watch.key) } catch {
+            do throws(StorageError) { newest = try transaction.latestVersion(of: RedisKeyspace.primary(watch.key)) } catch {
                 throw StateMachineHalt(index: index, cause: .storage(error))
             }
             if watch.changed(newestCommitTS: newest?.commitTS, nowMillis: entry.nowMillis) {

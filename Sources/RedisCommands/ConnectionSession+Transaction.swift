@@ -52,7 +52,7 @@ public struct TransactionState: Hashable, Sendable {
             queued!.append(.data(arguments))
         case .reply(let value):
             queued!.append(.immediate(value))
-        case .write, .read:
+        case .write, .read, .blocking:
             queued!.append(.data(arguments))
         case .connection(let command):
             queued!.append(.connection(command))

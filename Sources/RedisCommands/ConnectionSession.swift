@@ -178,6 +178,8 @@ extension RedisCommandParser {
         "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mset", "msetnx", "incr", "decr",
         "incrby", "decrby", "incrbyfloat", "append", "setrange", "del", "unlink", "expire", "pexpire",
         "expireat", "pexpireat", "persist", "hset", "hdel", "hincrby", "hmset", "hsetnx", "hincrbyfloat", "rename",
-        "renamenx", "copy", "setbit", "bitop", "flushall", "flushdb",
+        "renamenx", "copy", "setbit", "bitop", "flushall", "flushdb", "lpush", "rpush", "lpushx", "rpushx", "lpop",
+        "rpop", "lset", "linsert", "lrem", "ltrim", "lmove", "rpoplpush", "lmpop", "blpop", "brpop", "blmove",
+        "brpoplpush", "blmpop",
     ]
 }

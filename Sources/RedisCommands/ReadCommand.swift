@@ -39,6 +39,12 @@ public enum ReadCommand: Hashable, Sendable {
     case hashRandomField([UInt8], count: Int64?, withValues: Bool)
     case hashKeys([UInt8])
     case hashValues([UInt8])
+    case listLength([UInt8])
+    /// LRANGE key start stop.
+    case listRange([UInt8], start: Int64, stop: Int64)
+    case listIndex([UInt8], index: Int64)
+    /// LPOS key element [RANK rank] [COUNT count] [MAXLEN len]: `count == nil` answers one position.
+    case listPosition([UInt8], element: [UInt8], rank: Int64, count: Int64?, maxLength: Int64)
 }
 
 /// What `OBJECT` reports about a key.

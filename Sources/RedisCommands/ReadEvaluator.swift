@@ -76,6 +76,8 @@ public struct ReadEvaluator<View: KeyValueView> {
             }
         case .databaseSize:
             return .integer(Int64(try walk(now).count))
+        case .listLength, .listRange, .listIndex, .listPosition:
+            return try evaluateList(command, now)
         default:
             return try evaluateHash(command, now)
         }
@@ -167,6 +169,8 @@ public struct ReadEvaluator<View: KeyValueView> {
         case .hash(let fields):
             let small = fields.count <= 128 && fields.allSatisfy { $0.key.count <= 64 && $0.value.count <= 64 }
             return small ? "listpack" : "hashtable"
+        case .list:
+            return "quicklist"
         }
     }
 

@@ -33,7 +33,7 @@ public struct RedisCommandParser: Sendable {
         }
         do throws(RedisArgumentError) {
             let request = try spec.handler(self, arguments[1...], nowMillis)
-            if case .write(let command, _) = request {
+            if let command = request.proposedCommand {
                 if let oversized = Self.largestValue(command), oversized > maxValueBytes {
                     return .reply(.error(Self.stringTooLong))
                 }
@@ -80,6 +80,7 @@ public struct RedisCommandParser: Sendable {
         case .set(_, let value, _, _, _), .append(_, let value), .setRange(_, _, let value): return value.count
         case .multiSet(let pairs, _), .hashSet(_, let pairs): return pairs.map(\.value.count).max()
         case .hashSetIfAbsent(_, _, let value): return value.count
+        case .list(let command): return command.largestElement
         default: return nil
         }
     }
@@ -90,6 +91,8 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in stringSpecs { table[name] = spec }
         for (name, spec) in keySpecs { table[name] = spec }
         for (name, spec) in hashSpecs { table[name] = spec }
+        for (name, spec) in listSpecs { table[name] = spec }
+        for (name, spec) in blockingSpecs { table[name] = spec }
         return table
     }()
 }

@@ -13,6 +13,19 @@ public enum RedisRequest: Hashable, Sendable {
     case reply(RESPValue)
     /// MULTI, EXEC, DISCARD, WATCH, UNWATCH: the server runs them with the connection's ``TransactionState``.
     case transaction(TransactionCommand)
+    /// BLPOP and the other blocking list commands: try the write, then wait for a push and try again.
+    case blocking(BlockingCommand)
+}
+
+extension RedisRequest {
+    /// The command the request proposes through Raft, if any.
+    public var proposedCommand: Command? {
+        switch self {
+        case .write(let command, _): return command
+        case .blocking(let blocking): return blocking.attempt
+        default: return nil
+        }
+    }
 }
 
 /// How a write command's ``CommandResult`` becomes a RESP reply.

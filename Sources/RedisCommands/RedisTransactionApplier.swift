@@ -24,6 +24,9 @@ public struct RedisTransactionApplier: TransactionApplier {
             switch parser.parse(arguments, nowMillis: context.nowMillis) {
             case .write(let command, let shape):
                 replies.append(shape.render(try context.execute(command)))
+            case .blocking(let blocking):
+                // Inside a transaction a blocking command never waits: one attempt, as in Redis.
+                replies.append(blocking.render(try context.execute(blocking.attempt)) ?? BlockingCommand.timedOut)
             case .read(let command):
                 do {
                     replies.append(try ReadEvaluator(reader: context, cursors: cursors)

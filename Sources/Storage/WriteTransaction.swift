@@ -19,11 +19,13 @@ public struct WriteTransaction {
         return try store.newestVersion(database, key)
     }
 
-    /// Visible values with keys at or after `start`, in key order, at most `limit`, this transaction's own
-    /// writes included.
-    public func scan(from start: [UInt8], nowMillis: UInt64, limit: Int) throws(StorageError) -> [StoredVersion] {
+    /// Visible values with keys in `[start, end)` (no upper bound when `end` is nil), in key order, at most
+    /// `limit`, this transaction's own writes included.
+    public func scan(from start: [UInt8], to end: [UInt8]? = nil, nowMillis: UInt64, limit: Int) throws(StorageError)
+        -> [StoredVersion]
+    {
         try store.runStepHook("scan")
-        return try store.scanVisible(database, from: start, to: nil, at: MVCCStore.latestTS, nowMillis: nowMillis,
+        return try store.scanVisible(database, from: start, to: end, at: MVCCStore.latestTS, nowMillis: nowMillis,
                                      limit: limit)
     }
 

@@ -28,7 +28,36 @@ import Testing
         .bitOperation(.xor, destination: [7], sources: [[1], [2]]),
         .bitOperation(.not, destination: [7], sources: [[1]]),
         .flushAll,
+        .list(.push(key: [8], elements: [[1], []], left: true, onlyIfExists: false)),
+        .list(.push(key: [8], elements: [[2]], left: false, onlyIfExists: true)),
+        .list(.pop(key: [8], left: false, count: nil)),
+        .list(.pop(key: [8], left: true, count: 0)),
+        .list(.set(key: [8], index: -1, element: [3])),
+        .list(.insert(key: [8], before: true, pivot: [1], element: [4])),
+        .list(.remove(key: [8], count: Int64.min, element: [1])),
+        .list(.trim(key: [8], start: -3, stop: Int64.max)),
+        .list(.move(source: [8], destination: [9], fromLeft: false, toLeft: true)),
+        .list(.multiPop(keys: [[8], [9]], left: true, count: 2)),
     ]
+
+    @Test func listCommandsWithOutOfRangeCountsAreRejected() {
+        // Tag 24 (list), then a sub-tag: pop with a negative count, pop with a count but no count flag,
+        // multi-pop with count 0, and an unknown sub-tag.
+        let key: [UInt8] = [0, 0, 0, 1, 8]
+        let bodies: [[UInt8]] = [
+            [2] + key + [1, 1] + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+            [2] + key + [1, 0] + [0, 0, 0, 0, 0, 0, 0, 3],
+            [8, 0, 0, 0, 1] + key + [1] + [0, 0, 0, 0, 0, 0, 0, 0],
+            [9] + key,
+        ]
+        let valid = CommandEntry(proposedTS: 1, nowMillis: 2, commands: [.list(.pop(key: [8], left: true, count: 3))])
+        #expect(throws: Never.self) { try CommandEntry(decoding: valid.encoded()) }
+        let prefix = Array(valid.encoded().prefix(18)) + [24]
+        #expect(Array(valid.encoded().prefix(19)) == prefix)
+        for body in bodies {
+            #expect(throws: KVError.self, "\(body)") { try CommandEntry(decoding: prefix + body) }
+        }
+    }
 
     @Test func anExpireConditionRedisRefusesIsRejected() {
         for raw: UInt8 in [0, 3, 5, 9, 12, 14, 16, 0xFF] {

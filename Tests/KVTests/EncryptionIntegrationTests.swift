@@ -84,7 +84,7 @@ import TestSupport
         #expect(outcome.appliedIndex == 6)
         #expect(try Self.value(node, "a") == "SECRET-A-93c2")
         #expect(try Self.value(node, "b") == "SECRET-B-7e1f")
-        let versions = try node.store.versions(of: Array("a".utf8))
+        let versions = try node.store.versions(of: RedisKeyspace.primary(Array("a".utf8)))
         #expect(versions.map { String(decoding: $0.body.dropFirst(), as: UTF8.self) } == ["SECRET-A-93c2", "plain-A"])
         #expect(node.encryption.applier.sidecar?.storageEnvelopeActive == true)
         #expect(node.encryption.applier.sidecar?.raftEnvelopeCutoverIndex == 6)

@@ -6,6 +6,8 @@ struct RedisModel {
     struct Item: Hashable {
         var value: RedisValue
         var expireAt: UInt64
+        /// A list's elements (its `value` is `.list` with only the count meaningful).
+        var elements: [[UInt8]] = []
     }
 
     var items: [[UInt8]: Item] = [:]
@@ -20,7 +22,7 @@ struct RedisModel {
         switch command {
         case .set(let key, let value, let condition, let expiry, let returnOld):
             let current = live(key, now)
-            if returnOld, let current, case .hash = current.value { return .error(.wrongType) }
+            if returnOld, let current, current.value.typeName != "string" { return .error(.wrongType) }
             let old: CommandResult = {
                 if case .string(let bytes)? = current?.value { return .bulk(bytes) }
                 return .null
@@ -100,6 +102,8 @@ struct RedisModel {
             }
         case .registerMember:
             return .ok
+        case .list(let command):
+            return applyList(command, now: now)
         case .flushAll:
             items = [:]
             return .ok

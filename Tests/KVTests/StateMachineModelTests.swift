@@ -33,6 +33,7 @@ import TestSupport
 
         mutating func command(now: UInt64) -> Command {
             let key = pick(keys)
+            if int(0...2) == 0 { return .list(listCommand(key)) }
             switch int(0...22) {
             case 0, 1:
                 return .set(key: key, value: value(), condition: pick([.always, .ifAbsent, .ifPresent]),
@@ -67,6 +68,37 @@ import TestSupport
                 return .bitOperation(operation, destination: key, sources: sources)
             }
         }
+
+        mutating func listCommand(_ key: [UInt8]) -> ListCommand {
+            let elements: [[UInt8]] = ["x", "y", "z", ""].map { Array($0.utf8) }
+            let index = Int64(int(-4...4))
+            switch int(0...8) {
+            case 0, 1:
+                return .push(key: key, elements: (0..<int(1...4)).map { _ in pick(elements) }, left: int(0...1) == 1,
+                             onlyIfExists: int(0...3) == 0)
+            case 2: return .pop(key: key, left: int(0...1) == 1, count: pick([nil, 0, 1, 3]))
+            case 3: return .set(key: key, index: index, element: pick(elements))
+            case 4: return .insert(key: key, before: int(0...1) == 1, pivot: pick(elements), element: pick(elements))
+            case 5: return .remove(key: key, count: index, element: pick(elements))
+            case 6: return .trim(key: key, start: index, stop: Int64(int(-4...4)))
+            case 7: return .move(source: key, destination: pick(keys), fromLeft: int(0...1) == 1, toLeft: int(0...1) == 1)
+            default: return .multiPop(keys: (0..<int(1...3)).map { _ in pick(keys) }, left: int(0...1) == 1,
+                                      count: Int64(int(1...3)))
+            }
+        }
+    }
+
+    /// Every list's element rows are still there and nothing else is: a deleted, replaced or emptied list
+    /// leaves no element row behind (an expired one keeps its rows until the key is written again).
+    static func expectNoOrphanElements(_ store: MVCCStore, keys: [[UInt8]], seed: UInt64, step: Int) throws {
+        var expected: UInt64 = 0
+        for key in keys {
+            guard let newest = try store.latestVersion(of: RedisKeyspace.primary(key)), !newest.isTombstone,
+                  case .list(let header) = try RedisValue(decoding: newest.body) else { continue }
+            expected += header.count
+        }
+        let elementRows = try store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 100_000)
+        #expect(UInt64(elementRows.count) == expected, "seed \(seed) step \(step)")
     }
 
     static func run(seed: UInt64, sealing: Sealing, dir: TemporaryDirectory) throws {
@@ -103,9 +135,16 @@ import TestSupport
             for key in generator.keys {
                 let actual = try reader.lookup(key, nowMillis: now)
                 let wanted = model.live(key, now)
-                #expect(actual?.value == wanted?.value, "seed \(seed) step \(step) key \(key)")
+                if case .list(let header)? = actual?.value, case .list(let modelled)? = wanted?.value {
+                    #expect(header.count == modelled.count, "seed \(seed) step \(step) key \(key)")
+                    #expect(try reader.listElements(header, 0..<header.count) == wanted?.elements,
+                            "seed \(seed) step \(step) key \(key)")
+                } else {
+                    #expect(actual?.value == wanted?.value, "seed \(seed) step \(step) key \(key)")
+                }
                 #expect(actual?.expireAtMillis == wanted?.expireAt, "seed \(seed) step \(step) key \(key)")
             }
+            try expectNoOrphanElements(store, keys: generator.keys, seed: seed, step: step)
         }
         #expect(try store.appliedIndex() == index)
         store.close()

@@ -70,13 +70,16 @@ import Testing
     /// COMMAND reports write/readonly flags from a list; it must agree with what parsing produces.
     @Test func writeFlagsAgreeWithParsing() {
         let parser = RedisCommandParser()
-        // Argument lists that some write command accepts (SETBIT needs a 0/1 bit, BITOP an operation first).
-        let samples = [["k", "1", "2", "3"], ["k", "1", "1"], ["and", "d", "s"]].map { $0.map { Array($0.utf8) } }
+        // Argument lists that some write command accepts (SETBIT needs a 0/1 bit, BITOP an operation first,
+        // LINSERT a side, LMOVE and BLMOVE two ends, LMPOP and BLMPOP a key count and an end).
+        let samples = [["k", "1", "2", "3"], ["k", "1", "1"], ["and", "d", "s"], ["k", "before", "p", "e"],
+                       ["s", "d", "left", "right", "0"], ["1", "k", "left"], ["0", "1", "k", "left"]]
+            .map { $0.map { Array($0.utf8) } }
         for name in RedisCommandParser.commandNames {
             let requests = samples.flatMap { sample in
-                (0...3).map { parser.parse([Array(name.utf8)] + sample.prefix($0), nowMillis: 1) }
+                (0...sample.count).map { parser.parse([Array(name.utf8)] + sample.prefix($0), nowMillis: 1) }
             }
-            let isWrite = requests.contains { if case .write = $0 { true } else { false } }
+            let isWrite = requests.contains { $0.proposedCommand != nil }
             guard case .array(let entries) = CommandIntrospectionProbe.info(), !entries.isEmpty else { return }
             #expect(isWrite == CommandIntrospectionProbe.isWrite(name), "\(name)")
         }

@@ -19,7 +19,14 @@ actor LocalBackend: RedisBackend {
         evaluator = ReadEvaluator(reader: KVReader(store: store), cursors: ScanCursors())
     }
 
+    nonisolated let applied = ApplySignal()
+
+    nonisolated func keys(_ keys: [[UInt8]], holding type: String) -> [[UInt8]] {
+        keys.filter { key in (try? evaluator.reader.lookup(key, nowMillis: nowMillis()))??.value.typeName == type }
+    }
+
     func execute(_ command: Command) async throws(BackendError) -> CommandResult {
+        defer { applied.bump() }
         index += 1
         let now = nowMillis()
         let entry = CommandEntry(proposedTS: now * 1000, nowMillis: now, commands: [command])
@@ -31,7 +38,7 @@ actor LocalBackend: RedisBackend {
     func watch(_ keys: [[UInt8]]) async throws(BackendError) -> [TransactionEntry.Watch] {
         do throws(StorageError) {
             return try keys.map { (key) throws(StorageError) in
-                TransactionEntry.Watch(key: key, newest: try store.latestVersion(of: key), nowMillis: nowMillis())
+                TransactionEntry.Watch(key: key, newest: try evaluator.reader.newestVersion(of: key), nowMillis: nowMillis())
             }
         } catch {
             throw .unavailable(error.description)
@@ -39,6 +46,7 @@ actor LocalBackend: RedisBackend {
     }
 
     func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]? {
+        defer { applied.bump() }
         index += 1
         let entry = transaction.stamped(nowMillis: nowMillis())
         let outcome = machine.apply([CommittedEntry(index: index, term: 1, data: entry.encoded())])

@@ -31,6 +31,8 @@ import Testing
         func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]? { [] }
         func nowMillis() -> UInt64 { 0 }
         func info() -> String { "" }
+        let applied = ApplySignal()
+        func keys(_ keys: [[UInt8]], holding type: String) -> [[UInt8]] { [] }
     }
 
     typealias Client = NIOAsyncChannel<ByteBuffer, ByteBuffer>

@@ -44,10 +44,13 @@ public struct NodeKeyValueAccess: RawKeyValueAccess {
     {
         do throws(BackendError) { try await backend.node.readBarrier() } catch { throw Self.map(error) }
         do throws(StorageError) {
-            let versions = try store.scan(from: start, to: end, nowMillis: backend.nowMillis(), limit: limit)
+            let versions = try store.scan(from: RedisKeyspace.primary(start),
+                                          to: end.map { RedisKeyspace.primary($0) } ?? RedisKeyspace.primaryEnd(),
+                                          nowMillis: backend.nowMillis(), limit: limit)
             return versions.compactMap { version in
-                guard case .string(let bytes)? = try? RedisValue(decoding: version.body) else { return nil }
-                return (version.key, bytes)
+                guard let key = RedisKeyspace.userKey(ofPrimary: version.key),
+                      case .string(let bytes)? = try? RedisValue(decoding: version.body) else { return nil }
+                return (key, bytes)
             }
         } catch {
             throw .unavailable(error.description)

@@ -35,6 +35,13 @@ public struct NodeRedisBackend: RedisBackend {
         try await batcher.execute(command)
     }
 
+    public var applied: ApplySignal { node.applied }
+
+    public func keys(_ keys: [[UInt8]], holding type: String) -> [[UInt8]] {
+        let now = nowMillis()
+        return keys.filter { key in (try? evaluator.reader.lookup(key, nowMillis: now))??.value.typeName == type }
+    }
+
     public func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue {
         try await read(command, lease: leaseReads)
     }
@@ -53,7 +60,7 @@ public struct NodeRedisBackend: RedisBackend {
         let now = nowMillis()
         do throws(StorageError) {
             return try keys.map { (key) throws(StorageError) in
-                TransactionEntry.Watch(key: key, newest: try evaluator.reader.store.latestVersion(of: key), nowMillis: now)
+                TransactionEntry.Watch(key: key, newest: try evaluator.reader.newestVersion(of: key), nowMillis: now)
             }
         } catch {
             throw .unavailable(error.description)

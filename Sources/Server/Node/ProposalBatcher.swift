@@ -143,6 +143,17 @@ extension Command {
             return key.count + field.count + value.count + perItem
         case .registerMember(_, let name, let address):
             return name.count + address.count + perItem
+        case .list(let command):
+            switch command {
+            case .push(let key, let elements, _, _):
+                return elements.reduce(key.count + perItem) { $0 + $1.count + perItem }
+            case .set(let key, _, let element), .remove(let key, _, let element):
+                return key.count + element.count + perItem
+            case .insert(let key, _, let pivot, let element):
+                return key.count + pivot.count + element.count + perItem
+            case .pop, .trim, .move, .multiPop:
+                return keys.reduce(perItem) { $0 + $1.count + perItem }
+            }
         case .incrementBy, .incrementByFloat, .expireAt, .expireAtIf, .persist, .getDelete, .getExpire, .rename, .copy,
              .setBit, .flushAll:
             return keys.reduce(perItem) { $0 + $1.count }

@@ -46,6 +46,7 @@ extension ReplicatedNode {
             CommittedEntry(index: entry.index, term: entry.term, data: entry.kind == .normal ? entry.data : [])
         }
         let outcome = machine.apply(committed)
+        applied.bump()
         if entries.contains(where: { $0.kind != .normal && $0.index <= outcome.appliedIndex }) { logMembership() }
         for entry in entries where entry.index <= outcome.appliedIndex {
             guard let waiter = proposals.removeValue(forKey: entry.index) else { continue }

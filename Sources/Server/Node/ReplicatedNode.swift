@@ -55,6 +55,8 @@ public actor ReplicatedNode {
     var dataDirectoryLock: DataDirectoryLock?
     /// What `INFO` reports, refreshed after every ready batch.
     public nonisolated let info = NodeInfo()
+    /// Bumped after every applied batch; blocked Redis commands wait on it.
+    public nonisolated let applied = ApplySignal()
     let machine: KVStateMachine
     /// The node's encryption (keys, sealing, raft envelope); `nil` without `--encryption-enabled`.
     let encryption: KVEncryption?

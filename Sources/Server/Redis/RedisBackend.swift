@@ -17,6 +17,11 @@ public protocol RedisBackend: Sendable {
     /// EXEC: proposes `transaction` (stamped with this node's clock) as one Raft entry and waits until it is
     /// applied. Nil when a watched key had changed, so nothing was applied.
     func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]?
+    /// Bumped whenever this node applies entries: what blocked commands (BLPOP …) wait on.
+    var applied: ApplySignal { get }
+    /// Those of `keys` that hold a value of `type` (as TYPE names it) in this node's store as last applied,
+    /// read without a read barrier: a blocked command proposes its write again only when there are some.
+    func keys(_ keys: [[UInt8]], holding type: String) -> [[UInt8]]
 }
 
 /// Why the node could not serve a request; rendered as a Redis error line.

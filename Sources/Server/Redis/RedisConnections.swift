@@ -72,6 +72,9 @@ final class RedisConnections: Sendable {
 
     var busyCount: Int { state.withLock { $0.busy.count } }
 
+    /// How many client connections are open.
+    var openCount: Int { state.withLock { $0.channels.count } }
+
     /// Every connection still open (closed when the drain's time is up).
     var remaining: [any Channel] { state.withLock { Array($0.channels.values) } }
 }

@@ -44,6 +44,19 @@ public final class RedisServer: Service, Sendable {
     private let nextClientID = Atomic<Int64>(1)
     private let noDelayFailureLogged = Atomic<Bool>(false)
     let connections = RedisConnections()
+    /// The order in which this listener's blocked commands try again.
+    let blockedTurns = BlockedTurns()
+    private let blocked = Atomic<Int>(0)
+
+    /// How many clients wait in a blocking command (BLPOP …) right now.
+    public var blockedClients: Int { blocked.load(ordering: .relaxed) }
+
+    /// The `INFO` text: the node's sections and this listener's `# Clients`.
+    func serverInfo() -> String {
+        var text = backend.info()
+        if !text.isEmpty, !text.hasSuffix("\r\n\r\n") { text += "\r\n" }
+        return text + "# Clients\r\nconnected_clients:\(connections.openCount)\r\nblocked_clients:\(blockedClients)\r\n\r\n"
+    }
 
     public init(configuration: Configuration, backend: any RedisBackend, metrics: MetricsRegistry, logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -126,6 +139,7 @@ public final class RedisServer: Service, Sendable {
     @discardableResult
     public func drain(within timeout: Duration) async -> Int {
         let toClose = connections.startDrain()
+        backend.applied.close()  // blocked commands (BLPOP …) stop waiting
         for channel in toClose { channel.close(promise: nil) }
         let deadline = ContinuousClock.now + timeout
         while connections.busyCount > 0, ContinuousClock.now < deadline {
@@ -154,7 +168,8 @@ public final class RedisServer: Service, Sendable {
             do {
                 for try await arguments in inbound {
                     guard connections.begin(clientID) else { return }
-                    let (reply, close) = await respond(to: arguments, parser: parser, session: &session)
+                    let (reply, close) = await respond(to: arguments, parser: parser, session: &session,
+                                                       closed: connection.channel.closeFuture)
                     try await outbound.write(ByteBuffer(bytes: reply.encoded(session.protocolVersion)))
                     if connections.end(clientID) || close { return }
                 }
@@ -166,8 +181,10 @@ public final class RedisServer: Service, Sendable {
     }
 
     /// Answers one request; `close` asks to close the connection afterwards.
-    func respond(to arguments: [[UInt8]], parser: RedisCommandParser, session: inout ConnectionSession) async
-        -> (reply: RESPValue, close: Bool)
+    ///
+    /// - Parameter closed: completes when the client's connection closes; a blocked command stops waiting then.
+    func respond(to arguments: [[UInt8]], parser: RedisCommandParser, session: inout ConnectionSession,
+                 closed: EventLoopFuture<Void>) async -> (reply: RESPValue, close: Bool)
     {
         let started = ContinuousClock.now
         let request = parser.parse(arguments, nowMillis: backend.nowMillis())
@@ -184,7 +201,7 @@ public final class RedisServer: Service, Sendable {
             case .reply(let value):
                 reply = value
             case .connection(let command):
-                (reply, close) = session.respond(to: command, info: backend.info)
+                (reply, close) = session.respond(to: command, info: serverInfo)
             case .write(let command, let shape):
                 do throws(BackendError) { reply = shape.render(try await backend.execute(command)) } catch {
                     reply = .error(error.redisMessage)
@@ -193,10 +210,55 @@ public final class RedisServer: Service, Sendable {
                 do throws(BackendError) { reply = try await backend.read(command) } catch {
                     reply = .error(error.redisMessage)
                 }
+            case .blocking(let command):
+                let blocked = Task { await block(command) }
+                closed.whenComplete { _ in blocked.cancel() }
+                reply = await blocked.value
             }
         }
         metrics.record(command: arguments.first, reply: reply, duration: ContinuousClock.now - started)
         return (reply, close)
+    }
+
+    /// BLPOP and friends: proposes the command's write; while it finds every key empty, waits until this node
+    /// applies something, and then, in its turn (``BlockedTurns``: the client that blocked first goes
+    /// first), proposes it again over the keys that now hold a list, until the timeout. Shutdown, or the
+    /// client going away, ends the wait with nothing popped.
+    func block(_ command: BlockingCommand) async -> RESPValue {
+        let deadline = command.timeoutMillis == 0 ? nil : ContinuousClock.now + .milliseconds(command.timeoutMillis)
+        var seen = backend.applied.generation
+        do throws(BackendError) {
+            if let reply = command.render(try await backend.execute(command.attempt)) { return reply }
+        } catch {
+            return .error(error.redisMessage)
+        }
+        let ticket = blockedTurns.block(seen: seen)
+        blocked.add(1, ordering: .relaxed)
+        defer {
+            blocked.subtract(1, ordering: .relaxed)
+            blockedTurns.unblock(ticket)
+        }
+        while true {
+            switch await backend.applied.wait(after: seen, until: deadline) {
+            case .applied: break
+            case .deadline: return BlockingCommand.timedOut
+            case .closed:
+                return .error(Task.isCancelled ? "TRYAGAIN the connection closed; nothing was popped"
+                                               : "TRYAGAIN the server is shutting down; nothing was popped")
+            }
+            seen = backend.applied.generation
+            await blockedTurns.turn(ticket, generation: seen)
+            defer { blockedTurns.finish(ticket, generation: seen) }
+            // A client that went away while it waited for its turn pops nothing.
+            if Task.isCancelled { return .error("TRYAGAIN the connection closed; nothing was popped") }
+            let ready = backend.keys(command.keys, holding: "list")
+            guard !ready.isEmpty else { continue }
+            do throws(BackendError) {
+                if let reply = command.render(try await backend.execute(command.retry(over: ready))) { return reply }
+            } catch {
+                return .error(error.redisMessage)
+            }
+        }
     }
 
     /// MULTI, EXEC, DISCARD, WATCH, UNWATCH with Redis's replies. EXEC proposes every queued read and write
@@ -233,7 +295,7 @@ public final class RedisServer: Service, Sendable {
                 }
             }
             return TransactionState.merge(queued, dataReplies: dataReplies) { command in
-                session.respond(to: command, info: backend.info).reply
+                session.respond(to: command, info: serverInfo).reply
             }
         }
     }

@@ -328,6 +328,42 @@ def snapshot_catch_up(cluster):
     check("installed snapshot" in log, f"{victim} caught up without installing a snapshot")
 
 
+def exercise_blocking_pops(cluster, tag):
+    """A client blocked in BLPOP on one member wakes when a push commits through another member, the
+    clients blocked on one member are served in the order they blocked, and a timeout answers nil."""
+    names = list(cluster.grpc)
+    waiting_on, pushing_through = names[0], names[1]
+    key = f"{tag}:queue"
+    replies, threads = {}, []
+
+    def pop(label, client):
+        replies[label] = client.blpop([key], timeout=30)
+
+    for label in ("first", "second"):
+        client = cluster.client(waiting_on)
+        thread = threading.Thread(target=pop, args=(label, client))
+        thread.start()
+        threads.append(thread)
+        # Both block on the same member, the first one first (CLIENT LIST is not served: poll INFO's count).
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while cluster.client(waiting_on).info("clients").get("blocked_clients", 0) < len(threads):
+            check(time.monotonic() < deadline, f"{label} BLPOP never blocked on {waiting_on}")
+            time.sleep(0.05)
+    pusher = cluster.client(pushing_through)
+    check(pusher.rpush(key, "one") == 1, "RPUSH through another member")
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while "first" not in replies and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check(pusher.rpush(key, "two") >= 1, "second RPUSH")
+    for thread in threads:
+        thread.join(timeout=40)
+    check(replies.get("first") == (key.encode(), b"one"), f"the first blocked client got {replies.get('first')!r}")
+    check(replies.get("second") == (key.encode(), b"two"), f"the second blocked client got {replies.get('second')!r}")
+    started = time.monotonic()
+    check(cluster.client(names[2]).blpop([f"{tag}:empty"], timeout=0.3) is None, "a BLPOP that times out")
+    check(time.monotonic() - started >= 0.3, "the BLPOP timeout was not waited for")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -347,6 +383,7 @@ def main():
             exercise_keys_and_hashes(r, tag)
             exercise_pipeline_and_ttl(r, tag)
         exercise_transactions(cluster, "T")
+        exercise_blocking_pops(cluster, "B")
         killed, count = crash_test(cluster)
         snapshot_catch_up(cluster)
         print(f"ok: commands through {leader} and {follower}, transactions through every member; crash of {killed} with {count} acknowledged writes")

@@ -199,7 +199,8 @@ def read_cases(path):
 
 
 class RandomWalk:
-    """Commands over 8 keys and 6 hash fields, so strings and hashes collide (WRONGTYPE) and keys go missing.
+    """Commands over 12 keys and 6 hash fields, so strings, hashes and lists collide (WRONGTYPE) and keys go
+    missing.
 
     No exact TTL is read (TTL, PTTL and EXPIRETIME compare only -2, -1 or positive); relative expiries are
     a day or more away and absolute ones in 2100, so nothing expires during the run and GT/LT (used only with
@@ -207,13 +208,15 @@ class RandomWalk:
     binary, so most sums do not depend on the float width (APPEND and SETRANGE can still build a decimal).
     """
 
-    KEYS = [f"rnd:k{i}" for i in range(8)]
-    # Each kind of command picks from its own half of the keys nine times in ten, so most commands reach a
+    KEYS = [f"rnd:k{i}" for i in range(12)]
+    KINDS = ["string", "hash", "list"]
+    # Each kind of command picks from its own third of the keys nine times in ten, so most commands reach a
     # value of their type and the rest cross over (WRONGTYPE, a string overwriting a hash). Any more crossing
-    # and strings take over the hash half: SET replaces a hash, but HSET does not replace a string.
+    # and strings take over the other thirds: SET replaces a hash, but HSET does not replace a string.
     OWN_HALF_PROBABILITY = 0.9
     FIELDS = [f"f{i}" for i in range(6)]
     VALUES = ["0", "1", "-5", "7", "42", "x", "ab", "hello", "", "2.5"]
+    ELEMENTS = ["a", "b", "c", "", "7"]
     FLOAT_DELTAS = ["0.5", "-1.25", "3", "10.75", "-0.5"]
     FAR_SECONDS = "100000"
     FAR_EPOCH_SECONDS = ["4102444800", "4102444900"]  # 2100-01-01 and 100 s later
@@ -221,7 +224,8 @@ class RandomWalk:
     def __init__(self, seed):
         self.random = random.Random(seed)
         self.generators = [(self.string_read, 6), (self.string_write, 8), (self.counter, 5), (self.key_command, 6),
-                           (self.key_move, 2), (self.hash_read, 6), (self.hash_write, 6), (self.whole_keyspace, 1)]
+                           (self.key_move, 2), (self.hash_read, 6), (self.hash_write, 6), (self.whole_keyspace, 1),
+                           (self.list_read, 6), (self.list_write, 8)]
 
     def sequences(self, count):
         """`count` commands in sequences of RANDOM_COMMANDS_PER_SEQUENCE."""
@@ -239,12 +243,13 @@ class RandomWalk:
         return self.random.choice(options)
 
     def key(self, kind="string"):
-        half = len(self.KEYS) // 2
-        own, other = (self.KEYS[:half], self.KEYS[half:]) if kind == "string" else (self.KEYS[half:], self.KEYS[:half])
+        third = len(self.KEYS) // len(self.KINDS)
+        start = self.KINDS.index(kind) * third
+        own, other = self.KEYS[start:start + third], self.KEYS[:start] + self.KEYS[start + third:]
         return self.random.choice(own if self.random.random() < self.OWN_HALF_PROBABILITY else other)
 
     def any_key(self):
-        return self.key(self.pick("string", "hash"))
+        return self.key(self.pick(*self.KINDS))
 
     def keys(self, low=1, high=3, kind=None):
         return [self.key(kind) if kind else self.any_key() for _ in range(self.random.randint(low, high))]
@@ -377,11 +382,57 @@ class RandomWalk:
             return Step(["HINCRBYFLOAT", key, self.field(), self.random.choice(self.FLOAT_DELTAS)])
         return Step(["DEL", key])  # gives a key of the hash half that a string took over back to HSET
 
+    def element(self):
+        return self.random.choice(self.ELEMENTS)
+
+    def elements(self):
+        return [self.element() for _ in range(self.random.randint(1, 4))]
+
+    def index(self):
+        return str(self.random.randint(-5, 5))
+
+    def list_read(self):
+        key, choice = self.key("list"), self.random.randrange(6)
+        if choice <= 1:
+            return Step(["LRANGE", key, self.index(), self.pick("-1", "0", "2", "10", "-3")])
+        if choice == 2:
+            return Step(["LLEN", key])
+        if choice == 3:
+            return Step(["LINDEX", key, self.index()])
+        options = self.pick([], ["RANK", self.pick("1", "2", "-1", "-2")], ["COUNT", self.pick("0", "1", "2")],
+                            ["MAXLEN", self.pick("0", "2")], ["RANK", "-1", "COUNT", "0", "MAXLEN", "3"])
+        return Step(["LPOS", key, self.element(), *options])
+
+    def list_write(self):
+        key, choice = self.key("list"), self.random.randrange(12)
+        if choice <= 2:
+            return Step([self.pick("LPUSH", "RPUSH", "LPUSH", "RPUSH", "LPUSHX", "RPUSHX"), key, *self.elements()])
+        if choice == 3:
+            return Step([self.pick("LPOP", "RPOP"), key, *self.pick([], [], ["0"], ["1"], ["3"])])
+        if choice == 4:
+            return Step(["LSET", key, self.index(), self.element()])
+        if choice == 5:
+            return Step(["LINSERT", key, self.pick("BEFORE", "AFTER"), self.element(), self.element()])
+        if choice == 6:
+            return Step(["LREM", key, self.index(), self.element()])
+        if choice == 7:
+            return Step(["LTRIM", key, self.index(), self.index()])
+        if choice == 8:
+            ends = [self.pick("LEFT", "RIGHT"), self.pick("LEFT", "RIGHT")]
+            return Step(self.pick(["LMOVE", key, self.key("list"), *ends], ["RPOPLPUSH", key, self.key("list")]))
+        if choice == 9:
+            keys = self.keys(1, 3, "list")
+            return Step(["LMPOP", str(len(keys)), *keys, self.pick("LEFT", "RIGHT"),
+                         *self.pick([], ["COUNT", self.pick("1", "2", "5")])])
+        if choice == 10:
+            return Step(["DEL", key])
+        return Step(["LPUSH", key, *self.elements()])
+
     def whole_keyspace(self):
         # Not DBSIZE: it counts the hand-written sequences' keys too, so one earlier difference would repeat.
         if self.random.random() < 0.5:
             return Step(["KEYS", "rnd:*"], "unordered")
-        type_filter = self.pick([], ["TYPE", "hash"], ["TYPE", "string"])
+        type_filter = self.pick([], ["TYPE", "hash"], ["TYPE", "string"], ["TYPE", "list"])
         return Step(["SCAN", "0", "MATCH", "rnd:*", "COUNT", "1000", *type_filter], "unordered")
 
 

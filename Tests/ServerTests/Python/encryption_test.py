@@ -336,9 +336,20 @@ class Writer(threading.Thread):
         return "; ".join(f"{count}× {text}" for text, count in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+LIST_EVERY = 4  # every fourth value written by write_values is a list element rather than a string
+
+
+def is_list_key(key):
+    return ":list:" in key
+
+
 def write_values(cluster, ledger, name, prefix, count, chunk=50):
-    """Writes `count` fresh values through `name` in pipelines, retrying a chunk on retryable errors."""
-    keys = [f"{prefix}:{i}" for i in range(count)]
+    """Writes `count` fresh values through `name` in pipelines, retrying a chunk on retryable errors.
+
+    Every LIST_EVERY-th value is pushed as the element of a one-element list (its key has `:list:` in its
+    name), so the disk searches cover list element rows as well as strings.
+    """
+    keys = [f"{prefix}:list:{i}" if i % LIST_EVERY == LIST_EVERY - 1 else f"{prefix}:{i}" for i in range(count)]
     values = {key: ledger.new(key) for key in keys}
     for start in range(0, count, chunk):
         part = keys[start:start + chunk]
@@ -347,17 +358,40 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
             try:
                 pipe = cluster.client(name).pipeline(transaction=False)
                 for key in part:
-                    pipe.set(key, values[key])
-                replies = pipe.execute()
+                    if is_list_key(key):
+                        pipe.delete(key)  # so that a retried chunk still leaves a one-element list
+                        pipe.rpush(key, values[key])
+                    else:
+                        pipe.set(key, values[key])
+                answers = iter(pipe.execute())
+                replies = []
+                for key in part:
+                    if is_list_key(key):
+                        next(answers)  # the DEL's
+                    replies.append(next(answers))
                 break
             except redis.exceptions.RedisError as error:
                 if not is_retryable(error) or time.monotonic() > deadline:
                     raise AssertionError(f"writing {prefix} through {name}: {error_text(error)}")
                 time.sleep(0.1)
-        check(replies == [True] * len(part), f"SET replies through {name}: {replies}")
+        wanted = [1 if is_list_key(key) else True for key in part]
+        check(replies == wanted, f"SET/RPUSH replies through {name}: {replies}")
         for key in part:
             ledger.ack(key)
     return values
+
+
+def served_values(client, keys):
+    """What `client` serves for `keys`: a string's value, or a list key's first element."""
+    strings = [key for key in keys if not is_list_key(key)]
+    lists = [key for key in keys if is_list_key(key)]
+    served = dict(zip(strings, client.mget(strings))) if strings else {}
+    if lists:
+        pipe = client.pipeline(transaction=False)
+        for key in lists:
+            pipe.lindex(key, 0)
+        served.update(zip(lists, pipe.execute()))
+    return [served[key] for key in keys]
 
 
 def read_back(cluster, name, expected, what):
@@ -371,7 +405,7 @@ def read_back(cluster, name, expected, what):
         try:
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
-                for key, served in zip(chunk, client.mget(chunk)):
+                for key, served in zip(chunk, served_values(client, chunk)):
                     if served is None:
                         continue
                     check(served.decode() == missing[key], f"{name} serves {key} = {served!r}, written "
