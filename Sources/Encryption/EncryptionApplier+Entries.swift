@@ -148,6 +148,31 @@ extension EncryptionApplier {
         return .applied
     }
 
+    /// 0x05/0x06: installs the index key and makes it active, unless the cluster already has one.
+    func applyCreateIndexKey(_ body: EncryptionEntry.CreateIndexKey, index: UInt64) throws(ApplyHalt)
+        -> ApplyOutcome
+    {
+        let key = body.key
+        var next = try bootstrappedSidecar(index)
+        if isReplay(index) { return .alreadyApplied }
+        if let existing = next.keys[key.keyID] {
+            guard existing.purpose == .index else { throw ApplyHalt(index: index, reason: .keyIDReused(key.keyID)) }
+            return .alreadyApplied
+        }
+        // Collections name their rows with the first index key for good: a later one never replaces it.
+        guard next.activeKeyIDs[.index] == nil else { return .superseded }
+        let dek = try unwrap(key.wrapped, keyID: key.keyID, index: index)
+        try install(dek, id: key.keyID, purpose: .index, index: index)
+        next.keys[key.keyID] = Sidecar.Key(
+            purpose: .index, wrapped: key.wrapped,
+            created: Sidecar.createdTimestamp(unixSeconds: body.createdUnixSeconds), localEpoch: 0)
+        next.activeKeyIDs[.index] = key.keyID
+        next.raftAppliedIndex = index
+        try persist(next, index: index)
+        try activate(key.keyID, for: .index, index: index)
+        return .applied
+    }
+
     /// Re-applies the registry rows of a replayed bootstrap or rotation whose sidecar effect is already on disk.
     private func replayRegistrations(_ registrations: [WriterRegistration], index: UInt64) throws(ApplyHalt)
         -> ApplyOutcome

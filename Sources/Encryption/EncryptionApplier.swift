@@ -73,6 +73,8 @@ public final class EncryptionApplier {
             return try applyEnableStorageEnvelope(index: index)
         case .enableRaftEnvelope:
             return try applyEnableRaftEnvelope(index: index)
+        case .createIndexKey(let body):
+            return try applyCreateIndexKey(body, index: index)
         }
     }
 

@@ -67,6 +67,10 @@ extension EncryptionEntry {
             Self.writeKeyManagementHeader(SubTag.enableStorageEnvelope, to: &writer)
         case .enableRaftEnvelope:
             Self.writeKeyManagementHeader(SubTag.enableRaftEnvelope, to: &writer)
+        case .createIndexKey(let body):
+            Self.writeKeyManagementHeader(SubTag.createIndexKey, to: &writer)
+            writer.u64(body.createdUnixSeconds)
+            try Self.writeNewDEK(body.key, to: &writer)
         }
         let decoded = try Self.decode(writer.bytes)
         precondition(decoded == self, "an encoded encryption entry must decode to the entry it was made from")
@@ -82,7 +86,7 @@ extension EncryptionEntry {
 
     private static func readKeyManagement(_ reader: inout WireReader) throws(EntryCodecError) -> EncryptionEntry {
         let subTag = try reader.u8("sub-tag")
-        guard (SubTag.rotateDEK...SubTag.enableRaftEnvelope).contains(subTag) else { throw .unknownSubTag(subTag) }
+        guard (SubTag.rotateDEK...SubTag.createIndexKey).contains(subTag) else { throw .unknownSubTag(subTag) }
         try readVersion(&reader)
         switch subTag {
         case SubTag.rotateDEK:
@@ -90,6 +94,7 @@ extension EncryptionEntry {
             let replaced = try readKeyID(&reader, "replaced key id")
             let key = try readNewDEK(&reader)
             guard key.keyID != replaced else { throw .rotationReplacesItself(replaced) }
+            guard key.purpose.seals else { throw .purposeNotAllowed(field: "rotated key", key.purpose) }
             let registrations = try readRegistrations(&reader)
             return .rotateDEK(
                 RotateDEK(createdUnixSeconds: created, replacedKeyID: replaced, key: key, registrations: registrations))
@@ -99,8 +104,13 @@ extension EncryptionEntry {
             return .retireDEK(try readKeyID(&reader, "retired key id"))
         case SubTag.enableStorageEnvelope:
             return .enableStorageEnvelope
-        default:
+        case SubTag.enableRaftEnvelope:
             return .enableRaftEnvelope
+        default:
+            let created = try readCreated(&reader)
+            let key = try readNewDEK(&reader)
+            guard key.purpose == .index else { throw .purposeNotAllowed(field: "index key", key.purpose) }
+            return .createIndexKey(CreateIndexKey(createdUnixSeconds: created, key: key))
         }
     }
 
@@ -108,7 +118,9 @@ extension EncryptionEntry {
         let created = try readCreated(&reader)
         let first = try readNewDEK(&reader)
         let second = try readNewDEK(&reader)
-        guard first.purpose != second.purpose, first.keyID != second.keyID else { throw .bootstrapKeysInvalid }
+        guard Set([first.purpose, second.purpose]) == [.storage, .raft], first.keyID != second.keyID else {
+            throw .bootstrapKeysInvalid
+        }
         let registrations = try readRegistrations(&reader)
         let (storage, raft) = first.purpose == .storage ? (first, second) : (second, first)
         return Bootstrap(createdUnixSeconds: created, storageKey: storage, raftKey: raft, registrations: registrations)

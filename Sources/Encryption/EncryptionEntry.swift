@@ -17,6 +17,8 @@ public enum EncryptionEntry: Sendable, Hashable {
     case enableStorageEnvelope
     /// 0x05/0x05: payloads of entries after this one are raft envelopes.
     case enableRaftEnvelope
+    /// 0x05/0x06: installs the cluster's index key (purpose ``KeyPurpose/index``), once.
+    case createIndexKey(CreateIndexKey)
 
     /// The FSM opcodes this enum covers.
     public enum Opcode {
@@ -40,6 +42,23 @@ public enum EncryptionEntry: Sendable, Hashable {
         public static let enableStorageEnvelope: UInt8 = 0x04
         /// See ``EncryptionEntry/enableRaftEnvelope``.
         public static let enableRaftEnvelope: UInt8 = 0x05
+        /// See ``EncryptionEntry/createIndexKey(_:)``.
+        public static let createIndexKey: UInt8 = 0x06
+    }
+
+    /// The body of a create-index-key entry: the key collections' element rows are named with. It takes
+    /// effect only while the cluster has no index key, so a second one (committed twice, or proposed by two
+    /// leaders) is superseded and never replaces the key existing rows are named with.
+    public struct CreateIndexKey: Sendable, Hashable {
+        /// When the leader drew the key, in seconds since the Unix epoch; shown in the sidecar.
+        public let createdUnixSeconds: UInt64
+        /// The key, purpose ``KeyPurpose/index``.
+        public let key: NewDEK
+
+        public init(createdUnixSeconds: UInt64, key: NewDEK) {
+            self.createdUnixSeconds = createdUnixSeconds
+            self.key = key
+        }
     }
 
     /// A DEK introduced by an entry: its id, purpose and wrapped bytes.

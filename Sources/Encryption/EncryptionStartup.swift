@@ -81,12 +81,13 @@ public enum EncryptionStartup {
         }
     }
 
-    /// The epoch each DEK moves to: one past the highest this node ever used or registered under it.
+    /// The epoch each sealing DEK moves to: one past the highest this node ever used or registered under it
+    /// (the index key seals nothing, so it takes no epoch and no registration).
     private static func nextLocalEpochs(
         of sidecar: Sidecar, identity: NodeIdentity, registry: (any WriterRegistryStore)?, path: String
     ) throws(StartupError) -> [KeyID: UInt16] {
         var epochs: [KeyID: UInt16] = [:]
-        for id in sidecar.keys.keys.sorted() {
+        for id in sidecar.keys.keys.sorted() where sidecar.keys[id]!.purpose.seals {
             let record = sidecar.keys[id]!
             var highest = record.localEpoch
             if let registry {

@@ -11,7 +11,7 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
     case unknownSubTag(UInt8)
     /// The body version byte is not one this build reads.
     case unsupportedVersion(UInt8)
-    /// A purpose byte is neither 1 (storage) nor 2 (raft).
+    /// A purpose byte is not 1 (storage), 2 (raft) or 3 (index).
     case unknownPurpose(UInt8)
     /// A key id field holds 0, which never names a key.
     case zeroKeyID(field: String)
@@ -29,6 +29,9 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
     case rotationReplacesItself(KeyID)
     /// A key id appears twice in one rewrap entry.
     case duplicateKeyID(KeyID)
+    /// A new key has a purpose the entry cannot introduce (a rotation of the index key, an index key of
+    /// another purpose).
+    case purposeNotAllowed(field: String, KeyPurpose)
     /// Bytes remain after the last field.
     case trailingBytes(count: Int)
 
@@ -51,6 +54,7 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
         case .bootstrapKeysInvalid: reason = "bootstrap needs one storage and one raft key with distinct ids"
         case .rotationReplacesItself(let id): reason = "rotation replaces key \(id) with itself"
         case .duplicateKeyID(let id): reason = "key id \(id) appears twice"
+        case .purposeNotAllowed(let field, let purpose): reason = "\(field) cannot be a \(purpose.rawValue) key"
         case .trailingBytes(let count): reason = "\(count) bytes after the last field"
         }
         return "malformed encryption entry: \(reason); the leader and this node disagree on docs/formats.md"

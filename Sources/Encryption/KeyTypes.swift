@@ -7,12 +7,19 @@ public enum KeyPurpose: String, Sendable, Hashable, Codable, CaseIterable {
     case storage
     /// Raft log entry payloads.
     case raft
+    /// The HMAC key that names the elements of collections in row keys (docs/formats.md §2a); it seals
+    /// nothing, is never rotated, and stays while any collection's rows are named with it.
+    case index
+
+    /// Whether keys of this purpose seal envelopes (and so take nonces and writer registrations).
+    public var seals: Bool { self != .index }
 
     /// The byte that names the purpose in binary entry codecs.
     public var wireValue: UInt8 {
         switch self {
         case .storage: return 1
         case .raft: return 2
+        case .index: return 3
         }
     }
 
@@ -21,6 +28,7 @@ public enum KeyPurpose: String, Sendable, Hashable, Codable, CaseIterable {
         switch wireValue {
         case 1: self = .storage
         case 2: self = .raft
+        case 3: self = .index
         default: return nil
         }
     }

@@ -98,7 +98,8 @@ public final class KVEncryption: EncryptionEntryApplier {
     func synchronizeSealing() throws(EnvelopeError) {
         guard let sidecar = applier.sidecar else { return }
         let pending = Set(pendingRegistrations.map(\.dekID))
-        for keyID in sidecar.keys.keys.sorted() where keyring.localEpoch(for: keyID) == nil && !pending.contains(keyID) {
+        for keyID in sidecar.keys.keys.sorted() where sidecar.keys[keyID]!.purpose.seals
+            && keyring.localEpoch(for: keyID) == nil && !pending.contains(keyID) {
             if let epoch = applier.sealingLocalEpoch(for: keyID) { try keyring.setLocalEpoch(epoch, for: keyID) }
         }
         store.setSealsWrites(sidecar.storageEnvelopeActive)

@@ -244,6 +244,34 @@ struct ApplierEntryTests {
         #expect(!Self.rows(node).keys.contains { $0.dekID == E.storageID })
     }
 
+    @Test("create-index-key installs the index key once: a second one is superseded, retiring it halts")
+    func indexKey() throws {
+        let (node, state, applier) = try Self.bootstrappedNode()
+        let rowsBefore = Self.rows(node)
+        #expect(try applier.apply(payload: E.indexKey(kek: Self.kek, id: 90, seed: 7).payload, index: 20) == .applied)
+        #expect(state.keystore.activeKeyID(for: .index) == 90)
+        #expect(state.keystore.entry(id: 90)?.key.hasSameBytes(as: sidecarTestDEK(7)) == true)
+        let sidecar = try #require(try node.sidecarFile.read())
+        #expect(sidecar.activeKeyIDs[.index] == 90 && sidecar.keys[90]?.purpose == .index)
+        #expect(sidecar.raftAppliedIndex == 20)
+        #expect(Self.rows(node) == rowsBefore, "the index key seals nothing: no writer registrations")
+        #expect(state.keystore.elementIndex(keyID: 90)?.keyID == 90)
+        #expect(state.keystore.elementIndex(keyID: E.storageID) == nil, "a storage DEK is no index key")
+        // Committed twice, or a second leader's key: the first key stays.
+        #expect(try applier.apply(payload: E.indexKey(kek: Self.kek, id: 90, seed: 7).payload, index: 20)
+            == .alreadyApplied)
+        #expect(try applier.apply(payload: E.indexKey(kek: Self.kek, id: 91, seed: 8).payload, index: 21) == .superseded)
+        #expect(state.keystore.activeKeyID(for: .index) == 90 && state.keystore.entry(id: 91) == nil)
+        Self.expectHalt(applier, .retireDEK(90), at: 22, .retiringActiveKey(90))
+        // A restart loads it from the sidecar, without a local epoch of its own.
+        let (restarted, _) = try node.startApplier()
+        #expect(restarted.keystore.activeKeyID(for: .index) == 90)
+        #expect(!restarted.requiredRegistrations.contains { $0.dekID == 90 })
+        #expect(restarted.sealingLocalEpochs[90] == nil)
+        let (_, fresh) = try SidecarTestNode(kek: Self.kek).startApplier()
+        Self.expectHalt(fresh, E.indexKey(kek: Self.kek, id: 90, seed: 7), at: 5, .notBootstrapped)
+    }
+
     @Test("enable-storage-envelope sets the flag once and needs a bootstrap")
     func enableStorage() throws {
         let (node, _, applier) = try Self.bootstrappedNode()
@@ -336,8 +364,8 @@ struct ApplierEntryTests {
     @Test("malformed payloads, unknown sub-tags and unknown purposes halt")
     func malformed() throws {
         let (_, _, applier) = try Self.bootstrappedNode()
-        #expect(throws: ApplyHalt(index: 20, reason: .malformedEntry(.unknownSubTag(6)))) {
-            try applier.apply(payload: [0x05, 0x06, 0x01], index: 20)
+        #expect(throws: ApplyHalt(index: 20, reason: .malformedEntry(.unknownSubTag(7)))) {
+            try applier.apply(payload: [0x05, 0x07, 0x01], index: 20)
         }
         #expect(throws: ApplyHalt(index: 20, reason: .malformedEntry(.trailingBytes(count: 1)))) {
             try applier.apply(payload: [0x05, 0x04, 0x01, 0x00], index: 20)

@@ -19,6 +19,7 @@ struct CodecEntryTests {
         .retireDEK(0xDEAD_BEEF),
         .enableStorageEnvelope,
         .enableRaftEnvelope,
+        SidecarTestEntries.indexKey(kek: kek, id: 0x0102_0304, seed: 5),
     ]
 
     /// The index of the body version byte of a sample's payload.
@@ -122,7 +123,7 @@ struct CodecEntryTests {
         for opcode: UInt8 in [0x00, 0x01, 0x02, 0x06, 0x52, 0xFF] {
             Self.expectError([opcode, 0x01], .unknownOpcode(opcode))
         }
-        for tag: UInt8 in [0x00, 0x06, 0x80, 0xFF] { Self.expectError([0x05, tag, 0x01], .unknownSubTag(tag)) }
+        for tag: UInt8 in [0x00, 0x07, 0x80, 0xFF] { Self.expectError([0x05, tag, 0x01], .unknownSubTag(tag)) }
         Self.expectError([], .truncated(field: "opcode"))
         Self.expectError([0x05], .truncated(field: "sub-tag"))
     }
@@ -131,13 +132,35 @@ struct CodecEntryTests {
     func unknownPurpose() throws {
         let rotate = try SidecarTestEntries.rotate(kek: Self.kek, id: 42, purpose: .raft, seed: 9).encoded()
         let bootstrap = try SidecarTestEntries.bootstrap(kek: Self.kek).encoded()
-        for purpose: UInt8 in [0, 3, 0xFF] {
+        for purpose: UInt8 in [0, 4, 0xFF] {
             var badRotate = rotate
             badRotate[3 + 8 + 4 + 4] = purpose
             Self.expectError(badRotate, .unknownPurpose(purpose))
             var badBootstrap = bootstrap
             badBootstrap[2 + 8 + 4] = purpose
             Self.expectError(badBootstrap, .unknownPurpose(purpose))
+        }
+    }
+
+    @Test("the index key is introduced only by create-index-key: never rotated, never in a bootstrap")
+    func indexKeyPurpose() throws {
+        let rotate = try SidecarTestEntries.rotate(kek: Self.kek, id: 42, purpose: .raft, seed: 9).encoded()
+        var rotateIndex = rotate
+        rotateIndex[3 + 8 + 4 + 4] = KeyPurpose.index.wireValue
+        Self.expectError(rotateIndex, .purposeNotAllowed(field: "rotated key", .index))
+        var bootstrap = try SidecarTestEntries.bootstrap(kek: Self.kek).encoded()
+        bootstrap[2 + 8 + 4] = KeyPurpose.index.wireValue
+        Self.expectError(bootstrap, .bootstrapKeysInvalid)
+        let index = try SidecarTestEntries.indexKey(kek: Self.kek, id: 9, seed: 5).encoded()
+        #expect(Array(index.prefix(3)) == [0x05, 0x06, 0x01])
+        for purpose in [KeyPurpose.storage, .raft] {
+            var wrongPurpose = index
+            wrongPurpose[3 + 8 + 4] = purpose.wireValue
+            Self.expectError(wrongPurpose, .purposeNotAllowed(field: "index key", purpose))
+        }
+        #expect(throws: EntryCodecError.purposeNotAllowed(field: "index key", .storage)) {
+            try EncryptionEntry.createIndexKey(.init(createdUnixSeconds: 1, key: .init(
+                keyID: 9, purpose: .storage, wrapped: WrappedDEK([1])))).encoded()
         }
     }
 

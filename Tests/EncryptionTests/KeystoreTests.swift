@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Encryption
@@ -107,5 +108,19 @@ import Testing
         #expect(activated > installed)
         keystore.remove(id: 5)
         #expect(keystore.generation > activated)
+    }
+}
+
+@Suite("Element index")
+struct ElementIndexTests {
+    /// Known answers from Python's `hmac.new(key, message, hashlib.sha256).digest()[:16]`.
+    @Test("names are the first 16 bytes of HMAC-SHA-256 under the index key (zero key when unkeyed)")
+    func knownAnswers() throws {
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+        #expect(hex(ElementIndex.unkeyed.name(Array("member".utf8))) == "7285663551b5bd39295151009934b9ec")
+        let keyed = ElementIndex(keyID: 5, key: try DataEncryptionKey(bytes: (0..<32).map { UInt8($0) }))
+        #expect(hex(keyed.name([])) == "d38b42096d80f45f826b44a9d5607de7")
+        #expect(keyed.name(Array("a".utf8)) != keyed.name(Array("b".utf8)))
+        #expect("\(keyed)" == "ElementIndex(key 5)", "the description shows no key bytes")
     }
 }

@@ -119,6 +119,12 @@ enum SidecarTestEntries {
                 registrations: registrations ?? Self.registrations(for: [storageID, raftID])))
     }
 
+    /// A create-index-key entry for key `id`, whose bytes are `sidecarTestDEK(seed)`.
+    static func indexKey(kek: SidecarTestKEK, id: KeyID, seed: UInt8) -> EncryptionEntry {
+        .createIndexKey(.init(createdUnixSeconds: created + 60,
+                              key: .init(keyID: id, purpose: .index, wrapped: WrappedDEK(try! kek.wrap(sidecarTestDEK(seed))))))
+    }
+
     static func rotate(
         kek: SidecarTestKEK, id: KeyID, purpose: KeyPurpose, seed: UInt8, replacing: KeyID? = nil
     ) -> EncryptionEntry {

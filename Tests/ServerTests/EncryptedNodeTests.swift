@@ -84,7 +84,8 @@ import TestSupport
             let state = try await node.encryptionState(node16: nil)
             #expect(state.storageEnvelopeActive)
             #expect(state.raftEnvelopeCutoverIndex == phase2.index)
-            #expect(state.keys.count == 2)
+            #expect(state.keys.map(\.purpose).sorted(by: { $0.rawValue < $1.rawValue }) == [.index, .raft, .storage],
+                    "Phase 1 creates the index key with the first DEKs")
             #expect(await node.capability().encryptionCapable)
             let info = node.info.render(nodeName: "n1")
             #expect(info.contains("role:master\r\n") && info.contains("elastickv_storage_envelope_active:1\r\n"))
@@ -108,7 +109,15 @@ import TestSupport
             #expect(storage.index > 0 && raft.index > storage.index)
             #expect(try await Self.set(backend, "rotated", "v3") == .ok)
             let state = try await node.encryptionState(node16: nil)
-            #expect(state.keys.count == 4)
+            #expect(state.keys.count == 5)
+            let indexKey = state.keys.first { $0.purpose == .index }!
+            do {
+                _ = try await node.retireDEK(keyID: indexKey.keyID)
+                Issue.record("the index key was retired")
+            } catch {
+                #expect(error.description.contains("is the index key"), "\(error)")
+            }
+            await #expect(throws: EncryptionControlError.self) { try await node.rotateDEK(purpose: .index) }
             let oldStorage = state.keys.first { $0.purpose == .storage && $0.keyID != state.activeStorageKeyID }!
             await #expect(throws: EncryptionControlError.self) { try await node.retireDEK(keyID: oldStorage.keyID) }
             let oldRaft = state.keys.first { $0.purpose == .raft && $0.keyID != state.activeRaftKeyID }!
@@ -140,8 +149,9 @@ import TestSupport
         #expect(Self.startFailure(dir, kek: kek).contains("ErrSidecarBehindRaftLog"))
         let provider = try FileKEKProvider(path: kek)
         let resynced = try SidecarResync.run(dataDirectory: dir.file("data"), nodeName: "n1", kekProvider: provider)
-        #expect(resynced.keys.count == 4)
-        #expect(resynced.keys.values.allSatisfy { $0.localEpoch >= 1 }, "local epochs never move backwards")
+        #expect(resynced.keys.count == 5)
+        #expect(resynced.keys.values.allSatisfy { $0.localEpoch >= 1 || $0.purpose == .index },
+                "local epochs never move backwards (the index key seals nothing and has none)")
         let (node, backend) = try await Self.open(dir, kek: kek)
         try await Self.eventuallySet(backend, "after-resync", "v4")
         #expect(try await Self.get(backend, "rotated") == .bulk("v3"))

@@ -79,8 +79,10 @@ extension ReplicatedNode: EncryptionControl {
     func bootstrapExclusively() async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
         if let sidecar = encryption.applier.sidecar {
+            let indexKey = try await createIndexKeyIfMissing(encryption)
             return EncryptionChange(index: 0, summary: "already bootstrapped: storage DEK "
-                + "\(sidecar.activeKeyIDs[.storage] ?? 0), raft DEK \(sidecar.activeKeyIDs[.raft] ?? 0)")
+                + "\(sidecar.activeKeyIDs[.storage] ?? 0), raft DEK \(sidecar.activeKeyIDs[.raft] ?? 0), index key "
+                + "\(indexKey)")
         }
         let members = try await requireCapableMembers()
         var ids = Self.newKeyIDs(count: 2, avoiding: [])
@@ -95,16 +97,35 @@ extension ReplicatedNode: EncryptionControl {
         guard encryption.applier.sidecar?.activeKeyIDs[.storage] == storage.keyID else {
             throw .refused("the bootstrap entry at \(index) was not applied: another bootstrap came first")
         }
+        let indexKey = try await createIndexKeyIfMissing(encryption)
         return EncryptionChange(
-            index: index, summary: "bootstrapped: storage DEK \(storage.keyID), raft DEK \(raft.keyID)")
+            index: index, summary: "bootstrapped: storage DEK \(storage.keyID), raft DEK \(raft.keyID), index key "
+                + "\(indexKey)")
+    }
+
+    /// Proposes the cluster's index key when it has none (a cluster bootstrapped before index keys existed
+    /// gets one at its next bootstrap or enable-storage-envelope call); answers the active index key's id.
+    func createIndexKeyIfMissing(_ encryption: KVEncryption) async throws(EncryptionControlError) -> KeyID {
+        guard let sidecar = encryption.applier.sidecar else { throw .refused("encryption is not bootstrapped") }
+        if let existing = sidecar.activeKeyIDs[.index] { return existing }
+        let key = try newDEK(id: Self.newKeyIDs(count: 1, avoiding: Set(sidecar.keys.keys))[0], purpose: .index,
+                             encryption)
+        let index = try await proposeEncryptionEntry(
+            .createIndexKey(.init(createdUnixSeconds: Self.unixSeconds(), key: key)))
+        guard let active = encryption.applier.sidecar?.activeKeyIDs[.index] else {
+            throw .refused("the create-index-key entry at \(index) did not take effect")
+        }
+        return active
     }
 
     func enableStorageEnvelopeExclusively() async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
         if encryption.applier.sidecar?.storageEnvelopeActive == true {
+            _ = try await createIndexKeyIfMissing(encryption)
             return EncryptionChange(index: 0, summary: "the storage envelope is already active")
         }
         if encryption.applier.sidecar == nil { _ = try await bootstrapExclusively() }
+        _ = try await createIndexKeyIfMissing(encryption)
         _ = try await requireCapableMembers()
         let index = try await proposeEncryptionEntry(.enableStorageEnvelope)
         guard encryption.applier.sidecar?.storageEnvelopeActive == true else {
@@ -136,6 +157,9 @@ extension ReplicatedNode: EncryptionControl {
 
     func rotateDEKExclusively(purpose: KeyPurpose) async throws(EncryptionControlError) -> EncryptionChange {
         let encryption = try requireEncryptionLeader()
+        guard purpose.seals else {
+            throw .refused("the index key is not rotated: the element rows of collections are named with it")
+        }
         guard let sidecar = encryption.applier.sidecar, let replaced = sidecar.activeKeyIDs[purpose] else {
             throw .refused("there is no active \(purpose.rawValue) DEK to rotate; bootstrap first")
         }
@@ -177,6 +201,7 @@ extension ReplicatedNode: EncryptionControl {
         guard let sidecar = encryption.applier.sidecar, let key = sidecar.keys[keyID] else {
             throw .refused("DEK \(keyID) is not an unretired key of this cluster")
         }
+        if !key.purpose.seals { try await checkRetirable(keyID, purpose: key.purpose) }  // refuses: it is never retired
         guard sidecar.activeKeyIDs[key.purpose] != keyID else {
             throw .refused("DEK \(keyID) is the active \(key.purpose.rawValue) key; rotate it first")
         }
@@ -404,6 +429,9 @@ extension ReplicatedNode {
     /// such entry, and its latest snapshot was taken after it.
     func checkRetirable(_ keyID: KeyID, purpose: KeyPurpose) async throws(EncryptionControlError) {
         switch purpose {
+        case .index:
+            throw .refused("key \(keyID) is the index key: the element rows of collections are named with it, "
+                + "so it is never retired")
         case .storage:
             let count: Int
             do throws(StorageError) { count = try store.countVersions(sealedWithKeyID: keyID) } catch {

@@ -550,7 +550,10 @@ def phases_rotations_and_restarts(cluster, ledger, controls):
     status = cluster.encryption_status(leader)
     check(status["active"]["storage"] not in (0, before["storage"]) and status["active"]["raft"] not in
           (0, before["raft"]), f"active DEKs {before} → {status['active']} after rotating both")
-    check(len(status["keys"]) == 4, f"{len(status['keys'])} DEKs after bootstrap and two rotations")
+    sealing_keys = [key for key in status["keys"] if key["purpose"] != "index"]
+    index_keys = [key for key in status["keys"] if key["purpose"] == "index"]
+    check(len(sealing_keys) == 4, f"{len(sealing_keys)} DEKs after bootstrap and two rotations")
+    check(len(index_keys) == 1, f"{len(index_keys)} index keys after the storage envelope was enabled")
     everything = ledger.acknowledged_items()
     follower = next(name for name in FOUNDERS if name != leader)
     read_back(cluster, leader, everything, "after the phases and rotations, from the leader")
