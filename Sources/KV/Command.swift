@@ -53,6 +53,8 @@ public enum Command: Hashable, Sendable {
     case hashSetIfAbsent(key: [UInt8], field: [UInt8], value: [UInt8])
     /// A list command (LPUSH … LMPOP).
     case list(ListCommand)
+    /// A set command (SADD … SDIFFSTORE).
+    case sets(SetCommand)
     /// Records a member's name and gRPC address in the replicated member directory (internal state, not a
     /// Redis command). Proposed by the leader before the member joins the configuration.
     case registerMember(id: UInt64, name: [UInt8], address: [UInt8])
@@ -138,6 +140,7 @@ public enum Command: Hashable, Sendable {
         case .rename(let from, let to, _), .copy(let from, let to, _): return [from, to]
         case .multiSet(let pairs, _): return pairs.map(\.key)
         case .list(let command): return command.keys
+        case .sets(let command): return command.keys
         case .delete(let keys): return keys
         case .registerMember, .flushAll: return []
         }

@@ -6,7 +6,7 @@ enum CommandCodec {
         case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
-        case list
+        case list, sets
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -90,6 +90,9 @@ enum CommandCodec {
             output.appendBigEndian(UInt64(bitPattern: delta))
         case .list(let command):
             output.append(Tag.list.rawValue)
+            encode(command, into: &output)
+        case .sets(let command):
+            output.append(Tag.sets.rawValue)
             encode(command, into: &output)
         case .registerMember(let id, let name, let address):
             output.append(Tag.registerMember.rawValue)
@@ -191,6 +194,7 @@ enum CommandCodec {
             return .hashIncrementBy(key: try key(&reader), field: try value(&reader),
                                     delta: Int64(bitPattern: try reader.uint64()))
         case .list: return .list(try decodeList(&reader))
+        case .sets: return .sets(try decodeSet(&reader))
         case .registerMember:
             let id = try reader.uint64()
             let name = try reader.blob(limit: MemberDirectory.maxFieldBytes)

@@ -9,14 +9,16 @@ struct CommandExecutor {
     let transaction: WriteTransaction
     let nowMillis: UInt64
     let maxValueBytes: Int
+    let indexes: ElementIndexes
 
     /// Keys FLUSHALL deletes per store scan (all of them go in the one entry's transaction).
     static let flushBatchKeys = 1_000
 
-    init(transaction: WriteTransaction, nowMillis: UInt64, maxValueBytes: Int) {
+    init(transaction: WriteTransaction, nowMillis: UInt64, maxValueBytes: Int, indexes: ElementIndexes) {
         self.transaction = transaction
         self.nowMillis = nowMillis
         self.maxValueBytes = maxValueBytes
+        self.indexes = indexes
     }
 
     /// A live value with its expiry.
@@ -58,6 +60,31 @@ struct CommandExecutor {
         guard let previous = try transaction.latestVersion(of: row), !previous.isTombstone,
               let replaced = RedisValue.generation(ofBody: previous.body), replaced != generation else { return }
         try releaseElements(of: replaced, ts)
+    }
+
+    /// A copy of a value for COPY: a collection gets the new generation `ts` and a copy of every element row
+    /// (same parts, so list positions and member names stay valid).
+    func copyElements(of value: RedisValue, _ ts: UInt64) throws(StorageError) -> RedisValue {
+        guard let generation = value.generation else { return value }
+        var from: [UInt8] = []
+        while true {
+            let rows = try elementRows(of: generation, from: from, to: nil, limit: Self.elementBatch)
+            for row in rows {
+                try transaction.put(StoredVersion(key: RedisKeyspace.element(ts, row.part), commitTS: ts, body: row.body))
+            }
+            guard rows.count == Self.elementBatch, let last = rows.last else { break }
+            from = last.part + [0]
+        }
+        switch value {
+        case .list(var header):
+            header.generation = ts
+            return .list(header)
+        case .set(var header):
+            header.generation = ts
+            return .set(header)
+        case .string, .hash:
+            return value
+        }
     }
 
     mutating func execute(_ command: Command, commitTS ts: UInt64) throws(StorageError) -> CommandResult {
@@ -110,15 +137,7 @@ struct CommandExecutor {
         case .copy(let from, let to, let replace):
             guard let current = try live(from) else { return .integer(0) }
             if !replace, try live(to) != nil { return .integer(0) }
-            var value = current.value
-            if case .list(let header) = value {
-                let copy = ListHeader(generation: ts, head: header.head, count: header.count)
-                for (index, element) in try listElements(header, 0..<header.count).enumerated() {
-                    try putElement(copy, UInt64(index), element, ts)
-                }
-                value = .list(copy)
-            }
-            try write(to, value, expireAt: current.expireAtMillis, ts: ts)
+            try write(to, try copyElements(of: current.value, ts), expireAt: current.expireAtMillis, ts: ts)
             return .integer(1)
         case .hashIncrementByFloat(let key, let field, let delta):
             return try hashIncrementByFloat(key, field, delta, ts)
@@ -163,9 +182,30 @@ struct CommandExecutor {
             return try hashIncrementBy(key, field, delta, ts)
         case .list(let command):
             return try executeList(command, ts)
+        case .sets(let command):
+            return try executeSet(command, ts)
         case .registerMember(let id, let name, let address):
             try transaction.setMeta(MemberDirectory.metaName(id), value: MemberDirectory.encode(name: name, address: address))
             return .ok
         }
+    }
+}
+
+extension CommandExecutor: ElementRows {
+    public var elementIndexes: ElementIndexes { indexes }
+
+    func elementRows(of generation: UInt64, from: [UInt8], to: [UInt8]?, limit: Int) throws(StorageError)
+        -> [(part: [UInt8], body: [UInt8])]
+    {
+        try transaction.scan(from: RedisKeyspace.element(generation, from),
+                             to: to.map { RedisKeyspace.element(generation, $0) } ?? RedisKeyspace.generationEnd(generation),
+                             nowMillis: 0, limit: limit)
+            .map { (Array(RedisKeyspace.elementPart(of: $0.key, generation: generation) ?? []), $0.body) }
+    }
+
+    func elementRow(of generation: UInt64, part: [UInt8]) throws(StorageError) -> [UInt8]? {
+        guard let version = try transaction.latestVersion(of: RedisKeyspace.element(generation, part)),
+              !version.isTombstone else { return nil }
+        return version.body
     }
 }

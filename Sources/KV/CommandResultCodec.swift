@@ -12,6 +12,9 @@ public enum CommandResultCodec {
     static let version: UInt8 = 1
     /// The deepest array nesting accepted (answers never nest more than once).
     static let maxDepth = 4
+    /// The most items one answer array holds (LPOP and SPOP with a count answer that many elements; the
+    /// forwarding message's size bounds it too).
+    static let maxResultItems = 1 << 24
     /// An error's code is its place in ``CommandError``'s declaration (new errors go last).
     static let errors = CommandError.allCases
 
@@ -65,6 +68,10 @@ public enum CommandResultCodec {
             output.append(6)
             output.appendBigEndian(UInt32(items.count))
             for item in items { encode(item, into: &output) }
+        case .set(let items):
+            output.append(9)
+            output.appendBigEndian(UInt32(items.count))
+            for item in items { encode(item, into: &output) }
         case .map(let pairs):
             output.append(7)
             output.appendBigEndian(UInt32(pairs.count))
@@ -82,7 +89,7 @@ public enum CommandResultCodec {
         guard depth <= maxDepth else { throw .invalid("reply nested too deeply") }
         func count() throws(BinaryReader.Failure) -> Int {
             let count = Int(try reader.uint32())
-            guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) reply items") }
+            guard count <= maxResultItems else { throw .invalid("\(count) reply items") }
             return count
         }
         func text() throws(BinaryReader.Failure) -> String {
@@ -103,6 +110,10 @@ public enum CommandResultCodec {
             var items: [RESPValue] = []
             for _ in 0..<(try count()) { items.append(try decodeReply(&reader, depth: depth + 1)) }
             return .array(items)
+        case 9:
+            var items: [RESPValue] = []
+            for _ in 0..<(try count()) { items.append(try decodeReply(&reader, depth: depth + 1)) }
+            return .set(items)
         case 7:
             var pairs: [RESPValue.Pair] = []
             for _ in 0..<(try count()) {
@@ -142,7 +153,7 @@ public enum CommandResultCodec {
         case 4:
             guard depth < maxDepth else { throw .invalid("results nested too deeply") }
             let count = Int(try reader.uint32())
-            guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) array items") }
+            guard count <= maxResultItems else { throw .invalid("\(count) array items") }
             var items: [CommandResult] = []
             for _ in 0..<count { items.append(try decodeOne(&reader, depth: depth + 1)) }
             return .array(items)

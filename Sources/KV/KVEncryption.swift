@@ -9,6 +9,8 @@ import Storage
 public final class KVEncryption: EncryptionEntryApplier {
     public let applier: EncryptionApplier
     public let keyring: SealingKeyring
+    /// Names collection elements under the index key the applier installs.
+    public let elementIndexes: ElementIndexes
     /// The raft cut-over this replica applied; wrap-on-propose and the apply hook follow it.
     public let raftCutover = RaftCutover()
     /// The registrations of the epochs this process loaded its keys with, until the cluster has committed them.
@@ -34,6 +36,7 @@ public final class KVEncryption: EncryptionEntryApplier {
         let cutover = raftCutover
         applier = state.makeApplier(registry: registry) { cutover.install($0) }
         keyring = SealingKeyring(keystore: state.keystore, node16: state.identity.node16)
+        elementIndexes = ElementIndexes(keystore: state.keystore)
         store.setSealer(EnvelopeValueSealer(keyring: keyring, failures: decryptFailures))
         try synchronizeSealing()
         if let cutover = state.sidecar?.raftEnvelopeCutoverIndex { raftCutover.install(cutover) }

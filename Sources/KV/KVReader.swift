@@ -5,9 +5,11 @@ import Storage
 /// Linearizability is the caller's concern (wait for a ReadIndex to be applied first); this type decodes.
 public struct KVReader: Sendable {
     public let store: MVCCStore
+    public let elementIndexes: ElementIndexes
 
-    public init(store: MVCCStore) {
+    public init(store: MVCCStore, elementIndexes: ElementIndexes = ElementIndexes()) {
         self.store = store
+        self.elementIndexes = elementIndexes
     }
 
     /// A live value and its expiry (0 = none).
@@ -30,6 +32,19 @@ public struct KVReader: Sendable {
     public func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]] {
         try store.scan(from: RedisKeyspace.primary(start), to: RedisKeyspace.primaryEnd(), nowMillis: nowMillis,
                        limit: limit).compactMap { RedisKeyspace.userKey(ofPrimary: $0.key) }
+    }
+
+    public func elementRows(of generation: UInt64, from: [UInt8], to: [UInt8]?, limit: Int) throws(StorageError)
+        -> [(part: [UInt8], body: [UInt8])]
+    {
+        try store.scan(from: RedisKeyspace.element(generation, from),
+                       to: to.map { RedisKeyspace.element(generation, $0) } ?? RedisKeyspace.generationEnd(generation),
+                       nowMillis: 0, limit: limit)
+            .map { (Array(RedisKeyspace.elementPart(of: $0.key, generation: generation) ?? []), $0.body) }
+    }
+
+    public func elementRow(of generation: UInt64, part: [UInt8]) throws(StorageError) -> [UInt8]? {
+        try store.get(RedisKeyspace.element(generation, part), nowMillis: 0)?.body
     }
 
     public func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]] {

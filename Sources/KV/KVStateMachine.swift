@@ -17,6 +17,8 @@ public final class KVStateMachine {
     /// The longest string APPEND and SETRANGE may build (`--max-value-bytes`). Every replica must use the
     /// same value, or they answer those commands differently.
     public var maxValueBytes: Int
+    /// The element indexes of collections (the index key, when encryption is configured).
+    public var elementIndexes: ElementIndexes
 
     static let lastCommitTSName = "last_commit_ts"
 
@@ -24,6 +26,7 @@ public final class KVStateMachine {
         self.store = store
         self.encryptionApplier = encryptionApplier
         maxValueBytes = store.limits.maxValueBytes
+        elementIndexes = (encryptionApplier as? KVEncryption)?.elementIndexes ?? ElementIndexes()
     }
 
     /// The commit timestamp of the last applied command; `nil` before the first.
@@ -106,7 +109,7 @@ public final class KVStateMachine {
                 throw StateMachineHalt(index: entry.index, cause: .malformedEntry(error))
             }
             var executor = CommandExecutor(transaction: transaction, nowMillis: decoded.nowMillis,
-                                           maxValueBytes: maxValueBytes)
+                                           maxValueBytes: maxValueBytes, indexes: elementIndexes)
             var results: [CommandResult] = []
             for command in decoded.commands {
                 let ts = try context.nextCommitTS(proposed: decoded.proposedTS, index: entry.index)

@@ -33,7 +33,7 @@ enum ListElements {
     static func rowKeys(of generation: UInt64, scan: Scan) throws(StorageError) -> [[UInt8]] {
         var keys: [[UInt8]] = []
         var start = RedisKeyspace.element(generation, [])
-        let end = generation == .max ? [RedisKeyspace.elementTag + 1] : RedisKeyspace.element(generation + 1, [])
+        let end = RedisKeyspace.generationEnd(generation)
         while true {
             let rows = try scan(start, end, Int(batchRows))
             keys.append(contentsOf: rows.map(\.key))

@@ -48,6 +48,11 @@ public enum RedisKeyspace {
         return row
     }
 
+    /// The end (exclusive) of `generation`'s element rows.
+    static func generationEnd(_ generation: UInt64) -> [UInt8] {
+        generation == .max ? [elementTag + 1] : element(generation + 1, [])
+    }
+
     /// The element part of an element row of `generation`.
     static func elementPart(of row: [UInt8], generation: UInt64) -> ArraySlice<UInt8>? {
         guard row.count >= 9, row[0] == elementTag, UInt64(bigEndianBytes: Array(row[1..<9])) == generation else {

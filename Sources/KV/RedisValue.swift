@@ -6,12 +6,15 @@ import DurableIO
 /// 0x00 string   raw bytes
 /// 0x01 hash     count u32 ‖ (field_len u32 ‖ field ‖ value_len u32 ‖ value) × count, fields ascending
 /// 0x02 list     generation u64 ‖ head u64 ‖ count u64 (the elements are element rows, ``ListHeader``)
+/// 0x03 set      generation u64 ‖ index_key_id u32 ‖ count u64 (the members are element rows, ``SetHeader``)
 /// ```
 public enum RedisValue: Hashable, Sendable {
     case string([UInt8])
     case hash([[UInt8]: [UInt8]])
     /// A list's metadata; its elements live in their own rows.
     case list(ListHeader)
+    /// A set's metadata; its members live in their own rows.
+    case set(SetHeader)
 
     /// The name `TYPE` answers.
     public var typeName: String {
@@ -19,19 +22,24 @@ public enum RedisValue: Hashable, Sendable {
         case .string: return "string"
         case .hash: return "hash"
         case .list: return "list"
+        case .set: return "set"
         }
     }
 
     /// The generation of a collection's element rows; `nil` for a value kept whole in its row.
     public var generation: UInt64? {
-        if case .list(let header) = self { return header.generation }
-        return nil
+        switch self {
+        case .list(let header): return header.generation
+        case .set(let header): return header.generation
+        case .string, .hash: return nil
+        }
     }
 
     /// The generation named by an encoded body, read without decoding the rest; `nil` when the body is not
     /// a collection's metadata.
     static func generation(ofBody body: [UInt8]) -> UInt64? {
-        guard body.count == 25, body[0] == 0x02 else { return nil }
+        // Every collection's metadata starts with its generation.
+        guard body.count >= 9, body[0] == 0x02 || body[0] == 0x03 else { return nil }
         return UInt64(bigEndianBytes: Array(body[1..<9]))
     }
 
@@ -56,6 +64,13 @@ public enum RedisValue: Hashable, Sendable {
             output.reserveCapacity(25)
             output.appendBigEndian(header.generation)
             output.appendBigEndian(header.head)
+            output.appendBigEndian(header.count)
+            return output
+        case .set(let header):
+            var output: [UInt8] = [0x03]
+            output.reserveCapacity(21)
+            output.appendBigEndian(header.generation)
+            output.appendBigEndian(header.indexKeyID)
             output.appendBigEndian(header.count)
             return output
         }
@@ -96,6 +111,17 @@ public enum RedisValue: Hashable, Sendable {
                 self = .list(header)
             } catch {
                 throw KVError.corruptValue("list: \(error)")
+            }
+        case 0x03:
+            var reader = BinaryReader(body[1...])
+            do throws(BinaryReader.Failure) {
+                let header = SetHeader(generation: try reader.uint64(), indexKeyID: try reader.uint32(),
+                                       count: try reader.uint64())
+                try reader.expectEnd()
+                guard header.count > 0 else { throw BinaryReader.Failure.invalid("empty set") }
+                self = .set(header)
+            } catch {
+                throw KVError.corruptValue("set: \(error)")
             }
         default:
             throw KVError.corruptValue("unknown type byte \(type)")

@@ -3,7 +3,7 @@ import Storage
 
 /// What a read sees: the store as last applied (``KVReader``) or a transaction being applied
 /// (``TransactionContext``, which sees its own writes).
-public protocol KeyValueView {
+public protocol KeyValueView: ElementRows {
     /// The live value of `key` at `nowMillis`; `nil` when absent or expired.
     func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> KVReader.Entry?
     /// Live keys at or after `start`, in byte order, at most `limit`.
@@ -50,6 +50,18 @@ public struct TransactionContext: KeyValueView {
         try executor.listElements(header, indexes)
     }
 
+    public func elementRows(of generation: UInt64, from: [UInt8], to: [UInt8]?, limit: Int) throws(StorageError)
+        -> [(part: [UInt8], body: [UInt8])]
+    {
+        try executor.elementRows(of: generation, from: from, to: to, limit: limit)
+    }
+
+    public func elementRow(of generation: UInt64, part: [UInt8]) throws(StorageError) -> [UInt8]? {
+        try executor.elementRow(of: generation, part: part)
+    }
+
+    public var elementIndexes: ElementIndexes { executor.indexes }
+
     public func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]] {
         try transaction.scan(from: RedisKeyspace.primary(start), to: RedisKeyspace.primaryEnd(), nowMillis: nowMillis,
                              limit: limit).compactMap { RedisKeyspace.userKey(ofPrimary: $0.key) }
@@ -77,7 +89,8 @@ extension KVStateMachine {
             }
         }
         var transactionContext = TransactionContext(
-            executor: CommandExecutor(transaction: transaction, nowMillis: entry.nowMillis, maxValueBytes: maxValueBytes),
+            executor: CommandExecutor(transaction: transaction, nowMillis: entry.nowMillis, maxValueBytes: maxValueBytes,
+                                      indexes: elementIndexes),
             apply: context, transaction: transaction, proposedTS: entry.proposedTS, index: index)
         let replies = try transactionApplier.apply(entry.commands, in: &transactionContext)
         context = transactionContext.apply

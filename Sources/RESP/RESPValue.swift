@@ -10,6 +10,8 @@ public enum RESPValue: Hashable, Sendable {
     /// RESP2 `*-1`, RESP3 `_`.
     case nullArray
     case array([RESPValue])
+    /// A set reply (SMEMBERS, SINTER …): `~` under RESP3, an array under RESP2.
+    case set([RESPValue])
     /// Key-value pairs: RESP3 `%`, flattened into an array under RESP2.
     case map([Pair])
     /// RESP3 `,`; a bulk string under RESP2.
@@ -53,6 +55,9 @@ public enum RESPValue: Hashable, Sendable {
             output.append(contentsOf: version == .resp3 ? Array("_\r\n".utf8) : Array("*-1\r\n".utf8))
         case .array(let items):
             Self.line(UInt8(ascii: "*"), String(items.count), &output)
+            for item in items { item.encode(version, into: &output) }
+        case .set(let items):
+            Self.line(UInt8(ascii: version == .resp3 ? "~" : "*"), String(items.count), &output)
             for item in items { item.encode(version, into: &output) }
         case .map(let pairs):
             if version == .resp3 {

@@ -180,6 +180,6 @@ extension RedisCommandParser {
         "expireat", "pexpireat", "persist", "hset", "hdel", "hincrby", "hmset", "hsetnx", "hincrbyfloat", "rename",
         "renamenx", "copy", "setbit", "bitop", "flushall", "flushdb", "lpush", "rpush", "lpushx", "rpushx", "lpop",
         "rpop", "lset", "linsert", "lrem", "ltrim", "lmove", "rpoplpush", "lmpop", "blpop", "brpop", "blmove",
-        "brpoplpush", "blmpop",
+        "brpoplpush", "blmpop", "sadd", "srem", "spop", "smove", "sinterstore", "sunionstore", "sdiffstore",
     ]
 }

@@ -1,3 +1,5 @@
+import KV
+
 /// A read-only Redis command, evaluated against the store by ``ReadEvaluator``.
 public enum ReadCommand: Hashable, Sendable {
     case get([UInt8])
@@ -45,6 +47,22 @@ public enum ReadCommand: Hashable, Sendable {
     case listIndex([UInt8], index: Int64)
     /// LPOS key element [RANK rank] [COUNT count] [MAXLEN len]: `count == nil` answers one position.
     case listPosition([UInt8], element: [UInt8], rank: Int64, count: Int64?, maxLength: Int64)
+    /// SISMEMBER.
+    case setIsMember([UInt8], member: [UInt8])
+    /// SMISMEMBER.
+    case setAreMembers([UInt8], members: [[UInt8]])
+    /// SCARD.
+    case setCardinality([UInt8])
+    /// SMEMBERS.
+    case setMembers([UInt8])
+    /// SRANDMEMBER key [count].
+    case setRandomMember([UInt8], count: Int64?)
+    /// SINTER, SUNION, SDIFF.
+    case setCombination(SetOperation, keys: [[UInt8]])
+    /// SINTERCARD numkeys key… [LIMIT limit] (0: no limit).
+    case setIntersectionCardinality(keys: [[UInt8]], limit: Int64)
+    /// SSCAN key cursor [MATCH pattern] [COUNT count].
+    case setScan([UInt8], cursor: UInt64, pattern: [UInt8]?, count: Int)
 }
 
 /// What `OBJECT` reports about a key.

@@ -66,7 +66,9 @@ public struct ReadEvaluator<View: KeyValueView> {
         case .object(let subcommand, let key):
             guard let entry = try reader.lookup(key, nowMillis: now) else { return .null }
             switch subcommand {
-            case .encoding: return .bulkString(Array(Self.encodingName(entry.value).utf8))
+            case .encoding:
+                if case .set(let header) = entry.value { return .bulk(try setEncoding(header)) }
+                return .bulkString(Array(Self.encodingName(entry.value).utf8))
             case .refcount: return .integer(1)
             case .idletime: return .integer(0)
             case .freq:
@@ -78,6 +80,9 @@ public struct ReadEvaluator<View: KeyValueView> {
             return .integer(Int64(try walk(now).count))
         case .listLength, .listRange, .listIndex, .listPosition:
             return try evaluateList(command, now)
+        case .setIsMember, .setAreMembers, .setCardinality, .setMembers, .setRandomMember, .setCombination,
+             .setIntersectionCardinality, .setScan:
+            return try evaluateSet(command, now)
         default:
             return try evaluateHash(command, now)
         }
@@ -171,6 +176,8 @@ public struct ReadEvaluator<View: KeyValueView> {
             return small ? "listpack" : "hashtable"
         case .list:
             return "quicklist"
+        case .set:
+            return "hashtable"
         }
     }
 

@@ -81,6 +81,7 @@ public struct RedisCommandParser: Sendable {
         case .multiSet(let pairs, _), .hashSet(_, let pairs): return pairs.map(\.value.count).max()
         case .hashSetIfAbsent(_, _, let value): return value.count
         case .list(let command): return command.largestElement
+        case .sets(let command): return command.largestElement
         default: return nil
         }
     }
@@ -93,6 +94,7 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in hashSpecs { table[name] = spec }
         for (name, spec) in listSpecs { table[name] = spec }
         for (name, spec) in blockingSpecs { table[name] = spec }
+        for (name, spec) in setSpecs { table[name] = spec }
         return table
     }()
 }

@@ -38,6 +38,12 @@ import Testing
         .list(.trim(key: [8], start: -3, stop: Int64.max)),
         .list(.move(source: [8], destination: [9], fromLeft: false, toLeft: true)),
         .list(.multiPop(keys: [[8], [9]], left: true, count: 2)),
+        .sets(.add(key: [10], members: [[1], []])),
+        .sets(.remove(key: [10], members: [[1]])),
+        .sets(.pop(key: [10], count: nil)),
+        .sets(.pop(key: [10], count: 7)),
+        .sets(.move(source: [10], destination: [11], member: [2])),
+        .sets(.store(.difference, destination: [12], keys: [[10], [11]])),
     ]
 
     @Test func listCommandsWithOutOfRangeCountsAreRejected() {

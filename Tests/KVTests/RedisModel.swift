@@ -8,6 +8,8 @@ struct RedisModel {
         var expireAt: UInt64
         /// A list's elements (its `value` is `.list` with only the count meaningful).
         var elements: [[UInt8]] = []
+        /// A set's members (its `value` is `.set` with only the count meaningful).
+        var members: Set<[UInt8]> = []
     }
 
     var items: [[UInt8]: Item] = [:]
@@ -104,6 +106,8 @@ struct RedisModel {
             return .ok
         case .list(let command):
             return applyList(command, now: now)
+        case .sets(let command):
+            return applySet(command, now: now)
         case .flushAll:
             items = [:]
             return .ok

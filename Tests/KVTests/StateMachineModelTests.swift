@@ -34,6 +34,7 @@ import TestSupport
         mutating func command(now: UInt64) -> Command {
             let key = pick(keys)
             if int(0...2) == 0 { return .list(listCommand(key)) }
+            if int(0...3) == 0 { return .sets(setCommand(key)) }
             switch int(0...22) {
             case 0, 1:
                 return .set(key: key, value: value(), condition: pick([.always, .ifAbsent, .ifPresent]),
@@ -69,6 +70,19 @@ import TestSupport
             }
         }
 
+        mutating func setCommand(_ key: [UInt8]) -> SetCommand {
+            let members: [[UInt8]] = ["x", "y", "z", "", "1"].map { Array($0.utf8) }
+            func some() -> [[UInt8]] { (0..<int(1...3)).map { _ in pick(members) } }
+            switch int(0...5) {
+            case 0, 1: return .add(key: key, members: some())
+            case 2: return .remove(key: key, members: some())
+            case 3: return .move(source: key, destination: pick(keys), member: pick(members))
+            default:
+                return .store(pick([.union, .intersection, .difference]), destination: pick(keys),
+                              keys: (0..<int(1...3)).map { _ in pick(keys) })
+            }
+        }
+
         mutating func listCommand(_ key: [UInt8]) -> ListCommand {
             let elements: [[UInt8]] = ["x", "y", "z", ""].map { Array($0.utf8) }
             let index = Int64(int(-4...4))
@@ -90,15 +104,21 @@ import TestSupport
 
     /// Every list's element rows are still there and nothing else is: a deleted, replaced or emptied list
     /// leaves no element row behind (an expired one keeps its rows until the key is written again).
-    static func expectNoOrphanElements(_ store: MVCCStore, keys: [[UInt8]], seed: UInt64, step: Int) throws {
+    static func expectNoOrphanElements(_ store: MVCCStore, keys: [[UInt8]], seed: UInt64, step: Int,
+                                       commands: [Command]) throws {
         var expected: UInt64 = 0
         for key in keys {
-            guard let newest = try store.latestVersion(of: RedisKeyspace.primary(key)), !newest.isTombstone,
-                  case .list(let header) = try RedisValue(decoding: newest.body) else { continue }
-            expected += header.count
+            guard let newest = try store.latestVersion(of: RedisKeyspace.primary(key)), !newest.isTombstone else {
+                continue
+            }
+            switch try RedisValue(decoding: newest.body) {
+            case .list(let header): expected += header.count
+            case .set(let header): expected += header.count
+            case .string, .hash: break
+            }
         }
         let elementRows = try store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 100_000)
-        #expect(UInt64(elementRows.count) == expected, "seed \(seed) step \(step)")
+        #expect(UInt64(elementRows.count) == expected, "seed \(seed) step \(step) after \(commands)")
     }
 
     static func run(seed: UInt64, sealing: Sealing, dir: TemporaryDirectory) throws {
@@ -139,12 +159,15 @@ import TestSupport
                     #expect(header.count == modelled.count, "seed \(seed) step \(step) key \(key)")
                     #expect(try reader.listElements(header, 0..<header.count) == wanted?.elements,
                             "seed \(seed) step \(step) key \(key)")
+                } else if case .set(let header)? = actual?.value, case .set(let modelled)? = wanted?.value {
+                    #expect(header.count == modelled.count, "seed \(seed) step \(step) key \(key)")
+                    #expect(Set(try reader.setMembers(header)) == wanted?.members, "seed \(seed) step \(step) key \(key)")
                 } else {
                     #expect(actual?.value == wanted?.value, "seed \(seed) step \(step) key \(key)")
                 }
                 #expect(actual?.expireAtMillis == wanted?.expireAt, "seed \(seed) step \(step) key \(key)")
             }
-            try expectNoOrphanElements(store, keys: generator.keys, seed: seed, step: step)
+            try expectNoOrphanElements(store, keys: generator.keys, seed: seed, step: step, commands: commands)
         }
         #expect(try store.appliedIndex() == index)
         store.close()

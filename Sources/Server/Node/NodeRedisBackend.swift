@@ -20,7 +20,8 @@ public struct NodeRedisBackend: RedisBackend {
     public init(node: ReplicatedNode, store: MVCCStore, leaseReads: Bool = false, metrics: MetricsRegistry? = nil,
                 serverInfo: @escaping @Sendable () -> String) {
         self.node = node
-        evaluator = ReadEvaluator(reader: KVReader(store: store), cursors: ScanCursors())
+        evaluator = ReadEvaluator(reader: KVReader(store: store, elementIndexes: node.elementIndexes),
+                                  cursors: ScanCursors())
         self.leaseReads = leaseReads
         self.serverInfo = serverInfo
         batcher = ProposalBatcher(metrics: metrics, nowMillis: Self.wallClockMillis) { [node] payload throws(BackendError) in

@@ -154,6 +154,15 @@ extension Command {
             case .pop, .trim, .move, .multiPop:
                 return keys.reduce(perItem) { $0 + $1.count + perItem }
             }
+        case .sets(let command):
+            switch command {
+            case .add(let key, let members), .remove(let key, let members):
+                return members.reduce(key.count + perItem) { $0 + $1.count + perItem }
+            case .move(_, _, let member):
+                return keys.reduce(member.count + perItem) { $0 + $1.count + perItem }
+            case .pop, .store:
+                return keys.reduce(perItem) { $0 + $1.count + perItem }
+            }
         case .incrementBy, .incrementByFloat, .expireAt, .expireAtIf, .persist, .getDelete, .getExpire, .rename, .copy,
              .setBit, .flushAll:
             return keys.reduce(perItem) { $0 + $1.count }

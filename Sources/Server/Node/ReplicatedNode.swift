@@ -57,6 +57,8 @@ public actor ReplicatedNode {
     public nonisolated let info = NodeInfo()
     /// Bumped after every applied batch; blocked Redis commands wait on it.
     public nonisolated let applied = ApplySignal()
+    /// The element indexes collections are named with (readers need them to find a member's row).
+    public nonisolated let elementIndexes: ElementIndexes
     let machine: KVStateMachine
     /// The node's encryption (keys, sealing, raft envelope); `nil` without `--encryption-enabled`.
     let encryption: KVEncryption?
@@ -122,6 +124,7 @@ public actor ReplicatedNode {
         self.log = log
         self.store = store
         self.machine = machine
+        elementIndexes = machine.elementIndexes
         self.encryption = machine.encryptionApplier as? KVEncryption
         self.logger = logger
         lastSnapshotIndex = (try? log.snapshot().metadata.index) ?? 0

@@ -199,8 +199,8 @@ def read_cases(path):
 
 
 class RandomWalk:
-    """Commands over 12 keys and 6 hash fields, so strings, hashes and lists collide (WRONGTYPE) and keys go
-    missing.
+    """Commands over 16 keys and 6 hash fields, so strings, hashes, lists and sets collide (WRONGTYPE) and keys
+    go missing.
 
     No exact TTL is read (TTL, PTTL and EXPIRETIME compare only -2, -1 or positive); relative expiries are
     a day or more away and absolute ones in 2100, so nothing expires during the run and GT/LT (used only with
@@ -208,8 +208,8 @@ class RandomWalk:
     binary, so most sums do not depend on the float width (APPEND and SETRANGE can still build a decimal).
     """
 
-    KEYS = [f"rnd:k{i}" for i in range(12)]
-    KINDS = ["string", "hash", "list"]
+    KEYS = [f"rnd:k{i}" for i in range(16)]
+    KINDS = ["string", "hash", "list", "set"]
     # Each kind of command picks from its own third of the keys nine times in ten, so most commands reach a
     # value of their type and the rest cross over (WRONGTYPE, a string overwriting a hash). Any more crossing
     # and strings take over the other thirds: SET replaces a hash, but HSET does not replace a string.
@@ -225,7 +225,7 @@ class RandomWalk:
         self.random = random.Random(seed)
         self.generators = [(self.string_read, 6), (self.string_write, 8), (self.counter, 5), (self.key_command, 6),
                            (self.key_move, 2), (self.hash_read, 6), (self.hash_write, 6), (self.whole_keyspace, 1),
-                           (self.list_read, 6), (self.list_write, 8)]
+                           (self.list_read, 6), (self.list_write, 8), (self.set_read, 6), (self.set_write, 8)]
 
     def sequences(self, count):
         """`count` commands in sequences of RANDOM_COMMANDS_PER_SEQUENCE."""
@@ -428,11 +428,49 @@ class RandomWalk:
             return Step(["DEL", key])
         return Step(["LPUSH", key, *self.elements()])
 
+    def members(self):
+        return [self.element() for _ in range(self.random.randint(1, 3))]
+
+    def set_read(self):
+        key, choice = self.key("set"), self.random.randrange(7)
+        if choice == 0:
+            return Step(["SISMEMBER", key, self.element()])
+        if choice == 1:
+            return Step(["SMISMEMBER", key, *self.members()])
+        if choice == 2:
+            return Step(["SCARD", key])
+        if choice == 3:
+            return Step(["SMEMBERS", key], "unordered")
+        if choice == 4:
+            keys = self.keys(1, 3, "set")
+            return Step([self.pick("SINTER", "SUNION", "SDIFF"), *keys], "unordered")
+        if choice == 5:
+            keys = self.keys(1, 3, "set")
+            return Step(["SINTERCARD", str(len(keys)), *keys, *self.pick([], ["LIMIT", self.pick("0", "1", "2")])])
+        # A count of at least the set's size answers every member: no randomness to compare.
+        return Step(["SRANDMEMBER", key, str(len(self.ELEMENTS))], "unordered")
+
+    def set_write(self):
+        key, choice = self.key("set"), self.random.randrange(8)
+        if choice <= 2:
+            return Step(["SADD", key, *self.members()])
+        if choice == 3:
+            return Step(["SREM", key, *self.members()])
+        if choice == 4:
+            return Step(["SMOVE", key, self.key("set"), self.element()])
+        if choice == 5:
+            keys = self.keys(1, 3, "set")
+            return Step([self.pick("SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"), self.key("set"), *keys])
+        if choice == 6:
+            # Popping a whole set is deterministic to compare; smaller pops are random in both servers.
+            return Step(["SPOP", key, str(len(self.ELEMENTS))], "unordered")
+        return Step(["DEL", key])
+
     def whole_keyspace(self):
         # Not DBSIZE: it counts the hand-written sequences' keys too, so one earlier difference would repeat.
         if self.random.random() < 0.5:
             return Step(["KEYS", "rnd:*"], "unordered")
-        type_filter = self.pick([], ["TYPE", "hash"], ["TYPE", "string"], ["TYPE", "list"])
+        type_filter = self.pick([], ["TYPE", "hash"], ["TYPE", "string"], ["TYPE", "list"], ["TYPE", "set"])
         return Step(["SCAN", "0", "MATCH", "rnd:*", "COUNT", "1000", *type_filter], "unordered")
 
 
@@ -466,7 +504,7 @@ def canonical(step, reply):
     if step.mode == "shape":
         return reply.kind, len(reply.elements)
     if step.mode == "unordered" and reply.elements:
-        if step.name in (b"scan", b"hscan") and len(reply.elements) == 2:
+        if step.name in (b"scan", b"hscan", b"sscan") and len(reply.elements) == 2:
             cursor, page = reply.elements
             return reply.kind, cursor.raw, unordered(page, step.name == b"hscan" and not has_option(step, b"novalues"))
         return unordered(reply, reply.kind == "%" or step.name == b"hgetall" or has_option(step, b"withvalues"))

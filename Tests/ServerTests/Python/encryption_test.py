@@ -336,20 +336,30 @@ class Writer(threading.Thread):
         return "; ".join(f"{count}× {text}" for text, count in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-LIST_EVERY = 4  # every fourth value written by write_values is a list element rather than a string
+KINDS_CYCLE = 4  # of every four values write_values writes, one is a list element and one a set member
 
 
 def is_list_key(key):
     return ":list:" in key
 
 
+def is_set_key(key):
+    return ":set:" in key
+
+
+def is_collection_key(key):
+    return is_list_key(key) or is_set_key(key)
+
+
 def write_values(cluster, ledger, name, prefix, count, chunk=50):
     """Writes `count` fresh values through `name` in pipelines, retrying a chunk on retryable errors.
 
-    Every LIST_EVERY-th value is pushed as the element of a one-element list (its key has `:list:` in its
-    name), so the disk searches cover list element rows as well as strings.
+    Of every KINDS_CYCLE values one is pushed as the element of a one-element list and one added as the
+    member of a one-member set (their keys have `:list:` / `:set:` in their names), so the disk searches
+    cover element rows as well as strings.
     """
-    keys = [f"{prefix}:list:{i}" if i % LIST_EVERY == LIST_EVERY - 1 else f"{prefix}:{i}" for i in range(count)]
+    kinds = {KINDS_CYCLE - 1: "list:", KINDS_CYCLE - 2: "set:"}
+    keys = [f"{prefix}:{kinds.get(i % KINDS_CYCLE, '')}{i}" for i in range(count)]
     values = {key: ledger.new(key) for key in keys}
     for start in range(0, count, chunk):
         part = keys[start:start + chunk]
@@ -358,15 +368,18 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
             try:
                 pipe = cluster.client(name).pipeline(transaction=False)
                 for key in part:
-                    if is_list_key(key):
-                        pipe.delete(key)  # so that a retried chunk still leaves a one-element list
-                        pipe.rpush(key, values[key])
+                    if is_collection_key(key):
+                        pipe.delete(key)  # so that a retried chunk still leaves a one-element collection
+                        if is_list_key(key):
+                            pipe.rpush(key, values[key])
+                        else:
+                            pipe.sadd(key, values[key])
                     else:
                         pipe.set(key, values[key])
                 answers = iter(pipe.execute())
                 replies = []
                 for key in part:
-                    if is_list_key(key):
+                    if is_collection_key(key):
                         next(answers)  # the DEL's
                     replies.append(next(answers))
                 break
@@ -374,23 +387,26 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
                 if not is_retryable(error) or time.monotonic() > deadline:
                     raise AssertionError(f"writing {prefix} through {name}: {error_text(error)}")
                 time.sleep(0.1)
-        wanted = [1 if is_list_key(key) else True for key in part]
-        check(replies == wanted, f"SET/RPUSH replies through {name}: {replies}")
+        wanted = [1 if is_collection_key(key) else True for key in part]
+        check(replies == wanted, f"SET/RPUSH/SADD replies through {name}: {replies}")
         for key in part:
             ledger.ack(key)
     return values
 
 
 def served_values(client, keys):
-    """What `client` serves for `keys`: a string's value, or a list key's first element."""
-    strings = [key for key in keys if not is_list_key(key)]
-    lists = [key for key in keys if is_list_key(key)]
+    """What `client` serves for `keys`: a string's value, a list's first element, a set's only member."""
+    strings = [key for key in keys if not is_collection_key(key)]
+    collections = [key for key in keys if is_collection_key(key)]
     served = dict(zip(strings, client.mget(strings))) if strings else {}
-    if lists:
+    if collections:
         pipe = client.pipeline(transaction=False)
-        for key in lists:
-            pipe.lindex(key, 0)
-        served.update(zip(lists, pipe.execute()))
+        for key in collections:
+            if is_list_key(key):
+                pipe.lindex(key, 0)
+            else:
+                pipe.srandmember(key)
+        served.update(zip(collections, pipe.execute()))
     return [served[key] for key in keys]
 
 
