@@ -127,13 +127,6 @@ extension CommandExecutor {
         return .reply(.set(chosen.map { .bulkString($0) }))
     }
 
-    /// `count` (≤ the size) members whose names follow `point`, wrapping around to the first name.
-    func members(of header: SetHeader, startingAt point: [UInt8], count: Int) throws(StorageError) -> [[UInt8]] {
-        var chosen = try setPage(header, from: point, limit: count).members
-        if chosen.count < count { chosen += try setPage(header, from: [], limit: count - chosen.count).members }
-        return chosen
-    }
-
     private func move(_ member: [UInt8], from source: [UInt8], to destination: [UInt8], _ ts: UInt64)
         throws(StorageError) -> CommandResult
     {

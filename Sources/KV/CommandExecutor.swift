@@ -75,16 +75,7 @@ struct CommandExecutor {
             guard rows.count == Self.elementBatch, let last = rows.last else { break }
             from = last.part + [0]
         }
-        switch value {
-        case .list(var header):
-            header.generation = ts
-            return .list(header)
-        case .set(var header):
-            header.generation = ts
-            return .set(header)
-        case .string, .hash:
-            return value
-        }
+        return value.withGeneration(ts)
     }
 
     mutating func execute(_ command: Command, commitTS ts: UInt64) throws(StorageError) -> CommandResult {
@@ -157,12 +148,7 @@ struct CommandExecutor {
         case .bitOperation(let operation, let destination, let sources):
             return try bitOperation(operation, destination, sources, ts)
         case .hashSetIfAbsent(let key, let field, let value):
-            guard let hash = try liveHash(key) else { return .error(.wrongType) }
-            guard hash.fields[field] == nil else { return .integer(0) }
-            var fields = hash.fields
-            fields[field] = value
-            try write(key, .hash(fields), expireAt: hash.expireAt, ts: ts)
-            return .integer(1)
+            return try hashSetIfAbsent(key, field, value, ts)
         case .persist(let key):
             guard let current = try live(key), current.expireAtMillis != 0 else { return .integer(0) }
             try write(key, current.value, expireAt: 0, ts: ts)

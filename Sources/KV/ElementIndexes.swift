@@ -8,6 +8,9 @@ import Storage
 public struct ElementIndexes: Sendable {
     let keystore: Keystore?
 
+    /// The bytes of an element name (``ElementIndex/nameByteCount``).
+    public static let nameByteCount = ElementIndex.nameByteCount
+
     /// Without a keystore (a node without encryption): only the unkeyed index.
     public init(keystore: Keystore? = nil) {
         self.keystore = keystore

@@ -41,15 +41,78 @@ extension ElementRows {
     public func setPage(_ header: SetHeader, from start: [UInt8], limit: Int) throws(StorageError)
         -> (members: [[UInt8]], next: [UInt8]?)
     {
-        var members: [[UInt8]] = []
+        let page = try rowPage(header.generation, from: start, limit: limit)
+        return (page.rows.map(\.body), page.next)
+    }
+
+    /// `count` (≤ the size) members whose names follow `point`, wrapping around to the first name (SPOP,
+    /// SRANDMEMBER).
+    public func members(of header: SetHeader, startingAt point: [UInt8], count: Int) throws(StorageError) -> [[UInt8]] {
+        var chosen = try setPage(header, from: point, limit: count).members
+        if chosen.count < count { chosen += try setPage(header, from: [], limit: count - chosen.count).members }
+        return chosen
+    }
+
+    /// Up to `limit` element rows of `generation` from part `start` (inclusive), in part order, and the part
+    /// after the last one when there are more.
+    public func rowPage(_ generation: UInt64, from start: [UInt8], limit: Int) throws(StorageError)
+        -> (rows: [(part: [UInt8], body: [UInt8])], next: [UInt8]?)
+    {
+        var rows: [(part: [UInt8], body: [UInt8])] = []
         var from = start
-        while members.count < limit {
-            let wanted = min(Self.elementBatch, limit - members.count)
-            let batch = try elementRows(of: header.generation, from: from, to: nil, limit: wanted)
-            members.append(contentsOf: batch.map(\.body))
-            guard batch.count == wanted, let last = batch.last else { return (members, nil) }
+        // One row more than asked tells whether another page follows.
+        while rows.count < limit + 1 {
+            let wanted = min(Self.elementBatch, limit + 1 - rows.count)
+            let batch = try elementRows(of: generation, from: from, to: nil, limit: wanted)
+            rows.append(contentsOf: batch)
+            guard batch.count == wanted, let last = batch.last else { break }
             from = last.part + [0]
         }
-        return (members, from)
+        guard rows.count > limit else { return (rows, nil) }
+        let next = rows[limit].part
+        return (Array(rows.prefix(limit)), next)
+    }
+}
+
+/// A hash field's element row body: `field_len u32 ‖ field ‖ value` (docs/formats.md §2a).
+public enum HashField {
+    static func encode(_ field: [UInt8], _ value: [UInt8]) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(4 + field.count + value.count)
+        body.appendBlob(field)
+        body.append(contentsOf: value)
+        return body
+    }
+
+    public static func decode(_ body: [UInt8]) throws(StorageError) -> (field: [UInt8], value: [UInt8]) {
+        var reader = BinaryReader(body[...])
+        do throws(BinaryReader.Failure) {
+            let field = try reader.bytes(count: Int(try reader.uint32()))
+            return (field, Array(body[(4 + field.count)...]))
+        } catch {
+            throw StorageError.corruptRecord(reason: "a hash field row is malformed")
+        }
+    }
+}
+
+extension ElementRows {
+    /// The value of `field` in the hash `header` describes; `nil` when absent.
+    public func hashValue(_ header: HashHeader, _ field: [UInt8]) throws(StorageError) -> [UInt8]? {
+        guard let body = try elementRow(of: header.generation, part: try memberPart(header, field)) else { return nil }
+        let stored = try HashField.decode(body)
+        guard stored.field == field else { throw StorageError.corruptRecord(reason: "two hash fields share an element name") }
+        return stored.value
+    }
+
+    /// Every field and value, in element-name order.
+    public func hashFields(_ header: HashHeader) throws(StorageError) -> [(field: [UInt8], value: [UInt8])] {
+        var fields: [(field: [UInt8], value: [UInt8])] = []
+        var from: [UInt8] = []
+        while true {
+            let rows = try elementRows(of: header.generation, from: from, to: nil, limit: Self.elementBatch)
+            for row in rows { fields.append(try HashField.decode(row.body)) }
+            guard rows.count == Self.elementBatch, let last = rows.last else { return fields }
+            from = last.part + [0]
+        }
     }
 }

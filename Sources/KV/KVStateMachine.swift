@@ -29,6 +29,32 @@ public final class KVStateMachine {
         elementIndexes = (encryptionApplier as? KVEncryption)?.elementIndexes ?? ElementIndexes()
     }
 
+    /// The layout of Redis keys in `kv_versions` this version writes (docs/formats.md §2a).
+    public static let keyspaceFormat: UInt8 = 2
+    static let keyspaceFormatName = "keyspace_format"
+
+    /// Records ``keyspaceFormat`` in a new store, and refuses a store whose rows were written with another
+    /// layout: its keys would silently look missing. Snapshots carry the record with the rest of the
+    /// internal state.
+    ///
+    /// - Throws: ``KVError/corruptValue(_:)`` naming the problem; ``StorageError`` when the store fails.
+    public static func adoptKeyspaceFormat(_ store: MVCCStore) throws -> Void {
+        if let recorded = try store.meta(keyspaceFormatName) {
+            guard recorded == [keyspaceFormat] else {
+                throw KVError.corruptValue("the store's keys use layout \(recorded.first.map(String.init) ?? "?"), "
+                    + "this version reads layout \(keyspaceFormat) only")
+            }
+            return
+        }
+        guard try store.scan(from: [], to: nil, nowMillis: 0, limit: 1).isEmpty else {
+            throw KVError.corruptValue("the store holds keys written before keyspace layout \(keyspaceFormat) "
+                + "(an older elastickv), which this version cannot read; start from an empty data directory")
+        }
+        try store.write { (transaction) throws(StorageError) in
+            try transaction.setMeta(keyspaceFormatName, value: [keyspaceFormat])
+        }
+    }
+
     /// The commit timestamp of the last applied command; `nil` before the first.
     public func lastCommitTS() throws(StorageError) -> UInt64? {
         try store.meta(Self.lastCommitTSName).flatMap { UInt64(bigEndianBytes: $0) }

@@ -1,16 +1,18 @@
 import DurableIO
 
-/// A Redis value as the state machine stores it in a version body: a type byte, then the payload.
+/// A Redis value as the state machine stores it in a primary row's body: a type byte, then the payload
+/// (docs/formats.md §2a).
 ///
 /// ```
 /// 0x00 string   raw bytes
-/// 0x01 hash     count u32 ‖ (field_len u32 ‖ field ‖ value_len u32 ‖ value) × count, fields ascending
+/// 0x01 hash     generation u64 ‖ index_key_id u32 ‖ count u64 (the fields are element rows, ``HashHeader``)
 /// 0x02 list     generation u64 ‖ head u64 ‖ count u64 (the elements are element rows, ``ListHeader``)
 /// 0x03 set      generation u64 ‖ index_key_id u32 ‖ count u64 (the members are element rows, ``SetHeader``)
 /// ```
 public enum RedisValue: Hashable, Sendable {
     case string([UInt8])
-    case hash([[UInt8]: [UInt8]])
+    /// A hash's metadata; its fields live in their own rows.
+    case hash(HashHeader)
     /// A list's metadata; its elements live in their own rows.
     case list(ListHeader)
     /// A set's metadata; its members live in their own rows.
@@ -26,12 +28,28 @@ public enum RedisValue: Hashable, Sendable {
         }
     }
 
-    /// The generation of a collection's element rows; `nil` for a value kept whole in its row.
+    /// The generation of a collection's element rows; `nil` for a string.
     public var generation: UInt64? {
         switch self {
+        case .hash(let header), .set(let header): return header.generation
         case .list(let header): return header.generation
-        case .set(let header): return header.generation
-        case .string, .hash: return nil
+        case .string: return nil
+        }
+    }
+
+    /// The same value naming its element rows with `generation` (COPY); a string is returned as it is.
+    func withGeneration(_ generation: UInt64) -> RedisValue {
+        switch self {
+        case .string: return self
+        case .hash(var header):
+            header.generation = generation
+            return .hash(header)
+        case .set(var header):
+            header.generation = generation
+            return .set(header)
+        case .list(var header):
+            header.generation = generation
+            return .list(header)
         }
     }
 
@@ -39,7 +57,7 @@ public enum RedisValue: Hashable, Sendable {
     /// a collection's metadata.
     static func generation(ofBody body: [UInt8]) -> UInt64? {
         // Every collection's metadata starts with its generation.
-        guard body.count >= 9, body[0] == 0x02 || body[0] == 0x03 else { return nil }
+        guard body.count >= 9, (0x01...0x03).contains(body[0]) else { return nil }
         return UInt64(bigEndianBytes: Array(body[1..<9]))
     }
 
@@ -48,17 +66,8 @@ public enum RedisValue: Hashable, Sendable {
         switch self {
         case .string(let bytes):
             return [0x00] + bytes
-        case .hash(let fields):
-            var output: [UInt8] = [0x01]
-            output.appendBigEndian(UInt32(fields.count))
-            for field in fields.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-                output.appendBigEndian(UInt32(field.count))
-                output.append(contentsOf: field)
-                let value = fields[field]!
-                output.appendBigEndian(UInt32(value.count))
-                output.append(contentsOf: value)
-            }
-            return output
+        case .hash(let header):
+            return Self.encode(0x01, header)
         case .list(let header):
             var output: [UInt8] = [0x02]
             output.reserveCapacity(25)
@@ -67,64 +76,49 @@ public enum RedisValue: Hashable, Sendable {
             output.appendBigEndian(header.count)
             return output
         case .set(let header):
-            var output: [UInt8] = [0x03]
-            output.reserveCapacity(21)
-            output.appendBigEndian(header.generation)
-            output.appendBigEndian(header.indexKeyID)
-            output.appendBigEndian(header.count)
-            return output
+            return Self.encode(0x03, header)
         }
+    }
+
+    private static func encode(_ type: UInt8, _ header: SetHeader) -> [UInt8] {
+        var output: [UInt8] = [type]
+        output.reserveCapacity(21)
+        output.appendBigEndian(header.generation)
+        output.appendBigEndian(header.indexKeyID)
+        output.appendBigEndian(header.count)
+        return output
     }
 
     /// Decodes a version body.
     ///
-    /// - Throws: ``KVError/corruptValue(_:)`` for an unknown type byte or a malformed hash.
+    /// - Throws: ``KVError/corruptValue(_:)`` for an unknown type byte or malformed metadata.
     public init(decoding body: [UInt8]) throws(KVError) {
         guard let type = body.first else { throw KVError.corruptValue("empty body") }
-        switch type {
-        case 0x00:
-            self = .string(Array(body.dropFirst()))
-        case 0x01:
-            var reader = BinaryReader(body[1...])
-            do throws(BinaryReader.Failure) {
-                let count = try reader.uint32()
-                var fields: [[UInt8]: [UInt8]] = [:]
-                for _ in 0..<count {
-                    let field = try reader.bytes(count: Int(try reader.uint32()))
-                    fields[field] = try reader.bytes(count: Int(try reader.uint32()))
-                }
-                try reader.expectEnd()
-                guard fields.count == Int(count) else { throw BinaryReader.Failure.invalid("duplicate hash field") }
-                self = .hash(fields)
-            } catch {
-                throw KVError.corruptValue("hash: \(error)")
-            }
-        case 0x02:
-            var reader = BinaryReader(body[1...])
-            do throws(BinaryReader.Failure) {
+        guard type <= 0x03 else { throw KVError.corruptValue("unknown type byte \(type)") }
+        var reader = BinaryReader(body[1...])
+        do throws(BinaryReader.Failure) {
+            switch type {
+            case 0x00:
+                self = .string(Array(body.dropFirst()))
+                return
+            case 0x01, 0x03:
+                let header = SetHeader(generation: try reader.uint64(), indexKeyID: try reader.uint32(),
+                                       count: try reader.uint64())
+                guard header.count > 0 else { throw BinaryReader.Failure.invalid("empty collection") }
+                self = type == 0x01 ? .hash(header) : .set(header)
+            case 0x02:
                 let header = ListHeader(generation: try reader.uint64(), head: try reader.uint64(),
                                         count: try reader.uint64())
-                try reader.expectEnd()
                 guard header.count > 0, header.head <= UInt64.max - header.count else {
                     throw BinaryReader.Failure.invalid("list header out of range")
                 }
                 self = .list(header)
-            } catch {
-                throw KVError.corruptValue("list: \(error)")
+            default:
+                preconditionFailure("type bytes above 0x03 are refused above")
             }
-        case 0x03:
-            var reader = BinaryReader(body[1...])
-            do throws(BinaryReader.Failure) {
-                let header = SetHeader(generation: try reader.uint64(), indexKeyID: try reader.uint32(),
-                                       count: try reader.uint64())
-                try reader.expectEnd()
-                guard header.count > 0 else { throw BinaryReader.Failure.invalid("empty set") }
-                self = .set(header)
-            } catch {
-                throw KVError.corruptValue("set: \(error)")
-            }
-        default:
-            throw KVError.corruptValue("unknown type byte \(type)")
+            try reader.expectEnd()
+        } catch {
+            throw KVError.corruptValue("\(["string", "hash", "list", "set"][Int(type)]) metadata: \(error)")
         }
     }
 }

@@ -1,10 +1,12 @@
 import DurableIO
 import Encryption
 
-/// A set's metadata row: which element rows hold its members and which element index names them.
+/// The metadata row of a set or a hash: which element rows hold its members (fields) and which element index
+/// names them.
 ///
 /// Each member is the element row of `generation` whose part is the member's name under the index
-/// `indexKeyID` (``ElementIndex``); the row's body is the member's bytes.
+/// `indexKeyID` (``ElementIndex``); the row's body is the member's bytes (a hash field's row holds the field
+/// and its value, ``HashField``).
 public struct SetHeader: Hashable, Sendable {
     /// Names the set's element rows (the commit timestamp of the command that created the set).
     public var generation: UInt64
@@ -19,6 +21,9 @@ public struct SetHeader: Hashable, Sendable {
         self.count = count
     }
 }
+
+/// A hash's metadata: the same layout as a set's (type byte 0x01 instead of 0x03).
+public typealias HashHeader = SetHeader
 
 /// How SINTER, SUNION and SDIFF (and their STORE forms) combine sets.
 public enum SetOperation: UInt8, Hashable, Sendable {

@@ -34,9 +34,9 @@ public enum ReadCommand: Hashable, Sendable {
     case hashExists([UInt8], field: [UInt8])
     /// HSTRLEN.
     case hashFieldLength([UInt8], field: [UInt8])
-    /// HSCAN key cursor [MATCH pattern] [COUNT n] [NOVALUES]: a hash is one row, so every matching field comes
-    /// back at once with cursor 0 (as Redis does for small hashes).
-    case hashScan([UInt8], pattern: [UInt8]?, noValues: Bool)
+    /// HSCAN key cursor [MATCH pattern] [COUNT n] [NOVALUES]: a hash of at most 128 fields comes back at once
+    /// with cursor 0 (as Redis does for such small hashes), a larger one in pages of `count` fields.
+    case hashScan([UInt8], cursor: UInt64, pattern: [UInt8]?, count: Int, noValues: Bool)
     /// HRANDFIELD key [count [WITHVALUES]].
     case hashRandomField([UInt8], count: Int64?, withValues: Bool)
     case hashKeys([UInt8])

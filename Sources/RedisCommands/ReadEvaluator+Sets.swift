@@ -30,14 +30,9 @@ extension ReadEvaluator {
         case .setScan(let key, let cursor, let pattern, let count):
             guard let start = cursors.resumeKey(for: cursor) else { return .error("ERR invalid cursor") }
             return try set(key, now) { (header) throws(StorageError) in
-                // One member more than the page tells whether another page follows (cursor 0 when not).
-                let page = try reader.setPage(header, from: start, limit: max(count, 1) + 1)
-                let shown = page.members.prefix(max(count, 1))
-                var next: UInt64 = 0
-                if page.members.count > shown.count {
-                    next = cursors.open(resumeAt: try reader.memberPart(header, page.members[shown.count]))
-                }
-                let members = shown.filter { pattern == nil || GlobPattern.matches(pattern!, $0) }
+                let page = try reader.setPage(header, from: start, limit: max(count, 1))
+                let next = page.next.map { cursors.open(resumeAt: $0) } ?? 0
+                let members = page.members.filter { pattern == nil || GlobPattern.matches(pattern!, $0) }
                 return .array([.bulk(String(next)), .array(members.map(RESPValue.bulkString))])
             } ?? .array([.bulk("0"), .array([])])
         default:
@@ -68,11 +63,9 @@ extension ReadEvaluator {
     /// SRANDMEMBER: one member; `count >= 0` distinct members (all of them when the set is smaller) as the
     /// run of names after a random point; `count < 0` that many members, each after its own random point.
     private func randomMembers(_ header: SetHeader, count: Int64?) throws(StorageError) -> RESPValue {
-        func point() -> [UInt8] { (0..<16).map { _ in UInt8.random(in: 0 ... .max) } }
         func run(_ length: Int) throws(StorageError) -> [[UInt8]] {
-            var chosen = try reader.setPage(header, from: point(), limit: length).members
-            if chosen.count < length { chosen += try reader.setPage(header, from: [], limit: length - chosen.count).members }
-            return chosen
+            let point = (0..<ElementIndexes.nameByteCount).map { _ in UInt8.random(in: 0 ... .max) }
+            return try reader.members(of: header, startingAt: point, count: length)
         }
         guard let count else { return .bulkString(try run(1)[0]) }
         if count >= 0 {

@@ -68,6 +68,7 @@ public struct ReadEvaluator<View: KeyValueView> {
             switch subcommand {
             case .encoding:
                 if case .set(let header) = entry.value { return .bulk(try setEncoding(header)) }
+                if case .hash(let header) = entry.value { return .bulk(try hashEncoding(header)) }
                 return .bulkString(Array(Self.encodingName(entry.value).utf8))
             case .refcount: return .integer(1)
             case .idletime: return .integer(0)
@@ -91,37 +92,55 @@ public struct ReadEvaluator<View: KeyValueView> {
     private func evaluateHash(_ command: ReadCommand, _ now: UInt64) throws(StorageError) -> RESPValue {
         switch command {
         case .hashGet(let key, let field):
-            return try hash(key, now) { $0[field].map(RESPValue.bulkString) ?? .null } ?? .null
+            return try hash(key, now) { (header) throws(StorageError) in
+                try reader.hashValue(header, field).map(RESPValue.bulkString) ?? .null
+            } ?? .null
         case .hashMultiGet(let key, let names):
-            let answer = try hash(key, now) { fields in
-                .array(names.map { fields[$0].map(RESPValue.bulkString) ?? .null })
+            let answer = try hash(key, now) { (header) throws(StorageError) in
+                .array(try names.map { (name) throws(StorageError) in
+                    try reader.hashValue(header, name).map(RESPValue.bulkString) ?? .null
+                })
             }
             return answer ?? .array(names.map { _ in .null })
         case .hashGetAll(let key):
-            return try hash(key, now) { fields in
-                .map(Self.sortedFields(fields).map { .init(.bulkString($0), .bulkString(fields[$0]!)) })
+            return try hash(key, now) { (header) throws(StorageError) in
+                .map(try reader.hashFields(header).map { .init(.bulkString($0.field), .bulkString($0.value)) })
             } ?? .map([])
         case .hashLength(let key):
             return try hash(key, now) { .integer(Int64($0.count)) } ?? .integer(0)
         case .hashExists(let key, let field):
-            return try hash(key, now) { .integer($0[field] == nil ? 0 : 1) } ?? .integer(0)
+            return try hash(key, now) { (header) throws(StorageError) in
+                .integer(try reader.hashValue(header, field) == nil ? 0 : 1)
+            } ?? .integer(0)
         case .hashFieldLength(let key, let field):
-            return try hash(key, now) { .integer(Int64($0[field]?.count ?? 0)) } ?? .integer(0)
-        case .hashScan(let key, let pattern, let noValues):
-            let answer = try hash(key, now) { fields in
-                let names = Self.sortedFields(fields).filter { pattern == nil || GlobPattern.matches(pattern!, $0) }
-                let items = names.flatMap { noValues ? [RESPValue.bulkString($0)] : [.bulkString($0), .bulkString(fields[$0]!)] }
-                return .array([.bulkString(Array("0".utf8)), .array(items)])
+            return try hash(key, now) { (header) throws(StorageError) in
+                .integer(Int64(try reader.hashValue(header, field)?.count ?? 0))
+            } ?? .integer(0)
+        case .hashScan(let key, let cursor, let pattern, let count, let noValues):
+            guard let start = cursors.resumeKey(for: cursor) else { return .error("ERR invalid cursor") }
+            let answer = try hash(key, now) { (header) throws(StorageError) in
+                let limit = header.count <= Self.smallHashFields ? Int(header.count) : max(count, 1)
+                let page = try reader.rowPage(header.generation, from: start, limit: limit)
+                let next = page.next.map { cursors.open(resumeAt: $0) } ?? 0
+                let fields = try page.rows.map { (row) throws(StorageError) in try HashField.decode(row.body) }
+                    .filter { pattern == nil || GlobPattern.matches(pattern!, $0.field) }
+                let items = fields.flatMap { noValues ? [RESPValue.bulkString($0.field)]
+                                                      : [.bulkString($0.field), .bulkString($0.value)] }
+                return .array([.bulk(String(next)), .array(items)])
             }
             return answer ?? .array([.bulkString(Array("0".utf8)), .array([])])
         case .hashRandomField(let key, let count, let withValues):
-            let answer = try hash(key, now) { fields in Self.randomFields(fields, count: count, withValues: withValues) }
+            let answer = try hash(key, now) { (header) throws(StorageError) in
+                Self.randomFields(try reader.hashFields(header), count: count, withValues: withValues)
+            }
             return answer ?? (count == nil ? .null : .array([]))
         case .hashKeys(let key):
-            return try hash(key, now) { .array(Self.sortedFields($0).map { .bulkString($0) }) } ?? .array([])
+            return try hash(key, now) { (header) throws(StorageError) in
+                .array(try reader.hashFields(header).map { .bulkString($0.field) })
+            } ?? .array([])
         case .hashValues(let key):
-            return try hash(key, now) { fields in
-                .array(Self.sortedFields(fields).map { .bulkString(fields[$0]!) })
+            return try hash(key, now) { (header) throws(StorageError) in
+                .array(try reader.hashFields(header).map { .bulkString($0.value) })
             } ?? .array([])
         default:
             preconditionFailure("every non-hash read command is handled by evaluate(_:nowMillis:)")
@@ -137,30 +156,34 @@ public struct ReadEvaluator<View: KeyValueView> {
         return body(bytes)
     }
 
-    private func hash(_ key: [UInt8], _ now: UInt64, _ body: ([[UInt8]: [UInt8]]) -> RESPValue)
+    private func hash(_ key: [UInt8], _ now: UInt64, _ body: (HashHeader) throws(StorageError) -> RESPValue)
         throws(StorageError) -> RESPValue?
     {
         guard let entry = try reader.lookup(key, nowMillis: now) else { return nil }
-        guard case .hash(let fields) = entry.value else { return .error(CommandError.wrongType.redisMessage) }
-        return body(fields)
+        guard case .hash(let header) = entry.value else { return .error(CommandError.wrongType.redisMessage) }
+        return try body(header)
     }
 
     /// HRANDFIELD: one field; `count > 0` distinct fields (all of them when the hash is smaller); `count < 0`
     /// `-count` fields that may repeat. With values, each field is followed by its value (RESP3: pairs).
-    static func randomFields(_ fields: [[UInt8]: [UInt8]], count: Int64?, withValues: Bool) -> RESPValue {
-        let names = Array(fields.keys)
-        guard let count else { return names.randomElement().map(RESPValue.bulkString) ?? .null }
-        let picked: [[UInt8]]
-        if count >= Int64(names.count) {
-            picked = sortedFields(fields)  // the whole hash, as Redis answers it (in its own order)
+    static func randomFields(_ fields: [(field: [UInt8], value: [UInt8])], count: Int64?, withValues: Bool)
+        -> RESPValue
+    {
+        guard let count else { return fields.randomElement().map { RESPValue.bulkString($0.field) } ?? .null }
+        let picked: [(field: [UInt8], value: [UInt8])]
+        if count >= Int64(fields.count) {
+            picked = fields  // the whole hash, as Redis answers it (in its own order)
         } else if count >= 0 {
-            picked = Array(names.shuffled().prefix(Int(count)))
+            picked = Array(fields.shuffled().prefix(Int(count)))
         } else {
-            picked = (0..<Int(min(-count, Int64(maxRandomFields)))).compactMap { _ in names.randomElement() }
+            picked = (0..<Int(min(-count, Int64(maxRandomFields)))).compactMap { _ in fields.randomElement() }
         }
-        guard withValues else { return .array(picked.map { .bulkString($0) }) }
-        return .array(picked.flatMap { [.bulkString($0), .bulkString(fields[$0]!)] })
+        guard withValues else { return .array(picked.map { .bulkString($0.field) }) }
+        return .array(picked.flatMap { [.bulkString($0.field), .bulkString($0.value)] })
     }
+
+    /// The size up to which HSCAN answers a whole hash at once, as Redis does for listpack hashes.
+    static var smallHashFields: UInt64 { 128 }
 
     /// The most fields a negative HRANDFIELD count returns (the reply is built in memory).
     static var maxRandomFields: Int { 1_000_000 }
@@ -171,9 +194,8 @@ public struct ReadEvaluator<View: KeyValueView> {
         case .string(let bytes):
             if bytes.count <= 20, RedisNumber.parseInteger(bytes) != nil { return "int" }
             return bytes.count <= 44 ? "embstr" : "raw"
-        case .hash(let fields):
-            let small = fields.count <= 128 && fields.allSatisfy { $0.key.count <= 64 && $0.value.count <= 64 }
-            return small ? "listpack" : "hashtable"
+        case .hash:
+            return "hashtable"
         case .list:
             return "quicklist"
         case .set:
@@ -181,8 +203,12 @@ public struct ReadEvaluator<View: KeyValueView> {
         }
     }
 
-    private static func sortedFields(_ fields: [[UInt8]: [UInt8]]) -> [[UInt8]] {
-        fields.keys.sorted { $0.lexicographicallyPrecedes($1) }
+    /// What OBJECT ENCODING answers for a hash, as Redis encodes one built by HSET: listpack while it holds
+    /// at most 128 fields of at most 64 bytes (names and values), hashtable otherwise.
+    func hashEncoding(_ header: HashHeader) throws(StorageError) -> String {
+        guard header.count <= 128 else { return "hashtable" }
+        let small = try reader.hashFields(header).allSatisfy { $0.field.count <= 64 && $0.value.count <= 64 }
+        return small ? "listpack" : "hashtable"
     }
 
     /// Redis GETRANGE (``RedisRange``).

@@ -19,12 +19,12 @@ extension RedisCommandParser {
         },
         "hstrlen": Spec(arity: 3) { _, a, _ in .read(.hashFieldLength(a[a.startIndex], field: a[a.startIndex + 1])) },
         "hscan": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
-            _ = try scanCursor(a[a.startIndex + 1])
+            let cursor = try scanCursor(a[a.startIndex + 1])
             var options = Array(a.dropFirst(2))
             let noValues = options.last.map { keyword($0) == "NOVALUES" } ?? false
             if noValues { options.removeLast() }
-            let (pattern, _) = try scanOptions(options[...]) { _, _ throws(RedisArgumentError) in throw .syntax }
-            return .read(.hashScan(a[a.startIndex], pattern: pattern, noValues: noValues))
+            let (pattern, count) = try scanOptions(options[...]) { _, _ throws(RedisArgumentError) in throw .syntax }
+            return .read(.hashScan(a[a.startIndex], cursor: cursor, pattern: pattern, count: count, noValues: noValues))
         },
         "hrandfield": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
             guard a.count > 1 else { return .read(.hashRandomField(a[a.startIndex], count: nil, withValues: false)) }

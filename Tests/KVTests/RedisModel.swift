@@ -10,6 +10,8 @@ struct RedisModel {
         var elements: [[UInt8]] = []
         /// A set's members (its `value` is `.set` with only the count meaningful).
         var members: Set<[UInt8]> = []
+        /// A hash's fields (its `value` is `.hash` with only the count meaningful).
+        var fields: [[UInt8]: [UInt8]] = [:]
     }
 
     var items: [[UInt8]: Item] = [:]
@@ -211,8 +213,8 @@ struct RedisModel {
         let item = live(key, now)
         var fields: [[UInt8]: [UInt8]] = [:]
         if let item {
-            guard case .hash(let existing) = item.value else { return .error(.wrongType) }
-            fields = existing
+            guard case .hash = item.value else { return .error(.wrongType) }
+            fields = item.fields
         }
         let before = fields
         let result = edit(&fields)
@@ -220,7 +222,8 @@ struct RedisModel {
         if fields.isEmpty {
             if item != nil && !before.isEmpty { items[key] = nil }
         } else if fields != before || item == nil {
-            items[key] = Item(value: .hash(fields), expireAt: item?.expireAt ?? 0)
+            let header = HashHeader(generation: 0, indexKeyID: 0, count: UInt64(fields.count))
+            items[key] = Item(value: .hash(header), expireAt: item?.expireAt ?? 0, fields: fields)
         }
         return result
     }

@@ -113,3 +113,26 @@ import TestSupport
         #expect(throws: StorageError.sealerUnavailable) { try blind.setContains(late, Array("a".utf8)) }
     }
 }
+
+/// A store records the keyspace layout it was written with; one written before it is refused at start-up
+/// instead of answering as if empty.
+@Suite struct KeyspaceFormatTests {
+    @Test func aNewStoreRecordsTheLayoutAndAnOlderOneIsRefused() throws {
+        let dir = TemporaryDirectory("keyspace-format")
+        defer { dir.remove() }
+        let fresh = try MVCCStore(path: dir.file("new"))
+        try KVStateMachine.adoptKeyspaceFormat(fresh)
+        #expect(try fresh.meta("keyspace_format") == [KVStateMachine.keyspaceFormat])
+        try KVStateMachine.adoptKeyspaceFormat(fresh)  // a restart
+        fresh.close()
+
+        let old = try MVCCStore(path: dir.file("old"))
+        try old.write { (transaction) throws(StorageError) in
+            try transaction.put(StoredVersion(key: Array("user-key".utf8), commitTS: 1, body: [0x00, 0x76]))
+        }
+        #expect(throws: KVError.self) { try KVStateMachine.adoptKeyspaceFormat(old) }
+        try old.write { (transaction) throws(StorageError) in try transaction.setMeta("keyspace_format", value: [9]) }
+        #expect(throws: KVError.self) { try KVStateMachine.adoptKeyspaceFormat(old) }
+        old.close()
+    }
+}

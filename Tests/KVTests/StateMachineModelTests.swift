@@ -113,8 +113,8 @@ import TestSupport
             }
             switch try RedisValue(decoding: newest.body) {
             case .list(let header): expected += header.count
-            case .set(let header): expected += header.count
-            case .string, .hash: break
+            case .set(let header), .hash(let header): expected += header.count
+            case .string: break
             }
         }
         let elementRows = try store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 100_000)
@@ -158,6 +158,11 @@ import TestSupport
                 if case .list(let header)? = actual?.value, case .list(let modelled)? = wanted?.value {
                     #expect(header.count == modelled.count, "seed \(seed) step \(step) key \(key)")
                     #expect(try reader.listElements(header, 0..<header.count) == wanted?.elements,
+                            "seed \(seed) step \(step) key \(key)")
+                } else if case .hash(let header)? = actual?.value, case .hash(let modelled)? = wanted?.value {
+                    #expect(header.count == modelled.count, "seed \(seed) step \(step) key \(key)")
+                    let fields = try reader.hashFields(header)
+                    #expect(Dictionary(uniqueKeysWithValues: fields.map { ($0.field, $0.value) }) == wanted?.fields,
                             "seed \(seed) step \(step) key \(key)")
                 } else if case .set(let header)? = actual?.value, case .set(let modelled)? = wanted?.value {
                     #expect(header.count == modelled.count, "seed \(seed) step \(step) key \(key)")

@@ -129,8 +129,8 @@ import Testing
         #expect(parse("scan", "0", "MATCH", "a*", "COUNT", "5") == .read(.scan(cursor: 0, pattern: b("a*"), count: 5)))
         #expect(parse("scan", "0", "TYPE", "Hash") == .read(.scan(cursor: 0, pattern: nil, count: 10, type: "hash")))
         #expect(parse("scan", "0", "TYPE") == .reply(.error("ERR syntax error")))
-        #expect(parse("hscan", "h", "0", "MATCH", "f*", "NOVALUES") == .read(.hashScan(b("h"), pattern: b("f*"),
-                                                                                        noValues: true)))
+        #expect(parse("hscan", "h", "0", "MATCH", "f*", "NOVALUES") == .read(.hashScan(b("h"), cursor: 0, pattern: b("f*"),
+                                                                                         count: 10, noValues: true)))
         #expect(parse("hscan", "h", "x") == .reply(.error("ERR invalid cursor")))
         #expect(parse("hrandfield", "h", "-5", "WITHVALUES") == .read(.hashRandomField(b("h"), count: -5,
                                                                                           withValues: true)))

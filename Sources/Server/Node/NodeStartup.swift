@@ -35,6 +35,7 @@ public enum NodeStartup {
             store = try MVCCStore(path: joinPath(configuration.dataDirectory, "kv.db"),
                                   limits: configuration.sizeLimits.storeLimits)
         } catch { throw .store(error.description) }
+        do { try KVStateMachine.adoptKeyspaceFormat(store) } catch { throw .store("\(error)") }
         try checkSidecarNotBehindStore(configuration, fileSystem: fileSystem, store: store)
         let encryption = try openEncryption(configuration, fileSystem: fileSystem, identity: identity, store: store,
                                             metrics: metrics, logger: logger)
