@@ -55,9 +55,16 @@ public enum Command: Hashable, Sendable {
     case list(ListCommand)
     /// A set command (SADD … SDIFFSTORE).
     case sets(SetCommand)
+    /// The expiry sweep (not a Redis command; the leader proposes one every second): looks at up to `limit`
+    /// keys from `from` on and deletes those expired at the entry's clock, element rows included. Answers the
+    /// key the next sweep starts at, or null when it reached the last key (the next one starts over).
+    case sweepExpired(from: [UInt8], limit: UInt32)
     /// Records a member's name and gRPC address in the replicated member directory (internal state, not a
     /// Redis command). Proposed by the leader before the member joins the configuration.
     case registerMember(id: UInt64, name: [UInt8], address: [UInt8])
+
+    /// The most keys one expiry sweep entry looks at.
+    public static let maxSweepKeys: UInt32 = 10_000
 
     /// SETBIT and GETBIT offsets are below 2^32, as in Redis.
     public static let maxBitOffset: UInt64 = 1 << 32
@@ -142,7 +149,7 @@ public enum Command: Hashable, Sendable {
         case .list(let command): return command.keys
         case .sets(let command): return command.keys
         case .delete(let keys): return keys
-        case .registerMember, .flushAll: return []
+        case .registerMember, .flushAll, .sweepExpired: return []
         }
     }
 }

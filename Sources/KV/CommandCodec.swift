@@ -6,7 +6,7 @@ enum CommandCodec {
         case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
-        case list, sets
+        case list, sets, sweepExpired
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -94,6 +94,9 @@ enum CommandCodec {
         case .sets(let command):
             output.append(Tag.sets.rawValue)
             encode(command, into: &output)
+        case .sweepExpired(let from, let limit):
+            keyed(.sweepExpired, from, &output)
+            output.appendBigEndian(limit)
         case .registerMember(let id, let name, let address):
             output.append(Tag.registerMember.rawValue)
             output.appendBigEndian(id)
@@ -195,6 +198,11 @@ enum CommandCodec {
                                     delta: Int64(bitPattern: try reader.uint64()))
         case .list: return .list(try decodeList(&reader))
         case .sets: return .sets(try decodeSet(&reader))
+        case .sweepExpired:
+            let from = try key(&reader)
+            let limit = try reader.uint32()
+            guard (1...Command.maxSweepKeys).contains(limit) else { throw .invalid("sweep limit \(limit)") }
+            return .sweepExpired(from: from, limit: limit)
         case .registerMember:
             let id = try reader.uint64()
             let name = try reader.blob(limit: MemberDirectory.maxFieldBytes)

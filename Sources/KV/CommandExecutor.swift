@@ -62,6 +62,20 @@ struct CommandExecutor {
         try releaseElements(of: replaced, ts)
     }
 
+    /// Deletes the expired keys among the next `limit` keys from `from` (clock 0 shows expired versions too),
+    /// with their element rows; answers where the next sweep starts, or null after the last key.
+    func sweepExpired(from: [UInt8], limit: Int, _ ts: UInt64) throws(StorageError) -> CommandResult {
+        let versions = try transaction.scan(from: RedisKeyspace.primary(from), to: RedisKeyspace.primaryEnd(),
+                                            nowMillis: 0, limit: limit)
+        for version in versions where version.expireAtMillis != 0 && version.expireAtMillis <= nowMillis {
+            guard let key = RedisKeyspace.userKey(ofPrimary: version.key) else { continue }
+            try delete(key, ts: ts)
+        }
+        guard versions.count == limit, let last = versions.last,
+              let key = RedisKeyspace.userKey(ofPrimary: last.key) else { return .null }
+        return .bulk(key + [0])
+    }
+
     /// A copy of a value for COPY: a collection gets the new generation `ts` and a copy of every element row
     /// (same parts, so list positions and member names stay valid).
     func copyElements(of value: RedisValue, _ ts: UInt64) throws(StorageError) -> RedisValue {
@@ -170,6 +184,8 @@ struct CommandExecutor {
             return try executeList(command, ts)
         case .sets(let command):
             return try executeSet(command, ts)
+        case .sweepExpired(let from, let limit):
+            return try sweepExpired(from: from, limit: Int(limit), ts)
         case .registerMember(let id, let name, let address):
             try transaction.setMeta(MemberDirectory.metaName(id), value: MemberDirectory.encode(name: name, address: address))
             return .ok

@@ -44,6 +44,8 @@ import Testing
         .sets(.pop(key: [10], count: 7)),
         .sets(.move(source: [10], destination: [11], member: [2])),
         .sets(.store(.difference, destination: [12], keys: [[10], [11]])),
+        .sweepExpired(from: [], limit: 1),
+        .sweepExpired(from: [1, 2], limit: Command.maxSweepKeys),
     ]
 
     @Test func listCommandsWithOutOfRangeCountsAreRejected() {

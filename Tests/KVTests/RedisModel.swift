@@ -110,6 +110,11 @@ struct RedisModel {
             return applyList(command, now: now)
         case .sets(let command):
             return applySet(command, now: now)
+        case .sweepExpired(let from, let limit):
+            let visited = items.keys.filter { !$0.lexicographicallyPrecedes(from) }
+                .sorted { $0.lexicographicallyPrecedes($1) }.prefix(Int(limit))
+            for key in visited where items[key]!.expireAt != 0 && items[key]!.expireAt <= now { items[key] = nil }
+            return visited.count == Int(limit) ? .bulk(visited.last! + [0]) : .null
         case .flushAll:
             items = [:]
             return .ok

@@ -64,3 +64,37 @@ import TestSupport
         await node.close()
     }
 }
+
+/// The expiry sweep: a leader's sweeper deletes expired keys from storage (element rows of collections
+/// included) and leaves live ones.
+@Suite(.timeLimit(.minutes(1))) struct ExpirySweeperTests {
+    @Test func expiredKeysLeaveStorage() async throws {
+        let dir = TemporaryDirectory("sweep")
+        defer { dir.remove() }
+        let (node, backend) = try await ReplicatedNodeTests.open(dir)
+        let soon = backend.nowMillis() + 50
+        for index in 0..<30 {
+            _ = try await backend.execute(.set(key: Array("k\(index)".utf8), value: [1], condition: .always,
+                                               expiry: .at(soon), returnOld: false))
+        }
+        _ = try await backend.execute(.list(.push(key: Array("list".utf8), elements: [[1], [2], [3]], left: false,
+                                                  onlyIfExists: false)))
+        _ = try await backend.execute(.expireAt(key: Array("list".utf8), atMillis: soon))
+        #expect(try await ReplicatedNodeTests.set(backend, "kept", "v") == .ok)
+        let sweeper = ExpirySweeper(node: node, backend: backend, interval: .milliseconds(20), keysPerSweep: 7,
+                                    logger: Logger(label: "test"))
+        let running = Task { try await sweeper.run() }
+        defer { running.cancel() }
+        func stored() throws -> (keys: Int, elements: Int) {
+            (try node.store.scan(from: [0x00], to: [0x01], nowMillis: 0, limit: 1_000).count,
+             try node.store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 1_000).count)
+        }
+        #expect(try stored() == (32, 3))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try stored() != (1, 0), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(try stored() == (1, 0), "only the key without a TTL is left")
+        #expect(try await backend.read(.get(Array("kept".utf8))) == .bulk("v"))
+        running.cancel()
+        await node.close()
+    }
+}

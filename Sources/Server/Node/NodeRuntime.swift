@@ -67,6 +67,7 @@ public final class NodeRuntime: Sendable {
                                  }),
             backend: backend, metrics: metrics, logger: logger)
         services.append(redis)
+        services.append(ExpirySweeper(node: node, backend: backend, logger: logger))
         if let address = configuration.metricsAddress {
             services.append(MetricsServer(host: address.host, port: address.port, registry: metrics, logger: logger,
                                           readiness: { NodeReadiness(info.reading) },

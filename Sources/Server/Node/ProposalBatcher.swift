@@ -143,6 +143,8 @@ extension Command {
             return key.count + field.count + value.count + perItem
         case .registerMember(_, let name, let address):
             return name.count + address.count + perItem
+        case .sweepExpired(let from, _):
+            return from.count + perItem
         case .list(let command):
             switch command {
             case .push(let key, let elements, _, _):

@@ -336,7 +336,7 @@ class Writer(threading.Thread):
         return "; ".join(f"{count}× {text}" for text, count in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-KINDS_CYCLE = 4  # of every four values write_values writes, one is a list element and one a set member
+KINDS_CYCLE = 4  # of every four values write_values writes: a string, a hash field (and its value), a set member, a list element
 
 
 def is_list_key(key):
@@ -347,18 +347,23 @@ def is_set_key(key):
     return ":set:" in key
 
 
+def is_hash_key(key):
+    return ":hash:" in key
+
+
 def is_collection_key(key):
-    return is_list_key(key) or is_set_key(key)
+    return is_list_key(key) or is_set_key(key) or is_hash_key(key)
 
 
 def write_values(cluster, ledger, name, prefix, count, chunk=50):
     """Writes `count` fresh values through `name` in pipelines, retrying a chunk on retryable errors.
 
-    Of every KINDS_CYCLE values one is pushed as the element of a one-element list and one added as the
-    member of a one-member set (their keys have `:list:` / `:set:` in their names), so the disk searches
-    cover element rows as well as strings.
+    Of every KINDS_CYCLE values one is pushed as the element of a one-element list, one added as the member
+    of a one-member set and one written as both the field and the value of a one-field hash (their keys have
+    `:list:` / `:set:` / `:hash:` in their names), so the disk searches cover element rows, their row keys
+    included, as well as strings.
     """
-    kinds = {KINDS_CYCLE - 1: "list:", KINDS_CYCLE - 2: "set:"}
+    kinds = {KINDS_CYCLE - 1: "list:", KINDS_CYCLE - 2: "set:", KINDS_CYCLE - 3: "hash:"}
     keys = [f"{prefix}:{kinds.get(i % KINDS_CYCLE, '')}{i}" for i in range(count)]
     values = {key: ledger.new(key) for key in keys}
     for start in range(0, count, chunk):
@@ -372,8 +377,10 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
                         pipe.delete(key)  # so that a retried chunk still leaves a one-element collection
                         if is_list_key(key):
                             pipe.rpush(key, values[key])
-                        else:
+                        elif is_set_key(key):
                             pipe.sadd(key, values[key])
+                        else:
+                            pipe.hset(key, values[key], values[key])
                     else:
                         pipe.set(key, values[key])
                 answers = iter(pipe.execute())
@@ -394,8 +401,9 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
     return values
 
 
-def served_values(client, keys):
-    """What `client` serves for `keys`: a string's value, a list's first element, a set's only member."""
+def served_values(client, keys, expected_values):
+    """What `client` serves for `keys`: a string's value, a list's first element, a set's only member, the
+    value of a hash's field named like the expected value."""
     strings = [key for key in keys if not is_collection_key(key)]
     collections = [key for key in keys if is_collection_key(key)]
     served = dict(zip(strings, client.mget(strings))) if strings else {}
@@ -404,8 +412,10 @@ def served_values(client, keys):
         for key in collections:
             if is_list_key(key):
                 pipe.lindex(key, 0)
-            else:
+            elif is_set_key(key):
                 pipe.srandmember(key)
+            else:
+                pipe.hget(key, expected_values[key])
         served.update(zip(collections, pipe.execute()))
     return [served[key] for key in keys]
 
@@ -421,7 +431,7 @@ def read_back(cluster, name, expected, what):
         try:
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
-                for key, served in zip(chunk, served_values(client, chunk)):
+                for key, served in zip(chunk, served_values(client, chunk, missing)):
                     if served is None:
                         continue
                     check(served.decode() == missing[key], f"{name} serves {key} = {served!r}, written "

@@ -1,0 +1,51 @@
+import KV
+import Logging
+import ServiceLifecycle
+
+/// Removes expired keys from storage: while this node leads, it proposes an expiry sweep entry every
+/// `interval`, each looking at up to `keysPerSweep` keys from where the previous one stopped, so every key
+/// is visited again after (keys ÷ keysPerSweep) intervals. Apply decides with the entry's clock, so every
+/// replica deletes the same keys; reads never show an expired key in the meantime.
+public struct ExpirySweeper: Service {
+    let node: ReplicatedNode
+    let backend: any RedisBackend
+    let interval: Duration
+    let keysPerSweep: UInt32
+    let logger: Logger
+
+    public init(node: ReplicatedNode, backend: any RedisBackend, interval: Duration = .seconds(1),
+                keysPerSweep: UInt32 = 1_000, logger: Logger) {
+        precondition((1...Command.maxSweepKeys).contains(keysPerSweep), "a sweep looks at 1…\(Command.maxSweepKeys) keys")
+        self.node = node
+        self.backend = backend
+        self.interval = interval
+        self.keysPerSweep = keysPerSweep
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await runUntilGracefulShutdown { try await sweep() }
+    }
+
+    private func sweep() async throws {
+        var cursor: [UInt8] = []
+        var failureLogged = false
+        while !Task.isCancelled {
+            try await Task.sleep(for: interval)
+            guard node.info.reading.role == "leader", !node.info.reading.halted else { continue }
+            do throws(BackendError) {
+                switch try await backend.execute(.sweepExpired(from: cursor, limit: keysPerSweep)) {
+                case .bulk(let next): cursor = next
+                default: cursor = []
+                }
+                failureLogged = false
+            } catch {
+                // Leadership moved or the cluster is busy: sweep again at the next interval.
+                if !failureLogged {
+                    logger.info("expiry sweep not applied; retrying", metadata: ["reason": "\(error)"])
+                    failureLogged = true
+                }
+            }
+        }
+    }
+}
