@@ -47,6 +47,9 @@ public enum ReadCommand: Hashable, Sendable {
     case listIndex([UInt8], index: Int64)
     /// LPOS key element [RANK rank] [COUNT count] [MAXLEN len]: `count == nil` answers one position.
     case listPosition([UInt8], element: [UInt8], rank: Int64, count: Int64?, maxLength: Int64)
+    /// LCS key1 key2 with its reply options; `refusal` is the error for bad options, answered only once both
+    /// keys hold strings (Redis checks the keys first).
+    case longestCommonSubsequence([UInt8], [UInt8], LongestCommonSubsequence.Reply, refusal: String? = nil)
     /// SISMEMBER.
     case setIsMember([UInt8], member: [UInt8])
     /// SMISMEMBER.

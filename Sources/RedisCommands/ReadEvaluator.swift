@@ -29,6 +29,17 @@ public struct ReadEvaluator<View: KeyValueView> {
             })
         case .stringLength(let key):
             return try string(key, now) { .integer(Int64($0.count)) } ?? .integer(0)
+        case .longestCommonSubsequence(let first, let second, let reply, let refusal):
+            var strings: [[UInt8]] = []
+            for key in [first, second] {
+                guard let entry = try reader.lookup(key, nowMillis: now) else { strings.append([]); continue }
+                guard case .string(let bytes) = entry.value else {
+                    return .error("ERR The specified keys must contain string values")
+                }
+                strings.append(bytes)
+            }
+            if let refusal { return .error(refusal) }
+            return LongestCommonSubsequence.answer(strings[0], strings[1], reply)
         case .getRange(let key, let start, let end):
             return try string(key, now) { .bulkString(Self.range($0, start, end)) } ?? .bulkString([])
         case .getBit(let key, let offset):
@@ -117,9 +128,12 @@ public struct ReadEvaluator<View: KeyValueView> {
                 .integer(Int64(try reader.hashValue(header, field)?.count ?? 0))
             } ?? .integer(0)
         case .hashScan(let key, let cursor, let pattern, let count, let noValues):
-            guard let start = cursors.resumeKey(for: cursor) else { return .error("ERR invalid cursor") }
+            let resume = cursors.resumeKey(for: cursor)
             let answer = try hash(key, now) { (header) throws(StorageError) in
-                let limit = header.count <= Self.smallHashFields ? Int(header.count) : max(count, 1)
+                // A small hash comes back whole whatever the cursor says, as Redis answers a listpack hash.
+                let small = header.count <= Self.smallHashFields
+                guard let start = small ? [] : resume else { return .error("ERR invalid cursor") }
+                let limit = small ? Int(header.count) : max(count, 1)
                 let page = try reader.rowPage(header.generation, from: start, limit: limit)
                 let next = page.next.map { cursors.open(resumeAt: $0) } ?? 0
                 let fields = try page.rows.map { (row) throws(StorageError) in try HashField.decode(row.body) }

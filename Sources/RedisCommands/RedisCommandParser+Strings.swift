@@ -118,6 +118,15 @@ extension RedisCommandParser {
             return .write(.bitOperation(operation, destination: a[a.startIndex + 1], sources: sources), .direct)
         },
         "substr": getRange,
+        "lcs": Spec(arity: -3) { _, a, _ in
+            do throws(RedisArgumentError) {
+                return .read(.longestCommonSubsequence(a[a.startIndex], a[a.startIndex + 1], try lcsReply(a.dropFirst(2))))
+            } catch {
+                return .read(.longestCommonSubsequence(a[a.startIndex], a[a.startIndex + 1], .string,
+                                                       refusal: error.message(command: "lcs")))
+            }
+        },
+
         "setrange": Spec(arity: 4) { _, a, _ throws(RedisArgumentError) in
             let offset = try integer(a[a.startIndex + 1])
             guard offset >= 0 else { throw .offsetOutOfRange }
@@ -197,5 +206,31 @@ extension RedisCommandParser {
     static func parseGetEx(_ a: ArraySlice<[UInt8]>, now: UInt64) throws(RedisArgumentError) -> RedisRequest {
         let options = try ExpiryOptions(a.dropFirst(), forSet: false)
         return .write(.getExpire(key: a[a.startIndex], expiry: try options.expiry(now: now) ?? .keep), .direct)
+    }
+}
+
+extension RedisCommandParser {
+    /// LCS's options: IDX, LEN, WITHMATCHLEN, MINMATCHLEN n (a negative minimum counts as 0).
+    static func lcsReply(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> LongestCommonSubsequence.Reply {
+        var length = false, ranges = false, withLengths = false
+        var minimum: Int64 = 0
+        var index = a.startIndex
+        while index < a.endIndex {
+            switch keyword(a[index]) {
+            case "IDX": ranges = true
+            case "LEN": length = true
+            case "WITHMATCHLEN": withLengths = true
+            case "MINMATCHLEN" where index + 1 < a.endIndex:
+                minimum = max(try integer(a[index + 1]), 0)
+                index += 1
+            default: throw .syntax
+            }
+            index += 1
+        }
+        guard !(ranges && length) else {
+            throw .custom("ERR If you want both the length and indexes, please just use IDX.")
+        }
+        if ranges { return .ranges(minimumMatch: minimum, withLengths: withLengths) }
+        return length ? .length : .string
     }
 }

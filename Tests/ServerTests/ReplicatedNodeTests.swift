@@ -72,7 +72,7 @@ import TestSupport
         let dir = TemporaryDirectory("sweep")
         defer { dir.remove() }
         let (node, backend) = try await ReplicatedNodeTests.open(dir)
-        let soon = backend.nowMillis() + 50
+        let soon = backend.nowMillis() + 1_500
         for index in 0..<30 {
             _ = try await backend.execute(.set(key: Array("k\(index)".utf8), value: [1], condition: .always,
                                                expiry: .at(soon), returnOld: false))

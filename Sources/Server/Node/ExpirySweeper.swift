@@ -1,10 +1,12 @@
 import KV
+import Storage
 import Logging
 import ServiceLifecycle
 
-/// Removes expired keys from storage: while this node leads, it proposes an expiry sweep entry every
-/// `interval`, each looking at up to `keysPerSweep` keys from where the previous one stopped, so every key
-/// is visited again after (keys ÷ keysPerSweep) intervals. Apply decides with the entry's clock, so every
+/// Removes expired keys from storage: while this node leads, every `interval` it looks at up to
+/// `keysPerSweep` keys from where it stopped before and, when one of them has expired, proposes an expiry
+/// sweep entry over them; so every key is visited again after (keys ÷ keysPerSweep) intervals, and an idle
+/// cluster commits nothing. Apply decides with the entry's clock, so every
 /// replica deletes the same keys; reads never show an expired key in the meantime.
 public struct ExpirySweeper: Service {
     let node: ReplicatedNode
@@ -33,6 +35,17 @@ public struct ExpirySweeper: Service {
         while !Task.isCancelled {
             try await Task.sleep(for: interval)
             guard node.info.reading.role == "leader", !node.info.reading.halted else { continue }
+            // An entry only when the next keys hold an expired one (by this node's reading): an idle cluster
+            // commits nothing. Apply decides again with the entry's clock.
+            guard let window = try? node.store.scan(from: RedisKeyspace.primary(cursor), to: RedisKeyspace.primaryEnd(),
+                                                    nowMillis: 0, limit: Int(keysPerSweep)) else { continue }
+            let now = backend.nowMillis()
+            guard window.contains(where: { $0.expireAtMillis != 0 && $0.expireAtMillis <= now }) else {
+                let full = window.count == Int(keysPerSweep)
+                cursor = (full ? window.last.flatMap { RedisKeyspace.userKey(ofPrimary: $0.key) } : nil)
+                    .map { $0 + [0] } ?? []
+                continue
+            }
             do throws(BackendError) {
                 switch try await backend.execute(.sweepExpired(from: cursor, limit: keysPerSweep)) {
                 case .bulk(let next): cursor = next
