@@ -55,9 +55,18 @@ public enum Command: Hashable, Sendable {
     case list(ListCommand)
     /// A set command (SADD … SDIFFSTORE).
     case sets(SetCommand)
-    /// The expiry sweep (not a Redis command; the leader proposes one every second): looks at up to `limit`
-    /// keys from `from` on and deletes those expired at the entry's clock, element rows included. Answers the
-    /// key the next sweep starts at, or null when it reached the last key (the next one starts over).
+    /// `command` in database `database` (1…15; commands without this wrapper act on database 0).
+    indirect case database(UInt8, Command)
+    /// FLUSHDB: deletes every key of the command's database.
+    case flushDatabase
+    /// MOVE key db: 1 when moved to `database` (which must not hold the key), 0 otherwise.
+    case move(key: [UInt8], database: UInt8)
+    /// COPY source destination DB db [REPLACE]: as ``copy(from:to:replace:)``, into `database`.
+    case copyToDatabase(from: [UInt8], to: [UInt8], database: UInt8, replace: Bool)
+    /// The expiry sweep (not a Redis command; the leader proposes it): looks at up to `limit` keys of every
+    /// database from `from` (a database byte, then a key) on and deletes those expired at the entry's clock,
+    /// element rows included. Answers where the next sweep starts, or null after the last key (the next one
+    /// starts over).
     case sweepExpired(from: [UInt8], limit: UInt32)
     /// Records a member's name and gRPC address in the replicated member directory (internal state, not a
     /// Redis command). Proposed by the leader before the member joins the configuration.
@@ -149,7 +158,10 @@ public enum Command: Hashable, Sendable {
         case .list(let command): return command.keys
         case .sets(let command): return command.keys
         case .delete(let keys): return keys
-        case .registerMember, .flushAll, .sweepExpired: return []
+        case .registerMember, .flushAll, .sweepExpired, .flushDatabase: return []
+        case .database(_, let command): return command.keys
+        case .move(let key, _): return [key]
+        case .copyToDatabase(let from, let to, _, _): return [from, to]
         }
     }
 }

@@ -6,7 +6,7 @@ enum CommandCodec {
         case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
-        case list, sets, sweepExpired
+        case list, sets, sweepExpired, database, flushDatabase, move, copyToDatabase
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -97,6 +97,19 @@ enum CommandCodec {
         case .sweepExpired(let from, let limit):
             keyed(.sweepExpired, from, &output)
             output.appendBigEndian(limit)
+        case .database(let database, let command):
+            output.append(Tag.database.rawValue)
+            output.append(database)
+            encode(command, into: &output)
+        case .flushDatabase: output.append(Tag.flushDatabase.rawValue)
+        case .move(let key, let database):
+            keyed(.move, key, &output)
+            output.append(database)
+        case .copyToDatabase(let from, let to, let database, let replace):
+            keyed(.copyToDatabase, from, &output)
+            output.appendBlob(to)
+            output.append(database)
+            output.append(replace ? 1 : 0)
         case .registerMember(let id, let name, let address):
             output.append(Tag.registerMember.rawValue)
             output.appendBigEndian(id)
@@ -198,6 +211,16 @@ enum CommandCodec {
                                     delta: Int64(bitPattern: try reader.uint64()))
         case .list: return .list(try decodeList(&reader))
         case .sets: return .sets(try decodeSet(&reader))
+        case .database:
+            let database = try databaseNumber(&reader)
+            let command = try decode(&reader)
+            if case .database = command { throw .invalid("a database command inside another") }
+            return .database(database, command)
+        case .flushDatabase: return .flushDatabase
+        case .move: return .move(key: try key(&reader), database: try databaseNumber(&reader))
+        case .copyToDatabase:
+            return .copyToDatabase(from: try key(&reader), to: try key(&reader), database: try databaseNumber(&reader),
+                                   replace: try flag(&reader))
         case .sweepExpired:
             let from = try key(&reader)
             let limit = try reader.uint32()
@@ -210,6 +233,12 @@ enum CommandCodec {
             guard id != 0, !name.isEmpty, !address.isEmpty else { throw .invalid("member registration without id, name or address") }
             return .registerMember(id: id, name: name, address: address)
         }
+    }
+
+    static func databaseNumber(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> UInt8 {
+        let database = try reader.uint8()
+        guard Int(database) < RedisKeyspace.databaseCount else { throw .invalid("database \(database)") }
+        return database
     }
 
     static func key(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> [UInt8] {

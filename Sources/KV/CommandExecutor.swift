@@ -10,6 +10,8 @@ struct CommandExecutor {
     let nowMillis: UInt64
     let maxValueBytes: Int
     let indexes: ElementIndexes
+    /// The database the command being executed acts on (``Command/database(_:_:)`` sets it).
+    var database: UInt8 = 0
 
     /// Keys FLUSHALL deletes per store scan (all of them go in the one entry's transaction).
     static let flushBatchKeys = 1_000
@@ -29,7 +31,7 @@ struct CommandExecutor {
 
     /// The live value of `key` at the entry's clock (or at `now`).
     func live(_ key: [UInt8], at now: UInt64? = nil) throws(StorageError) -> Live? {
-        guard let version = try transaction.latestVersion(of: RedisKeyspace.primary(key)),
+        guard let version = try transaction.latestVersion(of: RedisKeyspace.primary(key, database: database)),
               version.isVisible(atMillis: now ?? nowMillis) else {
             return nil
         }
@@ -42,14 +44,14 @@ struct CommandExecutor {
 
     /// Writes `key`'s value; the element rows of a collection it replaces are deleted.
     func write(_ key: [UInt8], _ value: RedisValue, expireAt: UInt64, ts: UInt64) throws(StorageError) {
-        let row = RedisKeyspace.primary(key)
+        let row = RedisKeyspace.primary(key, database: database)
         try releaseReplaced(row, keeping: value.generation, ts)
         try transaction.put(StoredVersion(key: row, commitTS: ts, expireAtMillis: expireAt, body: value.encoded()))
     }
 
     /// Deletes `key`, and its element rows unless `keepingElements` (RENAME moved them to another key).
     func delete(_ key: [UInt8], ts: UInt64, keepingElements: Bool = false) throws(StorageError) {
-        let row = RedisKeyspace.primary(key)
+        let row = RedisKeyspace.primary(key, database: database)
         if !keepingElements { try releaseReplaced(row, keeping: nil, ts) }
         try transaction.put(StoredVersion(key: row, commitTS: ts, isTombstone: true))
     }
@@ -62,18 +64,21 @@ struct CommandExecutor {
         try releaseElements(of: replaced, ts)
     }
 
-    /// Deletes the expired keys among the next `limit` keys from `from` (clock 0 shows expired versions too),
-    /// with their element rows; answers where the next sweep starts, or null after the last key.
-    func sweepExpired(from: [UInt8], limit: Int, _ ts: UInt64) throws(StorageError) -> CommandResult {
-        let versions = try transaction.scan(from: RedisKeyspace.primary(from), to: RedisKeyspace.primaryEnd(),
+    /// Deletes the expired keys among the next `limit` keys of every database from `from` (a database byte
+    /// then a key: the primary row key without its tag; clock 0 shows expired versions too), with their
+    /// element rows; answers where the next sweep starts, or null after the last key.
+    mutating func sweepExpired(from: [UInt8], limit: Int, _ ts: UInt64) throws(StorageError) -> CommandResult {
+        let versions = try transaction.scan(from: RedisKeyspace.primaryRows(from: from), to: RedisKeyspace.primaryRowsEnd,
                                             nowMillis: 0, limit: limit)
+        let outer = database
+        defer { database = outer }
         for version in versions where version.expireAtMillis != 0 && version.expireAtMillis <= nowMillis {
-            guard let key = RedisKeyspace.userKey(ofPrimary: version.key) else { continue }
+            guard let (rowDatabase, key) = RedisKeyspace.primaryParts(version.key) else { continue }
+            database = rowDatabase
             try delete(key, ts: ts)
         }
-        guard versions.count == limit, let last = versions.last,
-              let key = RedisKeyspace.userKey(ofPrimary: last.key) else { return .null }
-        return .bulk(key + [0])
+        guard versions.count == limit, let last = versions.last else { return .null }
+        return .bulk(Array(last.key.dropFirst()) + [0])
     }
 
     /// A copy of a value for COPY: a collection gets the new generation `ts` and a copy of every element row
@@ -186,6 +191,46 @@ struct CommandExecutor {
             return try executeSet(command, ts)
         case .sweepExpired(let from, let limit):
             return try sweepExpired(from: from, limit: Int(limit), ts)
+        case .database(let database, let command):
+            let outer = self.database
+            self.database = database
+            defer { self.database = outer }
+            return try execute(command, commitTS: ts)
+        case .flushDatabase:
+            var start = RedisKeyspace.primary([], database: database)
+            while true {
+                // Expired keys too (clock 0): FLUSHDB leaves no row of the database.
+                let batch = try transaction.scan(from: start, to: RedisKeyspace.primaryEnd(database: database),
+                                                 nowMillis: 0, limit: Self.flushBatchKeys)
+                for version in batch {
+                    if let key = RedisKeyspace.userKey(ofPrimary: version.key, database: database) {
+                        try delete(key, ts: ts)
+                    }
+                }
+                guard batch.count == Self.flushBatchKeys, let last = batch.last else { return .ok }
+                start = last.key + [0]
+            }
+        case .move(let key, let target):
+            guard target != database else { return .error(.sameObject) }
+            guard let current = try live(key) else { return .integer(0) }
+            let source = database
+            database = target
+            defer { database = source }
+            if try live(key) != nil { return .integer(0) }
+            // The element rows stay where they are: they belong to the generation, not to the database.
+            try write(key, current.value, expireAt: current.expireAtMillis, ts: ts)
+            database = source
+            try delete(key, ts: ts, keepingElements: true)
+            return .integer(1)
+        case .copyToDatabase(let from, let to, let target, let replace):
+            guard target != database || from != to else { return .error(.sameObject) }
+            guard let current = try live(from) else { return .integer(0) }
+            let source = database
+            database = target
+            defer { database = source }
+            if !replace, try live(to) != nil { return .integer(0) }
+            try write(to, try copyElements(of: current.value, ts), expireAt: current.expireAtMillis, ts: ts)
+            return .integer(1)
         case .registerMember(let id, let name, let address):
             try transaction.setMeta(MemberDirectory.metaName(id), value: MemberDirectory.encode(name: name, address: address))
             return .ok

@@ -29,6 +29,8 @@ public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConverti
     case hashValueNotAFloat
     /// LSET beyond the list.
     case indexOutOfRange
+    /// MOVE (or COPY … DB) onto the same key of the same database.
+    case sameObject
 
     /// The exact error line Redis answers with.
     public var redisMessage: String {
@@ -43,6 +45,7 @@ public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConverti
         case .noSuchKey: return "ERR no such key"
         case .hashValueNotAFloat: return "ERR hash value is not a float"
         case .indexOutOfRange: return "ERR index out of range"
+        case .sameObject: return "ERR source and destination objects are the same"
         }
     }
 

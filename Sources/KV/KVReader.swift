@@ -6,6 +6,8 @@ import Storage
 public struct KVReader: Sendable {
     public let store: MVCCStore
     public let elementIndexes: ElementIndexes
+    /// The database lookups and key walks read (0 unless ``inDatabase(_:)`` chose another).
+    public private(set) var database: UInt8 = 0
 
     public init(store: MVCCStore, elementIndexes: ElementIndexes = ElementIndexes()) {
         self.store = store
@@ -20,7 +22,9 @@ public struct KVReader: Sendable {
 
     /// The live value of `key` for a reader whose clock reads `nowMillis`; `nil` when absent or expired.
     public func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> Entry? {
-        guard let version = try store.get(RedisKeyspace.primary(key), nowMillis: nowMillis) else { return nil }
+        guard let version = try store.get(RedisKeyspace.primary(key, database: database), nowMillis: nowMillis) else {
+            return nil
+        }
         do throws(KVError) {
             return Entry(value: try RedisValue(decoding: version.body), expireAtMillis: version.expireAtMillis)
         } catch {
@@ -30,8 +34,9 @@ public struct KVReader: Sendable {
 
     /// Live keys at or after `start`, in byte order, at most `limit`.
     public func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]] {
-        try store.scan(from: RedisKeyspace.primary(start), to: RedisKeyspace.primaryEnd(), nowMillis: nowMillis,
-                       limit: limit).compactMap { RedisKeyspace.userKey(ofPrimary: $0.key) }
+        try store.scan(from: RedisKeyspace.primary(start, database: database),
+                       to: RedisKeyspace.primaryEnd(database: database), nowMillis: nowMillis, limit: limit)
+            .compactMap { RedisKeyspace.userKey(ofPrimary: $0.key, database: database) }
     }
 
     public func elementRows(of generation: UInt64, from: [UInt8], to: [UInt8]?, limit: Int) throws(StorageError)
@@ -56,6 +61,12 @@ public struct KVReader: Sendable {
     /// The newest version of `key`'s row as last committed, tombstones and expired versions included (WATCH
     /// records it); `nil` when the key never had one.
     public func newestVersion(of key: [UInt8]) throws(StorageError) -> StoredVersion? {
-        try store.latestVersion(of: RedisKeyspace.primary(key))
+        try store.latestVersion(of: RedisKeyspace.primary(key, database: database))
+    }
+
+    public func inDatabase(_ database: UInt8) -> KVReader {
+        var reader = self
+        reader.database = database
+        return reader
     }
 }

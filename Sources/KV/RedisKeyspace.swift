@@ -33,6 +33,18 @@ public enum RedisKeyspace {
         return Array(row[2...])
     }
 
+    /// The first primary row at or after `position` (a database byte, then a key), over every database.
+    public static func primaryRows(from position: [UInt8]) -> [UInt8] { [primaryTag] + position }
+
+    /// The end (exclusive) of every database's primary rows.
+    public static let primaryRowsEnd: [UInt8] = [elementTag]
+
+    /// The database and user key of a primary row; `nil` for any other row.
+    public static func primaryParts(_ row: [UInt8]) -> (database: UInt8, key: [UInt8])? {
+        guard row.count >= 2, row[0] == primaryTag else { return nil }
+        return (row[1], Array(row[2...]))
+    }
+
     /// The end (exclusive) of `database`'s primary rows.
     public static func primaryEnd(database: UInt8 = 0) -> [UInt8] {
         database == .max ? [elementTag] : [primaryTag, database + 1]

@@ -10,6 +10,8 @@ public protocol KeyValueView: ElementRows {
     func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]]
     /// The elements at `indexes` (within `0..<header.count`) of the list `header` describes, in order.
     func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]]
+    /// The same view, reading database `database`.
+    func inDatabase(_ database: UInt8) -> Self
 }
 
 extension KVReader: KeyValueView {}
@@ -63,8 +65,21 @@ public struct TransactionContext: KeyValueView {
     public var elementIndexes: ElementIndexes { executor.indexes }
 
     public func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]] {
-        try transaction.scan(from: RedisKeyspace.primary(start), to: RedisKeyspace.primaryEnd(), nowMillis: nowMillis,
-                             limit: limit).compactMap { RedisKeyspace.userKey(ofPrimary: $0.key) }
+        let database = executor.database
+        return try transaction.scan(from: RedisKeyspace.primary(start, database: database),
+                                    to: RedisKeyspace.primaryEnd(database: database), nowMillis: nowMillis, limit: limit)
+            .compactMap { RedisKeyspace.userKey(ofPrimary: $0.key, database: database) }
+    }
+
+    public func inDatabase(_ database: UInt8) -> TransactionContext {
+        var context = self
+        context.executor.database = database
+        return context
+    }
+
+    /// Makes database `database` the one the transaction's next commands act on (SELECT inside MULTI).
+    public mutating func select(_ database: UInt8) {
+        executor.database = database
     }
 }
 
@@ -81,7 +96,7 @@ extension KVStateMachine {
         guard let transactionApplier else { throw StateMachineHalt(index: index, cause: .transactionsNotConfigured) }
         for watch in entry.watches {
             let newest: StoredVersion?
-            do throws(StorageError) { newest = try transaction.latestVersion(of: RedisKeyspace.primary(watch.key)) } catch {
+            do throws(StorageError) { newest = try transaction.latestVersion(of: watch.key) } catch {
                 throw StateMachineHalt(index: index, cause: .storage(error))
             }
             if watch.changed(newestCommitTS: newest?.commitTS, nowMillis: entry.nowMillis) {

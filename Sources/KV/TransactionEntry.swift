@@ -22,8 +22,8 @@ public struct TransactionEntry: Hashable, Sendable {
 
     public static let formatVersion: UInt8 = 1
 
-    /// A key as WATCH saw it: the commit timestamp of its newest version (0: none), whether that version was
-    /// live, and its TTL deadline.
+    /// A key as WATCH saw it: its row key (database included, docs/formats.md §2a), the commit timestamp of
+    /// its newest version (0: none), whether that version was live, and its TTL deadline.
     public struct Watch: Hashable, Sendable {
         public var key: [UInt8]
         public var version: UInt64

@@ -17,6 +17,19 @@ public enum QueuedCommand: Hashable, Sendable {
     case immediate(RESPValue)
 }
 
+extension TransactionState {
+    /// The database of the last SELECT among `commands` that the transaction applied (its reply is +OK);
+    /// the first `skipping` commands are the server's own and have no reply in `replies`.
+    public static func lastSelect(in commands: [[[UInt8]]], replies: [RESPValue], skipping: Int) -> UInt8? {
+        var selected: UInt8?
+        for (arguments, reply) in zip(commands.dropFirst(skipping), replies)
+            where reply == .ok && arguments.count == 2 && String(decoding: arguments[0], as: UTF8.self).lowercased() == "select" {
+            selected = RedisNumber.parseInteger(arguments[1]).flatMap { UInt8(exactly: $0) }
+        }
+        return selected
+    }
+}
+
 /// The connection's transaction: what MULTI queued and what WATCH recorded.
 public struct TransactionState: Hashable, Sendable {
     /// The queue since MULTI; nil outside a transaction.
@@ -52,7 +65,8 @@ public struct TransactionState: Hashable, Sendable {
             queued!.append(.data(arguments))
         case .reply(let value):
             queued!.append(.immediate(value))
-        case .write, .read, .blocking:
+        case .write, .read, .blocking, .connection(.select):
+            // SELECT goes into the entry too: the commands after it act on the database it names.
             queued!.append(.data(arguments))
         case .connection(let command):
             queued!.append(.connection(command))

@@ -1,3 +1,4 @@
+import KV
 import RESP
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,8 @@ public struct ConnectionSession: Sendable {
     public let password: [UInt8]?
     public private(set) var protocolVersion: RESPValue.ProtocolVersion = .resp2
     public private(set) var clientName: [UInt8]?
+    /// The database SELECT chose (0…15).
+    public var database: UInt8 = 0
     public private(set) var isAuthenticated: Bool
     /// MULTI's queue and WATCH's keys.
     public var transaction = TransactionState()
@@ -76,7 +79,11 @@ public struct ConnectionSession: Sendable {
         case .clientSetInfo:
             return (.ok, false)
         case .select(let index):
-            return (index == 0 ? .ok : .error("ERR DB index is out of range"), false)
+            guard (0..<Int64(RedisKeyspace.databaseCount)).contains(index) else {
+                return (.error("ERR DB index is out of range"), false)
+            }
+            database = UInt8(index)
+            return (.ok, false)
         case .command(let subcommand):
             return (CommandIntrospection.reply(subcommand: subcommand), false)
         case .info(let section):
@@ -180,6 +187,6 @@ extension RedisCommandParser {
         "expireat", "pexpireat", "persist", "hset", "hdel", "hincrby", "hmset", "hsetnx", "hincrbyfloat", "rename",
         "renamenx", "copy", "setbit", "bitop", "flushall", "flushdb", "lpush", "rpush", "lpushx", "rpushx", "lpop",
         "rpop", "lset", "linsert", "lrem", "ltrim", "lmove", "rpoplpush", "lmpop", "blpop", "brpop", "blmove",
-        "brpoplpush", "blmpop", "sadd", "srem", "spop", "smove", "sinterstore", "sunionstore", "sdiffstore",
+        "brpoplpush", "blmpop", "sadd", "srem", "spop", "smove", "sinterstore", "sunionstore", "sdiffstore", "move",
     ]
 }

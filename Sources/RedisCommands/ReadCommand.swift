@@ -2,6 +2,8 @@ import KV
 
 /// A read-only Redis command, evaluated against the store by ``ReadEvaluator``.
 public enum ReadCommand: Hashable, Sendable {
+    /// `command` in database `database` (1…15; read commands without this wrapper read database 0).
+    indirect case inDatabase(UInt8, ReadCommand)
     case get([UInt8])
     case multiGet([[UInt8]])
     case stringLength([UInt8])

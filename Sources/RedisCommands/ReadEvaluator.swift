@@ -18,6 +18,8 @@ public struct ReadEvaluator<View: KeyValueView> {
     /// Evaluates `command` for a reader whose clock reads `nowMillis`.
     public func evaluate(_ command: ReadCommand, nowMillis now: UInt64) throws(StorageError) -> RESPValue {
         switch command {
+        case .inDatabase(let database, let command):
+            return try ReadEvaluator(reader: reader.inDatabase(database), cursors: cursors).evaluate(command, nowMillis: now)
         case .get(let key):
             return try string(key, now) { .bulkString($0) } ?? .null
         case .multiGet(let keys):

@@ -37,7 +37,10 @@ extension RedisCommandParser {
         "scan": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in try parseScan(a) },
         "dbsize": Spec(arity: 1) { _, _, _ in .read(.databaseSize) },
         "flushall": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in try flush(a) },
-        "flushdb": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in try flush(a) },
+        "flushdb": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in try flushDatabase(a) },
+        "move": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
+            .write(.move(key: a[a.startIndex], database: try databaseIndex(a[a.startIndex + 1])), .direct)
+        },
         "randomkey": Spec(arity: 1) { _, _, _ in .read(.randomKey) },
         "object": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
             let name = String(decoding: a[a.startIndex], as: UTF8.self)
@@ -57,6 +60,13 @@ extension RedisCommandParser {
         guard a.count <= 1 else { throw .syntax }
         if let mode = a.first, !["ASYNC", "SYNC"].contains(keyword(mode)) { throw .syntax }
         return .write(.flushAll, .direct)
+    }
+
+    /// `FLUSHDB [ASYNC | SYNC]`: the connection's database only.
+    static func flushDatabase(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        guard a.count <= 1 else { throw .syntax }
+        if let mode = a.first, !["ASYNC", "SYNC"].contains(keyword(mode)) { throw .syntax }
+        return .write(.flushDatabase, .direct)
     }
 
     /// The largest COUNT a SCAN may ask for.
@@ -93,6 +103,7 @@ extension RedisCommandParser {
     static func parseCopy(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
         let (from, to) = (a[a.startIndex], a[a.startIndex + 1])
         var replace = false
+        var target: UInt8?
         var index = a.startIndex + 2
         while index < a.endIndex {
             switch keyword(a[index]) {
@@ -100,14 +111,24 @@ extension RedisCommandParser {
             case "DB":
                 guard index + 1 < a.endIndex else { throw .syntax }
                 index += 1
-                guard let database = RedisNumber.parseInteger(a[index]) else { throw .notAnInteger }
-                guard database == 0 else { throw .custom("ERR DB index is out of range") }
+                target = try databaseIndex(a[index])
             default: throw .syntax
             }
             index += 1
         }
+        // With DB the databases may differ; the state machine compares them with the connection's.
+        if let target { return .write(.copyToDatabase(from: from, to: to, database: target, replace: replace), .direct) }
         guard from != to else { throw .custom("ERR source and destination objects are the same") }
         return .write(.copy(from: from, to: to, replace: replace), .direct)
+    }
+
+    /// A database number of SELECT, MOVE and COPY … DB: 0…15.
+    static func databaseIndex(_ bytes: [UInt8]) throws(RedisArgumentError) -> UInt8 {
+        guard let database = RedisNumber.parseInteger(bytes) else { throw .notAnInteger }
+        guard (0..<Int64(RedisKeyspace.databaseCount)).contains(database) else {
+            throw .custom("ERR DB index is out of range")
+        }
+        return UInt8(database)
     }
 
     /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`.

@@ -82,6 +82,7 @@ public struct RedisCommandParser: Sendable {
         case .hashSetIfAbsent(_, _, let value): return value.count
         case .list(let command): return command.largestElement
         case .sets(let command): return command.largestElement
+        case .database(_, let command): return largestValue(command)
         default: return nil
         }
     }

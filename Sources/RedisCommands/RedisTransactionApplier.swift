@@ -36,6 +36,13 @@ public struct RedisTransactionApplier: TransactionApplier {
                 }
             case .reply(let value):
                 replies.append(value)
+            case .connection(.select(let index)):
+                guard (0..<Int64(RedisKeyspace.databaseCount)).contains(index) else {
+                    replies.append(.error("ERR DB index is out of range"))
+                    continue
+                }
+                context.select(UInt8(index))
+                replies.append(.ok)
             case .connection, .transaction:
                 // The connection answers these itself; a proposer never puts one in the entry.
                 replies.append(.error("ERR this command cannot run inside a replicated transaction"))

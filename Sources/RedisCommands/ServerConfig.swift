@@ -13,7 +13,7 @@ public struct ServerConfig: Sendable {
             // Every write is fsynced to the Raft log on a quorum before it is answered.
             ("appendonly", "yes"), ("appendfsync", "always"), ("save", ""),
             ("maxmemory", "0"), ("maxmemory-policy", "noeviction"),
-            ("databases", "1"), ("proto-max-bulk-len", String(maxValueBytes)),
+            ("databases", "16"), ("proto-max-bulk-len", String(maxValueBytes)),
             ("timeout", "0"), ("notify-keyspace-events", ""), ("cluster-enabled", "no"),
             ("lua-time-limit", "5000"), ("busy-reply-threshold", "5000"),
         ]

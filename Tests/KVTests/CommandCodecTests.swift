@@ -46,6 +46,11 @@ import Testing
         .sets(.store(.difference, destination: [12], keys: [[10], [11]])),
         .sweepExpired(from: [], limit: 1),
         .sweepExpired(from: [1, 2], limit: Command.maxSweepKeys),
+        .database(15, .set(key: [1], value: [2], condition: .always, expiry: .none, returnOld: false)),
+        .database(3, .list(.push(key: [8], elements: [[1]], left: true, onlyIfExists: false))),
+        .flushDatabase,
+        .move(key: [1], database: 4),
+        .copyToDatabase(from: [1], to: [2], database: 0, replace: true),
     ]
 
     @Test func listCommandsWithOutOfRangeCountsAreRejected() {

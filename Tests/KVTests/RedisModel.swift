@@ -111,10 +111,13 @@ struct RedisModel {
         case .sets(let command):
             return applySet(command, now: now)
         case .sweepExpired(let from, let limit):
-            let visited = items.keys.filter { !$0.lexicographicallyPrecedes(from) }
+            // The model's keys all live in database 0: their positions are 0x00 ‖ key.
+            let visited = items.keys.filter { !([0] + $0).lexicographicallyPrecedes(from) }
                 .sorted { $0.lexicographicallyPrecedes($1) }.prefix(Int(limit))
             for key in visited where items[key]!.expireAt != 0 && items[key]!.expireAt <= now { items[key] = nil }
-            return visited.count == Int(limit) ? .bulk(visited.last! + [0]) : .null
+            return visited.count == Int(limit) ? .bulk([0] + visited.last! + [0]) : .null
+        case .database, .flushDatabase, .move, .copyToDatabase:
+            preconditionFailure("databases other than 0 are tested against redis-server (differential test)")
         case .flushAll:
             items = [:]
             return .ok

@@ -35,7 +35,7 @@ import TestSupport
             let key = pick(keys)
             if int(0...2) == 0 { return .list(listCommand(key)) }
             if int(0...3) == 0 { return .sets(setCommand(key)) }
-            if int(0...15) == 0 { return .sweepExpired(from: pick([[], key]), limit: UInt32(pick([1, 2, 100]))) }
+            if int(0...15) == 0 { return .sweepExpired(from: pick([[], [0] + key]), limit: UInt32(pick([1, 2, 100]))) }
             switch int(0...22) {
             case 0, 1:
                 return .set(key: key, value: value(), condition: pick([.always, .ifAbsent, .ifPresent]),

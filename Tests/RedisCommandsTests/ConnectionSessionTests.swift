@@ -56,7 +56,10 @@ import Testing
         #expect(session.respond(to: .clientGetName, info: { "" }).reply == .bulk("n"))
         #expect(session.respond(to: .clientID, info: { "" }).reply == .integer(42))
         #expect(session.respond(to: .select(0), info: { "" }).reply == .ok)
-        #expect(session.respond(to: .select(1), info: { "" }).reply == .error("ERR DB index is out of range"))
+        #expect(session.respond(to: .select(15), info: { "" }).reply == .ok && session.database == 15)
+        #expect(session.respond(to: .select(16), info: { "" }).reply == .error("ERR DB index is out of range"))
+        #expect(session.respond(to: .select(-1), info: { "" }).reply == .error("ERR DB index is out of range"))
+        #expect(session.database == 15, "a refused SELECT keeps the database")
         guard case .integer(let count) = session.respond(to: .command(subcommand: b("count")), info: { "" }).reply
         else { Issue.record("integer expected"); return }
         #expect(count == Int64(RedisCommandParser.commandNames.count))

@@ -21,8 +21,9 @@ actor LocalBackend: RedisBackend {
 
     nonisolated let applied = ApplySignal()
 
-    nonisolated func keys(_ keys: [[UInt8]], holding type: String) -> [[UInt8]] {
-        keys.filter { key in (try? evaluator.reader.lookup(key, nowMillis: nowMillis()))??.value.typeName == type }
+    nonisolated func keys(_ keys: [[UInt8]], holding type: String, database: UInt8) -> [[UInt8]] {
+        let reader = evaluator.reader.inDatabase(database)
+        return keys.filter { key in (try? reader.lookup(key, nowMillis: nowMillis()))??.value.typeName == type }
     }
 
     func execute(_ command: Command) async throws(BackendError) -> CommandResult {
@@ -35,10 +36,12 @@ actor LocalBackend: RedisBackend {
         return outcome.results[index]![0]
     }
 
-    func watch(_ keys: [[UInt8]]) async throws(BackendError) -> [TransactionEntry.Watch] {
+    func watch(_ keys: [[UInt8]], database: UInt8) async throws(BackendError) -> [TransactionEntry.Watch] {
         do throws(StorageError) {
             return try keys.map { (key) throws(StorageError) in
-                TransactionEntry.Watch(key: key, newest: try evaluator.reader.newestVersion(of: key), nowMillis: nowMillis())
+                TransactionEntry.Watch(key: RedisKeyspace.primary(key, database: database),
+                                       newest: try evaluator.reader.inDatabase(database).newestVersion(of: key),
+                                       nowMillis: nowMillis())
             }
         } catch {
             throw .unavailable(error.description)

@@ -27,12 +27,12 @@ import Testing
         }
 
         func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue { .null }
-        func watch(_ keys: [[UInt8]]) async throws(BackendError) -> [TransactionEntry.Watch] { [] }
+        func watch(_ keys: [[UInt8]], database: UInt8) async throws(BackendError) -> [TransactionEntry.Watch] { [] }
         func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]? { [] }
         func nowMillis() -> UInt64 { 0 }
         func info() -> String { "" }
         let applied = ApplySignal()
-        func keys(_ keys: [[UInt8]], holding type: String) -> [[UInt8]] { [] }
+        func keys(_ keys: [[UInt8]], holding type: String, database: UInt8) -> [[UInt8]] { [] }
     }
 
     typealias Client = NIOAsyncChannel<ByteBuffer, ByteBuffer>

@@ -37,13 +37,13 @@ public struct ExpirySweeper: Service {
             guard node.info.reading.role == "leader", !node.info.reading.halted else { continue }
             // An entry only when the next keys hold an expired one (by this node's reading): an idle cluster
             // commits nothing. Apply decides again with the entry's clock.
-            guard let window = try? node.store.scan(from: RedisKeyspace.primary(cursor), to: RedisKeyspace.primaryEnd(),
-                                                    nowMillis: 0, limit: Int(keysPerSweep)) else { continue }
+            guard let window = try? node.store.scan(from: RedisKeyspace.primaryRows(from: cursor),
+                                                    to: RedisKeyspace.primaryRowsEnd, nowMillis: 0,
+                                                    limit: Int(keysPerSweep)) else { continue }
             let now = backend.nowMillis()
             guard window.contains(where: { $0.expireAtMillis != 0 && $0.expireAtMillis <= now }) else {
                 let full = window.count == Int(keysPerSweep)
-                cursor = (full ? window.last.flatMap { RedisKeyspace.userKey(ofPrimary: $0.key) } : nil)
-                    .map { $0 + [0] } ?? []
+                cursor = full ? Array(window.last!.key.dropFirst()) + [0] : []
                 continue
             }
             do throws(BackendError) {

@@ -38,9 +38,10 @@ public struct NodeRedisBackend: RedisBackend {
 
     public var applied: ApplySignal { node.applied }
 
-    public func keys(_ keys: [[UInt8]], holding type: String) -> [[UInt8]] {
+    public func keys(_ keys: [[UInt8]], holding type: String, database: UInt8) -> [[UInt8]] {
         let now = nowMillis()
-        return keys.filter { key in (try? evaluator.reader.lookup(key, nowMillis: now))??.value.typeName == type }
+        let reader = evaluator.reader.inDatabase(database)
+        return keys.filter { key in (try? reader.lookup(key, nowMillis: now))??.value.typeName == type }
     }
 
     public func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue {
@@ -56,12 +57,14 @@ public struct NodeRedisBackend: RedisBackend {
         }
     }
 
-    public func watch(_ keys: [[UInt8]]) async throws(BackendError) -> [TransactionEntry.Watch] {
+    public func watch(_ keys: [[UInt8]], database: UInt8) async throws(BackendError) -> [TransactionEntry.Watch] {
         try await reads.wait()
         let now = nowMillis()
         do throws(StorageError) {
             return try keys.map { (key) throws(StorageError) in
-                TransactionEntry.Watch(key: key, newest: try evaluator.reader.newestVersion(of: key), nowMillis: now)
+                TransactionEntry.Watch(key: RedisKeyspace.primary(key, database: database),
+                                       newest: try evaluator.reader.inDatabase(database).newestVersion(of: key),
+                                       nowMillis: now)
             }
         } catch {
             throw .unavailable(error.description)

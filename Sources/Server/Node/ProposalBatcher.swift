@@ -145,6 +145,10 @@ extension Command {
             return name.count + address.count + perItem
         case .sweepExpired(let from, _):
             return from.count + perItem
+        case .database(_, let command):
+            return command.estimatedBytes + 1
+        case .flushDatabase, .move, .copyToDatabase:
+            return keys.reduce(perItem) { $0 + $1.count + perItem }
         case .list(let command):
             switch command {
             case .push(let key, let elements, _, _):

@@ -12,8 +12,8 @@ public protocol RedisBackend: Sendable {
     func nowMillis() -> UInt64
     /// The text of `INFO`.
     func info() -> String
-    /// WATCH: each key's newest version, read after a linearizable read barrier.
-    func watch(_ keys: [[UInt8]]) async throws(BackendError) -> [TransactionEntry.Watch]
+    /// WATCH: each key's newest version in `database`, read after a linearizable read barrier.
+    func watch(_ keys: [[UInt8]], database: UInt8) async throws(BackendError) -> [TransactionEntry.Watch]
     /// EXEC: proposes `transaction` (stamped with this node's clock) as one Raft entry and waits until it is
     /// applied. Nil when a watched key had changed, so nothing was applied.
     func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]?
@@ -21,7 +21,7 @@ public protocol RedisBackend: Sendable {
     var applied: ApplySignal { get }
     /// Those of `keys` that hold a value of `type` (as TYPE names it) in this node's store as last applied,
     /// read without a read barrier: a blocked command proposes its write again only when there are some.
-    func keys(_ keys: [[UInt8]], holding type: String) -> [[UInt8]]
+    func keys(_ keys: [[UInt8]], holding type: String, database: UInt8) -> [[UInt8]]
 }
 
 /// Why the node could not serve a request; rendered as a Redis error line.

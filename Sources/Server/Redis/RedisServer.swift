@@ -203,15 +203,22 @@ public final class RedisServer: Service, Sendable {
             case .connection(let command):
                 (reply, close) = session.respond(to: command, info: serverInfo)
             case .write(let command, let shape):
-                do throws(BackendError) { reply = shape.render(try await backend.execute(command)) } catch {
+                let database = session.database
+                do throws(BackendError) {
+                    reply = shape.render(try await backend.execute(database == 0 ? command : .database(database, command)))
+                } catch {
                     reply = .error(error.redisMessage)
                 }
             case .read(let command):
-                do throws(BackendError) { reply = try await backend.read(command) } catch {
+                let database = session.database
+                do throws(BackendError) {
+                    reply = try await backend.read(database == 0 ? command : .inDatabase(database, command))
+                } catch {
                     reply = .error(error.redisMessage)
                 }
             case .blocking(let command):
-                let blocked = Task { await block(command) }
+                let database = session.database
+                let blocked = Task { await block(command, database: database) }
                 closed.whenComplete { _ in blocked.cancel() }
                 reply = await blocked.value
             }
@@ -224,11 +231,12 @@ public final class RedisServer: Service, Sendable {
     /// applies something, and then, in its turn (``BlockedTurns``: the client that blocked first goes
     /// first), proposes it again over the keys that now hold a list, until the timeout. Shutdown, or the
     /// client going away, ends the wait with nothing popped.
-    func block(_ command: BlockingCommand) async -> RESPValue {
+    func block(_ command: BlockingCommand, database: UInt8) async -> RESPValue {
+        func inDatabase(_ attempt: Command) -> Command { database == 0 ? attempt : .database(database, attempt) }
         let deadline = command.timeoutMillis == 0 ? nil : ContinuousClock.now + .milliseconds(command.timeoutMillis)
         var seen = backend.applied.generation
         do throws(BackendError) {
-            if let reply = command.render(try await backend.execute(command.attempt)) { return reply }
+            if let reply = command.render(try await backend.execute(inDatabase(command.attempt))) { return reply }
         } catch {
             return .error(error.redisMessage)
         }
@@ -251,10 +259,12 @@ public final class RedisServer: Service, Sendable {
             defer { blockedTurns.finish(ticket, generation: seen) }
             // A client that went away while it waited for its turn pops nothing.
             if Task.isCancelled { return .error("TRYAGAIN the connection closed; nothing was popped") }
-            let ready = backend.keys(command.keys, holding: "list")
+            let ready = backend.keys(command.keys, holding: "list", database: database)
             guard !ready.isEmpty else { continue }
             do throws(BackendError) {
-                if let reply = command.render(try await backend.execute(command.retry(over: ready))) { return reply }
+                if let reply = command.render(try await backend.execute(inDatabase(command.retry(over: ready)))) {
+                    return reply
+                }
             } catch {
                 return .error(error.redisMessage)
             }
@@ -275,7 +285,9 @@ public final class RedisServer: Service, Sendable {
             return .ok
         case .watch(let keys):
             guard !session.transaction.isOpen else { return .error("ERR WATCH inside MULTI is not allowed") }
-            do throws(BackendError) { return session.transaction.watch(try await backend.watch(keys)) } catch {
+            do throws(BackendError) {
+                return session.transaction.watch(try await backend.watch(keys, database: session.database))
+            } catch {
                 return .error(error.redisMessage)
             }
         case .exec:
@@ -283,15 +295,21 @@ public final class RedisServer: Service, Sendable {
                 return .error("ERR EXEC without MULTI")
             }
             guard !refused else { return TransactionState.execAbort }
-            let commands = TransactionState.dataCommands(queued)
+            var commands = TransactionState.dataCommands(queued)
             var dataReplies: [RESPValue] = []
             if !commands.isEmpty || !watches.isEmpty {
+                // The entry starts in the connection's database; a SELECT inside it moves the connection too.
+                let selects = session.database != 0 && !commands.isEmpty
+                if selects { commands.insert([Array("SELECT".utf8), Array(String(session.database).utf8)], at: 0) }
                 do throws(BackendError) {
                     let entry = TransactionEntry(proposedTS: 0, nowMillis: 0, watches: watches, commands: commands)
                     guard let replies = try await backend.execute(entry) else { return .nullArray }
-                    dataReplies = replies
+                    dataReplies = selects ? Array(replies.dropFirst()) : replies
                 } catch {
                     return .error(error.redisMessage)
+                }
+                if let selected = TransactionState.lastSelect(in: commands, replies: dataReplies, skipping: selects ? 1 : 0) {
+                    session.database = selected
                 }
             }
             return TransactionState.merge(queued, dataReplies: dataReplies) { command in
