@@ -48,6 +48,28 @@ import TestSupport
         await node.close()
     }
 
+    @Test func databasesSurviveARestartAndASnapshot() async throws {
+        let dir = TemporaryDirectory("node-databases")
+        defer { dir.remove() }
+        var options = ReplicatedNode.Options()
+        options.snapshotEveryEntries = 2
+        do {
+            let (node, backend) = try await Self.open(dir, options: options)
+            for database: UInt8 in [0, 5, 15] {
+                #expect(try await backend.execute(.database(database, .set(key: Array("k".utf8), value: [database],
+                                                                           condition: .always, expiry: .none,
+                                                                           returnOld: false))) == .ok)
+            }
+            #expect(try await backend.execute(.database(5, .flushDatabase)) == .ok)
+            await node.close()
+        }
+        let (node, backend) = try await Self.open(dir, options: options)
+        #expect(try await backend.read(.get(Array("k".utf8))) == .bulkString([0]))
+        #expect(try await backend.read(.inDatabase(5, .get(Array("k".utf8)))) == .null)
+        #expect(try await backend.read(.inDatabase(15, .get(Array("k".utf8)))) == .bulkString([15]))
+        await node.close()
+    }
+
     @Test func snapshotsCompactTheLogAndRestartFromThem() async throws {
         let dir = TemporaryDirectory("node-snapshot")
         defer { dir.remove() }
