@@ -59,6 +59,9 @@ public enum Command: Hashable, Sendable {
     indirect case database(UInt8, Command)
     /// FLUSHDB: deletes every key of the command's database.
     case flushDatabase
+    /// SWAPDB: exchanges the keys of two databases (every key's row is rewritten into the other one; element
+    /// rows stay, as they belong to generations).
+    case swapDatabases(UInt8, UInt8)
     /// MOVE key db: 1 when moved to `database` (which must not hold the key), 0 otherwise.
     case move(key: [UInt8], database: UInt8)
     /// COPY source destination DB db [REPLACE]: as ``copy(from:to:replace:)``, into `database`.
@@ -158,7 +161,7 @@ public enum Command: Hashable, Sendable {
         case .list(let command): return command.keys
         case .sets(let command): return command.keys
         case .delete(let keys): return keys
-        case .registerMember, .flushAll, .sweepExpired, .flushDatabase: return []
+        case .registerMember, .flushAll, .sweepExpired, .flushDatabase, .swapDatabases: return []
         case .database(_, let command): return command.keys
         case .move(let key, _): return [key]
         case .copyToDatabase(let from, let to, _, _): return [from, to]

@@ -6,7 +6,7 @@ enum CommandCodec {
         case set = 1, multiSet, delete, incrementBy, incrementByFloat, append, setRange, expireAt, persist
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
-        case list, sets, sweepExpired, database, flushDatabase, move, copyToDatabase
+        case list, sets, sweepExpired, database, flushDatabase, move, copyToDatabase, swapDatabases
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -102,6 +102,10 @@ enum CommandCodec {
             output.append(database)
             encode(command, into: &output)
         case .flushDatabase: output.append(Tag.flushDatabase.rawValue)
+        case .swapDatabases(let first, let second):
+            output.append(Tag.swapDatabases.rawValue)
+            output.append(first)
+            output.append(second)
         case .move(let key, let database):
             keyed(.move, key, &output)
             output.append(database)
@@ -217,6 +221,7 @@ enum CommandCodec {
             if case .database = command { throw .invalid("a database command inside another") }
             return .database(database, command)
         case .flushDatabase: return .flushDatabase
+        case .swapDatabases: return .swapDatabases(try databaseNumber(&reader), try databaseNumber(&reader))
         case .move: return .move(key: try key(&reader), database: try databaseNumber(&reader))
         case .copyToDatabase:
             return .copyToDatabase(from: try key(&reader), to: try key(&reader), database: try databaseNumber(&reader),

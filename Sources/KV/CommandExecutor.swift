@@ -81,6 +81,19 @@ struct CommandExecutor {
         return .bulk(Array(last.key.dropFirst()) + [0])
     }
 
+    /// Every primary row of `database` that is not a tombstone (expired ones included), in key order.
+    func rows(of database: UInt8) throws(StorageError) -> [StoredVersion] {
+        var rows: [StoredVersion] = []
+        var start = RedisKeyspace.primary([], database: database)
+        while true {
+            let batch = try transaction.scan(from: start, to: RedisKeyspace.primaryEnd(database: database), nowMillis: 0,
+                                             limit: Self.flushBatchKeys)
+            rows.append(contentsOf: batch)
+            guard batch.count == Self.flushBatchKeys, let last = batch.last else { return rows }
+            start = last.key + [0]
+        }
+    }
+
     /// A copy of a value for COPY: a collection gets the new generation `ts` and a copy of every element row
     /// (same parts, so list positions and member names stay valid).
     func copyElements(of value: RedisValue, _ ts: UInt64) throws(StorageError) -> RedisValue {
@@ -210,6 +223,22 @@ struct CommandExecutor {
                 guard batch.count == Self.flushBatchKeys, let last = batch.last else { return .ok }
                 start = last.key + [0]
             }
+        case .swapDatabases(let first, let second):
+            guard first != second else { return .ok }
+            let swapped = [(try rows(of: first), second), (try rows(of: second), first)]
+            // Every row goes first (a later write at the same commit timestamp replaces a tombstone), then
+            // each value is written under the other database; bodies are sealed again for their new row key.
+            for (rows, _) in swapped {
+                for version in rows { try transaction.put(StoredVersion(key: version.key, commitTS: ts, isTombstone: true)) }
+            }
+            for (rows, target) in swapped {
+                for version in rows {
+                    guard let (_, key) = RedisKeyspace.primaryParts(version.key) else { continue }
+                    try transaction.put(StoredVersion(key: RedisKeyspace.primary(key, database: target), commitTS: ts,
+                                                      expireAtMillis: version.expireAtMillis, body: version.body))
+                }
+            }
+            return .ok
         case .move(let key, let target):
             guard target != database else { return .error(.sameObject) }
             guard let current = try live(key) else { return .integer(0) }

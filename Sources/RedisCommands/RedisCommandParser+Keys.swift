@@ -38,6 +38,17 @@ extension RedisCommandParser {
         "dbsize": Spec(arity: 1) { _, _, _ in .read(.databaseSize) },
         "flushall": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in try flush(a) },
         "flushdb": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in try flushDatabase(a) },
+        "swapdb": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
+            func index(_ bytes: [UInt8], _ which: String) throws(RedisArgumentError) -> UInt8 {
+                guard let value = RedisNumber.parseInteger(bytes) else { throw .custom("ERR invalid \(which) DB index") }
+                guard (0..<Int64(RedisKeyspace.databaseCount)).contains(value) else {
+                    throw .custom("ERR DB index is out of range")
+                }
+                return UInt8(value)
+            }
+            return .write(.swapDatabases(try index(a[a.startIndex], "first"), try index(a[a.startIndex + 1], "second")),
+                          .direct)
+        },
         "move": Spec(arity: 3) { _, a, _ throws(RedisArgumentError) in
             .write(.move(key: a[a.startIndex], database: try databaseIndex(a[a.startIndex + 1])), .direct)
         },

@@ -49,6 +49,7 @@ import Testing
         .database(15, .set(key: [1], value: [2], condition: .always, expiry: .none, returnOld: false)),
         .database(3, .list(.push(key: [8], elements: [[1]], left: true, onlyIfExists: false))),
         .flushDatabase,
+        .swapDatabases(0, 15),
         .move(key: [1], database: 4),
         .copyToDatabase(from: [1], to: [2], database: 0, replace: true),
     ]

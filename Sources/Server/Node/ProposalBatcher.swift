@@ -147,7 +147,7 @@ extension Command {
             return from.count + perItem
         case .database(_, let command):
             return command.estimatedBytes + 1
-        case .flushDatabase, .move, .copyToDatabase:
+        case .flushDatabase, .move, .copyToDatabase, .swapDatabases:
             return keys.reduce(perItem) { $0 + $1.count + perItem }
         case .list(let command):
             switch command {
