@@ -9,22 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 requests="${REQUESTS:-5000}"
 clients="${CLIENTS:-50}"
-workdir="$(mktemp -d)"
-trap 'scripts/local-cluster.sh stop --dir "$workdir/cluster" >/dev/null; redis-cli -p 6390 shutdown nosave >/dev/null 2>&1 || true; rm -rf "$workdir"' EXIT
-if [ "${ELASTICKV_BUILD:-release}" = release ]; then scripts/local-cluster.sh start --release --dir "$workdir/cluster"; else scripts/local-cluster.sh start --dir "$workdir/cluster"; fi
-redis-server --port 6390 --appendonly yes --appendfsync always --dir "$workdir" --daemonize yes >/dev/null
-for _ in $(seq 1 150); do [ "$(redis-cli -p 6381 SET ready 1 2>/dev/null)" = "OK" ] && break; sleep 0.2; done
-
-# The leader's Redis port: through a follower every write takes one more round trip (forwarding).
-admin="$(swift build -c "${ELASTICKV_BUILD:-release}" --show-bin-path)/elastickv-admin"
-leader=""
-for _ in $(seq 1 50); do
-    leader="$("$admin" --addr 127.0.0.1:6481 --json cluster status 2>/dev/null |
-        python3 -c 'import json, sys; print(json.load(sys.stdin).get("leader") or "")' 2>/dev/null || true)"
-    [ -n "$leader" ] && break
-    sleep 0.2
-done
-port=$((6380 + ${leader#n}))
+# shellcheck source=cluster-and-peer.sh
+. bench/cluster-and-peer.sh
 echo "leader: ${leader:-unknown} (redis port $port); $requests requests per test, $clients clients"
 
 # Fills `key` on `port` with `count` elements through `command` (RPUSH, SADD or HSET), 1,000 per command.
