@@ -84,8 +84,8 @@ public struct ConnectionSession: Sendable {
             }
             database = UInt8(index)
             return (.ok, false)
-        case .command(let subcommand):
-            return (CommandIntrospection.reply(subcommand: subcommand), false)
+        case .command(let subcommand, let names):
+            return (CommandIntrospection.reply(subcommand: subcommand, names: names), false)
         case .info(let section):
             return (.bulkString(Array(InfoSections.select(section, from: info()).utf8)), false)
         case .quit:
@@ -149,18 +149,28 @@ public struct ConnectionSession: Sendable {
     }
 }
 
-/// Answers `COMMAND`, `COMMAND COUNT`, `COMMAND INFO` and `COMMAND DOCS` well enough for redis-cli and
-/// client libraries.
+/// Answers `COMMAND`, `COMMAND COUNT`, `COMMAND LIST`, `COMMAND INFO` and `COMMAND DOCS` well enough for
+/// redis-cli and client libraries: every supported command, its arity, write flag and key positions, and for
+/// DOCS its group.
 enum CommandIntrospection {
-    static func reply(subcommand: [UInt8]?) -> RESPValue {
+    static func reply(subcommand: [UInt8]?, names wanted: [[UInt8]] = []) -> RESPValue {
         let names = RedisCommandParser.commandNames
+        let asked = wanted.map { String(decoding: $0, as: UTF8.self).lowercased() }
         switch subcommand.map({ String(decoding: $0, as: UTF8.self).uppercased() }) {
-        case nil, "INFO"?:
+        case nil:
             return .array(names.map(describe))
+        case "INFO"?:
+            guard !asked.isEmpty else { return .array(names.map(describe)) }
+            return .array(asked.map { RedisCommandParser.commandNameSet.contains($0) ? describe($0) : .null })
         case "COUNT"?:
             return .integer(Int64(names.count))
+        case "LIST"?:
+            return .array(names.map { .bulk($0) })
         case "DOCS"?:
-            return .map([])
+            let documented = asked.isEmpty ? names : asked.filter(RedisCommandParser.commandNameSet.contains)
+            return .map(documented.map { name in
+                .init(.bulk(name), .map([.init(.bulk("group"), .bulk(RedisCommandParser.group(of: name)))]))
+            })
         default:
             return .error("ERR unknown subcommand '\(String(decoding: subcommand ?? [], as: UTF8.self))'. Try COMMAND HELP.")
         }

@@ -19,7 +19,7 @@ extension RedisCommandParser {
         "select": Spec(arity: 2) { _, a, _ throws(RedisArgumentError) in
             .connection(.select(try integer(a[a.startIndex])))
         },
-        "command": Spec(arity: -1) { _, a, _ in .connection(.command(subcommand: a.first)) },
+        "command": Spec(arity: -1) { _, a, _ in .connection(.command(subcommand: a.first, names: Array(a.dropFirst()))) },
         "info": Spec(arity: -1) { _, a, _ in .connection(.info(section: a.first)) },
         "quit": Spec(arity: -1) { _, _, _ in .connection(.quit) },
         "time": Spec(arity: 1) { _, _, _ in .connection(.time) },

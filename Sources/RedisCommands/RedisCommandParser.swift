@@ -87,6 +87,19 @@ public struct RedisCommandParser: Sendable {
         }
     }
 
+    /// The group COMMAND DOCS reports for a command, as Redis names them.
+    static func group(of name: String) -> String {
+        if ["multi", "exec", "discard", "watch", "unwatch"].contains(name) { return "transactions" }
+        if ["time", "config", "info", "flushall", "flushdb", "dbsize", "swapdb"].contains(name) { return "server" }
+        if ["setbit", "getbit", "bitcount", "bitpos", "bitop"].contains(name) { return "bitmap" }
+        if connectionSpecs[name] != nil { return "connection" }
+        if stringSpecs[name] != nil { return "string" }
+        if hashSpecs[name] != nil { return "hash" }
+        if listSpecs[name] != nil || blockingSpecs[name] != nil { return "list" }
+        if setSpecs[name] != nil { return "set" }
+        return "generic"
+    }
+
     static let table: [String: Spec] = {
         var table: [String: Spec] = [:]
         for (name, spec) in connectionSpecs { table[name] = spec }

@@ -77,8 +77,8 @@ public enum ConnectionCommand: Hashable, Sendable {
     case clientID
     case clientSetInfo
     case select(Int64)
-    /// `COMMAND`, `COMMAND COUNT`, `COMMAND DOCS …`, `COMMAND INFO …`.
-    case command(subcommand: [UInt8]?)
+    /// `COMMAND`, `COMMAND COUNT`, `COMMAND LIST`, `COMMAND DOCS [name …]`, `COMMAND INFO [name …]`.
+    case command(subcommand: [UInt8]?, names: [[UInt8]] = [])
     case info(section: [UInt8]?)
     case quit
     /// TIME: the node's clock as seconds and microseconds.

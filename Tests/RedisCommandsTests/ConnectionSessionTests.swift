@@ -63,6 +63,17 @@ import Testing
         guard case .integer(let count) = session.respond(to: .command(subcommand: b("count")), info: { "" }).reply
         else { Issue.record("integer expected"); return }
         #expect(count == Int64(RedisCommandParser.commandNames.count))
+        let docs = session.respond(to: .command(subcommand: b("docs"), names: [b("LPUSH"), b("nosuch"), b("multi")]),
+                                   info: { "" }).reply
+        #expect(docs == .map([.init(.bulk("lpush"), .map([.init(.bulk("group"), .bulk("list"))])),
+                              .init(.bulk("multi"), .map([.init(.bulk("group"), .bulk("transactions"))]))]))
+        guard case .map(let everything) = session.respond(to: .command(subcommand: b("docs")), info: { "" }).reply
+        else { Issue.record("map expected"); return }
+        #expect(everything.count == RedisCommandParser.commandNames.count, "DOCS without names documents every command")
+        #expect(session.respond(to: .command(subcommand: b("info"), names: [b("get"), b("nosuch")]), info: { "" }).reply
+            .arrayCount == 2)
+        #expect(session.respond(to: .command(subcommand: b("list")), info: { "" }).reply.arrayCount
+            == RedisCommandParser.commandNames.count)
         #expect(session.respond(to: .info(section: nil), info: { "# Server\r\n" }).reply == .bulk("# Server\r\n"))
         #expect(session.respond(to: .quit, info: { "" }).close)
         #expect(session.respond(to: .ping(nil), info: { "" }).reply == .simpleString("PONG"))
@@ -154,5 +165,12 @@ enum CommandIntrospectionProbe {
             return
         }
         #expect(state.watches.count == TransactionEntry.Limits.maxWatches)
+    }
+}
+
+extension RESPValue {
+    var arrayCount: Int? {
+        if case .array(let items) = self { return items.count }
+        return nil
     }
 }
