@@ -59,6 +59,10 @@ public enum Command: Hashable, Sendable {
     indirect case database(UInt8, Command)
     /// FLUSHDB: deletes every key of the command's database.
     case flushDatabase
+    /// PFADD key element…: 1 when a register changed (or the key was created), 0 otherwise.
+    case hyperLogLogAdd(key: [UInt8], elements: [[UInt8]])
+    /// PFMERGE destination source…: the destination becomes the union of itself and the sources.
+    case hyperLogLogMerge(destination: [UInt8], sources: [[UInt8]])
     /// SWAPDB: exchanges the keys of two databases (every key's row is rewritten into the other one; element
     /// rows stay, as they belong to generations).
     case swapDatabases(UInt8, UInt8)
@@ -164,6 +168,8 @@ public enum Command: Hashable, Sendable {
         case .registerMember, .flushAll, .sweepExpired, .flushDatabase, .swapDatabases: return []
         case .database(_, let command): return command.keys
         case .move(let key, _): return [key]
+        case .hyperLogLogAdd(let key, _): return [key]
+        case .hyperLogLogMerge(let destination, let sources): return [destination] + sources
         case .copyToDatabase(let from, let to, _, _): return [from, to]
         }
     }

@@ -7,6 +7,7 @@ enum CommandCodec {
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
         case list, sets, sweepExpired, database, flushDatabase, move, copyToDatabase, swapDatabases
+        case hyperLogLogAdd, hyperLogLogMerge
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -102,6 +103,14 @@ enum CommandCodec {
             output.append(database)
             encode(command, into: &output)
         case .flushDatabase: output.append(Tag.flushDatabase.rawValue)
+        case .hyperLogLogAdd(let key, let elements):
+            keyed(.hyperLogLogAdd, key, &output)
+            output.appendBigEndian(UInt32(elements.count))
+            for element in elements { output.appendBlob(element) }
+        case .hyperLogLogMerge(let destination, let sources):
+            keyed(.hyperLogLogMerge, destination, &output)
+            output.appendBigEndian(UInt32(sources.count))
+            for source in sources { output.appendBlob(source) }
         case .swapDatabases(let first, let second):
             output.append(Tag.swapDatabases.rawValue)
             output.append(first)
@@ -221,6 +230,20 @@ enum CommandCodec {
             if case .database = command { throw .invalid("a database command inside another") }
             return .database(database, command)
         case .flushDatabase: return .flushDatabase
+        case .hyperLogLogAdd:
+            let key = try key(&reader)
+            let count = Int(try reader.uint32())
+            guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) PFADD elements") }
+            var elements: [[UInt8]] = []
+            for _ in 0..<count { elements.append(try value(&reader)) }
+            return .hyperLogLogAdd(key: key, elements: elements)
+        case .hyperLogLogMerge:
+            let destination = try key(&reader)
+            let count = Int(try reader.uint32())
+            guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) PFMERGE sources") }
+            var sources: [[UInt8]] = []
+            for _ in 0..<count { sources.append(try key(&reader)) }
+            return .hyperLogLogMerge(destination: destination, sources: sources)
         case .swapDatabases: return .swapDatabases(try databaseNumber(&reader), try databaseNumber(&reader))
         case .move: return .move(key: try key(&reader), database: try databaseNumber(&reader))
         case .copyToDatabase:

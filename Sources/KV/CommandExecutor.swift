@@ -223,6 +223,30 @@ struct CommandExecutor {
                 guard batch.count == Self.flushBatchKeys, let last = batch.last else { return .ok }
                 start = last.key + [0]
             }
+        case .hyperLogLogAdd(let key, let elements):
+            let current = try live(key)
+            var sketch = HyperLogLog()
+            if let current {
+                guard case .string(let bytes) = current.value else { return .error(.wrongType) }
+                guard let existing = HyperLogLog(bytes) else { return .error(.notAHyperLogLog) }
+                sketch = existing
+            }
+            var updated = current == nil
+            for element in elements where sketch.add(element) { updated = true }
+            if updated { try write(key, .string(sketch.encoded()), expireAt: current?.expireAtMillis ?? 0, ts: ts) }
+            return .integer(updated ? 1 : 0)
+        case .hyperLogLogMerge(let destination, let sources):
+            var sketch = HyperLogLog()
+            var expireAt: UInt64 = 0
+            for (position, key) in ([destination] + sources).enumerated() {
+                guard let current = try live(key) else { continue }
+                guard case .string(let bytes) = current.value else { return .error(.wrongType) }
+                guard let other = HyperLogLog(bytes) else { return .error(.notAHyperLogLog) }
+                if position == 0 { expireAt = current.expireAtMillis }
+                sketch.merge(other)
+            }
+            try write(destination, .string(sketch.encoded()), expireAt: expireAt, ts: ts)
+            return .ok
         case .swapDatabases(let first, let second):
             guard first != second else { return .ok }
             let swapped = [(try rows(of: first), second), (try rows(of: second), first)]

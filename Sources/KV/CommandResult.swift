@@ -31,6 +31,8 @@ public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConverti
     case indexOutOfRange
     /// MOVE (or COPY … DB) onto the same key of the same database.
     case sameObject
+    /// PF* on a string that is not a HyperLogLog.
+    case notAHyperLogLog
 
     /// The exact error line Redis answers with.
     public var redisMessage: String {
@@ -46,6 +48,7 @@ public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConverti
         case .hashValueNotAFloat: return "ERR hash value is not a float"
         case .indexOutOfRange: return "ERR index out of range"
         case .sameObject: return "ERR source and destination objects are the same"
+        case .notAHyperLogLog: return HyperLogLog.notAHyperLogLog
         }
     }
 

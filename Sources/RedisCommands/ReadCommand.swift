@@ -52,6 +52,8 @@ public enum ReadCommand: Hashable, Sendable {
     /// LCS key1 key2 with its reply options; `refusal` is the error for bad options, answered only once both
     /// keys hold strings (Redis checks the keys first).
     case longestCommonSubsequence([UInt8], [UInt8], LongestCommonSubsequence.Reply, refusal: String? = nil)
+    /// PFCOUNT key…: the estimated size of the union of the HyperLogLogs.
+    case hyperLogLogCount([[UInt8]])
     /// SISMEMBER.
     case setIsMember([UInt8], member: [UInt8])
     /// SMISMEMBER.

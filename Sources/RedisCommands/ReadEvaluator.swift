@@ -31,6 +31,15 @@ public struct ReadEvaluator<View: KeyValueView> {
             })
         case .stringLength(let key):
             return try string(key, now) { .integer(Int64($0.count)) } ?? .integer(0)
+        case .hyperLogLogCount(let keys):
+            var union = HyperLogLog()
+            for key in keys {
+                guard let entry = try reader.lookup(key, nowMillis: now) else { continue }
+                guard case .string(let bytes) = entry.value else { return .error(CommandError.wrongType.redisMessage) }
+                guard let sketch = HyperLogLog(bytes) else { return .error(HyperLogLog.notAHyperLogLog) }
+                union.merge(sketch)
+            }
+            return .integer(Int64(union.count))
         case .longestCommonSubsequence(let first, let second, let reply, let refusal):
             var strings: [[UInt8]] = []
             for key in [first, second] {

@@ -118,6 +118,13 @@ extension RedisCommandParser {
             return .write(.bitOperation(operation, destination: a[a.startIndex + 1], sources: sources), .direct)
         },
         "substr": getRange,
+        "pfadd": Spec(arity: -2) { _, a, _ in
+            .write(.hyperLogLogAdd(key: a[a.startIndex], elements: Array(a.dropFirst())), .direct)
+        },
+        "pfcount": Spec(arity: -2) { _, a, _ in .read(.hyperLogLogCount(Array(a))) },
+        "pfmerge": Spec(arity: -2) { _, a, _ in
+            .write(.hyperLogLogMerge(destination: a[a.startIndex], sources: Array(a.dropFirst())), .direct)
+        },
         "lcs": Spec(arity: -3) { _, a, _ in
             do throws(RedisArgumentError) {
                 return .read(.longestCommonSubsequence(a[a.startIndex], a[a.startIndex + 1], try lcsReply(a.dropFirst(2))))

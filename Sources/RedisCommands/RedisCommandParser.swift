@@ -92,6 +92,7 @@ public struct RedisCommandParser: Sendable {
         if ["multi", "exec", "discard", "watch", "unwatch"].contains(name) { return "transactions" }
         if ["time", "config", "info", "flushall", "flushdb", "dbsize", "swapdb"].contains(name) { return "server" }
         if ["setbit", "getbit", "bitcount", "bitpos", "bitop"].contains(name) { return "bitmap" }
+        if ["pfadd", "pfcount", "pfmerge"].contains(name) { return "hyperloglog" }
         if connectionSpecs[name] != nil { return "connection" }
         if stringSpecs[name] != nil { return "string" }
         if hashSpecs[name] != nil { return "hash" }

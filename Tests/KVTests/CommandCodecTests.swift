@@ -50,6 +50,9 @@ import Testing
         .database(3, .list(.push(key: [8], elements: [[1]], left: true, onlyIfExists: false))),
         .flushDatabase,
         .swapDatabases(0, 15),
+        .hyperLogLogAdd(key: [1], elements: []),
+        .hyperLogLogAdd(key: [1], elements: [[1], [2, 3]]),
+        .hyperLogLogMerge(destination: [1], sources: [[2]]),
         .move(key: [1], database: 4),
         .copyToDatabase(from: [1], to: [2], database: 0, replace: true),
     ]

@@ -147,7 +147,9 @@ extension Command {
             return from.count + perItem
         case .database(_, let command):
             return command.estimatedBytes + 1
-        case .flushDatabase, .move, .copyToDatabase, .swapDatabases:
+        case .hyperLogLogAdd(let key, let elements):
+            return elements.reduce(key.count + perItem) { $0 + $1.count + perItem }
+        case .flushDatabase, .move, .copyToDatabase, .swapDatabases, .hyperLogLogMerge:
             return keys.reduce(perItem) { $0 + $1.count + perItem }
         case .list(let command):
             switch command {
