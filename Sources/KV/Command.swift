@@ -59,6 +59,8 @@ public enum Command: Hashable, Sendable {
     indirect case database(UInt8, Command)
     /// FLUSHDB: deletes every key of the command's database.
     case flushDatabase
+    /// BITFIELD key with at least one SET or INCRBY: each operation's answer (null where FAIL refused).
+    case bitField(key: [UInt8], operations: [BitField.Operation])
     /// PFADD key element…: 1 when a register changed (or the key was created), 0 otherwise.
     case hyperLogLogAdd(key: [UInt8], elements: [[UInt8]])
     /// PFMERGE destination source…: the destination becomes the union of itself and the sources.
@@ -168,7 +170,7 @@ public enum Command: Hashable, Sendable {
         case .registerMember, .flushAll, .sweepExpired, .flushDatabase, .swapDatabases: return []
         case .database(_, let command): return command.keys
         case .move(let key, _): return [key]
-        case .hyperLogLogAdd(let key, _): return [key]
+        case .hyperLogLogAdd(let key, _), .bitField(let key, _): return [key]
         case .hyperLogLogMerge(let destination, let sources): return [destination] + sources
         case .copyToDatabase(let from, let to, _, _): return [from, to]
         }

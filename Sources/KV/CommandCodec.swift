@@ -7,7 +7,7 @@ enum CommandCodec {
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
         case list, sets, sweepExpired, database, flushDatabase, move, copyToDatabase, swapDatabases
-        case hyperLogLogAdd, hyperLogLogMerge
+        case hyperLogLogAdd, hyperLogLogMerge, bitField
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -103,6 +103,26 @@ enum CommandCodec {
             output.append(database)
             encode(command, into: &output)
         case .flushDatabase: output.append(Tag.flushDatabase.rawValue)
+        case .bitField(let key, let operations):
+            keyed(.bitField, key, &output)
+            output.appendBigEndian(UInt32(operations.count))
+            for operation in operations {
+                switch operation {
+                case .get(let field, let offset):
+                    output += [0, field.signed ? 1 : 0, field.bits]
+                    output.appendBigEndian(offset)
+                case .set(let field, let offset, let value, let overflow):
+                    output += [1, field.signed ? 1 : 0, field.bits]
+                    output.appendBigEndian(offset)
+                    output.appendBigEndian(UInt64(bitPattern: value))
+                    output.append(overflow.rawValue)
+                case .incrementBy(let field, let offset, let delta, let overflow):
+                    output += [2, field.signed ? 1 : 0, field.bits]
+                    output.appendBigEndian(offset)
+                    output.appendBigEndian(UInt64(bitPattern: delta))
+                    output.append(overflow.rawValue)
+                }
+            }
         case .hyperLogLogAdd(let key, let elements):
             keyed(.hyperLogLogAdd, key, &output)
             output.appendBigEndian(UInt32(elements.count))
@@ -230,6 +250,33 @@ enum CommandCodec {
             if case .database = command { throw .invalid("a database command inside another") }
             return .database(database, command)
         case .flushDatabase: return .flushDatabase
+        case .bitField:
+            let key = try key(&reader)
+            let count = Int(try reader.uint32())
+            guard (1...CommandEntry.Limits.maxItemsPerCommand).contains(count) else { throw .invalid("\(count) BITFIELD operations") }
+            var operations: [BitField.Operation] = []
+            for _ in 0..<count {
+                let kind = try reader.uint8()
+                let signed = try flag(&reader)
+                let bits = try reader.uint8()
+                guard bits >= 1, bits <= (signed ? 64 : 63) else { throw .invalid("BITFIELD width \(bits)") }
+                let offset = try reader.uint64()
+                guard offset + UInt64(bits) <= Command.maxBitOffset + 64 else { throw .invalid("BITFIELD offset \(offset)") }
+                let field = BitField.Field(signed: signed, bits: bits)
+                switch kind {
+                case 0: operations.append(.get(field, offset: offset))
+                case 1, 2:
+                    let value = Int64(bitPattern: try reader.uint64())
+                    let rawOverflow = try reader.uint8()
+                    guard let overflow = BitField.Overflow(rawValue: rawOverflow) else {
+                        throw .invalid("BITFIELD overflow \(rawOverflow)")
+                    }
+                    operations.append(kind == 1 ? .set(field, offset: offset, value: value, overflow: overflow)
+                                                : .incrementBy(field, offset: offset, delta: value, overflow: overflow))
+                default: throw .invalid("BITFIELD operation \(kind)")
+                }
+            }
+            return .bitField(key: key, operations: operations)
         case .hyperLogLogAdd:
             let key = try key(&reader)
             let count = Int(try reader.uint32())

@@ -223,6 +223,20 @@ struct CommandExecutor {
                 guard batch.count == Self.flushBatchKeys, let last = batch.last else { return .ok }
                 start = last.key + [0]
             }
+        case .bitField(let key, let operations):
+            let current = try live(key)
+            var bytes: [UInt8] = []
+            if let current {
+                guard case .string(let existing) = current.value else { return .error(.wrongType) }
+                bytes = existing
+            }
+            // As Redis, the string first grows to the farthest bit a write names, even one FAIL refuses.
+            let reach = operations.filter(\.writes).map { Int(($0.offset + UInt64($0.field.bits) - 1) / 8) + 1 }.max() ?? 0
+            guard reach <= maxValueBytes else { return .error(.stringTooLong) }
+            if bytes.count < reach { bytes += [UInt8](repeating: 0, count: reach - bytes.count) }
+            let answers = BitField.run(operations, on: &bytes)
+            try write(key, .string(bytes), expireAt: current?.expireAtMillis ?? 0, ts: ts)
+            return .array(answers.map { $0.map(CommandResult.integer) ?? .null })
         case .hyperLogLogAdd(let key, let elements):
             let current = try live(key)
             var sketch = HyperLogLog()

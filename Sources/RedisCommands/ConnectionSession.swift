@@ -198,6 +198,6 @@ extension RedisCommandParser {
         "renamenx", "copy", "setbit", "bitop", "flushall", "flushdb", "lpush", "rpush", "lpushx", "rpushx", "lpop",
         "rpop", "lset", "linsert", "lrem", "ltrim", "lmove", "rpoplpush", "lmpop", "blpop", "brpop", "blmove",
         "brpoplpush", "blmpop", "sadd", "srem", "spop", "smove", "sinterstore", "sunionstore", "sdiffstore", "move",
-        "swapdb", "pfadd", "pfmerge",
+        "swapdb", "pfadd", "pfmerge", "bitfield",
     ]
 }

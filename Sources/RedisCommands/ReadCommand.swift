@@ -52,6 +52,8 @@ public enum ReadCommand: Hashable, Sendable {
     /// LCS key1 key2 with its reply options; `refusal` is the error for bad options, answered only once both
     /// keys hold strings (Redis checks the keys first).
     case longestCommonSubsequence([UInt8], [UInt8], LongestCommonSubsequence.Reply, refusal: String? = nil)
+    /// BITFIELD key with GET operations only, and BITFIELD_RO.
+    case bitField([UInt8], [BitField.Operation])
     /// PFCOUNT key…: the estimated size of the union of the HyperLogLogs.
     case hyperLogLogCount([[UInt8]])
     /// SISMEMBER.

@@ -31,6 +31,13 @@ public struct ReadEvaluator<View: KeyValueView> {
             })
         case .stringLength(let key):
             return try string(key, now) { .integer(Int64($0.count)) } ?? .integer(0)
+        case .bitField(let key, let operations):
+            var bytes: [UInt8] = []
+            if let entry = try reader.lookup(key, nowMillis: now) {
+                guard case .string(let existing) = entry.value else { return .error(CommandError.wrongType.redisMessage) }
+                bytes = existing
+            }
+            return .array(BitField.run(operations, on: &bytes).map { $0.map(RESPValue.integer) ?? .null })
         case .hyperLogLogCount(let keys):
             var union = HyperLogLog()
             for key in keys {

@@ -241,3 +241,78 @@ extension RedisCommandParser {
         return length ? .length : .string
     }
 }
+
+extension RedisCommandParser {
+    static let bitFieldSpecs: [String: Spec] = [
+        "bitfield": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
+            let operations = try bitFieldOperations(a.dropFirst(), readOnly: false)
+            guard operations.contains(where: \.writes) else { return .read(.bitField(a[a.startIndex], operations)) }
+            return .write(.bitField(key: a[a.startIndex], operations: operations), .direct)
+        },
+        "bitfield_ro": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
+            .read(.bitField(a[a.startIndex], try bitFieldOperations(a.dropFirst(), readOnly: true)))
+        },
+    ]
+
+    /// `GET type offset | SET type offset value | INCRBY type offset increment | OVERFLOW WRAP|SAT|FAIL`…
+    static func bitFieldOperations(_ a: ArraySlice<[UInt8]>, readOnly: Bool) throws(RedisArgumentError)
+        -> [BitField.Operation]
+    {
+        var operations: [BitField.Operation] = []
+        var overflow = BitField.Overflow.wrap
+        var writes = false
+        var index = a.startIndex
+        while index < a.endIndex {
+            let name = keyword(a[index])
+            let remaining = a.endIndex - index - 1
+            switch name {
+            case "GET" where remaining >= 2, "SET" where remaining >= 3, "INCRBY" where remaining >= 3:
+                let field = try bitFieldType(a[index + 1])
+                let offset = try bitFieldOffset(a[index + 2], field)
+                if name == "GET" {
+                    operations.append(.get(field, offset: offset))
+                    index += 3
+                    continue
+                }
+                writes = true
+                let value = try integer(a[index + 3])
+                operations.append(name == "SET" ? .set(field, offset: offset, value: value, overflow: overflow)
+                                                : .incrementBy(field, offset: offset, delta: value, overflow: overflow))
+                index += 4
+            case "OVERFLOW" where remaining >= 1:
+                switch keyword(a[index + 1]) {
+                case "WRAP": overflow = .wrap
+                case "SAT": overflow = .saturate
+                case "FAIL": overflow = .fail
+                default: throw .custom("ERR Invalid OVERFLOW type specified")
+                }
+                index += 2
+            default:
+                throw .syntax
+            }
+        }
+        // Redis parses everything first; BITFIELD_RO refuses writes after that.
+        if readOnly && writes { throw .custom("ERR BITFIELD_RO only supports the GET subcommand") }
+        return operations
+    }
+
+    static func bitFieldType(_ bytes: [UInt8]) throws(RedisArgumentError) -> BitField.Field {
+        let invalid = RedisArgumentError.custom(
+            "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.")
+        guard let sign = bytes.first, sign == UInt8(ascii: "i") || sign == UInt8(ascii: "u"),
+              let bits = RedisNumber.parseInteger(Array(bytes.dropFirst())) else { throw invalid }
+        let signed = sign == UInt8(ascii: "i")
+        guard bits >= 1, bits <= (signed ? 64 : 63) else { throw invalid }
+        return BitField.Field(signed: signed, bits: UInt8(bits))
+    }
+
+    /// A field's offset: bits, or `#n` for the n-th field of this width.
+    static func bitFieldOffset(_ bytes: [UInt8], _ field: BitField.Field) throws(RedisArgumentError) -> UInt64 {
+        let invalid = RedisArgumentError.custom("ERR bit offset is not an integer or out of range")
+        let multiplied = bytes.first == UInt8(ascii: "#")
+        guard let number = RedisNumber.parseInteger(multiplied ? Array(bytes.dropFirst()) : bytes) else { throw invalid }
+        let (offset, overflow) = number.multipliedReportingOverflow(by: multiplied ? Int64(field.bits) : 1)
+        guard !overflow, offset >= 0, UInt64(offset) < Command.maxBitOffset else { throw invalid }
+        return UInt64(offset)
+    }
+}

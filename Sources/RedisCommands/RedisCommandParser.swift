@@ -91,7 +91,7 @@ public struct RedisCommandParser: Sendable {
     static func group(of name: String) -> String {
         if ["multi", "exec", "discard", "watch", "unwatch"].contains(name) { return "transactions" }
         if ["time", "config", "info", "flushall", "flushdb", "dbsize", "swapdb"].contains(name) { return "server" }
-        if ["setbit", "getbit", "bitcount", "bitpos", "bitop"].contains(name) { return "bitmap" }
+        if ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"].contains(name) { return "bitmap" }
         if ["pfadd", "pfcount", "pfmerge"].contains(name) { return "hyperloglog" }
         if connectionSpecs[name] != nil { return "connection" }
         if stringSpecs[name] != nil { return "string" }
@@ -110,6 +110,7 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in listSpecs { table[name] = spec }
         for (name, spec) in blockingSpecs { table[name] = spec }
         for (name, spec) in setSpecs { table[name] = spec }
+        for (name, spec) in bitFieldSpecs { table[name] = spec }
         return table
     }()
 }

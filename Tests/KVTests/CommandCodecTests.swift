@@ -53,6 +53,9 @@ import Testing
         .hyperLogLogAdd(key: [1], elements: []),
         .hyperLogLogAdd(key: [1], elements: [[1], [2, 3]]),
         .hyperLogLogMerge(destination: [1], sources: [[2]]),
+        .bitField(key: [1], operations: [.get(.init(signed: true, bits: 64), offset: 0),
+                                         .set(.init(signed: false, bits: 63), offset: 9, value: -1, overflow: .saturate),
+                                         .incrementBy(.init(signed: true, bits: 1), offset: 7, delta: 3, overflow: .fail)]),
         .move(key: [1], database: 4),
         .copyToDatabase(from: [1], to: [2], database: 0, replace: true),
     ]

@@ -149,6 +149,8 @@ extension Command {
             return command.estimatedBytes + 1
         case .hyperLogLogAdd(let key, let elements):
             return elements.reduce(key.count + perItem) { $0 + $1.count + perItem }
+        case .bitField(let key, let operations):
+            return key.count + operations.count * 24 + perItem
         case .flushDatabase, .move, .copyToDatabase, .swapDatabases, .hyperLogLogMerge:
             return keys.reduce(perItem) { $0 + $1.count + perItem }
         case .list(let command):
