@@ -32,6 +32,7 @@ sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_test import check  # noqa: E402
 from ports import free_ports  # noqa: E402
+from formats_reader import read_store  # noqa: E402
 
 PASSWORD = "s3cret"
 FOUNDERS = ("n1", "n2", "n3")
@@ -493,6 +494,27 @@ def check_disk(cluster, ledger, moments, controls, what):
     return len(sealed)
 
 
+def check_rows_open_with_the_formats(cluster, ledger):
+    """Every row of every founder's store opens with docs/formats.md, the sidecar and the KEK alone
+    (formats_reader.py), and holds each acknowledged value the way it was written: a string, a list element,
+    a set member, a hash field and its value."""
+    now_ms = int(time.time() * 1000)
+    for name in FOUNDERS:
+        values = read_store(cluster.data_dir(name), cluster.kek_bytes, now_ms)
+        for key, value in ledger.acknowledged_items().items():
+            found = values.get((0, key.encode()))
+            if is_list_key(key):
+                wanted = ("list", [value.encode()])
+            elif is_set_key(key):
+                wanted = ("set", {value.encode()})
+            elif is_hash_key(key):
+                wanted = ("hash", {value.encode(): value.encode()})
+            else:
+                wanted = ("string", value.encode())
+            check(found == wanted, f"{name}: {key} reads {found!r} from the rows, written {wanted!r}")
+    return len(ledger.acknowledged_items())
+
+
 def registered_epoch(status, full_node_id):
     """The highest local epoch the cluster's writer registry holds for one member."""
     epochs = [row["last_seen_local_epoch"] for row in status["registry"] if row["full_node_id"] == full_node_id]
@@ -772,6 +794,7 @@ def main():
                     restart_founders(cluster)
             cluster.stop_all()
             sealed = check_disk(cluster, ledger, moments, controls, "at the end")
+            opened = check_rows_open_with_the_formats(cluster, ledger)
         except BaseException:
             print_log_tails(cluster)
             raise
@@ -779,7 +802,8 @@ def main():
             print_log_tails(cluster)
         check(not failures, f"{len(failures)} item(s) failed")
         print(f"ok: encryption life cycle ({len(ledger.acknowledged_items())} acknowledged writes, {sealed} "
-              f"written after the cut-over and none on disk, {time.monotonic() - began:.0f} s)", flush=True)
+              f"written after the cut-over and none on disk, every row of {opened} keys opened with docs/formats.md, "
+              f"{time.monotonic() - began:.0f} s)", flush=True)
     finally:
         cluster.stop_all()
 
