@@ -78,6 +78,9 @@ public struct ConnectionSession: Sendable {
             return (.integer(clientID), false)
         case .clientSetInfo:
             return (.ok, false)
+        case .clientList, .clientInfo, .clientKill:
+            // They need every connection of the listener: the server answers them.
+            return (.error("ERR CLIENT LIST, INFO and KILL are answered by the listener"), false)
         case .select(let index):
             guard (0..<Int64(RedisKeyspace.databaseCount)).contains(index) else {
                 return (.error("ERR DB index is out of range"), false)

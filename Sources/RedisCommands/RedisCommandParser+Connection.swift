@@ -91,6 +91,55 @@ extension RedisCommandParser {
         case "SETINFO":
             guard a.count == 3 else { throw .custom("ERR wrong number of arguments for 'client|setinfo' command") }
             return .connection(.clientSetInfo)
+        case "INFO":
+            guard a.count == 1 else { throw .custom("ERR wrong number of arguments for 'client|info' command") }
+            return .connection(.clientInfo)
+        case "LIST":
+            var ids: [Int64]? = []
+            var index = a.startIndex + 1
+            while index < a.endIndex {
+                switch keyword(a[index]) {
+                case "ID" where index + 1 < a.endIndex:
+                    for argument in a[(index + 1)...] {
+                        guard let id = RedisNumber.parseInteger(argument) else { throw .custom("ERR Invalid client ID") }
+                        ids?.append(id)
+                    }
+                    index = a.endIndex
+                case "TYPE" where index + 1 < a.endIndex:
+                    switch keyword(a[index + 1]) {
+                    case "NORMAL": break
+                    case "MASTER", "REPLICA", "SLAVE", "PUBSUB": ids = nil
+                    default: throw .custom("ERR Unknown client type '\(String(decoding: a[index + 1], as: UTF8.self))'")
+                    }
+                    index += 2
+                default: throw .syntax
+                }
+            }
+            return .connection(.clientList(ids: ids))
+        case "KILL":
+            guard a.count >= 2 else { throw .custom("ERR wrong number of arguments for 'client|kill' command") }
+            if a.count == 2 {
+                return .connection(.clientKill(ids: [], addresses: [String(decoding: a[a.startIndex + 1], as: UTF8.self)],
+                                               oldForm: true))
+            }
+            var ids: [Int64] = [], addresses: [String] = []
+            var index = a.startIndex + 1
+            while index < a.endIndex {
+                guard index + 1 < a.endIndex else { throw .syntax }
+                let value = a[index + 1]
+                switch keyword(a[index]) {
+                case "ID":
+                    guard let id = RedisNumber.parseInteger(value), id > 0 else {
+                        throw .custom("ERR client-id should be greater than 0")
+                    }
+                    ids.append(id)
+                case "ADDR": addresses.append(String(decoding: value, as: UTF8.self))
+                case "SKIPME": guard ["YES", "NO"].contains(keyword(value)) else { throw .syntax }
+                default: throw .syntax
+                }
+                index += 2
+            }
+            return .connection(.clientKill(ids: ids, addresses: addresses, oldForm: false))
         default:
             throw .custom("ERR unknown subcommand '\(String(decoding: a[a.startIndex], as: UTF8.self))'. Try CLIENT HELP.")
         }

@@ -76,6 +76,13 @@ public enum ConnectionCommand: Hashable, Sendable {
     case clientGetName
     case clientID
     case clientSetInfo
+    /// CLIENT LIST [TYPE type] [ID id …]: every connection of this node (or those named); `nil` for a type
+    /// that has none here (master, replica, pubsub).
+    case clientList(ids: [Int64]?)
+    /// CLIENT INFO: this connection.
+    case clientInfo
+    /// CLIENT KILL addr (old form: +OK or an error) or CLIENT KILL ID id | ADDR addr … (how many closed).
+    case clientKill(ids: [Int64], addresses: [String], oldForm: Bool)
     case select(Int64)
     /// `COMMAND`, `COMMAND COUNT`, `COMMAND LIST`, `COMMAND DOCS [name …]`, `COMMAND INFO [name …]`.
     case command(subcommand: [UInt8]?, names: [[UInt8]] = [])

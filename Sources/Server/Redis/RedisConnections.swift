@@ -8,8 +8,23 @@ import Synchronization
 /// `begin` and `startDrain` decide under one lock, so a request is either started before the drain (and
 /// answered) or refused by it (never executed: the connection closes without a reply).
 final class RedisConnections: Sendable {
+    /// What CLIENT LIST shows of a connection.
+    struct Client: Sendable {
+        var address = "?:0"
+        var localAddress = "?:0"
+        let opened = ContinuousClock.now
+        var lastActive = ContinuousClock.now
+        var lastCommand = "NULL"
+        var name: [UInt8]?
+        var database: UInt8 = 0
+        var protocolVersion = 2
+        var queued: Int?
+        var blocked = false
+    }
+
     private struct State {
         var channels: [Int64: any Channel] = [:]
+        var clients: [Int64: Client] = [:]
         var busy: Set<Int64> = []
         var listener: (any Channel)?
         var draining = false
@@ -31,6 +46,10 @@ final class RedisConnections: Sendable {
         state.withLock { state in
             guard !state.draining else { return false }
             state.channels[id] = channel
+            var client = Client()
+            client.address = Self.text(channel.remoteAddress)
+            client.localAddress = Self.text(channel.localAddress)
+            state.clients[id] = client
             return true
         }
     }
@@ -38,6 +57,7 @@ final class RedisConnections: Sendable {
     func closed(_ id: Int64) {
         state.withLock { state in
             state.channels[id] = nil
+            state.clients[id] = nil
             state.busy.remove(id)
         }
     }
@@ -71,6 +91,37 @@ final class RedisConnections: Sendable {
     }
 
     var busyCount: Int { state.withLock { $0.busy.count } }
+
+    /// Records what a connection just did, for CLIENT LIST.
+    func record(_ id: Int64, _ update: (inout Client) -> Void) {
+        state.withLock { state in
+            guard var client = state.clients[id] else { return }
+            update(&client)
+            state.clients[id] = client
+        }
+    }
+
+    /// Every open connection's record, by id.
+    var clients: [(id: Int64, client: Client)] {
+        state.withLock { state in state.clients.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    }
+
+    /// Closes the connections whose id is in `ids` or whose address is in `addresses`, except `sparing`;
+    /// answers how many.
+    func kill(ids: [Int64], addresses: [String], sparing: Int64?) -> Int {
+        let doomed = state.withLock { state in
+            state.clients.filter { id, client in
+                id != sparing && (ids.contains(id) || addresses.contains(client.address))
+            }.compactMap { state.channels[$0.key] }
+        }
+        for channel in doomed { channel.close(promise: nil) }
+        return doomed.count
+    }
+
+    static func text(_ address: SocketAddress?) -> String {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return "?:0" }
+        return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
 
     /// How many client connections are open.
     var openCount: Int { state.withLock { $0.channels.count } }

@@ -187,6 +187,10 @@ public final class RedisServer: Service, Sendable {
                  closed: EventLoopFuture<Void>) async -> (reply: RESPValue, close: Bool)
     {
         let started = ContinuousClock.now
+        connections.record(session.clientID) { client in
+            client.lastActive = started
+            client.lastCommand = Self.commandLabel(arguments)
+        }
         let request = parser.parse(arguments, nowMillis: backend.nowMillis())
         var close = false
         let reply: RESPValue
@@ -200,6 +204,16 @@ public final class RedisServer: Service, Sendable {
                 reply = await transaction(command, session: &session)
             case .reply(let value):
                 reply = value
+            case .connection(.clientList(nil)):
+                reply = .bulk("")
+            case .connection(.clientList(let ids?)):
+                reply = .bulk(clientLines(ids.isEmpty ? nil : Set(ids), session: session, command: "client|list"))
+            case .connection(.clientInfo):
+                reply = .bulk(clientLines([session.clientID], session: session, command: "client|info"))
+            case .connection(.clientKill(let ids, let addresses, let oldForm)):
+                // The new form spares the calling client (SKIPME yes); the old form closes it after the reply.
+                let killed = connections.kill(ids: ids, addresses: addresses, sparing: oldForm ? nil : session.clientID)
+                reply = oldForm ? (killed > 0 ? .ok : .error("ERR No such client")) : .integer(Int64(killed))
             case .connection(let command):
                 (reply, close) = session.respond(to: command, info: serverInfo)
             case .write(let command, let shape):
@@ -220,11 +234,46 @@ public final class RedisServer: Service, Sendable {
                 let database = session.database
                 let blocked = Task { await block(command, database: database) }
                 closed.whenComplete { _ in blocked.cancel() }
+                connections.record(session.clientID) { $0.blocked = true }
                 reply = await blocked.value
+                connections.record(session.clientID) { $0.blocked = false }
             }
         }
         metrics.record(command: arguments.first, reply: reply, duration: ContinuousClock.now - started)
+        connections.record(session.clientID) { client in
+            client.lastActive = ContinuousClock.now
+            client.name = session.clientName
+            client.database = session.database
+            client.protocolVersion = session.protocolVersion == .resp3 ? 3 : 2
+            client.queued = session.transaction.queued?.count
+        }
         return (reply, close)
+    }
+
+    /// CLIENT LIST / CLIENT INFO lines, as Redis 7 prints them (fields this node does not track are 0).
+    func clientLines(_ ids: Set<Int64>?, session: ConnectionSession, command own: String) -> String {
+        let now = ContinuousClock.now
+        return connections.clients.filter { ids?.contains($0.id) ?? true }.map { id, client in
+            let age = (now - client.opened).components.seconds, idle = (now - client.lastActive).components.seconds
+            let flags = client.blocked ? "b" : client.queued != nil ? "x" : "N"
+            let name = client.name.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let command = id == session.clientID ? own : client.lastCommand
+            return "id=\(id) addr=\(client.address) laddr=\(client.localAddress) fd=-1 name=\(name) age=\(age) "
+                + "idle=\(id == session.clientID ? 0 : idle) flags=\(flags) db=\(client.database) sub=0 psub=0 ssub=0 "
+                + "multi=\(client.queued ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
+                + "omem=0 tot-mem=0 events=r cmd=\(command) user=default redir=-1 resp=\(client.protocolVersion)\n"
+        }.joined()
+    }
+
+    /// The command name CLIENT LIST shows (`client|info` style for commands with subcommands).
+    static func commandLabel(_ arguments: [[UInt8]]) -> String {
+        guard let first = arguments.first else { return "NULL" }
+        let name = String(decoding: first.prefix(32), as: UTF8.self).lowercased()
+        guard RedisCommandParser.commandNameSet.contains(name) else { return "NULL" }
+        if ["client", "config", "command", "object"].contains(name), arguments.count > 1 {
+            return name + "|" + String(decoding: arguments[1].prefix(32), as: UTF8.self).lowercased()
+        }
+        return name
     }
 
     /// BLPOP and friends: proposes the command's write; while it finds every key empty, waits until this node
