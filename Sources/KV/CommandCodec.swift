@@ -279,18 +279,14 @@ enum CommandCodec {
             return .bitField(key: key, operations: operations)
         case .hyperLogLogAdd:
             let key = try key(&reader)
-            let count = Int(try reader.uint32())
-            guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) PFADD elements") }
-            var elements: [[UInt8]] = []
-            for _ in 0..<count { elements.append(try value(&reader)) }
-            return .hyperLogLogAdd(key: key, elements: elements)
+            return .hyperLogLogAdd(key: key, elements: try list(&reader, allowingEmpty: true) {
+                (reader) throws(BinaryReader.Failure) in try value(&reader)
+            })
         case .hyperLogLogMerge:
             let destination = try key(&reader)
-            let count = Int(try reader.uint32())
-            guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) PFMERGE sources") }
-            var sources: [[UInt8]] = []
-            for _ in 0..<count { sources.append(try key(&reader)) }
-            return .hyperLogLogMerge(destination: destination, sources: sources)
+            return .hyperLogLogMerge(destination: destination, sources: try list(&reader, allowingEmpty: true) {
+                (reader) throws(BinaryReader.Failure) in try key(&reader)
+            })
         case .swapDatabases: return .swapDatabases(try databaseNumber(&reader), try databaseNumber(&reader))
         case .move: return .move(key: try key(&reader), database: try databaseNumber(&reader))
         case .copyToDatabase:
@@ -339,12 +335,14 @@ enum CommandCodec {
         }
     }
 
+    /// A counted list of items; empty only when `allowingEmpty` (PFADD and PFMERGE take none).
     static func list<Element>(
-        _ reader: inout BinaryReader, _ element: (inout BinaryReader) throws(BinaryReader.Failure) -> Element
+        _ reader: inout BinaryReader, allowingEmpty: Bool = false,
+        _ element: (inout BinaryReader) throws(BinaryReader.Failure) -> Element
     ) throws(BinaryReader.Failure) -> [Element] {
         let count = Int(try reader.uint32())
         guard count <= CommandEntry.Limits.maxItemsPerCommand else { throw .invalid("\(count) items in one command") }
-        guard count > 0 else { throw .invalid("command without items") }
+        guard count > 0 || allowingEmpty else { throw .invalid("command without items") }
         var result: [Element] = []
         result.reserveCapacity(count)
         for _ in 0..<count { result.append(try element(&reader)) }
