@@ -14,12 +14,6 @@ extension CommandExecutor {
         return .list(header, expireAt: current.expireAtMillis)
     }
 
-    func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]] {
-        try ListElements.read(header, indexes) { (from, to, limit) throws(StorageError) in
-            try transaction.scan(from: from, to: to, nowMillis: 0, limit: limit)
-        }
-    }
-
     func putElement(_ header: ListHeader, _ index: UInt64, _ element: [UInt8], _ ts: UInt64) throws(StorageError) {
         try transaction.put(StoredVersion(key: RedisKeyspace.element(header.generation, header.part(index)),
                                           commitTS: ts, body: element))
@@ -37,10 +31,9 @@ extension CommandExecutor {
 
     /// Tombstones every element row of `generation` (its collection was deleted or replaced).
     func releaseElements(of generation: UInt64, _ ts: UInt64) throws(StorageError) {
-        let rows = try ListElements.rowKeys(of: generation) { (from, to, limit) throws(StorageError) in
-            try transaction.scan(from: from, to: to, nowMillis: 0, limit: limit)
+        try forEachElementRow(of: generation) { (part, _) throws(StorageError) in
+            try transaction.put(StoredVersion(key: RedisKeyspace.element(generation, part), commitTS: ts, isTombstone: true))
         }
-        for row in rows { try transaction.put(StoredVersion(key: row, commitTS: ts, isTombstone: true)) }
     }
 
     func executeList(_ command: ListCommand, _ ts: UInt64) throws(StorageError) -> CommandResult {

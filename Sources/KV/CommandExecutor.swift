@@ -81,31 +81,35 @@ struct CommandExecutor {
         return .bulk(Array(last.key.dropFirst()) + [0])
     }
 
+    /// Visits every row in `[start, end)` (no bound when `end` is nil) that is not a tombstone, expired ones
+    /// included (clock 0), in key order, one batch at a time; `body` may write rows already visited.
+    func forEachRow(from start: [UInt8], to end: [UInt8]?, _ body: (StoredVersion) throws(StorageError) -> Void)
+        throws(StorageError)
+    {
+        var from = start
+        while true {
+            let batch = try transaction.scan(from: from, to: end, nowMillis: 0, limit: Self.flushBatchKeys)
+            for version in batch { try body(version) }
+            guard batch.count == Self.flushBatchKeys, let last = batch.last else { return }
+            from = last.key + [0]
+        }
+    }
+
     /// Every primary row of `database` that is not a tombstone (expired ones included), in key order.
     func rows(of database: UInt8) throws(StorageError) -> [StoredVersion] {
         var rows: [StoredVersion] = []
-        var start = RedisKeyspace.primary([], database: database)
-        while true {
-            let batch = try transaction.scan(from: start, to: RedisKeyspace.primaryEnd(database: database), nowMillis: 0,
-                                             limit: Self.flushBatchKeys)
-            rows.append(contentsOf: batch)
-            guard batch.count == Self.flushBatchKeys, let last = batch.last else { return rows }
-            start = last.key + [0]
+        try forEachRow(from: RedisKeyspace.primary([], database: database), to: RedisKeyspace.primaryEnd(database: database)) {
+            rows.append($0)
         }
+        return rows
     }
 
     /// A copy of a value for COPY: a collection gets the new generation `ts` and a copy of every element row
     /// (same parts, so list positions and member names stay valid).
     func copyElements(of value: RedisValue, _ ts: UInt64) throws(StorageError) -> RedisValue {
         guard let generation = value.generation else { return value }
-        var from: [UInt8] = []
-        while true {
-            let rows = try elementRows(of: generation, from: from, to: nil, limit: Self.elementBatch)
-            for row in rows {
-                try transaction.put(StoredVersion(key: RedisKeyspace.element(ts, row.part), commitTS: ts, body: row.body))
-            }
-            guard rows.count == Self.elementBatch, let last = rows.last else { break }
-            from = last.part + [0]
+        try forEachElementRow(of: generation) { (part, body) throws(StorageError) in
+            try transaction.put(StoredVersion(key: RedisKeyspace.element(ts, part), commitTS: ts, body: body))
         }
         return value.withGeneration(ts)
     }
@@ -165,16 +169,11 @@ struct CommandExecutor {
         case .hashIncrementByFloat(let key, let field, let delta):
             return try hashIncrementByFloat(key, field, delta, ts)
         case .flushAll:
-            // Expired keys too (clock 0 sees every version that is not a tombstone): FLUSHALL leaves no row.
-            var start: [UInt8] = []
-            while true {
-                let batch = try transaction.scan(from: start, nowMillis: 0, limit: Self.flushBatchKeys)
-                for version in batch {
-                    try transaction.put(StoredVersion(key: version.key, commitTS: ts, isTombstone: true))
-                }
-                guard batch.count == Self.flushBatchKeys, let last = batch.last else { return .ok }
-                start = last.key + [0]
+            // Expired keys too: FLUSHALL leaves no row, element rows included.
+            try forEachRow(from: [], to: nil) { (version) throws(StorageError) in
+                try transaction.put(StoredVersion(key: version.key, commitTS: ts, isTombstone: true))
             }
+            return .ok
         case .setBit(let key, let offset, let bit):
             return try setBit(key, offset, bit, ts)
         case .bitOperation(let operation, let destination, let sources):
@@ -210,19 +209,12 @@ struct CommandExecutor {
             defer { self.database = outer }
             return try execute(command, commitTS: ts)
         case .flushDatabase:
-            var start = RedisKeyspace.primary([], database: database)
-            while true {
-                // Expired keys too (clock 0): FLUSHDB leaves no row of the database.
-                let batch = try transaction.scan(from: start, to: RedisKeyspace.primaryEnd(database: database),
-                                                 nowMillis: 0, limit: Self.flushBatchKeys)
-                for version in batch {
-                    if let key = RedisKeyspace.userKey(ofPrimary: version.key, database: database) {
-                        try delete(key, ts: ts)
-                    }
-                }
-                guard batch.count == Self.flushBatchKeys, let last = batch.last else { return .ok }
-                start = last.key + [0]
+            // Expired keys too: FLUSHDB leaves no row of the database.
+            try forEachRow(from: RedisKeyspace.primary([], database: database),
+                           to: RedisKeyspace.primaryEnd(database: database)) { (version) throws(StorageError) in
+                if let key = RedisKeyspace.userKey(ofPrimary: version.key, database: database) { try delete(key, ts: ts) }
             }
+            return .ok
         case .bitField(let key, let operations):
             let current = try live(key)
             var bytes: [UInt8] = []

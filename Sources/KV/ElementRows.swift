@@ -17,6 +17,40 @@ extension ElementRows {
     /// Element rows read per store scan.
     static var elementBatch: Int { 10_000 }
 
+    /// Visits every element row of `generation` in part order, one batch of rows at a time.
+    public func forEachElementRow(
+        of generation: UInt64, _ body: (_ part: [UInt8], _ body: [UInt8]) throws(StorageError) -> Void
+    ) throws(StorageError) {
+        var from: [UInt8] = []
+        while true {
+            let rows = try elementRows(of: generation, from: from, to: nil, limit: Self.elementBatch)
+            for row in rows { try body(row.part, row.body) }
+            guard rows.count == Self.elementBatch, let last = rows.last else { return }
+            from = last.part + [0]
+        }
+    }
+
+    /// The elements at `indexes` (within `0..<header.count`) of the list `header` describes, in order.
+    ///
+    /// - Throws: ``StorageError/corruptRecord(reason:)`` when a row the header promises is missing.
+    public func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]] {
+        precondition(indexes.upperBound <= header.count, "list range beyond the list")
+        var elements: [[UInt8]] = []
+        elements.reserveCapacity(min(indexes.count, Self.elementBatch))
+        var next = indexes.lowerBound
+        while next < indexes.upperBound {
+            let batch = min(indexes.upperBound - next, UInt64(Self.elementBatch))
+            let rows = try elementRows(of: header.generation, from: header.part(next), to: header.part(next + batch),
+                                       limit: Int(batch))
+            guard UInt64(rows.count) == batch else {
+                throw StorageError.corruptRecord(reason: "a list is missing element rows its metadata names")
+            }
+            for row in rows { elements.append(row.body) }
+            next += batch
+        }
+        return elements
+    }
+
     /// The element row part of `member` in the set `header` describes.
     public func memberPart(_ header: SetHeader, _ member: [UInt8]) throws(StorageError) -> [UInt8] {
         try elementIndexes.index(header.indexKeyID).name(member)
@@ -107,12 +141,9 @@ extension ElementRows {
     /// Every field and value, in element-name order.
     public func hashFields(_ header: HashHeader) throws(StorageError) -> [(field: [UInt8], value: [UInt8])] {
         var fields: [(field: [UInt8], value: [UInt8])] = []
-        var from: [UInt8] = []
-        while true {
-            let rows = try elementRows(of: header.generation, from: from, to: nil, limit: Self.elementBatch)
-            for row in rows { fields.append(try HashField.decode(row.body)) }
-            guard rows.count == Self.elementBatch, let last = rows.last else { return fields }
-            from = last.part + [0]
+        try forEachElementRow(of: header.generation) { (_, body) throws(StorageError) in
+            fields.append(try HashField.decode(body))
         }
+        return fields
     }
 }

@@ -52,12 +52,6 @@ public struct KVReader: Sendable {
         try store.get(RedisKeyspace.element(generation, part), nowMillis: 0)?.body
     }
 
-    public func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]] {
-        try ListElements.read(header, indexes) { (from, to, limit) throws(StorageError) in
-            try store.scan(from: from, to: to, nowMillis: 0, limit: limit)
-        }
-    }
-
     /// The newest version of `key`'s row as last committed, tombstones and expired versions included (WATCH
     /// records it); `nil` when the key never had one.
     public func newestVersion(of key: [UInt8]) throws(StorageError) -> StoredVersion? {

@@ -8,8 +8,6 @@ public protocol KeyValueView: ElementRows {
     func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> KVReader.Entry?
     /// Live keys at or after `start`, in byte order, at most `limit`.
     func keys(from start: [UInt8], limit: Int, nowMillis: UInt64) throws(StorageError) -> [[UInt8]]
-    /// The elements at `indexes` (within `0..<header.count`) of the list `header` describes, in order.
-    func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]]
     /// The same view, reading database `database`.
     func inDatabase(_ database: UInt8) -> Self
 }
@@ -46,10 +44,6 @@ public struct TransactionContext: KeyValueView {
 
     public func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> KVReader.Entry? {
         try executor.live(key, at: nowMillis).map { KVReader.Entry(value: $0.value, expireAtMillis: $0.expireAtMillis) }
-    }
-
-    public func listElements(_ header: ListHeader, _ indexes: Range<UInt64>) throws(StorageError) -> [[UInt8]] {
-        try executor.listElements(header, indexes)
     }
 
     public func elementRows(of generation: UInt64, from: [UInt8], to: [UInt8]?, limit: Int) throws(StorageError)
