@@ -76,8 +76,9 @@ extension CommandExecutor {
             if added > 0 { try storeSet(key, header, expireAt: expireAt, ts) }
             return .integer(added)
         case .remove(let key, let members):
-            guard case .set(var header, let expireAt) = try liveSet(key) else {
-                return try liveSet(key).isWrongType ? .error(.wrongType) : .integer(0)
+            let lookup = try liveSet(key)
+            guard case .set(var header, let expireAt) = lookup else {
+                return lookup.isWrongType ? .error(.wrongType) : .integer(0)
             }
             var removed: Int64 = 0
             for member in members where try removeMember(member, from: &header, ts) { removed += 1 }
@@ -114,8 +115,9 @@ extension CommandExecutor {
     /// SPOP: removes `count` members (one without a count), chosen from a point in the name space derived
     /// from the commit timestamp, so every replica removes the same ones.
     private func pop(_ key: [UInt8], count: Int64?, _ ts: UInt64) throws(StorageError) -> CommandResult {
-        guard case .set(var header, let expireAt) = try liveSet(key) else {
-            if try liveSet(key).isWrongType { return .error(.wrongType) }
+        let lookup = try liveSet(key)
+        guard case .set(var header, let expireAt) = lookup else {
+            if lookup.isWrongType { return .error(.wrongType) }
             return count == nil ? .null : .reply(.set([]))
         }
         if count == 0 { return .reply(.set([])) }
