@@ -55,6 +55,8 @@ public enum Command: Hashable, Sendable {
     case list(ListCommand)
     /// A set command (SADD … SDIFFSTORE).
     case sets(SetCommand)
+    /// A sorted-set command (ZADD … ZUNIONSTORE).
+    case sortedSets(SortedSetCommand)
     /// `command` in database `database` (1…15; commands without this wrapper act on database 0).
     indirect case database(UInt8, Command)
     /// FLUSHDB: deletes every key of the command's database.
@@ -166,6 +168,7 @@ public enum Command: Hashable, Sendable {
         case .multiSet(let pairs, _): return pairs.map(\.key)
         case .list(let command): return command.keys
         case .sets(let command): return command.keys
+        case .sortedSets(let command): return command.keys
         case .delete(let keys): return keys
         case .registerMember, .flushAll, .sweepExpired, .flushDatabase, .swapDatabases: return []
         case .database(_, let command): return command.keys

@@ -7,7 +7,7 @@ enum CommandCodec {
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
         case list, sets, sweepExpired, database, flushDatabase, move, copyToDatabase, swapDatabases
-        case hyperLogLogAdd, hyperLogLogMerge, bitField
+        case hyperLogLogAdd, hyperLogLogMerge, bitField, sortedSets
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -94,6 +94,9 @@ enum CommandCodec {
             encode(command, into: &output)
         case .sets(let command):
             output.append(Tag.sets.rawValue)
+            encode(command, into: &output)
+        case .sortedSets(let command):
+            output.append(Tag.sortedSets.rawValue)
             encode(command, into: &output)
         case .sweepExpired(let from, let limit):
             keyed(.sweepExpired, from, &output)
@@ -244,6 +247,7 @@ enum CommandCodec {
                                     delta: Int64(bitPattern: try reader.uint64()))
         case .list: return .list(try decodeList(&reader))
         case .sets: return .sets(try decodeSet(&reader))
+        case .sortedSets: return .sortedSets(try decodeSortedSet(&reader))
         case .database:
             let database = try databaseNumber(&reader)
             let command = try decode(&reader)

@@ -201,6 +201,8 @@ struct CommandExecutor {
             return try executeList(command, ts)
         case .sets(let command):
             return try executeSet(command, ts)
+        case .sortedSets(let command):
+            return try executeSortedSet(command, ts)
         case .sweepExpired(let from, let limit):
             return try sweepExpired(from: from, limit: Int(limit), ts)
         case .database(let database, let command):

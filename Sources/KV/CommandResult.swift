@@ -33,6 +33,8 @@ public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConverti
     case sameObject
     /// PF* on a string that is not a HyperLogLog.
     case notAHyperLogLog
+    /// ZADD INCR or ZINCRBY whose sum is NaN (inf + -inf).
+    case scoreNotANumber
 
     /// The exact error line Redis answers with.
     public var redisMessage: String {
@@ -49,6 +51,7 @@ public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConverti
         case .indexOutOfRange: return "ERR index out of range"
         case .sameObject: return "ERR source and destination objects are the same"
         case .notAHyperLogLog: return HyperLogLog.notAHyperLogLog
+        case .scoreNotANumber: return "ERR resulting score is not a number (NaN)"
         }
     }
 

@@ -72,8 +72,8 @@ public enum CommandResultCodec {
             output.append(9)
             output.appendBigEndian(UInt32(items.count))
             for item in items { encode(item, into: &output) }
-        case .map(let pairs):
-            output.append(7)
+        case .map(let pairs), .pairs(let pairs):
+            if case .map = value { output.append(7) } else { output.append(10) }
             output.appendBigEndian(UInt32(pairs.count))
             for pair in pairs {
                 encode(pair.key, into: &output)
@@ -99,6 +99,14 @@ public enum CommandResultCodec {
             }
             return text
         }
+        func pairs() throws(BinaryReader.Failure) -> [RESPValue.Pair] {
+            var pairs: [RESPValue.Pair] = []
+            for _ in 0..<(try count()) {
+                let key = try decodeReply(&reader, depth: depth + 1)
+                pairs.append(.init(key, try decodeReply(&reader, depth: depth + 1)))
+            }
+            return pairs
+        }
         switch try reader.uint8() {
         case 0: return .simpleString(try text())
         case 1: return .error(try text())
@@ -114,13 +122,8 @@ public enum CommandResultCodec {
             var items: [RESPValue] = []
             for _ in 0..<(try count()) { items.append(try decodeReply(&reader, depth: depth + 1)) }
             return .set(items)
-        case 7:
-            var pairs: [RESPValue.Pair] = []
-            for _ in 0..<(try count()) {
-                let key = try decodeReply(&reader, depth: depth + 1)
-                pairs.append(.init(key, try decodeReply(&reader, depth: depth + 1)))
-            }
-            return .map(pairs)
+        case 7: return .map(try pairs())
+        case 10: return .pairs(try pairs())
         case 8: return .double(Double(bitPattern: try reader.uint64()))
         case let tag: throw .invalid("unknown reply tag \(tag)")
         }

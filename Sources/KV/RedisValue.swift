@@ -8,6 +8,8 @@ import DurableIO
 /// 0x01 hash     generation u64 ‖ index_key_id u32 ‖ count u64 (the fields are element rows, ``HashHeader``)
 /// 0x02 list     generation u64 ‖ head u64 ‖ count u64 (the elements are element rows, ``ListHeader``)
 /// 0x03 set      generation u64 ‖ index_key_id u32 ‖ count u64 (the members are element rows, ``SetHeader``)
+/// 0x04 zset     generation u64 ‖ index_key_id u32 ‖ count u64 ‖ root u64 ‖ height u8 ‖ next_node u64
+///               (members and the ordered tree are element rows, ``SortedSetHeader``)
 /// ```
 public enum RedisValue: Hashable, Sendable {
     case string([UInt8])
@@ -17,6 +19,8 @@ public enum RedisValue: Hashable, Sendable {
     case list(ListHeader)
     /// A set's metadata; its members live in their own rows.
     case set(SetHeader)
+    /// A sorted set's metadata; its members and ordered tree live in their own rows.
+    case sortedSet(SortedSetHeader)
 
     /// The name `TYPE` answers.
     public var typeName: String {
@@ -25,6 +29,7 @@ public enum RedisValue: Hashable, Sendable {
         case .hash: return "hash"
         case .list: return "list"
         case .set: return "set"
+        case .sortedSet: return "zset"
         }
     }
 
@@ -33,6 +38,7 @@ public enum RedisValue: Hashable, Sendable {
         switch self {
         case .hash(let header), .set(let header): return header.generation
         case .list(let header): return header.generation
+        case .sortedSet(let header): return header.generation
         case .string: return nil
         }
     }
@@ -50,6 +56,9 @@ public enum RedisValue: Hashable, Sendable {
         case .list(var header):
             header.generation = generation
             return .list(header)
+        case .sortedSet(var header):
+            header.generation = generation
+            return .sortedSet(header)
         }
     }
 
@@ -57,7 +66,7 @@ public enum RedisValue: Hashable, Sendable {
     /// a collection's metadata.
     static func generation(ofBody body: [UInt8]) -> UInt64? {
         // Every collection's metadata starts with its generation.
-        guard body.count >= 9, (0x01...0x03).contains(body[0]) else { return nil }
+        guard body.count >= 9, (0x01...0x04).contains(body[0]) else { return nil }
         return UInt64(bigEndianBytes: Array(body[1..<9]))
     }
 
@@ -77,6 +86,8 @@ public enum RedisValue: Hashable, Sendable {
             return output
         case .set(let header):
             return Self.encode(0x03, header)
+        case .sortedSet(let header):
+            return header.encoded()
         }
     }
 
@@ -94,7 +105,7 @@ public enum RedisValue: Hashable, Sendable {
     /// - Throws: ``KVError/corruptValue(_:)`` for an unknown type byte or malformed metadata.
     public init(decoding body: [UInt8]) throws(KVError) {
         guard let type = body.first else { throw KVError.corruptValue("empty body") }
-        guard type <= 0x03 else { throw KVError.corruptValue("unknown type byte \(type)") }
+        guard type <= 0x04 else { throw KVError.corruptValue("unknown type byte \(type)") }
         var reader = BinaryReader(body[1...])
         do throws(BinaryReader.Failure) {
             switch type {
@@ -113,12 +124,14 @@ public enum RedisValue: Hashable, Sendable {
                     throw BinaryReader.Failure.invalid("list header out of range")
                 }
                 self = .list(header)
+            case 0x04:
+                self = .sortedSet(try SortedSetHeader(decoding: &reader))
             default:
-                preconditionFailure("type bytes above 0x03 are refused above")
+                preconditionFailure("type bytes above 0x04 are refused above")
             }
             try reader.expectEnd()
         } catch {
-            throw KVError.corruptValue("\(["string", "hash", "list", "set"][Int(type)]) metadata: \(error)")
+            throw KVError.corruptValue("\(["string", "hash", "list", "set", "zset"][Int(type)]) metadata: \(error)")
         }
     }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A reply to a Redis client, encodable as RESP2 or RESP3.
 public enum RESPValue: Hashable, Sendable {
     case simpleString(String)
@@ -14,8 +18,11 @@ public enum RESPValue: Hashable, Sendable {
     case set([RESPValue])
     /// Key-value pairs: RESP3 `%`, flattened into an array under RESP2.
     case map([Pair])
-    /// RESP3 `,`; a bulk string under RESP2.
+    /// RESP3 `,`; a bulk string under RESP2 (printed as Redis 7.0 prints scores, `%.17g`).
     case double(Double)
+    /// Pairs such as a sorted set's members with their scores: an array of two-element arrays under RESP3,
+    /// flattened into one array under RESP2 (ZRANGE … WITHSCORES).
+    case pairs([Pair])
 
     /// One entry of a map reply.
     public struct Pair: Hashable, Sendable {
@@ -69,6 +76,17 @@ public enum RESPValue: Hashable, Sendable {
                 pair.key.encode(version, into: &output)
                 pair.value.encode(version, into: &output)
             }
+        case .pairs(let pairs):
+            if version == .resp3 {
+                Self.line(UInt8(ascii: "*"), String(pairs.count), &output)
+                for pair in pairs { RESPValue.array([pair.key, pair.value]).encode(version, into: &output) }
+            } else {
+                Self.line(UInt8(ascii: "*"), String(pairs.count * 2), &output)
+                for pair in pairs {
+                    pair.key.encode(version, into: &output)
+                    pair.value.encode(version, into: &output)
+                }
+            }
         case .double(let value):
             let text = Self.format(value)
             if version == .resp3 { Self.line(UInt8(ascii: ","), text, &output) } else {
@@ -95,9 +113,12 @@ public enum RESPValue: Hashable, Sendable {
         String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\r" || $0 == "\n" ? " " : $0 }))
     }
 
-    private static func format(_ value: Double) -> String {
+    /// `%.17g`, as Redis 7.0 prints a double reply (1.1 is 1.1000000000000001); `inf`, `-inf`, `nan`.
+    public static func format(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
-        return "\(value)"
+        var buffer = [CChar](repeating: 0, count: 32)
+        let written = withVaList([value]) { arguments in vsnprintf(&buffer, buffer.count, "%.17g", arguments) }
+        return String(decoding: buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

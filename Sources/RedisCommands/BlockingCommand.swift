@@ -33,8 +33,21 @@ public struct BlockingCommand: Hashable, Sendable {
     /// that turned into another type while the client waited is skipped, as Redis serves a blocked client
     /// only from a key that received a push.
     public func retry(over ready: [[UInt8]]) -> Command {
-        guard case .list(.multiPop(_, let left, let count)) = attempt, !ready.isEmpty else { return attempt }
-        return .list(.multiPop(keys: ready, left: left, count: count))
+        guard !ready.isEmpty else { return attempt }
+        switch attempt {
+        case .list(.multiPop(_, let left, let count)):
+            return .list(.multiPop(keys: ready, left: left, count: count))
+        case .sortedSets(.pop(_, let highest, let count, let form)):
+            return .sortedSets(.pop(keys: ready, highest: highest, count: count, form: form))
+        default:
+            return attempt
+        }
+    }
+
+    /// The type (as TYPE names it) a key must hold for the attempt to pop from it.
+    public var awaitedType: String {
+        if case .sortedSets = attempt { return "zset" }
+        return "list"
     }
 
     /// What a blocked client receives when the timeout passes (or inside MULTI when every key is empty).

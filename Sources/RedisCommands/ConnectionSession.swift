@@ -201,6 +201,8 @@ extension RedisCommandParser {
         "renamenx", "copy", "setbit", "bitop", "flushall", "flushdb", "lpush", "rpush", "lpushx", "rpushx", "lpop",
         "rpop", "lset", "linsert", "lrem", "ltrim", "lmove", "rpoplpush", "lmpop", "blpop", "brpop", "blmove",
         "brpoplpush", "blmpop", "sadd", "srem", "spop", "smove", "sinterstore", "sunionstore", "sdiffstore", "move",
-        "swapdb", "pfadd", "pfmerge", "bitfield",
+        "swapdb", "pfadd", "pfmerge", "bitfield", "zadd", "zincrby", "zrem", "zrangestore", "zremrangebyrank",
+        "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax", "zmpop", "bzpopmin", "bzpopmax", "bzmpop",
+        "zunionstore", "zinterstore", "zdiffstore",
     ]
 }

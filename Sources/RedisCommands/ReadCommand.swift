@@ -72,6 +72,30 @@ public enum ReadCommand: Hashable, Sendable {
     case setIntersectionCardinality(keys: [[UInt8]], limit: Int64)
     /// SSCAN key cursor [MATCH pattern] [COUNT count].
     case setScan([UInt8], cursor: UInt64, pattern: [UInt8]?, count: Int)
+    /// ZSCORE.
+    case sortedSetScore([UInt8], member: [UInt8])
+    /// ZMSCORE.
+    case sortedSetScores([UInt8], members: [[UInt8]])
+    /// ZCARD.
+    case sortedSetCardinality([UInt8])
+    /// ZCOUNT (a score range) and ZLEXCOUNT (a lex range).
+    case sortedSetCount([UInt8], SortedSetRange)
+    /// ZRANK (`reverse == false`) and ZREVRANK.
+    case sortedSetRank([UInt8], member: [UInt8], reverse: Bool)
+    /// ZRANGE and its older forms (ZREVRANGE, ZRANGEBYSCORE …).
+    case sortedSetRange([UInt8], SortedSetQuery, withScores: Bool)
+    /// ZRANDMEMBER key [count [WITHSCORES]].
+    case sortedSetRandomMember([UInt8], count: Int64?, withScores: Bool)
+    /// ZUNION, ZINTER, ZDIFF.
+    case sortedSetCombination(SortedSetOperation, keys: [[UInt8]], weights: [Double]?, aggregate: ScoreAggregate,
+                              withScores: Bool)
+    /// ZINTERCARD numkeys key… [LIMIT limit] (0: no limit).
+    case sortedSetIntersectionCardinality(keys: [[UInt8]], limit: Int64)
+    /// ZSCAN key cursor [MATCH pattern] [COUNT count].
+    case sortedSetScan([UInt8], cursor: UInt64, pattern: [UInt8]?, count: Int)
+    /// ZUNION … with options Redis refuses only once it has found every key to hold a set or a sorted set:
+    /// WRONGTYPE when one holds another type, else `refusal`.
+    case sortedSetRefusal(keys: [[UInt8]], refusal: String)
 }
 
 /// What `OBJECT` reports about a key.

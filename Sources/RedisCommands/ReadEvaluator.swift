@@ -98,6 +98,7 @@ public struct ReadEvaluator<View: KeyValueView> {
             case .encoding:
                 if case .set(let header) = entry.value { return .bulk(try setEncoding(header)) }
                 if case .hash(let header) = entry.value { return .bulk(try hashEncoding(header)) }
+                if case .sortedSet(let header) = entry.value { return .bulk(try sortedSetEncoding(header)) }
                 return .bulkString(Array(Self.encodingName(entry.value).utf8))
             case .refcount: return .integer(1)
             case .idletime: return .integer(0)
@@ -113,6 +114,10 @@ public struct ReadEvaluator<View: KeyValueView> {
         case .setIsMember, .setAreMembers, .setCardinality, .setMembers, .setRandomMember, .setCombination,
              .setIntersectionCardinality, .setScan:
             return try evaluateSet(command, now)
+        case .sortedSetScore, .sortedSetScores, .sortedSetCardinality, .sortedSetCount, .sortedSetRank,
+             .sortedSetRange, .sortedSetRandomMember, .sortedSetCombination, .sortedSetIntersectionCardinality,
+             .sortedSetScan, .sortedSetRefusal:
+            return try evaluateSortedSet(command, now)
         default:
             return try evaluateHash(command, now)
         }
@@ -211,7 +216,7 @@ public struct ReadEvaluator<View: KeyValueView> {
             picked = (0..<Int(min(-count, Int64(maxRandomFields)))).compactMap { _ in fields.randomElement() }
         }
         guard withValues else { return .array(picked.map { .bulkString($0.field) }) }
-        return .array(picked.flatMap { [.bulkString($0.field), .bulkString($0.value)] })
+        return .pairs(picked.map { RESPValue.Pair(.bulkString($0.field), .bulkString($0.value)) })
     }
 
     /// The size up to which HSCAN answers a whole hash at once, as Redis does for listpack hashes.
@@ -232,6 +237,8 @@ public struct ReadEvaluator<View: KeyValueView> {
             return "quicklist"
         case .set:
             return "hashtable"
+        case .sortedSet:
+            return "skiplist"
         }
     }
 

@@ -123,14 +123,15 @@ extension RedisCommandParser {
                                    maxLength: maxLength))
     }
 
-    /// `numkeys key… LEFT|RIGHT [COUNT count]` (LMPOP, and BLMPOP after its timeout).
-    static func parseMultiPop(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError)
-        -> (keys: [[UInt8]], left: Bool, count: Int64)
-    {
+    /// `numkeys key… LEFT|RIGHT [COUNT count]` (LMPOP, and BLMPOP after its timeout); ZMPOP and BZMPOP read
+    /// their MIN|MAX with `side`.
+    static func parseMultiPop(
+        _ a: ArraySlice<[UInt8]>, side: ([UInt8]) throws(RedisArgumentError) -> Bool = { (bytes) throws(RedisArgumentError) in try end(bytes) }
+    ) throws(RedisArgumentError) -> (keys: [[UInt8]], left: Bool, count: Int64) {
         let keyCount = try positive(a[a.startIndex], "ERR numkeys should be greater than 0")
         guard keyCount < Int64(a.count - 1) else { throw .syntax }
         let whereIndex = a.startIndex + 1 + Int(keyCount)
-        let left = try end(a[whereIndex])
+        let left = try side(a[whereIndex])
         var count: Int64?
         var index = whereIndex + 1
         while index < a.endIndex {

@@ -82,6 +82,7 @@ public struct RedisCommandParser: Sendable {
         case .hashSetIfAbsent(_, _, let value): return value.count
         case .list(let command): return command.largestElement
         case .sets(let command): return command.largestElement
+        case .sortedSets(let command): return command.largestElement
         case .database(_, let command): return largestValue(command)
         default: return nil
         }
@@ -98,6 +99,7 @@ public struct RedisCommandParser: Sendable {
         if hashSpecs[name] != nil { return "hash" }
         if listSpecs[name] != nil || blockingSpecs[name] != nil { return "list" }
         if setSpecs[name] != nil { return "set" }
+        if sortedSetSpecs[name] != nil { return "sorted-set" }
         return "generic"
     }
 
@@ -110,6 +112,7 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in listSpecs { table[name] = spec }
         for (name, spec) in blockingSpecs { table[name] = spec }
         for (name, spec) in setSpecs { table[name] = spec }
+        for (name, spec) in sortedSetSpecs { table[name] = spec }
         for (name, spec) in bitFieldSpecs { table[name] = spec }
         return table
     }()

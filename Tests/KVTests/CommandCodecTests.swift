@@ -58,7 +58,39 @@ import Testing
                                          .incrementBy(.init(signed: true, bits: 1), offset: 7, delta: 3, overflow: .fail)]),
         .move(key: [1], database: 4),
         .copyToDatabase(from: [1], to: [2], database: 0, replace: true),
+        .sortedSets(.add(key: [13], entries: [ScoredMember(score: -.infinity, member: []), ScoredMember(score: 2.5, member: [1])],
+                         options: [.onlyExisting, .greater, .changed])),
+        .sortedSets(.add(key: [13], entries: [ScoredMember(score: 1, member: [2])], options: .increment)),
+        .sortedSets(.remove(key: [13], members: [[1], []])),
+        .sortedSets(.removeRange(key: [13], .rank(start: Int64.min, stop: -1))),
+        .sortedSets(.removeRange(key: [13], .score(min: ScoreBound(-1, exclusive: true), max: ScoreBound(.infinity)))),
+        .sortedSets(.removeRange(key: [13], .lex(min: .minimum, max: .exclusive([7])))),
+        .sortedSets(.pop(keys: [[13], [14]], highest: true, count: 3, form: .multi)),
+        .sortedSets(.pop(keys: [[13]], highest: false, count: nil, form: .keyed)),
+        .sortedSets(.rangeStore(destination: [15], source: [13],
+                                SortedSetQuery(.lex(min: .inclusive([1]), max: .maximum), reverse: true,
+                                               limit: (offset: 2, count: -1)))),
+        .sortedSets(.rangeStore(destination: [15], source: [13], SortedSetQuery(.rank(start: 0, stop: 5)))),
+        .sortedSets(.store(.intersection, destination: [16], keys: [[13], [14]], weights: [2, -0.5], aggregate: .max)),
+        .sortedSets(.store(.difference, destination: [16], keys: [[13]], weights: nil, aggregate: .sum)),
     ]
+
+    @Test func sortedSetCommandsRedisRefusesAreRejected() {
+        let valid = CommandEntry(proposedTS: 1, nowMillis: 2, commands: [
+            .sortedSets(.add(key: [8], entries: [ScoredMember(score: 1, member: [1])], options: [])),
+        ]).encoded()
+        // The prefix up to the ZADD options byte: entry header, tag, sub-tag, key blob.
+        let prefix = Array(valid.prefix(18 + 1 + 1 + 5))
+        #expect(throws: Never.self) { try CommandEntry(decoding: valid) }
+        let entry: [UInt8] = [0, 0, 0, 1] + Array(1.0.bitPattern.bigEndianBytesForTest) + [0, 0, 0, 1, 1]
+        let nan: [UInt8] = [0, 0, 0, 1] + Array(Double.nan.bitPattern.bigEndianBytesForTest) + [0, 0, 0, 1, 1]
+        let twice: [UInt8] = [0, 0, 0, 2] + Array(entry.dropFirst(4)) + Array(entry.dropFirst(4))
+        for body: [[UInt8]] in [[[0b11], entry], [[0b1100], entry], [[0b101], entry], [[0x40], entry], [[0], nan],
+                                [[0b10_0000], twice], [[0], [0, 0, 0, 0]]] {
+            #expect(throws: KVError.self, "\(body)") { try CommandEntry(decoding: prefix + body.flatMap { $0 }) }
+        }
+        #expect(throws: Never.self) { try CommandEntry(decoding: prefix + [0] + entry) }
+    }
 
     @Test func listCommandsWithOutOfRangeCountsAreRejected() {
         // Tag 24 (list), then a sub-tag: pop with a negative count, pop with a count but no count flag,
@@ -172,4 +204,9 @@ import Testing
         #expect(throws: KVError.self) { try CommandResultCodec.decode([1, 0, 0, 0, 1, 9]) }
         #expect(throws: KVError.self) { try CommandResultCodec.decode([1, 0, 0, 0, 1, 5, 200]) }
     }
+}
+
+extension UInt64 {
+    /// The value's bytes, most significant first.
+    var bigEndianBytesForTest: [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: self >> (56 - 8 * $0)) } }
 }

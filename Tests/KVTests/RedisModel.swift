@@ -12,6 +12,8 @@ struct RedisModel {
         var members: Set<[UInt8]> = []
         /// A hash's fields (its `value` is `.hash` with only the count meaningful).
         var fields: [[UInt8]: [UInt8]] = [:]
+        /// A sorted set's scores (its `value` is `.sortedSet` with only the count meaningful).
+        var scores: [[UInt8]: Double] = [:]
     }
 
     var items: [[UInt8]: Item] = [:]
@@ -110,6 +112,8 @@ struct RedisModel {
             return applyList(command, now: now)
         case .sets(let command):
             return applySet(command, now: now)
+        case .sortedSets(let command):
+            return applySortedSet(command, now: now)
         case .sweepExpired(let from, let limit):
             // The model's keys all live in database 0: their positions are 0x00 ‖ key.
             let visited = items.keys.filter { !([0] + $0).lexicographicallyPrecedes(from) }

@@ -35,6 +35,7 @@ import TestSupport
             let key = pick(keys)
             if int(0...2) == 0 { return .list(listCommand(key)) }
             if int(0...3) == 0 { return .sets(setCommand(key)) }
+            if int(0...3) == 0 { return .sortedSets(sortedSetCommand(key)) }
             if int(0...15) == 0 { return .sweepExpired(from: pick([[], [0] + key]), limit: UInt32(pick([1, 2, 100]))) }
             switch int(0...22) {
             case 0, 1:
@@ -84,6 +85,48 @@ import TestSupport
             }
         }
 
+        mutating func sortedSetCommand(_ key: [UInt8]) -> SortedSetCommand {
+            let members: [[UInt8]] = ["x", "y", "z", "", "1"].map { Array($0.utf8) }
+            func score() -> Double { pick([0, 1, -2.5, 3, 7, .infinity, -.infinity]) }
+            let options: [SortedSetAddOptions] = [[], [], .onlyNew, .onlyExisting, .greater, .less, .changed,
+                                                  [.onlyExisting, .greater, .changed], .increment]
+            func range() -> SortedSetRange {
+                switch int(0...2) {
+                case 0: return .rank(start: Int64(int(-4...4)), stop: Int64(int(-4...4)))
+                case 1: return .score(min: ScoreBound(score(), exclusive: int(0...1) == 1),
+                                      max: ScoreBound(score(), exclusive: int(0...1) == 1))
+                default:
+                    let bounds: [LexBound] = [.minimum, .maximum, .inclusive(pick(members)), .exclusive(pick(members))]
+                    return .lex(min: pick(bounds), max: pick(bounds))
+                }
+            }
+            switch int(0...7) {
+            case 0, 1:
+                let option = pick(options)
+                let entries = (0..<(option.contains(.increment) ? 1 : int(1...3))).map { _ in
+                    ScoredMember(score: score(), member: pick(members))
+                }
+                return .add(key: key, entries: entries, options: option)
+            case 2: return .remove(key: key, members: (0..<int(1...3)).map { _ in pick(members) })
+            case 3: return .removeRange(key: key, range())
+            case 4:
+                return .pop(keys: (0..<int(1...2)).map { _ in pick(keys) }, highest: int(0...1) == 1,
+                            count: pick([nil, 0, 1, 2, 5]), form: pick([.single, .multi, .keyed]))
+            case 5:
+                var query = SortedSetQuery(range(), reverse: int(0...1) == 1)
+                if case .rank = query.range {} else if int(0...1) == 1 {
+                    query.limit = (Int64(int(-1...2)), Int64(int(-1...3)))
+                }
+                return .rangeStore(destination: pick(keys), source: key, query)
+            default:
+                let sources = (0..<int(1...3)).map { _ in pick(keys) }
+                let weights: [Double]? = int(0...1) == 0 ? nil : sources.map { _ in pick([1, 2, -1, 0.5]) }
+                let operation = pick([SortedSetOperation.union, .intersection, .difference])
+                return .store(operation, destination: pick(keys), keys: sources,
+                              weights: operation == .difference ? nil : weights, aggregate: pick([.sum, .min, .max]))
+            }
+        }
+
         mutating func listCommand(_ key: [UInt8]) -> ListCommand {
             let elements: [[UInt8]] = ["x", "y", "z", ""].map { Array($0.utf8) }
             let index = Int64(int(-4...4))
@@ -103,23 +146,38 @@ import TestSupport
         }
     }
 
-    /// Every list's element rows are still there and nothing else is: a deleted, replaced or emptied list
-    /// leaves no element row behind (an expired one keeps its rows until the key is written again).
+    /// Every collection's element rows are still there and nothing else is: a deleted, replaced or emptied
+    /// collection leaves no element row behind (an expired one keeps its rows until the key is written
+    /// again); a sorted set has one member row per member, plus its tree's node rows.
     static func expectNoOrphanElements(_ store: MVCCStore, keys: [[UInt8]], seed: UInt64, step: Int,
                                        commands: [Command]) throws {
-        var expected: UInt64 = 0
+        var rowsByGeneration: [UInt64: (members: UInt64, nodes: UInt64)] = [:]
+        let elementRows = try store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 100_000)
+        for row in elementRows {
+            let generation = UInt64(bigEndianBytes: row.key[1..<9])!
+            var counts = rowsByGeneration[generation] ?? (0, 0)
+            counts.members += 1
+            rowsByGeneration[generation] = counts
+        }
+        var owned: UInt64 = 0
         for key in keys {
             guard let newest = try store.latestVersion(of: RedisKeyspace.primary(key)), !newest.isTombstone else {
                 continue
             }
-            switch try RedisValue(decoding: newest.body) {
-            case .list(let header): expected += header.count
-            case .set(let header), .hash(let header): expected += header.count
+            let value = try RedisValue(decoding: newest.body)
+            guard let generation = value.generation else { continue }
+            let stored = rowsByGeneration[generation]?.members ?? 0
+            owned += stored
+            switch value {
+            case .list(let header): #expect(stored == header.count, "seed \(seed) step \(step) after \(commands)")
+            case .set(let header), .hash(let header):
+                #expect(stored == header.count, "seed \(seed) step \(step) after \(commands)")
+            case .sortedSet(let header):
+                #expect(stored > header.count, "seed \(seed) step \(step): member rows and at least a root node")
             case .string: break
             }
         }
-        let elementRows = try store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 100_000)
-        #expect(UInt64(elementRows.count) == expected, "seed \(seed) step \(step) after \(commands)")
+        #expect(UInt64(elementRows.count) == owned, "seed \(seed) step \(step) after \(commands)")
     }
 
     static func run(seed: UInt64, sealing: Sealing, dir: TemporaryDirectory) throws {
@@ -164,6 +222,10 @@ import TestSupport
                     #expect(header.count == modelled.count, "seed \(seed) step \(step) key \(key)")
                     let fields = try reader.hashFields(header)
                     #expect(Dictionary(uniqueKeysWithValues: fields.map { ($0.field, $0.value) }) == wanted?.fields,
+                            "seed \(seed) step \(step) key \(key)")
+                } else if case .sortedSet(let header)? = actual?.value, case .sortedSet(let modelled)? = wanted?.value {
+                    #expect(header.count == modelled.count, "seed \(seed) step \(step) key \(key)")
+                    #expect(try reader.sortedSetEntries(header, 0..<header.count) == RedisModel.ordered(wanted!.scores),
                             "seed \(seed) step \(step) key \(key)")
                 } else if case .set(let header)? = actual?.value, case .set(let modelled)? = wanted?.value {
                     #expect(header.count == modelled.count, "seed \(seed) step \(step) key \(key)")

@@ -308,7 +308,7 @@ public final class RedisServer: Service, Sendable {
             defer { blockedTurns.finish(ticket, generation: seen) }
             // A client that went away while it waited for its turn pops nothing.
             if Task.isCancelled { return .error("TRYAGAIN the connection closed; nothing was popped") }
-            let ready = backend.keys(command.keys, holding: "list", database: database)
+            let ready = backend.keys(command.keys, holding: command.awaitedType, database: database)
             guard !ready.isEmpty else { continue }
             do throws(BackendError) {
                 if let reply = command.render(try await backend.execute(inDatabase(command.retry(over: ready)))) {

@@ -6,8 +6,8 @@ Every command is sent as a RESP2 array of bulk strings over a raw socket, on one
 server, and exactly one complete reply is read back and kept as raw bytes; the two replies must be equal byte
 for byte, error texts included. The sequences are the hand-written ones in differential_cases.txt (its header
 documents the format) followed by a random walk (fixed seed, `--seed` to change it) over a small key space of
-strings and hashes. Successive sequences go to elastickv nodes n1, n2, n3, n1 … so follower forwarding and
-follower reads are part of every run.
+strings, hashes, lists, sets and sorted sets. Successive sequences go to elastickv nodes n1, n2, n3, n1 … so
+follower forwarding and follower reads are part of every run.
 
 A difference listed in differential_known.txt (one command pattern per line, with its reason) is counted and
 skipped; any other is printed with both replies and the script exits 1. Every process it starts is stopped
@@ -199,20 +199,25 @@ def read_cases(path):
 
 
 class RandomWalk:
-    """Commands over 16 keys and 6 hash fields, so strings, hashes, lists and sets collide (WRONGTYPE) and keys
-    go missing.
+    """Commands over 20 keys and 6 hash fields, so strings, hashes, lists, sets and sorted sets collide
+    (WRONGTYPE) and keys go missing.
 
     No exact TTL is read (TTL, PTTL and EXPIRETIME compare only -2, -1 or positive); relative expiries are
     a day or more away and absolute ones in 2100, so nothing expires during the run and GT/LT (used only with
     the absolute ones) compare the same way on both servers. INCRBYFLOAT and HINCRBYFLOAT add values exact in
     binary, so most sums do not depend on the float width (APPEND and SETRANGE can still build a decimal).
+    Sorted-set scores, increments and weights are multiples of 0.5 (or ±inf), so every sum and product is exact
+    and prints the same in both servers; a lex range is read only from LEX_KEY, whose members all have score 0
+    (Redis leaves a lex range over mixed scores unspecified). A sorted set here never outgrows a listpack, so
+    ZSCAN answers every member at once, in order, and is compared exactly.
     """
 
-    KEYS = [f"rnd:k{i}" for i in range(16)]
-    KINDS = ["string", "hash", "list", "set"]
-    # Each kind of command picks from its own third of the keys nine times in ten, so most commands reach a
-    # value of their type and the rest cross over (WRONGTYPE, a string overwriting a hash). Any more crossing
-    # and strings take over the other thirds: SET replaces a hash, but HSET does not replace a string.
+    KEYS = [f"rnd:k{i}" for i in range(20)]
+    KINDS = ["string", "hash", "list", "set", "zset"]
+    # Each kind of command picks from its own share of the keys nine times in ten, so most commands reach a
+    # value of their type and the rest cross over (WRONGTYPE, a string overwriting a hash, a set as a ZUNION
+    # input). Any more crossing and strings take over the other shares: SET replaces a hash, but HSET does not
+    # replace a string.
     OWN_HALF_PROBABILITY = 0.9
     FIELDS = [f"f{i}" for i in range(6)]
     VALUES = ["0", "1", "-5", "7", "42", "x", "ab", "hello", "", "2.5"]
@@ -220,12 +225,19 @@ class RandomWalk:
     FLOAT_DELTAS = ["0.5", "-1.25", "3", "10.75", "-0.5"]
     FAR_SECONDS = "100000"
     FAR_EPOCH_SECONDS = ["4102444800", "4102444900"]  # 2100-01-01 and 100 s later
+    SCORES = ["0", "1", "-2", "2.5", "10", "-0.5", "inf", "-inf"]
+    INCREMENTS = ["1", "-1", "0.5", "-2.5", "3", "inf", "-inf"]
+    WEIGHTS = ["1", "2", "0", "-1", "0.5"]
+    SCORE_BOUNDS = ["-inf", "+inf", "0", "(0", "1", "(1", "2.5", "(2.5", "-2", "10", "(10"]
+    LEX_KEY = "rnd:zlex"  # only ever given members of score 0, by the lex commands alone
+    LEX_BOUNDS = ["-", "+", "[a", "(a", "[b", "(b", "[c", "[", "(7", "[7"]
 
     def __init__(self, seed):
         self.random = random.Random(seed)
         self.generators = [(self.string_read, 6), (self.string_write, 8), (self.counter, 5), (self.key_command, 6),
                            (self.key_move, 2), (self.hash_read, 6), (self.hash_write, 6), (self.whole_keyspace, 1),
-                           (self.list_read, 6), (self.list_write, 8), (self.set_read, 6), (self.set_write, 8)]
+                           (self.list_read, 6), (self.list_write, 8), (self.set_read, 6), (self.set_write, 8),
+                           (self.zset_read, 6), (self.zset_write, 8)]
 
     def sequences(self, count):
         """`count` commands in sequences of RANDOM_COMMANDS_PER_SEQUENCE."""
@@ -466,11 +478,128 @@ class RandomWalk:
             return Step(["SPOP", key, str(len(self.ELEMENTS))], "unordered")
         return Step(["DEL", key])
 
+    def score(self):
+        return self.random.choice(self.SCORES)
+
+    def score_bound(self):
+        return self.random.choice(self.SCORE_BOUNDS)
+
+    def lex_bound(self):
+        return self.random.choice(self.LEX_BOUNDS)
+
+    def limit(self):
+        return self.pick([], [], ["LIMIT", str(self.random.randint(0, 3)), self.pick("-1", "0", "1", "2", "5")])
+
+    def scored_members(self, score=None):
+        count = self.random.randint(1, 4)
+        return [word for _ in range(count) for word in (score or self.score(), self.element())]
+
+    def combine_options(self, count, store):
+        """WEIGHTS and AGGREGATE for ZUNION or ZINTER (and STORE) over `count` keys, WITHSCORES for a reply."""
+        weights = self.pick([], [], ["WEIGHTS", *(self.random.choice(self.WEIGHTS) for _ in range(count))])
+        aggregate = self.pick([], [], ["AGGREGATE", self.pick("SUM", "MIN", "MAX")])
+        return weights + aggregate + ([] if store else self.pick([], ["WITHSCORES"]))
+
+    def zset_read(self):
+        key, choice = self.key("zset"), self.random.randrange(12)
+        if choice == 0:
+            return Step(["ZSCORE", key, self.element()])
+        if choice == 1:
+            return Step(["ZMSCORE", key, *self.members()])
+        if choice == 2:
+            return Step(self.pick(["ZCARD", key], ["ZCOUNT", key, self.score_bound(), self.score_bound()]))
+        if choice == 3:
+            return Step([self.pick("ZRANK", "ZREVRANK"), key, self.element()])
+        if choice == 4:
+            return Step(["ZRANGE", key, self.index(), self.pick("-1", "0", "2", "10", "-3"),
+                         *self.pick([], ["REV"]), *self.pick([], ["WITHSCORES"])])
+        if choice == 5:
+            return Step(["ZRANGE", key, self.score_bound(), self.score_bound(), "BYSCORE", *self.pick([], ["REV"]),
+                         *self.limit(), *self.pick([], ["WITHSCORES"])])
+        if choice == 6:
+            name = self.pick("ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE")
+            if name == "ZREVRANGE":
+                return Step([name, key, self.index(), self.index(), *self.pick([], ["WITHSCORES"])])
+            return Step([name, key, self.score_bound(), self.score_bound(), *self.pick([], ["WITHSCORES"]),
+                         *self.limit()])
+        if choice == 7:
+            return Step(["ZSCAN", key, "0", *self.pick([], ["MATCH", "[ab]*"], ["COUNT", "2"])])
+        if choice == 8:
+            # A count of at least the sorted set's size answers every member: no randomness to compare.
+            return Step(["ZRANDMEMBER", key, str(len(self.ELEMENTS)), *self.pick([], ["WITHSCORES"])], "unordered")
+        if choice == 9:
+            keys = self.keys(1, 3, "zset")
+            name = self.pick("ZUNION", "ZINTER", "ZDIFF")
+            options = self.pick([], ["WITHSCORES"]) if name == "ZDIFF" else self.combine_options(len(keys), False)
+            return Step([name, str(len(keys)), *keys, *options])
+        if choice == 10:
+            keys = self.keys(1, 3, "zset")
+            return Step(["ZINTERCARD", str(len(keys)), *keys, *self.pick([], ["LIMIT", self.pick("0", "1", "2")])])
+        return self.lex_read()
+
+    def lex_read(self):
+        key, choice = self.LEX_KEY, self.random.randrange(4)
+        if choice == 0:
+            return Step(["ZLEXCOUNT", key, self.lex_bound(), self.lex_bound()])
+        if choice == 1:
+            return Step(["ZRANGE", key, self.lex_bound(), self.lex_bound(), "BYLEX", *self.pick([], ["REV"]),
+                         *self.limit()])
+        return Step([self.pick("ZRANGEBYLEX", "ZREVRANGEBYLEX"), key, self.lex_bound(), self.lex_bound(),
+                     *self.limit()])
+
+    def zset_write(self):
+        # ZADD and ZINCRBY dominate: pops, removals and STOREs of an empty result delete keys.
+        key, choice = self.key("zset"), self.random.randrange(16)
+        if choice <= 5:
+            flags = self.pick([], [], [], ["NX"], ["XX"], ["GT"], ["LT"], ["CH"], ["XX", "CH"], ["GT", "CH"],
+                              ["LT", "XX"], ["INCR"], ["NX", "INCR"], ["GT", "INCR"])
+            pairs = [self.score(), self.element()] if "INCR" in flags else self.scored_members()
+            return Step(["ZADD", key, *flags, *pairs])
+        if choice <= 7:
+            return Step(["ZINCRBY", key, self.random.choice(self.INCREMENTS), self.element()])
+        if choice == 8:
+            return Step(["ZREM", key, *self.members()])
+        if choice == 9:
+            return Step([self.pick("ZPOPMIN", "ZPOPMAX"), key, *self.pick([], [], ["0"], ["1"], ["3"])])
+        if choice == 10:
+            keys, end = self.keys(1, 3, "zset"), self.pick("MIN", "MAX")
+            count = self.pick([], ["COUNT", self.pick("1", "2", "5")])
+            # Blocking only with a short timeout: served at once, or nil (or WRONGTYPE) 10 ms later.
+            return Step(self.pick(["ZMPOP", str(len(keys)), *keys, end, *count],
+                                  ["ZMPOP", str(len(keys)), *keys, end, *count],
+                                  ["BZMPOP", "0.01", str(len(keys)), *keys, end, *count],
+                                  [self.pick("BZPOPMIN", "BZPOPMAX"), *keys, "0.01"]))
+        if choice == 11:
+            return Step(self.pick(["ZREMRANGEBYRANK", key, self.index(), self.index()],
+                                  ["ZREMRANGEBYSCORE", key, self.score_bound(), self.score_bound()]))
+        if choice == 12:
+            keys = self.keys(1, 3, "zset")
+            name = self.pick("ZUNIONSTORE", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE")
+            options = [] if name == "ZDIFFSTORE" else self.combine_options(len(keys), True)
+            return Step([name, self.key("zset"), str(len(keys)), *keys, *options])
+        if choice == 13:
+            source = self.key("zset")
+            return Step(self.pick(["ZRANGESTORE", key, source, self.index(), self.index(), *self.pick([], ["REV"])],
+                                  ["ZRANGESTORE", key, source, self.score_bound(), self.score_bound(), "BYSCORE",
+                                   *self.pick([], ["REV"]), *self.limit()]))
+        if choice == 14:
+            return self.lex_write()
+        return Step(["DEL", key])
+
+    def lex_write(self):
+        key, choice = self.LEX_KEY, self.random.randrange(5)
+        if choice <= 2:
+            return Step(["ZADD", key, *self.pick([], ["NX"]), *self.scored_members("0")])
+        if choice == 3:
+            return Step(["ZREM", key, *self.members()])
+        return Step(["ZREMRANGEBYLEX", key, self.lex_bound(), self.lex_bound()])
+
     def whole_keyspace(self):
         # Not DBSIZE: it counts the hand-written sequences' keys too, so one earlier difference would repeat.
         if self.random.random() < 0.5:
             return Step(["KEYS", "rnd:*"], "unordered")
-        type_filter = self.pick([], ["TYPE", "hash"], ["TYPE", "string"], ["TYPE", "list"], ["TYPE", "set"])
+        type_filter = self.pick([], ["TYPE", "hash"], ["TYPE", "string"], ["TYPE", "list"], ["TYPE", "set"],
+                                ["TYPE", "zset"])
         return Step(["SCAN", "0", "MATCH", "rnd:*", "COUNT", "1000", *type_filter], "unordered")
 
 
@@ -504,11 +633,22 @@ def canonical(step, reply):
     if step.mode == "shape":
         return reply.kind, len(reply.elements)
     if step.mode == "unordered" and reply.elements:
-        if step.name in (b"scan", b"hscan", b"sscan") and len(reply.elements) == 2:
+        if step.name in (b"scan", b"hscan", b"sscan", b"zscan") and len(reply.elements) == 2:
             cursor, page = reply.elements
-            return reply.kind, cursor.raw, unordered(page, step.name == b"hscan" and not has_option(step, b"novalues"))
-        return unordered(reply, reply.kind == "%" or step.name == b"hgetall" or has_option(step, b"withvalues"))
+            in_pairs = step.name == b"zscan" or (step.name == b"hscan" and not has_option(step, b"novalues"))
+            return reply.kind, cursor.raw, unordered(page, in_pairs)
+        return unordered(reply, in_flat_pairs(step, reply))
     return reply.raw
+
+
+def in_flat_pairs(step, reply):
+    """Whether an aggregate's elements alternate field and value, to be compared as pairs: a map, HGETALL,
+    WITHVALUES or WITHSCORES, unless (RESP3) each pair is an array of its own."""
+    if reply.kind == "%":
+        return True
+    if any(element.kind in ("*", "~", ">") for element in reply.elements):
+        return False
+    return step.name == b"hgetall" or has_option(step, b"withvalues") or has_option(step, b"withscores")
 
 
 def has_option(step, option):

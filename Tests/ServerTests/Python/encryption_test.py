@@ -9,16 +9,20 @@ DEK rotations under load and a restart of every member; the start-up refusals (w
 loose KEK file) and a data dir restored from an older copy; a member stopped between two rotations whose
 pre-rotation sidecar is put back after the log was compacted, recovered with the offline `resync-sidecar`; a
 learner added after the cut-over, then promoted. Every file under every data dir is searched byte by byte: no value written after the cut-over is
-there in cleartext, and a value written before Phase 1 is (so the search does look). One `ok:` line per
+there in cleartext (nor a sorted-set member's score, as text or as an 8-byte double), and a value written before
+Phase 1 is (so the search does look). One `ok:` line per
 item; every process is stopped at the end, also on failure or SIGTERM.
 """
 import argparse
 import json
+import math
 import os
+import random
 import re
 import secrets
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -32,7 +36,7 @@ sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_test import check  # noqa: E402
 from ports import free_ports  # noqa: E402
-from formats_reader import read_store  # noqa: E402
+from formats_reader import read_store, self_test as formats_reader_self_test  # noqa: E402
 
 PASSWORD = "s3cret"
 FOUNDERS = ("n1", "n2", "n3")
@@ -44,7 +48,38 @@ DEADLINE_SECONDS = 60
 MAGIC = "EKV-E2E-PLAINTEXT-"
 TOKEN_HEX_DIGITS = 24
 TOKEN = re.compile(re.escape(MAGIC.encode()) + rb"[0-9a-f]{%d}" % TOKEN_HEX_DIGITS)
+# A sorted-set member's score is searched for as a decimal text and as both 8-byte encodings (SCORE_FORMS).
+SCORE_FORMS = ("decimal text", "big-endian f64", "little-endian f64")
+FRACTION = re.compile(rb"\.[0-9]")
 USE_DEFAULT_KEK = object()
+
+
+def sorted_set_score(value):
+    """The score a value is added with as the member of a one-member sorted set, drawn from its random digits:
+    52 random mantissa bits, positive in [2^18, 2^19) or negative in (−2^15, −2^14] (e.g. 271828.18284590452,
+    −31415.926535897931), so its decimal text and its 8-byte encodings are as unlikely to be in a file by
+    chance as the value itself, and its big-endian encoding starts with one of 32 two-byte prefixes."""
+    bits = int(value[len(MAGIC):], 16)
+    negative = (bits >> 52) & 1
+    exponent = 1023 + (14 if negative else 18)
+    mantissa = bits & ((1 << 52) - 1)
+    return struct.unpack(">d", struct.pack(">Q", (negative << 63) | (exponent << 52) | mantissa))[0]
+
+
+def score_text(value):
+    """The score of `value` as ZADD is sent it and as Redis prints a score (%.17g)."""
+    return "%.17g" % sorted_set_score(value)
+
+
+def score_texts(value):
+    """The decimal texts of the score of `value` the disk search looks for: %.17g and the shortest one that
+    reads back as the score (Python's repr, Swift's description)."""
+    return {score_text(value).encode(), repr(sorted_set_score(value)).encode()}
+
+
+def score_trace(value, form):
+    """What the disk search reports when it finds the score of the sorted-set member `value` in `form`."""
+    return f"{value}'s score {score_text(value)} as {form}"
 
 
 def error_text(error):
@@ -337,7 +372,8 @@ class Writer(threading.Thread):
         return "; ".join(f"{count}× {text}" for text, count in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-KINDS_CYCLE = 4  # of every four values write_values writes: a string, a hash field (and its value), a set member, a list element
+KINDS_CYCLE = 5  # of every five values write_values writes: a string, a sorted-set member (with its score), a hash
+# field (and its value), a set member, a list element
 
 
 def is_list_key(key):
@@ -352,19 +388,24 @@ def is_hash_key(key):
     return ":hash:" in key
 
 
+def is_zset_key(key):
+    return ":zset:" in key
+
+
 def is_collection_key(key):
-    return is_list_key(key) or is_set_key(key) or is_hash_key(key)
+    return is_list_key(key) or is_set_key(key) or is_hash_key(key) or is_zset_key(key)
 
 
 def write_values(cluster, ledger, name, prefix, count, chunk=50):
     """Writes `count` fresh values through `name` in pipelines, retrying a chunk on retryable errors.
 
     Of every KINDS_CYCLE values one is pushed as the element of a one-element list, one added as the member
-    of a one-member set and one written as both the field and the value of a one-field hash (their keys have
-    `:list:` / `:set:` / `:hash:` in their names), so the disk searches cover element rows, their row keys
-    included, as well as strings.
+    of a one-member set, one written as both the field and the value of a one-field hash and one added as the
+    member of a one-member sorted set with the score drawn from it (`sorted_set_score`) (their keys have
+    `:list:` / `:set:` / `:hash:` / `:zset:` in their names), so the disk searches cover element rows, their
+    row keys included, as well as strings.
     """
-    kinds = {KINDS_CYCLE - 1: "list:", KINDS_CYCLE - 2: "set:", KINDS_CYCLE - 3: "hash:"}
+    kinds = {KINDS_CYCLE - 1: "list:", KINDS_CYCLE - 2: "set:", KINDS_CYCLE - 3: "hash:", KINDS_CYCLE - 4: "zset:"}
     keys = [f"{prefix}:{kinds.get(i % KINDS_CYCLE, '')}{i}" for i in range(count)]
     values = {key: ledger.new(key) for key in keys}
     for start in range(0, count, chunk):
@@ -380,6 +421,8 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
                             pipe.rpush(key, values[key])
                         elif is_set_key(key):
                             pipe.sadd(key, values[key])
+                        elif is_zset_key(key):
+                            pipe.zadd(key, {values[key]: score_text(values[key])})
                         else:
                             pipe.hset(key, values[key], values[key])
                     else:
@@ -396,15 +439,103 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
                     raise AssertionError(f"writing {prefix} through {name}: {error_text(error)}")
                 time.sleep(0.1)
         wanted = [1 if is_collection_key(key) else True for key in part]
-        check(replies == wanted, f"SET/RPUSH/SADD replies through {name}: {replies}")
+        check(replies == wanted, f"SET/RPUSH/SADD/HSET/ZADD replies through {name}: {replies}")
         for key in part:
             ledger.ack(key)
     return values
 
 
+TREE_KEY = "tree"  # the one large sorted set (sorted_set_tree); no MAGIC in it, so no disk search looks for it
+TREE_MEMBERS = 3000
+
+
+def sorted_set_tree():
+    """The large sorted set, the same every run: (score of each member, members in the order ZADD adds them,
+    members ZREM then removes, the (member, score) pairs left in order).
+
+    TREE_MEMBERS members on seven scores (ties ordered by their bytes) are added in a shuffled order, then
+    removed in another: every member of one score (a run of whole leaves, so nodes are deleted and their
+    neighbours combined) and every fourth of the others; members that differ only in their bytes (empty, a
+    prefix, bytes above 0x7f) at score 0, and two infinite scores, stay. What is left is well over 64 members,
+    so its tree has at least two levels."""
+    generator = random.Random(20261205)
+    scores = {b"tree-%05d" % i: float(i % 7 - 3) + 0.5 for i in range(TREE_MEMBERS)}
+    added = list(scores)
+    generator.shuffle(added)
+    removed = [member for member in added if scores[member] == 0.5]
+    removed += [member for member in added if scores[member] != 0.5][::4]
+    generator.shuffle(removed)
+    staying = {**{member: 0.0 for member in (b"", b"p", b"p\x00", b"pa", b"\x7f", b"\x80", b"\xff")},
+               b"tree-low": -math.inf, b"tree-high": math.inf}
+    scores.update(staying)
+    added += list(staying)
+    gone = set(removed)
+    left = sorted((score, member) for member, score in scores.items() if member not in gone)
+    return scores, added, removed, [(member, score) for score, member in left]
+
+
+def write_sorted_set_tree(cluster, name, chunk=500):
+    """Builds the large sorted set through `name` (DEL, ZADDs, ZREMs in one pipeline, retried whole on
+    retryable errors); returns its (member, score) pairs in order."""
+    scores, added, removed, left = sorted_set_tree()
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        try:
+            pipe = cluster.client(name).pipeline(transaction=False)
+            pipe.delete(TREE_KEY)
+            for start in range(0, len(added), chunk):
+                pipe.zadd(TREE_KEY, {member: "%.17g" % scores[member] for member in added[start:start + chunk]})
+            for start in range(0, len(removed), chunk):
+                pipe.zrem(TREE_KEY, *removed[start:start + chunk])
+            replies = pipe.execute()[1:]
+            break
+        except redis.exceptions.RedisError as error:
+            if not is_retryable(error) or time.monotonic() > deadline:
+                raise AssertionError(f"writing {TREE_KEY} through {name}: {error_text(error)}")
+            time.sleep(0.1)
+    adds = -(-len(added) // chunk)
+    check(sum(replies[:adds]) == len(added) and sum(replies[adds:]) == len(removed),
+          f"ZADD then ZREM of {len(added)} and {len(removed)} members of {TREE_KEY} through {name}: {replies}")
+    return left
+
+
+def read_back_tree(cluster, name, wanted, what):
+    """Waits until `name` serves the large sorted set (ZRANGE 0 -1 WITHSCORES) as exactly `wanted`."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        try:
+            served = cluster.client(name).zrange(TREE_KEY, 0, -1, withscores=True)
+        except redis.exceptions.RedisError as error:
+            if not is_retryable(error):
+                raise AssertionError(f"reading {TREE_KEY} on {name}: {error_text(error)}")
+            served = error_text(error)
+        if served == wanted:
+            return
+        if time.monotonic() > deadline:
+            if isinstance(served, list):
+                first = next((i for i, pair in enumerate(zip(served, wanted)) if pair[0] != pair[1]),
+                             min(len(served), len(wanted)))
+                served = (f"{len(served)} members, from rank {first} {served[first:first + 2]} where "
+                          f"{wanted[first:first + 2]} were written")
+            raise AssertionError(f"{name} does not serve {TREE_KEY} as written ({len(wanted)} members; {what}): "
+                                 f"{served}")
+        time.sleep(0.3)
+
+
+def served_member(reply, value):
+    """A one-member sorted set as ZRANGE … WITHSCORES served it: None while it is empty, its member if that
+    is `value` with exactly its score, else the whole reply (which then fails the comparison)."""
+    if not reply:
+        return None
+    if reply == [(value.encode(), sorted_set_score(value))]:
+        return value.encode()
+    return repr(reply).encode()
+
+
 def served_values(client, keys, expected_values):
     """What `client` serves for `keys`: a string's value, a list's first element, a set's only member, the
-    value of a hash's field named like the expected value."""
+    value of a hash's field named like the expected value, a sorted set's only member if its score is the
+    expected one (`served_member`)."""
     strings = [key for key in keys if not is_collection_key(key)]
     collections = [key for key in keys if is_collection_key(key)]
     served = dict(zip(strings, client.mget(strings))) if strings else {}
@@ -415,9 +546,12 @@ def served_values(client, keys, expected_values):
                 pipe.lindex(key, 0)
             elif is_set_key(key):
                 pipe.srandmember(key)
+            elif is_zset_key(key):
+                pipe.zrange(key, 0, -1, withscores=True)
             else:
                 pipe.hget(key, expected_values[key])
-        served.update(zip(collections, pipe.execute()))
+        for key, reply in zip(collections, pipe.execute()):
+            served[key] = served_member(reply, expected_values[key]) if is_zset_key(key) else reply
     return [served[key] for key in keys]
 
 
@@ -450,8 +584,59 @@ def read_back(cluster, name, expected, what):
             time.sleep(0.3)
 
 
-def plaintext_on_disk(directories):
-    """Every value found in cleartext in any file under `directories`: value → files, searched byte by byte."""
+def traces(items, forms=SCORE_FORMS):
+    """What the disk search can find of the written key → value `items`: each value, and the score of each
+    sorted-set member in `forms` (`score_trace`)."""
+    return [trace for key, value in items.items()
+            for trace in [value] + ([score_trace(value, form) for form in forms] if is_zset_key(key) else [])]
+
+
+def decimal_scores(data, texts):
+    """The values one of whose score texts (`texts`: text before the point → [(text after it, value)]) is in
+    `data`, looked for at every point followed by a digit."""
+    heads = {len(head) for head in texts}
+    for match in FRACTION.finditer(data):
+        point = match.start()
+        for length in heads:
+            for tail, value in texts.get(data[max(0, point - length):point], ()):
+                if data.startswith(tail, point + 1):
+                    yield value
+
+
+def leading_pairs(encodings):
+    """A pattern matching, without consuming them, two bytes that could start one of `encodings`: a first
+    byte of one of them, then a second byte of one of them (never, when there are none)."""
+    if not encodings:
+        return re.compile(b"(?!)")
+    classes = [b"".join(re.escape(bytes([byte])) for byte in sorted({encoding[i] for encoding in encodings}))
+               for i in (0, 1)]
+    return re.compile(b"(?=[%s][%s])" % tuple(classes))
+
+
+def encoded_scores(data, encodings, leads):
+    """The values whose score's big-endian encoding (`encodings`: encoding → value) is in `data`, looked up
+    at every position `leads` matches (the encodings' first two bytes, sign and exponent: few distinct ones,
+    see `sorted_set_score`)."""
+    for match in leads.finditer(data):
+        value = encodings.get(data[match.start():match.start() + 8])
+        if value is not None:
+            yield value
+
+
+def plaintext_on_disk(directories, written):
+    """Every trace found in cleartext in any file under `directories`: trace → files, searched byte by byte.
+
+    A trace is a value (any MAGIC token) or the score of a sorted-set member of `written` (key → value) as a
+    decimal text (`score_texts`) or as its 8-byte encoding, big-endian or little-endian (the big-endian one
+    searched for in the reversed file)."""
+    members = [value for key, value in written.items() if is_zset_key(key)]
+    texts = {}
+    for value in members:
+        for text in score_texts(value):
+            head, tail = text.split(b".")
+            texts.setdefault(head, []).append((tail, value))
+    encodings = {struct.pack(">d", sorted_set_score(value)): value for value in members}
+    leads = leading_pairs(encodings)
     found = {}
     for directory in directories:
         for root, _, files in os.walk(directory):
@@ -461,6 +646,11 @@ def plaintext_on_disk(directories):
                     data = handle.read()
                 for match in TOKEN.finditer(data):
                     found.setdefault(match.group().decode(), set()).add(path)
+                for value in decimal_scores(data, texts):
+                    found.setdefault(score_trace(value, "decimal text"), set()).add(path)
+                for form, searched in (("big-endian f64", data), ("little-endian f64", data[::-1])):
+                    for value in encoded_scores(searched, encodings, leads):
+                        found.setdefault(score_trace(value, form), set()).add(path)
     return found
 
 
@@ -470,34 +660,39 @@ def check_disk(cluster, ledger, moments, controls, what):
     No value first attempted after the cut-over is anywhere in cleartext; no value first attempted after
     Phase 1 is in cleartext outside the Raft log segments (the store and the snapshots seal it; the log holds
     entries before the cut-over as they were proposed); the values written before Phase 1 are found in every
-    founding member's files, so the search does see cleartext where there is some.
+    founding member's files, so the search does see cleartext where there is some. A sorted-set member's
+    score counts as its value does (`traces`); of those written before Phase 1 the big-endian encoding must be
+    found, which the store's cleartext rows hold.
     """
     check(not cluster.processes, "the disk is searched with every node stopped")
     roots = [os.path.join(cluster.workdir, "data"), os.path.join(cluster.workdir, "copies")]
-    found = plaintext_on_disk(roots)
     sealed = ledger.attempted_after(moments["cutover"])
-    leaked = {value: sorted(found[value]) for value in sealed.values() if value in found}
-    check(not leaked, f"{len(leaked)} values written after the cut-over are on disk in cleartext ({what}): "
-                      f"{list(leaked.items())[:3]}")
-    log_segments = os.sep + os.path.join("raft", "log") + os.sep
     storage_sealed = ledger.attempted_after(moments["phase1"])
-    unsealed = {value: sorted(path for path in found[value] if log_segments not in path)
-                for value in storage_sealed.values() if value in found}
-    unsealed = {value: paths for value, paths in unsealed.items() if paths}
-    check(not unsealed, f"{len(unsealed)} values written after Phase 1 are stored in cleartext outside the Raft "
-                        f"log ({what}): {list(unsealed.items())[:3]}")
+    found = plaintext_on_disk(roots, {**storage_sealed, **controls})
+    leaked = {trace: sorted(found[trace]) for trace in traces(sealed) if trace in found}
+    check(not leaked, f"{len(leaked)} values or scores written after the cut-over are on disk in cleartext "
+                      f"({what}): {list(leaked.items())[:3]}")
+    log_segments = os.sep + os.path.join("raft", "log") + os.sep
+    unsealed = {trace: sorted(path for path in found[trace] if log_segments not in path)
+                for trace in traces(storage_sealed) if trace in found}
+    unsealed = {trace: paths for trace, paths in unsealed.items() if paths}
+    check(not unsealed, f"{len(unsealed)} values or scores written after Phase 1 are stored in cleartext outside "
+                        f"the Raft log ({what}): {list(unsealed.items())[:3]}")
+    wanted = traces(controls, forms=("big-endian f64",))
     for name in FOUNDERS:
-        here = [value for value in controls.values()
-                if any(path.startswith(cluster.data_dir(name) + os.sep) for path in found.get(value, ()))]
-        check(len(here) == len(controls), f"only {len(here)} of {len(controls)} cleartext values written before "
-                                          f"Phase 1 were found under {cluster.data_dir(name)}: the search is blind")
+        here = [trace for trace in wanted
+                if any(path.startswith(cluster.data_dir(name) + os.sep) for path in found.get(trace, ()))]
+        check(len(here) == len(wanted), f"only {len(here)} of {len(wanted)} cleartext values and sorted-set scores "
+                                        f"written before Phase 1 were found under {cluster.data_dir(name)}: the "
+                                        f"search is blind (missing e.g. {sorted(set(wanted) - set(here))[:3]})")
     return len(sealed)
 
 
 def check_rows_open_with_the_formats(cluster, ledger):
     """Every row of every founder's store opens with docs/formats.md, the sidecar and the KEK alone
     (formats_reader.py), and holds each acknowledged value the way it was written: a string, a list element,
-    a set member, a hash field and its value."""
+    a set member, a hash field and its value, a sorted-set member with exactly its score; the large sorted
+    set (TREE_KEY) holds exactly what is left of it, its tree checked level by level (read_sorted_set)."""
     now_ms = int(time.time() * 1000)
     for name in FOUNDERS:
         values = read_store(cluster.data_dir(name), cluster.kek_bytes, now_ms)
@@ -509,10 +704,16 @@ def check_rows_open_with_the_formats(cluster, ledger):
                 wanted = ("set", {value.encode()})
             elif is_hash_key(key):
                 wanted = ("hash", {value.encode(): value.encode()})
+            elif is_zset_key(key):
+                wanted = ("zset", [(value.encode(), sorted_set_score(value))])
             else:
                 wanted = ("string", value.encode())
             check(found == wanted, f"{name}: {key} reads {found!r} from the rows, written {wanted!r}")
-    return len(ledger.acknowledged_items())
+        found = values.get((0, TREE_KEY.encode()))
+        left = sorted_set_tree()[3]
+        check(found == ("zset", left), f"{name}: {TREE_KEY} reads {len(found[1]) if found else None} members from "
+                                       f"the rows, {len(left)} are left of it")
+    return len(ledger.acknowledged_items()) + 1
 
 
 def registered_epoch(status, full_node_id):
@@ -570,12 +771,14 @@ def phases_rotations_and_restarts(cluster, ledger, controls):
         check(new_leader != killed, "the killed node is still reported leader")
         writer.wait_for_acknowledged(30, killed_at, f"through the new leader {new_leader}")
         direct = write_values(cluster, ledger, new_leader, "after-kill", 40)
+        tree = write_sorted_set_tree(cluster, new_leader)
         cluster.start(killed)
         restarted_at = time.monotonic()
         writer.wait_for_acknowledged(30, restarted_at, f"after {killed} restarted")
         after_kill = {**ledger.acknowledged_items(since=killed_at, prefix="w"), **direct}
         for name in FOUNDERS:
             read_back(cluster, name, after_kill, "written through the new leader")
+            read_back_tree(cluster, name, tree, "written through the new leader")
         status = cluster.encryption_status(new_leader)
         check(status["storage_envelope_active"], f"storage envelope inactive after Phase 1: {status}")
         check(status["raft_envelope_cutover_index"] == phase2["index"],
@@ -615,7 +818,8 @@ def phases_rotations_and_restarts(cluster, ledger, controls):
           f"none of {sealed} values written after the cut-over on disk, cleartext controls found", flush=True)
     print(f"ok: leader {killed} SIGKILLed right after the cut-over committed; {new_leader} took over and "
           f"{len(after_kill)} writes through it are served by every replica (restarted {killed} included) and "
-          f"sealed on disk", flush=True)
+          f"sealed on disk; a sorted set of {len(tree)} members built through it (ZADD, ZREM) is served exactly "
+          f"by every replica too", flush=True)
     for name in FOUNDERS:
         cluster.start(name)
     for name in FOUNDERS:
@@ -776,6 +980,7 @@ def main():
     parser.add_argument("--workdir", required=True)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    formats_reader_self_test()
     os.makedirs(os.path.join(args.workdir, "copies"), exist_ok=True)
     cluster = EncryptedCluster(args.bin, args.workdir)
     ledger = Ledger()
