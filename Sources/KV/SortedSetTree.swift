@@ -233,7 +233,9 @@ final class SortedSetEditor: SortedSetNodes {
         let pieces = try remove(entry, from: header.root)
         guard !pieces.isEmpty else {
             // The last member went: the root stays, an empty leaf, for a member the command may add next.
-            precondition(header.count <= 1, "only the last member empties the root")
+            guard header.count <= 1 else {
+                throw StorageError.corruptRecord(reason: "a sorted set's tree holds fewer members than its metadata")
+            }
             removed.remove(header.root)
             nodes[header.root] = .leaf([])
             changed.insert(header.root)

@@ -114,6 +114,9 @@ extension ReadEvaluator {
         let picked: [ScoredMember]
         if count >= 0, UInt64(count) >= header.count {
             picked = try reader.sortedSetEntries(header, 0..<header.count)
+        } else if count >= 0, UInt64(count) * 2 > header.count {
+            // Most of the set: read it once and keep a random part (Redis, too, copies it then).
+            picked = Array(try reader.sortedSetEntries(header, 0..<header.count).shuffled().prefix(Int(count)))
         } else if count >= 0 {
             var ranks = Set<UInt64>()
             while ranks.count < Int(count) { ranks.insert(UInt64.random(in: 0..<header.count)) }

@@ -329,8 +329,8 @@ def snapshot_catch_up(cluster):
 
 
 def exercise_blocking_pops(cluster, tag):
-    """A client blocked in BLPOP on one member wakes when a push commits through another member, the
-    clients blocked on one member are served in the order they blocked, and a timeout answers nil."""
+    """A client blocked in BLPOP (or BZPOPMIN) on one member wakes when a push commits through another member,
+    the clients blocked on one member are served in the order they blocked, and a timeout answers nil."""
     names = list(cluster.grpc)
     waiting_on, pushing_through = names[0], names[1]
     key = f"{tag}:queue"
@@ -362,6 +362,24 @@ def exercise_blocking_pops(cluster, tag):
     started = time.monotonic()
     check(cluster.client(names[2]).blpop([f"{tag}:empty"], timeout=0.3) is None, "a BLPOP that times out")
     check(time.monotonic() - started >= 0.3, "the BLPOP timeout was not waited for")
+
+    # Sorted sets block the same way: BZPOPMIN on one member wakes on a ZADD through another.
+    zkey = f"{tag}:zqueue"
+    popped = {}
+    blocked_before = cluster.client(waiting_on).info("clients").get("blocked_clients", 0)
+    thread = threading.Thread(target=lambda: popped.update(reply=cluster.client(waiting_on).bzpopmin([zkey], timeout=30)))
+    thread.start()
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while cluster.client(waiting_on).info("clients").get("blocked_clients", 0) <= blocked_before:
+        check(time.monotonic() < deadline, f"BZPOPMIN never blocked on {waiting_on}")
+        time.sleep(0.05)
+    check(pusher.zadd(zkey, {"high": 9, "low": 1.5}) == 2, "ZADD through another member")
+    thread.join(timeout=40)
+    check(popped.get("reply") == (zkey.encode(), b"low", 1.5), f"the BZPOPMIN client got {popped.get('reply')!r}")
+    check(pusher.zrange(zkey, 0, -1, withscores=True) == [(b"high", 9.0)], "BZPOPMIN took only the lowest member")
+    started = time.monotonic()
+    check(cluster.client(names[2]).bzpopmax([f"{tag}:zempty"], timeout=0.3) is None, "a BZPOPMAX that times out")
+    check(time.monotonic() - started >= 0.3, "the BZPOPMAX timeout was not waited for")
 
 
 def main():
