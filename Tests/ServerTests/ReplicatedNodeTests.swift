@@ -61,12 +61,20 @@ import TestSupport
                                                                            returnOld: false))) == .ok)
             }
             #expect(try await backend.execute(.database(5, .flushDatabase)) == .ok)
+            let members = [ScoredMember(score: 2, member: Array("b".utf8)), ScoredMember(score: 1, member: Array("a".utf8))]
+            #expect(try await backend.execute(.database(3, .sortedSets(.add(key: Array("z".utf8), entries: members,
+                                                                             options: [])))) == .integer(2))
+            #expect(try await backend.execute(.swapDatabases(3, 4)) == .ok)
             await node.close()
         }
         let (node, backend) = try await Self.open(dir, options: options)
         #expect(try await backend.read(.get(Array("k".utf8))) == .bulkString([0]))
         #expect(try await backend.read(.inDatabase(5, .get(Array("k".utf8)))) == .null)
         #expect(try await backend.read(.inDatabase(15, .get(Array("k".utf8)))) == .bulkString([15]))
+        #expect(try await backend.read(.inDatabase(4, .sortedSetRange(Array("z".utf8), SortedSetQuery(.rank(start: 0, stop: -1)),
+                                                                     withScores: false)))
+                == .array([.bulk("a"), .bulk("b")]), "a sorted set SWAPDB moved survives the restart")
+        #expect(try await backend.read(.inDatabase(3, .type(Array("z".utf8)))) == .simpleString("none"))
         await node.close()
     }
 

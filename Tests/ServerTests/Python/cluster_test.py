@@ -313,6 +313,13 @@ def snapshot_catch_up(cluster):
     r = cluster.client(next(name for name in cluster.processes))
     for i in range(700):
         retrying(lambda: r.set(f"snap:{i}", i), "write while a member is down")
+    # Databases and a sorted set travel in the snapshot too: db 3's keys end up in db 4 by SWAPDB, db 5 is
+    # flushed.
+    live = next(name for name in cluster.processes if name != victim)
+    db3, db5 = cluster.client(live, db=3), cluster.client(live, db=5)
+    retrying(lambda: db3.set("snapdb", "three") and db3.zadd("snapz", {"a": 1, "b": 2.5}), "writes in db 3")
+    retrying(lambda: db5.set("gone", "x") and db5.flushdb(), "FLUSHDB in db 5")
+    retrying(lambda: db3.swapdb(3, 4), "SWAPDB 3 4")
     cluster.start(victim)
     rv = cluster.client(victim)
     deadline = time.time() + DEADLINE_SECONDS
@@ -324,6 +331,11 @@ def snapshot_catch_up(cluster):
             pass
         time.sleep(0.2)
     check(rv.get("snap:699") == b"699" and rv.get("snap:0") == b"0", f"{victim} did not catch up")
+    rv4 = cluster.client(victim, db=4)
+    check(rv4.get("snapdb") == b"three" and rv4.zrange("snapz", 0, -1, withscores=True) == [(b"a", 1.0), (b"b", 2.5)],
+          f"{victim} lacks db 4 after SWAPDB")
+    check(cluster.client(victim, db=3).dbsize() == 0 and cluster.client(victim, db=5).dbsize() == 0,
+          f"{victim} still holds keys in db 3 or the flushed db 5")
     log = open(os.path.join(cluster.workdir, f"{victim}.log")).read()
     check("installed snapshot" in log, f"{victim} caught up without installing a snapshot")
 
