@@ -63,11 +63,39 @@ public enum Elastickv_V1_RaftTransport: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Publish" metadata.
+        public enum Publish: Sendable {
+            /// Request type for "Publish".
+            public typealias Input = Elastickv_V1_PublishRequest
+            /// Response type for "Publish".
+            public typealias Output = Elastickv_V1_PublishResponse
+            /// Descriptor for "Publish".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.RaftTransport"),
+                method: "Publish",
+                type: .unary
+            )
+        }
+        /// Namespace for "PubSubStatus" metadata.
+        public enum PubSubStatus: Sendable {
+            /// Request type for "PubSubStatus".
+            public typealias Input = Elastickv_V1_PubSubStatusRequest
+            /// Response type for "PubSubStatus".
+            public typealias Output = Elastickv_V1_PubSubStatusResponse
+            /// Descriptor for "PubSubStatus".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.RaftTransport"),
+                method: "PubSubStatus",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "elastickv.v1.RaftTransport" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Deliver.descriptor,
             Forward.descriptor,
-            ReadIndex.descriptor
+            ReadIndex.descriptor,
+            Publish.descriptor,
+            PubSubStatus.descriptor
         ]
     }
 }
@@ -147,6 +175,43 @@ extension Elastickv_V1_RaftTransport {
             request: GRPCCore.StreamingServerRequest<Elastickv_V1_ReadIndexRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_ReadIndexResponse>
+
+        /// Handle the "Publish" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub: the member delivers a message to its own subscribers and answers how many received it.
+        /// > Messages are never stored or logged.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_PublishRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_PublishResponse` messages.
+        func publish(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_PublishRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_PublishResponse>
+
+        /// Handle the "PubSubStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub introspection: the member's own channels, subscriber counts and patterns (PUBSUB …).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_PubSubStatusRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_PubSubStatusResponse` messages.
+        func pubSubStatus(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_PubSubStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_PubSubStatusResponse>
     }
 
     /// Service protocol for the "elastickv.v1.RaftTransport" service.
@@ -210,6 +275,43 @@ extension Elastickv_V1_RaftTransport {
             request: GRPCCore.ServerRequest<Elastickv_V1_ReadIndexRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_ReadIndexResponse>
+
+        /// Handle the "Publish" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub: the member delivers a message to its own subscribers and answers how many received it.
+        /// > Messages are never stored or logged.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_PublishRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_PublishResponse` message.
+        func publish(
+            request: GRPCCore.ServerRequest<Elastickv_V1_PublishRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_PublishResponse>
+
+        /// Handle the "PubSubStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub introspection: the member's own channels, subscriber counts and patterns (PUBSUB …).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_PubSubStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_PubSubStatusResponse` message.
+        func pubSubStatus(
+            request: GRPCCore.ServerRequest<Elastickv_V1_PubSubStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_PubSubStatusResponse>
     }
 
     /// Simple service protocol for the "elastickv.v1.RaftTransport" service.
@@ -271,6 +373,43 @@ extension Elastickv_V1_RaftTransport {
             request: Elastickv_V1_ReadIndexRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Elastickv_V1_ReadIndexResponse
+
+        /// Handle the "Publish" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub: the member delivers a message to its own subscribers and answers how many received it.
+        /// > Messages are never stored or logged.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_PublishRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_PublishResponse` to respond with.
+        func publish(
+            request: Elastickv_V1_PublishRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_PublishResponse
+
+        /// Handle the "PubSubStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub introspection: the member's own channels, subscriber counts and patterns (PUBSUB …).
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_PubSubStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_PubSubStatusResponse` to respond with.
+        func pubSubStatus(
+            request: Elastickv_V1_PubSubStatusRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_PubSubStatusResponse
     }
 }
 
@@ -306,6 +445,28 @@ extension Elastickv_V1_RaftTransport.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_ReadIndexResponse>(),
             handler: { request, context in
                 try await self.readIndex(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_RaftTransport.Method.Publish.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_PublishRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_PublishResponse>(),
+            handler: { request, context in
+                try await self.publish(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_RaftTransport.Method.PubSubStatus.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_PubSubStatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_PubSubStatusResponse>(),
+            handler: { request, context in
+                try await self.pubSubStatus(
                     request: request,
                     context: context
                 )
@@ -349,6 +510,28 @@ extension Elastickv_V1_RaftTransport.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func publish(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_PublishRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_PublishResponse> {
+        let response = try await self.publish(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func pubSubStatus(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_PubSubStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_PubSubStatusResponse> {
+        let response = try await self.pubSubStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -386,6 +569,32 @@ extension Elastickv_V1_RaftTransport.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_ReadIndexResponse> {
         return GRPCCore.ServerResponse<Elastickv_V1_ReadIndexResponse>(
             message: try await self.readIndex(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func publish(
+        request: GRPCCore.ServerRequest<Elastickv_V1_PublishRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_PublishResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_PublishResponse>(
+            message: try await self.publish(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func pubSubStatus(
+        request: GRPCCore.ServerRequest<Elastickv_V1_PubSubStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_PubSubStatusResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_PubSubStatusResponse>(
+            message: try await self.pubSubStatus(
                 request: request.message,
                 context: context
             ),
@@ -470,6 +679,53 @@ extension Elastickv_V1_RaftTransport {
             deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_ReadIndexResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_ReadIndexResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Publish" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub: the member delivers a message to its own subscribers and answers how many received it.
+        /// > Messages are never stored or logged.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_PublishRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_PublishRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_PublishResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func publish<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_PublishRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_PublishRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_PublishResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_PublishResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "PubSubStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub introspection: the member's own channels, subscriber counts and patterns (PUBSUB …).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_PubSubStatusRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_PubSubStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_PubSubStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func pubSubStatus<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_PubSubStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_PubSubStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_PubSubStatusResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_PubSubStatusResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -590,6 +846,75 @@ extension Elastickv_V1_RaftTransport {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Publish" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub: the member delivers a message to its own subscribers and answers how many received it.
+        /// > Messages are never stored or logged.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_PublishRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_PublishRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_PublishResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func publish<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_PublishRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_PublishRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_PublishResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_PublishResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_RaftTransport.Method.Publish.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "PubSubStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Pub/sub introspection: the member's own channels, subscriber counts and patterns (PUBSUB …).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_PubSubStatusRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_PubSubStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_PubSubStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func pubSubStatus<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_PubSubStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_PubSubStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_PubSubStatusResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_PubSubStatusResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_RaftTransport.Method.PubSubStatus.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -674,6 +999,65 @@ extension Elastickv_V1_RaftTransport.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_ReadIndexRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_ReadIndexResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Publish" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Pub/sub: the member delivers a message to its own subscribers and answers how many received it.
+    /// > Messages are never stored or logged.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_PublishRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func publish<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_PublishRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_PublishResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.publish(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_PublishRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_PublishResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PubSubStatus" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Pub/sub introspection: the member's own channels, subscriber counts and patterns (PUBSUB …).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_PubSubStatusRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func pubSubStatus<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_PubSubStatusRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_PubSubStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.pubSubStatus(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_PubSubStatusRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_PubSubStatusResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -773,6 +1157,73 @@ extension Elastickv_V1_RaftTransport.ClientProtocol {
             metadata: metadata
         )
         return try await self.readIndex(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Publish" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Pub/sub: the member delivers a message to its own subscribers and answers how many received it.
+    /// > Messages are never stored or logged.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func publish<Result>(
+        _ message: Elastickv_V1_PublishRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_PublishResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_PublishRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.publish(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PubSubStatus" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Pub/sub introspection: the member's own channels, subscriber counts and patterns (PUBSUB …).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func pubSubStatus<Result>(
+        _ message: Elastickv_V1_PubSubStatusRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_PubSubStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_PubSubStatusRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.pubSubStatus(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -72,6 +72,10 @@ public enum CommandResultCodec {
             output.append(9)
             output.appendBigEndian(UInt32(items.count))
             for item in items { encode(item, into: &output) }
+        case .push(let items), .sequence(let items):
+            if case .push = value { output.append(11) } else { output.append(12) }
+            output.appendBigEndian(UInt32(items.count))
+            for item in items { encode(item, into: &output) }
         case .map(let pairs), .pairs(let pairs):
             if case .map = value { output.append(7) } else { output.append(10) }
             output.appendBigEndian(UInt32(pairs.count))
@@ -107,7 +111,8 @@ public enum CommandResultCodec {
             }
             return pairs
         }
-        switch try reader.uint8() {
+        let tagByte = try reader.uint8()
+        switch tagByte {
         case 0: return .simpleString(try text())
         case 1: return .error(try text())
         case 2: return .integer(Int64(bitPattern: try reader.uint64()))
@@ -124,6 +129,10 @@ public enum CommandResultCodec {
             return .set(items)
         case 7: return .map(try pairs())
         case 10: return .pairs(try pairs())
+        case 11, 12:
+            var items: [RESPValue] = []
+            for _ in 0..<(try count()) { items.append(try decodeReply(&reader, depth: depth + 1)) }
+            return tagByte == 11 ? .push(items) : .sequence(items)
         case 8: return .double(Double(bitPattern: try reader.uint64()))
         case let tag: throw .invalid("unknown reply tag \(tag)")
         }

@@ -23,6 +23,10 @@ public enum RESPValue: Hashable, Sendable {
     /// Pairs such as a sorted set's members with their scores: an array of two-element arrays under RESP3,
     /// flattened into one array under RESP2 (ZRANGE … WITHSCORES).
     case pairs([Pair])
+    /// An out-of-band message (pub/sub): RESP3 `>`, an array under RESP2.
+    case push([RESPValue])
+    /// Several replies written one after another for one request (SUBSCRIBE a b confirms each channel).
+    case sequence([RESPValue])
 
     /// One entry of a map reply.
     public struct Pair: Hashable, Sendable {
@@ -76,6 +80,11 @@ public enum RESPValue: Hashable, Sendable {
                 pair.key.encode(version, into: &output)
                 pair.value.encode(version, into: &output)
             }
+        case .push(let items):
+            Self.line(UInt8(ascii: version == .resp3 ? ">" : "*"), String(items.count), &output)
+            for item in items { item.encode(version, into: &output) }
+        case .sequence(let replies):
+            for reply in replies { reply.encode(version, into: &output) }
         case .pairs(let pairs):
             if version == .resp3 {
                 Self.line(UInt8(ascii: "*"), String(pairs.count), &output)

@@ -70,6 +70,10 @@ public struct TransactionState: Hashable, Sendable {
             queued!.append(.data(arguments))
         case .connection(let command):
             queued!.append(.connection(command))
+        case .pubSub:
+            // Messages are not part of the replicated state an EXEC applies.
+            refused = true
+            return .error("ERR Command not allowed inside a transaction")
         }
         return .simpleString("QUEUED")
     }

@@ -22,6 +22,8 @@ public struct ConnectionSession: Sendable {
     public private(set) var isAuthenticated: Bool
     /// MULTI's queue and WATCH's keys.
     public var transaction = TransactionState()
+    /// SUBSCRIBE's channels, PSUBSCRIBE's patterns, SSUBSCRIBE's shard channels.
+    public var subscriptions = Subscriptions()
 
     /// What CONFIG GET reports.
     public let config: ServerConfig
@@ -47,6 +49,17 @@ public struct ConnectionSession: Sendable {
     /// unknown command and a wrong number of arguments are reported before authentication is asked for, and
     /// AUTH, HELLO and QUIT answer their own errors.
     public func admit(_ request: RedisRequest, command name: [UInt8]? = nil) -> RESPValue? {
+        if isAuthenticated, subscriptions.count > 0, protocolVersion == .resp2, let name {
+            // Redis's subscribed mode: a RESP2 connection with subscriptions only manages them (a command that
+            // is unknown or of the wrong arity is answered as such first).
+            let lowered = String(decoding: name, as: UTF8.self).lowercased()
+            if case .reply(.error(let message)) = request, Self.isLookupOrArityError(message) { return nil }
+            guard RedisCommandParser.subscribedModeCommands.contains(lowered) else {
+                return .error("ERR Can't execute '\(lowered)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                    + "RESET are allowed in this context")
+            }
+            return nil
+        }
         guard !isAuthenticated else { return nil }
         switch request {
         case .connection(.auth), .connection(.hello), .connection(.quit): return nil
@@ -62,6 +75,10 @@ public struct ConnectionSession: Sendable {
     public mutating func respond(to command: ConnectionCommand, info: () -> String) -> (reply: RESPValue, close: Bool) {
         switch command {
         case .ping(let message):
+            if subscriptions.count > 0, protocolVersion == .resp2 {
+                // In subscribed mode a RESP2 PING answers like a message: ["pong", message or ""].
+                return (.array([.bulk("pong"), .bulkString(message ?? [])]), false)
+            }
             return (message.map(RESPValue.bulkString) ?? .simpleString("PONG"), false)
         case .echo(let message):
             return (.bulkString(message), false)

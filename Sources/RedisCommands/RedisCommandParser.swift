@@ -100,6 +100,7 @@ public struct RedisCommandParser: Sendable {
         if listSpecs[name] != nil || blockingSpecs[name] != nil { return "list" }
         if setSpecs[name] != nil { return "set" }
         if sortedSetSpecs[name] != nil { return "sorted-set" }
+        if pubSubSpecs[name] != nil { return "pubsub" }
         return "generic"
     }
 
@@ -113,6 +114,7 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in blockingSpecs { table[name] = spec }
         for (name, spec) in setSpecs { table[name] = spec }
         for (name, spec) in sortedSetSpecs { table[name] = spec }
+        for (name, spec) in pubSubSpecs { table[name] = spec }
         for (name, spec) in bitFieldSpecs { table[name] = spec }
         return table
     }()

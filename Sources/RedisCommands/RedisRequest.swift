@@ -15,6 +15,8 @@ public enum RedisRequest: Hashable, Sendable {
     case transaction(TransactionCommand)
     /// BLPOP and the other blocking list commands: try the write, then wait for a push and try again.
     case blocking(BlockingCommand)
+    /// SUBSCRIBE, PUBLISH, PUBSUB …: the server keeps the subscriptions and reaches every member.
+    case pubSub(PubSubCommand)
 }
 
 extension RedisRequest {

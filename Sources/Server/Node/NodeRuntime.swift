@@ -44,10 +44,12 @@ public final class NodeRuntime: Sendable {
         let transport = GRPCRaftTransport(localID: configuration.identity.fullNodeID,
                                           configuration: limits.transportConfiguration, metrics: metrics, logger: logger)
         let (networking, onMessage) = NodeNetworking.make(node: node, transport: transport, logger: logger)
-        let forwardingClient = RaftForwardingClient(maxRequestPayloadBytes: limits.maxRequestPayloadBytes)
+        // One connection per member at most: forwarding reaches the leader, pub/sub every member.
+        let forwardingClient = RaftForwardingClient(maxConnections: 16, maxRequestPayloadBytes: limits.maxRequestPayloadBytes)
+        let pubSubHub = PubSubHub()
         let raftService = RaftTransportService(localID: configuration.identity.fullNodeID,
                                                wireLimits: limits.wireLimits, metrics: transport.metrics,
-                                               handler: node, logger: logger, onMessage: onMessage)
+                                               handler: node, pubSub: pubSubHub, logger: logger, onMessage: onMessage)
         grpc = GRPCServerService(
             host: configuration.grpcAddress.host, port: configuration.grpcAddress.port,
             services: [raftService, ClusterService(control: node), EncryptionAdminService(control: node),
@@ -65,7 +67,8 @@ public final class NodeRuntime: Sendable {
                                      bound.addresses.withLock { $0.redis = address }
                                      onRedisBound(address)
                                  }),
-            backend: backend, metrics: metrics, logger: logger)
+            backend: backend, metrics: metrics, logger: logger, pubSubHub: pubSubHub,
+            pubSubPeers: GRPCPubSubPeers(client: forwardingClient, logger: logger) { [node] in await node.peerAddresses() })
         services.append(redis)
         services.append(ExpirySweeper(node: node, backend: backend, logger: logger))
         if let address = configuration.metricsAddress {

@@ -58,8 +58,17 @@ public final class RedisServer: Service, Sendable {
         return text + "# Clients\r\nconnected_clients:\(connections.openCount)\r\nblocked_clients:\(blockedClients)\r\n\r\n"
     }
 
+    /// This member's pub/sub subscribers (shared with the Raft transport service, which delivers other
+    /// members' messages to them).
+    let pubSubHub: PubSubHub
+    /// The other members, for PUBLISH and PUBSUB; nil: this member alone.
+    let pubSubPeers: (any PubSubPeers)?
+
     public init(configuration: Configuration, backend: any RedisBackend, metrics: MetricsRegistry, logger: Logger,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, pubSubHub: PubSubHub = PubSubHub(),
+                pubSubPeers: (any PubSubPeers)? = nil) {
+        self.pubSubHub = pubSubHub
+        self.pubSubPeers = pubSubPeers
         self.configuration = configuration
         self.backend = backend
         self.metrics = RedisMetrics(registry: metrics)
@@ -161,21 +170,50 @@ public final class RedisServer: Service, Sendable {
             try? await connection.executeThenClose { _, _ in }
             return
         }
-        defer { connections.closed(clientID) }
+        let channel = connection.channel
+        let logger = logger
+        // Once the connection subscribes, its replies and its messages go out through the mailbox, in order,
+        // written by one task; a subscriber too slow to read is closed (Redis's client-output-buffer limit).
+        let mailbox = PubSubMailbox {
+            logger.warning("closing a pub/sub client that does not read its messages (output limit reached)",
+                           metadata: ["client": "\(clientID)"])
+            channel.close(promise: nil)
+        }
+        defer {
+            pubSubHub.remove(clientID)
+            mailbox.close()
+            connections.closed(clientID)
+        }
         try? await connection.executeThenClose { inbound, outbound in
             var session = ConnectionSession(clientID: clientID, password: configuration.password,
                                             config: ServerConfig(maxValueBytes: configuration.maxValueBytes))
+            var writer: Task<Void, Never>?
+            defer { writer?.cancel() }
             do {
                 for try await arguments in inbound {
                     guard connections.begin(clientID) else { return }
                     let (reply, close) = await respond(to: arguments, parser: parser, session: &session,
-                                                       closed: connection.channel.closeFuture)
-                    try await outbound.write(ByteBuffer(bytes: reply.encoded(session.protocolVersion)))
+                                                       closed: channel.closeFuture, mailbox: mailbox)
+                    let bytes = reply.encoded(session.protocolVersion)
+                    if writer != nil {
+                        mailbox.post(bytes)
+                    } else {
+                        try await outbound.write(ByteBuffer(bytes: bytes))
+                        if session.subscriptions.count > 0 {
+                            writer = Task {
+                                while let next = await mailbox.next() {
+                                    do { try await outbound.write(ByteBuffer(bytes: next)) } catch { return }
+                                }
+                            }
+                        }
+                    }
                     if connections.end(clientID) || close { return }
                 }
             } catch let error as RESPProtocolError {
                 let reply = RESPValue.error("ERR \(error)")
-                try? await outbound.write(ByteBuffer(bytes: reply.encoded(session.protocolVersion)))
+                if writer != nil { mailbox.post(reply.encoded(session.protocolVersion)) } else {
+                    try? await outbound.write(ByteBuffer(bytes: reply.encoded(session.protocolVersion)))
+                }
             }
         }
     }
@@ -184,7 +222,7 @@ public final class RedisServer: Service, Sendable {
     ///
     /// - Parameter closed: completes when the client's connection closes; a blocked command stops waiting then.
     func respond(to arguments: [[UInt8]], parser: RedisCommandParser, session: inout ConnectionSession,
-                 closed: EventLoopFuture<Void>) async -> (reply: RESPValue, close: Bool)
+                 closed: EventLoopFuture<Void>, mailbox: PubSubMailbox? = nil) async -> (reply: RESPValue, close: Bool)
     {
         let started = ContinuousClock.now
         connections.record(session.clientID) { client in
@@ -229,6 +267,19 @@ public final class RedisServer: Service, Sendable {
                     reply = try await backend.read(database == 0 ? command : .inDatabase(database, command))
                 } catch {
                     reply = .error(error.redisMessage)
+                }
+            case .pubSub(let command):
+                switch command {
+                case .subscribe, .unsubscribe:
+                    guard let mailbox else {
+                        reply = .error("ERR this connection cannot subscribe")
+                        break
+                    }
+                    reply = session.subscriptions.apply(command).reply
+                    pubSubHub.update(session.clientID, session.subscriptions, mailbox: mailbox,
+                                     version: session.protocolVersion)
+                default:
+                    reply = await pubSub(command)
                 }
             case .blocking(let command):
                 let database = session.database

@@ -161,6 +161,40 @@ public final class RaftForwardingClient: Service, Sendable {
         return .index(response.index)
     }
 
+    /// Asks the member at `address` to deliver a message to its own subscribers; answers how many received
+    /// it. Bounded by `timeout` (a member that does not answer in time counts no receivers).
+    public func publish(channel: [UInt8], message: [UInt8], sharded: Bool, to address: String, timeout: Duration)
+        async throws(RaftForwardingError) -> Int
+    {
+        var request = Elastickv_V1_PublishRequest()
+        request.channel = Data(channel)
+        request.message = Data(message)
+        request.sharded = sharded
+        let sent = request
+        let response = try await call(address, handedOver: nil, timeout: timeout) { client, options in
+            try await Elastickv_V1_RaftTransport.Client(wrapping: client).publish(sent, options: options)
+        }
+        return Int(clamping: response.receivers)
+    }
+
+    /// Asks the member at `address` for its own pub/sub channels, subscriber counts and patterns.
+    public func pubSubStatus(sharded: Bool, pattern: [UInt8]?, channels: [[UInt8]], from address: String,
+                             timeout: Duration) async throws(RaftForwardingError) -> PubSubStatus
+    {
+        var request = Elastickv_V1_PubSubStatusRequest()
+        request.sharded = sharded
+        request.hasPattern_p = pattern != nil
+        request.pattern = Data(pattern ?? [])
+        request.channels = channels.map { Data($0) }
+        let sent = request
+        let response = try await call(address, handedOver: nil, timeout: timeout) { client, options in
+            try await Elastickv_V1_RaftTransport.Client(wrapping: client).pubSubStatus(sent, options: options)
+        }
+        return PubSubStatus(channels: Set(response.channels.map { [UInt8]($0) }),
+                            counts: response.subscribers.map { Int(clamping: $0) },
+                            patterns: Set(response.patterns.map { [UInt8]($0) }))
+    }
+
     private func refusal(_ reason: String, _ leaderID: UInt64, _ leaderAddress: String) -> RaftForwardingRefusal {
         RaftForwardingRefusal(
             reason: reason, leaderID: leaderID == 0 ? nil : leaderID,
@@ -172,12 +206,12 @@ public final class RaftForwardingClient: Service, Sendable {
     /// - Parameter handedOver: set by the request's producer once the request reaches the connection; `nil`
     ///   for calls without effects, whose failures are all reported as unavailable.
     private func call<Response: Sendable>(
-        _ address: String, handedOver: HandOverMark?,
+        _ address: String, handedOver: HandOverMark?, timeout: Duration? = nil,
         _ body: (Client, CallOptions) async throws -> Response
     ) async throws(RaftForwardingError) -> Response {
         let client = try client(for: address)
         var options = CallOptions.defaults
-        options.timeout = requestTimeout
+        options.timeout = timeout ?? requestTimeout
         options.waitForReady = false
         options.maxRequestMessageBytes = maxRequestPayloadBytes
         do {

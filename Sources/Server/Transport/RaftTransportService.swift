@@ -20,6 +20,8 @@ public struct RaftTransportService: Elastickv_V1_RaftTransport.SimpleServiceProt
     let handler: any RaftForwardingHandler
     let onMessage: @Sendable (Message) -> Void
     let logger: Logger
+    /// This member's pub/sub subscribers, reached by `Publish` and `PubSubStatus` (none: nothing delivered).
+    let pubSub: PubSubHub?
 
     /// - Parameters:
     ///   - localID: this member's Raft id; frames for other members are dropped.
@@ -30,9 +32,10 @@ public struct RaftTransportService: Elastickv_V1_RaftTransport.SimpleServiceProt
     ///   - onMessage: called once per received message, on the stream's task; it must not block.
     public init(
         localID: NodeID, wireLimits: WireLimits = .defaults, metrics: RaftTransportMetrics,
-        handler: any RaftForwardingHandler,
+        handler: any RaftForwardingHandler, pubSub: PubSubHub? = nil,
         logger: Logger, onMessage: @escaping @Sendable (Message) -> Void
     ) {
+        self.pubSub = pubSub
         self.localID = localID
         self.wireLimits = wireLimits
         self.metrics = metrics
@@ -103,6 +106,30 @@ public struct RaftTransportService: Elastickv_V1_RaftTransport.SimpleServiceProt
             response.leaderID = refusal.leaderID ?? 0
             response.leaderAddr = refusal.leaderAddress ?? ""
         }
+        return response
+    }
+
+    public func publish(
+        request: Elastickv_V1_PublishRequest, context: ServerContext
+    ) async throws -> Elastickv_V1_PublishResponse {
+        var response = Elastickv_V1_PublishResponse()
+        let receivers = pubSub?.deliver(channel: [UInt8](request.channel), message: [UInt8](request.message),
+                                        sharded: request.sharded) ?? 0
+        response.receivers = UInt64(receivers)
+        return response
+    }
+
+    public func pubSubStatus(
+        request: Elastickv_V1_PubSubStatusRequest, context: ServerContext
+    ) async throws -> Elastickv_V1_PubSubStatusResponse {
+        let channels = request.channels.map { [UInt8]($0) }
+        let status = pubSub?.status(sharded: request.sharded, pattern: request.hasPattern_p ? [UInt8](request.pattern) : nil,
+                                    channels: channels)
+            ?? PubSubStatus(channels: [], counts: channels.map { _ in 0 }, patterns: [])
+        var response = Elastickv_V1_PubSubStatusResponse()
+        response.channels = status.channels.sorted { $0.lexicographicallyPrecedes($1) }.map { Data($0) }
+        response.subscribers = status.counts.map { UInt64($0) }
+        response.patterns = status.patterns.sorted { $0.lexicographicallyPrecedes($1) }.map { Data($0) }
         return response
     }
 
