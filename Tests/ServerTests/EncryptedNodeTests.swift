@@ -28,7 +28,7 @@ import TestSupport
     }
 
     static func open(_ dir: TemporaryDirectory, kek: String?) async throws -> (ReplicatedNode, NodeRedisBackend) {
-        let node = try NodeStartup.open(configuration(dir, kek: kek), logger: Logger(label: "test"))
+        let node = try await ReopeningNode.open { try NodeStartup.open(configuration(dir, kek: kek), logger: Logger(label: "test")) }
         await node.campaignIfSoleVoter()
         return (node, NodeRedisBackend(node: node, store: node.store) { "" })
     }

@@ -18,7 +18,9 @@ import TestSupport
     static func open(_ dir: TemporaryDirectory, options: ReplicatedNode.Options = .init())
         async throws -> (ReplicatedNode, NodeRedisBackend)
     {
-        let node = try NodeStartup.open(configuration(dir), options: options, logger: Logger(label: "test"))
+        let node = try await ReopeningNode.open {
+            try NodeStartup.open(configuration(dir), options: options, logger: Logger(label: "test"))
+        }
         await node.campaignIfSoleVoter()
         let backend = NodeRedisBackend(node: node, store: node.store) { "" }
         return (node, backend)

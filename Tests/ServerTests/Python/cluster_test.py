@@ -394,6 +394,73 @@ def exercise_blocking_pops(cluster, tag):
     check(time.monotonic() - started >= 0.3, "the BZPOPMAX timeout was not waited for")
 
 
+def exercise_pubsub(cluster, tag):
+    """A message published through any member reaches the subscribers of every member, in publish order;
+    PUBLISH counts receivers cluster-wide, PUBSUB sees every member; a subscriber that stops reading is
+    closed once its output limit is reached, while the member keeps answering."""
+    names = list(cluster.grpc)
+    channel = f"{tag}:news"
+    subscribers = {}
+    for name in names:
+        pubsub = cluster.client(name).pubsub()
+        pubsub.subscribe(channel)
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while True:
+            message = pubsub.get_message(timeout=1)
+            if message and message["type"] == "subscribe":
+                break
+            check(time.monotonic() < deadline, f"no SUBSCRIBE confirmation on {name}")
+        subscribers[name] = pubsub
+    publisher_counts = {}
+    for name in names:
+        r = cluster.client(name)
+        publisher_counts[name] = [r.publish(channel, f"{name}-{i}") for i in range(5)]
+    check(all(counts == [len(names)] * 5 for counts in publisher_counts.values()),
+          f"PUBLISH counts every member's subscriber: {publisher_counts}")
+    for name, pubsub in subscribers.items():
+        received = []
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while len(received) < 5 * len(names) and time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=1)
+            if message and message["type"] == "message":
+                received.append(message["data"].decode())
+        for publisher in names:
+            mine = [m for m in received if m.startswith(publisher + "-")]
+            check(mine == [f"{publisher}-{i}" for i in range(5)],
+                  f"{name} received {publisher}'s messages out of order or not at all: {mine}")
+    r = cluster.client(names[0])
+    check(r.pubsub_numsub(channel) == [(channel.encode(), len(names))], "PUBSUB NUMSUB over every member")
+    check(channel.encode() in r.pubsub_channels(f"{tag}:*"), "PUBSUB CHANNELS over every member")
+    for pubsub in subscribers.values():
+        pubsub.close()
+
+    # A subscriber that never reads: the member closes it past 32 MiB and stays responsive.
+    import socket
+    slow = socket.create_connection(("127.0.0.1", cluster.redis[names[1]]))
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.sendall(f"AUTH {PASSWORD}\r\nSUBSCRIBE {tag}:flood\r\n".encode())
+    time.sleep(0.5)
+    flood = cluster.client(names[2])
+    payload = "x" * (1 << 20)
+    started = time.monotonic()
+    for _ in range(48):
+        flood.publish(f"{tag}:flood", payload)
+        ping_started = time.monotonic()
+        check(cluster.client(names[1]).ping() is True, "the member answers while a subscriber is flooded")
+        check(time.monotonic() - ping_started < 5, "a PING waited on a slow subscriber")
+    # The member closed it: no connection of that member is left in SUBSCRIBE (what the kernel had
+    # buffered may still trickle to the socket; that is not the member's doing).
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        listing = cluster.client(names[1]).client_list()
+        if not any(client.get("cmd") == "subscribe" for client in listing):
+            break
+        check(time.monotonic() < deadline, f"the slow subscriber was not closed: {listing}")
+        time.sleep(0.2)
+    slow.close()
+    check(time.monotonic() - started < DEADLINE_SECONDS, "flooding took too long")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -414,6 +481,7 @@ def main():
             exercise_pipeline_and_ttl(r, tag)
         exercise_transactions(cluster, "T")
         exercise_blocking_pops(cluster, "B")
+        exercise_pubsub(cluster, "P")
         killed, count = crash_test(cluster)
         snapshot_catch_up(cluster)
         print(f"ok: commands through {leader} and {follower}, transactions through every member; crash of {killed} with {count} acknowledged writes")
