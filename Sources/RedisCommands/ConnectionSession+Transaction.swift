@@ -15,6 +15,8 @@ public enum QueuedCommand: Hashable, Sendable {
     case connection(ConnectionCommand)
     /// A reply known when it was queued.
     case immediate(RESPValue)
+    /// PUBLISH, SPUBLISH or PUBSUB: sent when EXEC runs, after the data commands applied, in its place.
+    case pubSub(PubSubCommand)
 }
 
 extension TransactionState {
@@ -70,10 +72,12 @@ public struct TransactionState: Hashable, Sendable {
             queued!.append(.data(arguments))
         case .connection(let command):
             queued!.append(.connection(command))
-        case .pubSub:
-            // Messages are not part of the replicated state an EXEC applies.
+        case .pubSub(.subscribe), .pubSub(.unsubscribe):
             refused = true
             return .error("ERR Command not allowed inside a transaction")
+        case .pubSub(let command):
+            // Messages are not part of the replicated state: EXEC publishes once the entry applied.
+            queued!.append(.pubSub(command))
         }
         return .simpleString("QUEUED")
     }
@@ -100,14 +104,16 @@ public struct TransactionState: Hashable, Sendable {
     }
 
     /// EXEC's reply: the entry's replies for the data commands, the others in their places.
-    public static func merge(_ queued: [QueuedCommand], dataReplies: [RESPValue],
+    public static func merge(_ queued: [QueuedCommand], dataReplies: [RESPValue], pubSubReplies: [RESPValue] = [],
                              answer: (ConnectionCommand) -> RESPValue) -> RESPValue {
         var replies = dataReplies.makeIterator()
+        var published = pubSubReplies.makeIterator()
         return .array(queued.map { item in
             switch item {
             case .data: return replies.next() ?? .error("ERR the transaction answered fewer replies than commands")
             case .connection(let command): return answer(command)
             case .immediate(let value): return value
+            case .pubSub: return published.next() ?? .error("ERR the transaction answered fewer replies than commands")
             }
         })
     }

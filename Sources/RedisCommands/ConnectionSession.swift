@@ -48,14 +48,18 @@ public struct ConnectionSession: Sendable {
     /// The refusal for a request on a connection that has not authenticated yet, if any. As in Redis, an
     /// unknown command and a wrong number of arguments are reported before authentication is asked for, and
     /// AUTH, HELLO and QUIT answer their own errors.
-    public func admit(_ request: RedisRequest, command name: [UInt8]? = nil) -> RESPValue? {
+    public func admit(_ request: RedisRequest, command name: [UInt8]? = nil, subcommand: [UInt8]? = nil) -> RESPValue? {
         if isAuthenticated, subscriptions.count > 0, protocolVersion == .resp2, let name {
             // Redis's subscribed mode: a RESP2 connection with subscriptions only manages them (a command that
             // is unknown or of the wrong arity is answered as such first).
             let lowered = String(decoding: name, as: UTF8.self).lowercased()
             if case .reply(.error(let message)) = request, Self.isLookupOrArityError(message) { return nil }
             guard RedisCommandParser.subscribedModeCommands.contains(lowered) else {
-                return .error("ERR Can't execute '\(lowered)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                var fullName = lowered
+                if RedisCommandParser.containerCommands.contains(lowered), let subcommand {
+                    fullName += "|" + String(decoding: subcommand, as: UTF8.self).lowercased()
+                }
+                return .error("ERR Can't execute '\(fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
                     + "RESET are allowed in this context")
             }
             return nil

@@ -59,9 +59,11 @@ extension RedisCommandParser {
             case "shardnumsub": return .pubSub(.subscriberCounts(rest, sharded: true))
             case "numpat" where rest.isEmpty: return .pubSub(.patternCount)
             case "help" where rest.isEmpty: return .reply(.array(pubSubHelp.map { .simpleString($0) }))
-            case "channels", "shardchannels", "numpat", "help":
+            case "channels", "shardchannels":
                 return .reply(.error("ERR unknown subcommand or wrong number of arguments for '\(subcommand)'. "
                     + "Try PUBSUB HELP."))
+            case "numpat", "help":
+                return .reply(.error("ERR wrong number of arguments for 'pubsub|\(subcommand.lowercased())' command"))
             default:
                 return .reply(.error("ERR unknown subcommand '\(subcommand)'. Try PUBSUB HELP."))
             }
@@ -85,6 +87,12 @@ extension RedisCommandParser {
         "    Prints this help.",
     ]
 
+    /// Commands whose first argument is a subcommand: Redis names them `command|subcommand` in errors.
+    static let containerCommands: Set<String> = [
+        "client", "config", "command", "object", "pubsub", "memory", "script", "function", "acl", "cluster",
+        "latency", "slowlog", "xinfo", "xgroup", "module",
+    ]
+
     /// The commands a RESP2 connection with subscriptions may send (Redis's subscribed mode).
     static let subscribedModeCommands: Set<String> = [
         "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "ping", "quit", "reset",
@@ -99,8 +107,15 @@ public struct Subscriptions: Hashable, Sendable {
 
     public init() {}
 
-    /// How many subscriptions of every kind the connection holds (the count Redis's confirmations carry).
+    /// How many subscriptions of every kind the connection holds (while any, a RESP2 connection is in
+    /// subscribed mode).
     public var count: Int { channels.count + patterns.count + shardChannels.count }
+
+    /// The count a confirmation of `kind` carries, as Redis 7.0 counts: channels and patterns together,
+    /// shard channels apart.
+    func confirmedCount(_ kind: SubscriptionKind) -> Int {
+        kind == .shard ? shardChannels.count : channels.count + patterns.count
+    }
 
     public subscript(kind: SubscriptionKind) -> Set<[UInt8]> {
         get {
@@ -129,16 +144,16 @@ public struct Subscriptions: Hashable, Sendable {
         case .subscribe(let kind, let names):
             for name in names {
                 if self[kind].insert(name).inserted { added.append(name) }
-                replies.append(.push([.bulk(kind.words.subscribe), .bulkString(name), .integer(Int64(count))]))
+                replies.append(.push([.bulk(kind.words.subscribe), .bulkString(name), .integer(Int64(confirmedCount(kind)))]))
             }
         case .unsubscribe(let kind, let names):
             let targets = names.isEmpty ? self[kind].sorted { $0.lexicographicallyPrecedes($1) } : names
             for name in targets {
                 if self[kind].remove(name) != nil { removed.append(name) }
-                replies.append(.push([.bulk(kind.words.unsubscribe), .bulkString(name), .integer(Int64(count))]))
+                replies.append(.push([.bulk(kind.words.unsubscribe), .bulkString(name), .integer(Int64(confirmedCount(kind)))]))
             }
             if targets.isEmpty {
-                replies.append(.push([.bulk(kind.words.unsubscribe), .null, .integer(Int64(count))]))
+                replies.append(.push([.bulk(kind.words.unsubscribe), .null, .integer(Int64(confirmedCount(kind)))]))
             }
         default:
             preconditionFailure("only SUBSCRIBE and UNSUBSCRIBE change subscriptions")

@@ -232,7 +232,7 @@ public final class RedisServer: Service, Sendable {
         let request = parser.parse(arguments, nowMillis: backend.nowMillis())
         var close = false
         let reply: RESPValue
-        if let refusal = session.admit(request, command: arguments.first) {
+        if let refusal = session.admit(request, command: arguments.first, subcommand: arguments.dropFirst().first) {
             reply = refusal
         } else if let queued = session.transaction.queue(request, arguments: arguments) {
             reply = queued
@@ -412,7 +412,9 @@ public final class RedisServer: Service, Sendable {
                     session.database = selected
                 }
             }
-            return TransactionState.merge(queued, dataReplies: dataReplies) { command in
+            var published: [RESPValue] = []
+            for case .pubSub(let command) in queued { published.append(await pubSub(command)) }
+            return TransactionState.merge(queued, dataReplies: dataReplies, pubSubReplies: published) { command in
                 session.respond(to: command, info: serverInfo).reply
             }
         }
