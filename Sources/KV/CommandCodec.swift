@@ -7,7 +7,7 @@ enum CommandCodec {
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
         case list, sets, sweepExpired, database, flushDatabase, move, copyToDatabase, swapDatabases
-        case hyperLogLogAdd, hyperLogLogMerge, bitField, sortedSets
+        case hyperLogLogAdd, hyperLogLogMerge, bitField, sortedSets, streams
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -97,6 +97,9 @@ enum CommandCodec {
             encode(command, into: &output)
         case .sortedSets(let command):
             output.append(Tag.sortedSets.rawValue)
+            encode(command, into: &output)
+        case .streams(let command):
+            output.append(Tag.streams.rawValue)
             encode(command, into: &output)
         case .sweepExpired(let from, let limit):
             keyed(.sweepExpired, from, &output)
@@ -248,6 +251,7 @@ enum CommandCodec {
         case .list: return .list(try decodeList(&reader))
         case .sets: return .sets(try decodeSet(&reader))
         case .sortedSets: return .sortedSets(try decodeSortedSet(&reader))
+        case .streams: return .streams(try decodeStream(&reader))
         case .database:
             let database = try databaseNumber(&reader)
             let command = try decode(&reader)

@@ -203,6 +203,8 @@ struct CommandExecutor {
             return try executeSet(command, ts)
         case .sortedSets(let command):
             return try executeSortedSet(command, ts)
+        case .streams(let command):
+            return try executeStream(command, ts)
         case .sweepExpired(let from, let limit):
             return try sweepExpired(from: from, limit: Int(limit), ts)
         case .database(let database, let command):

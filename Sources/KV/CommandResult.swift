@@ -15,7 +15,7 @@ public enum CommandResult: Hashable, Sendable {
 /// A command refused by Redis semantics (the entry still applies; nothing changes).
 ///
 /// The declaration order is the wire code of ``CommandResultCodec``: add new errors at the end.
-public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum CommandError: Error, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case wrongType
     case notAnInteger
     case hashValueNotAnInteger
@@ -35,6 +35,10 @@ public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConverti
     case notAHyperLogLog
     /// ZADD INCR or ZINCRBY whose sum is NaN (inf + -inf).
     case scoreNotANumber
+    /// XADD at or below the stream's last id.
+    case streamIDTooSmall
+    /// XADD `*` after the largest possible id.
+    case streamExhausted
 
     /// The exact error line Redis answers with.
     public var redisMessage: String {
@@ -52,6 +56,8 @@ public enum CommandError: Hashable, Sendable, CaseIterable, CustomStringConverti
         case .sameObject: return "ERR source and destination objects are the same"
         case .notAHyperLogLog: return HyperLogLog.notAHyperLogLog
         case .scoreNotANumber: return "ERR resulting score is not a number (NaN)"
+        case .streamIDTooSmall: return "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+        case .streamExhausted: return "ERR The stream has exhausted the last possible ID, unable to add more items"
         }
     }
 

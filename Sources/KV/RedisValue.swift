@@ -10,6 +10,7 @@ import DurableIO
 /// 0x03 set      generation u64 ‖ index_key_id u32 ‖ count u64 (the members are element rows, ``SetHeader``)
 /// 0x04 zset     generation u64 ‖ index_key_id u32 ‖ count u64 ‖ root u64 ‖ height u8 ‖ next_node u64
 ///               (members and the ordered tree are element rows, ``SortedSetHeader``)
+/// 0x05 stream   generation u64 ‖ count u64 ‖ last_id ‖ max_deleted_id ‖ entries_added u64 (``StreamHeader``)
 /// ```
 public enum RedisValue: Hashable, Sendable {
     case string([UInt8])
@@ -21,6 +22,8 @@ public enum RedisValue: Hashable, Sendable {
     case set(SetHeader)
     /// A sorted set's metadata; its members and ordered tree live in their own rows.
     case sortedSet(SortedSetHeader)
+    /// A stream's metadata; its entries live in their own rows.
+    case stream(StreamHeader)
 
     /// The name `TYPE` answers.
     public var typeName: String {
@@ -30,6 +33,7 @@ public enum RedisValue: Hashable, Sendable {
         case .list: return "list"
         case .set: return "set"
         case .sortedSet: return "zset"
+        case .stream: return "stream"
         }
     }
 
@@ -39,6 +43,7 @@ public enum RedisValue: Hashable, Sendable {
         case .hash(let header), .set(let header): return header.generation
         case .list(let header): return header.generation
         case .sortedSet(let header): return header.generation
+        case .stream(let header): return header.generation
         case .string: return nil
         }
     }
@@ -59,6 +64,9 @@ public enum RedisValue: Hashable, Sendable {
         case .sortedSet(var header):
             header.generation = generation
             return .sortedSet(header)
+        case .stream(var header):
+            header.generation = generation
+            return .stream(header)
         }
     }
 
@@ -66,7 +74,7 @@ public enum RedisValue: Hashable, Sendable {
     /// a collection's metadata.
     static func generation(ofBody body: [UInt8]) -> UInt64? {
         // Every collection's metadata starts with its generation.
-        guard body.count >= 9, (0x01...0x04).contains(body[0]) else { return nil }
+        guard body.count >= 9, (0x01...0x05).contains(body[0]) else { return nil }
         return UInt64(bigEndianBytes: Array(body[1..<9]))
     }
 
@@ -88,6 +96,8 @@ public enum RedisValue: Hashable, Sendable {
             return Self.encode(0x03, header)
         case .sortedSet(let header):
             return header.encoded()
+        case .stream(let header):
+            return header.encoded()
         }
     }
 
@@ -105,7 +115,7 @@ public enum RedisValue: Hashable, Sendable {
     /// - Throws: ``KVError/corruptValue(_:)`` for an unknown type byte or malformed metadata.
     public init(decoding body: [UInt8]) throws(KVError) {
         guard let type = body.first else { throw KVError.corruptValue("empty body") }
-        guard type <= 0x04 else { throw KVError.corruptValue("unknown type byte \(type)") }
+        guard type <= 0x05 else { throw KVError.corruptValue("unknown type byte \(type)") }
         var reader = BinaryReader(body[1...])
         do throws(BinaryReader.Failure) {
             switch type {
@@ -126,12 +136,14 @@ public enum RedisValue: Hashable, Sendable {
                 self = .list(header)
             case 0x04:
                 self = .sortedSet(try SortedSetHeader(decoding: &reader))
+            case 0x05:
+                self = .stream(try StreamHeader(decoding: &reader))
             default:
-                preconditionFailure("type bytes above 0x04 are refused above")
+                preconditionFailure("type bytes above 0x05 are refused above")
             }
             try reader.expectEnd()
         } catch {
-            throw KVError.corruptValue("\(["string", "hash", "list", "set", "zset"][Int(type)]) metadata: \(error)")
+            throw KVError.corruptValue("\(["string", "hash", "list", "set", "zset", "stream"][Int(type)]) metadata: \(error)")
         }
     }
 }

@@ -96,6 +96,14 @@ public enum ReadCommand: Hashable, Sendable {
     /// ZUNION … with options Redis refuses only once it has found every key to hold a set or a sorted set:
     /// WRONGTYPE when one holds another type, else `refusal`.
     case sortedSetRefusal(keys: [[UInt8]], refusal: String)
+    /// XLEN.
+    case streamLength([UInt8])
+    /// XRANGE (`reverse == false`) and XREVRANGE over `start…end` inclusive; `count` -1: all, 0: a null array.
+    case streamRange([UInt8], start: StreamID, end: StreamID, reverse: Bool, count: Int64)
+    /// XREAD without BLOCK: the entries after each id (nil: `$`, nothing yet); `count` 0: all.
+    case streamRead(keys: [[UInt8]], after: [StreamID?], count: Int)
+    /// The ids a blocking XREAD reads after: `$` becomes the stream's last id (0-0 for a missing key).
+    case streamResolve(keys: [[UInt8]], after: [StreamID?])
 }
 
 /// What `OBJECT` reports about a key.

@@ -118,6 +118,8 @@ public struct ReadEvaluator<View: KeyValueView> {
              .sortedSetRange, .sortedSetRandomMember, .sortedSetCombination, .sortedSetIntersectionCardinality,
              .sortedSetScan, .sortedSetRefusal:
             return try evaluateSortedSet(command, now)
+        case .streamLength, .streamRange, .streamRead, .streamResolve:
+            return try evaluateStream(command, now)
         default:
             return try evaluateHash(command, now)
         }
@@ -239,6 +241,8 @@ public struct ReadEvaluator<View: KeyValueView> {
             return "hashtable"
         case .sortedSet:
             return "skiplist"
+        case .stream:
+            return "stream"
         }
     }
 

@@ -83,6 +83,7 @@ public struct RedisCommandParser: Sendable {
         case .list(let command): return command.largestElement
         case .sets(let command): return command.largestElement
         case .sortedSets(let command): return command.largestElement
+        case .streams(let command): return command.largestElement
         case .database(_, let command): return largestValue(command)
         default: return nil
         }
@@ -101,6 +102,7 @@ public struct RedisCommandParser: Sendable {
         if setSpecs[name] != nil { return "set" }
         if sortedSetSpecs[name] != nil { return "sorted-set" }
         if pubSubSpecs[name] != nil { return "pubsub" }
+        if streamSpecs[name] != nil { return "stream" }
         return "generic"
     }
 
@@ -115,6 +117,7 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in setSpecs { table[name] = spec }
         for (name, spec) in sortedSetSpecs { table[name] = spec }
         for (name, spec) in pubSubSpecs { table[name] = spec }
+        for (name, spec) in streamSpecs { table[name] = spec }
         for (name, spec) in bitFieldSpecs { table[name] = spec }
         return table
     }()

@@ -17,6 +17,8 @@ public enum RedisRequest: Hashable, Sendable {
     case blocking(BlockingCommand)
     /// SUBSCRIBE, PUBLISH, PUBSUB …: the server keeps the subscriptions and reaches every member.
     case pubSub(PubSubCommand)
+    /// XREAD … BLOCK: read, then wait for an entry and read again.
+    case blockingRead(BlockingStreamRead)
 }
 
 extension RedisRequest {

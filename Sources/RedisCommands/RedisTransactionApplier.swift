@@ -21,13 +21,21 @@ public struct RedisTransactionApplier: TransactionApplier {
         var replies: [RESPValue] = []
         replies.reserveCapacity(commands.count)
         for arguments in commands {
-            switch parser.parse(arguments, nowMillis: context.nowMillis) {
+            let request = parser.parse(arguments, nowMillis: context.nowMillis)
+            switch request {
             case .write(let command, let shape):
                 replies.append(shape.render(try context.execute(command)))
             case .blocking(let blocking):
                 // Inside a transaction a blocking command never waits: one attempt, as in Redis.
                 replies.append(blocking.render(try context.execute(blocking.attempt)) ?? BlockingCommand.timedOut)
-            case .read(let command):
+            case .read, .blockingRead:
+                // Inside a transaction XREAD … BLOCK reads once, as in Redis.
+                var command: ReadCommand
+                switch request {
+                case .blockingRead(let read): command = .streamRead(keys: read.keys, after: read.after, count: read.count)
+                case .read(let read): command = read
+                default: preconditionFailure("matched above")
+                }
                 do {
                     replies.append(try ReadEvaluator(reader: context, cursors: cursors)
                         .evaluate(command, nowMillis: context.nowMillis))

@@ -281,6 +281,13 @@ public final class RedisServer: Service, Sendable {
                 default:
                     reply = await pubSub(command)
                 }
+            case .blockingRead(let read):
+                let database = session.database
+                let blocked = Task { await blockRead(read, database: database) }
+                closed.whenComplete { _ in blocked.cancel() }
+                connections.record(session.clientID) { $0.blocked = true }
+                reply = await blocked.value
+                connections.record(session.clientID) { $0.blocked = false }
             case .blocking(let command):
                 let database = session.database
                 let blocked = Task { await block(command, database: database) }
@@ -368,6 +375,34 @@ public final class RedisServer: Service, Sendable {
             } catch {
                 return .error(error.redisMessage)
             }
+        }
+    }
+
+    /// XREAD … BLOCK: `$` ids resolved once, then a read whenever this node applies something, until an
+    /// entry arrives or the timeout passes (a null array). Reads never propose anything.
+    func blockRead(_ read: BlockingStreamRead, database: UInt8) async -> RESPValue {
+        func inDatabase(_ command: ReadCommand) -> ReadCommand { database == 0 ? command : .inDatabase(database, command) }
+        let deadline = read.timeoutMillis == 0 ? nil : ContinuousClock.now + .milliseconds(read.timeoutMillis)
+        var seen = backend.applied.generation
+        do throws(BackendError) {
+            let resolved = try await backend.read(inDatabase(.streamResolve(keys: read.keys, after: read.after)))
+            guard case .array(let items) = resolved else { return resolved }
+            let after = items.map { item -> StreamID? in
+                if case .bulkString(let text) = item { return StreamID(String(decoding: text, as: UTF8.self)) }
+                return nil
+            }
+            let command = inDatabase(.streamRead(keys: read.keys, after: after, count: read.count))
+            while true {
+                let reply = try await backend.read(command)
+                if reply != .nullArray { return reply }
+                switch await backend.applied.wait(after: seen, until: deadline) {
+                case .applied: seen = backend.applied.generation
+                case .deadline: return .nullArray
+                case .closed: return .error("TRYAGAIN the server is shutting down or the connection closed")
+                }
+            }
+        } catch {
+            return .error(error.redisMessage)
         }
     }
 

@@ -1,0 +1,212 @@
+import KV
+
+/// XREAD … BLOCK: a read tried at once and, while no stream has an entry after its id, again whenever the
+/// node applies something, until the timeout. `$` ids are resolved when the command arrives.
+public struct BlockingStreamRead: Hashable, Sendable {
+    public var keys: [[UInt8]]
+    /// The id after which each stream is read; nil: `$` (the stream's last id when the command arrived).
+    public var after: [StreamID?]
+    /// 0: every entry.
+    public var count: Int
+    /// 0 waits for ever.
+    public var timeoutMillis: UInt64
+}
+
+extension RedisCommandParser {
+    static let invalidStreamID = "ERR Invalid stream ID specified as stream command argument"
+
+    static let streamSpecs: [String: Spec] = [
+        "xadd": Spec(arity: -5) { _, a, _ throws(RedisArgumentError) in try parseAdd(a) },
+        "xtrim": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in
+            let (trim, next, _) = try parseTrim(a, from: a.startIndex + 1, adding: false)
+            guard next == a.endIndex, let trim else { throw .syntax }
+            return .write(.streams(.trim(key: a[a.startIndex], trim)), .direct)
+        },
+        "xdel": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
+            var ids: [StreamID] = []
+            for argument in a.dropFirst() { ids.append(try strictID(argument, missingSequence: 0)) }
+            return .write(.streams(.delete(key: a[a.startIndex], ids: ids)), .direct)
+        },
+        "xlen": Spec(arity: 2) { _, a, _ in .read(.streamLength(a[a.startIndex])) },
+        "xrange": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in try parseRange(a, reverse: false) },
+        "xrevrange": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in try parseRange(a, reverse: true) },
+        "xread": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in try parseRead(a) },
+    ]
+
+    /// `ms-seq`, or `ms` (the sequence `missingSequence`); decimal digits only.
+    static func strictID(_ bytes: [UInt8], missingSequence: UInt64) throws(RedisArgumentError) -> StreamID {
+        func number(_ digits: ArraySlice<UInt8>) -> UInt64? {
+            guard !digits.isEmpty, digits.count <= 20, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            return UInt64(String(decoding: digits, as: UTF8.self))
+        }
+        let parts = bytes.split(separator: UInt8(ascii: "-"), maxSplits: 1, omittingEmptySubsequences: false)
+        guard let ms = number(parts[0]) else { throw .custom(invalidStreamID) }
+        guard parts.count == 2 else { return StreamID(ms, missingSequence) }
+        guard let seq = number(parts[1]) else { throw .custom(invalidStreamID) }
+        return StreamID(ms, seq)
+    }
+
+    /// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value …
+    private static func parseAdd(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        let (trim, idIndex, makeStream) = try parseTrim(a, from: a.startIndex + 1, adding: true)
+        guard idIndex < a.endIndex else { throw .wrongArity }
+        let raw = a[idIndex]
+        let id: StreamIDRequest
+        if raw == [UInt8(ascii: "*")] {
+            id = .auto
+        } else if raw.count >= 2, raw.suffix(2) == [UInt8(ascii: "-"), UInt8(ascii: "*")] {
+            id = .autoSequence(try strictID(Array(raw.dropLast(2)), missingSequence: 0).ms)
+            guard !raw.dropLast(2).contains(UInt8(ascii: "-")) else { throw .custom(invalidStreamID) }
+        } else {
+            id = .explicit(try strictID(raw, missingSequence: 0))
+        }
+        let fields = Array(a[(idIndex + 1)...])
+        guard fields.count >= 2, fields.count % 2 == 0 else { throw .wrongArity }
+        if case .explicit(let explicit) = id, explicit == .zero {
+            throw .custom("ERR The ID specified in XADD must be greater than 0-0")
+        }
+        return .write(.streams(.add(key: a[a.startIndex], id: id, fields: fields, makeStream: makeStream, trim: trim)),
+                      .direct)
+    }
+
+    /// The trimming options (and NOMKSTREAM for XADD) from `start`, in Redis's order and with its errors;
+    /// answers where the options end (XADD's id).
+    private static func parseTrim(_ a: ArraySlice<[UInt8]>, from start: Int, adding: Bool) throws(RedisArgumentError)
+        -> (StreamTrim?, next: Int, makeStream: Bool)
+    {
+        var threshold: StreamTrim.Threshold?
+        var approximate = false
+        var limit: UInt64?
+        var makeStream = true
+        var index = start
+        while index < a.endIndex {
+            let more = a.endIndex - index - 1
+            let option = keyword(a[index])
+            if adding, a[index] == [UInt8(ascii: "*")] { break }
+            if (option == "MAXLEN" || option == "MINID") && more > 0 {
+                if threshold != nil {
+                    throw .custom("ERR syntax error, MAXLEN and MINID options at the same time are not compatible")
+                }
+                approximate = false
+                if more >= 2, a[index + 1] == [UInt8(ascii: "~")] {
+                    approximate = true
+                    index += 1
+                } else if more >= 2, a[index + 1] == [UInt8(ascii: "=")] {
+                    index += 1
+                }
+                if option == "MAXLEN" {
+                    let length = try integer(a[index + 1])
+                    guard length >= 0 else { throw .custom("ERR The MAXLEN argument must be >= 0.") }
+                    threshold = .maxLength(UInt64(length))
+                } else {
+                    threshold = .minID(try strictID(a[index + 1], missingSequence: 0))
+                }
+                index += 2
+            } else if option == "LIMIT" && more > 0 {
+                let value = try integer(a[index + 1])
+                guard value >= 0 else { throw .custom("ERR The LIMIT argument must be >= 0.") }
+                limit = UInt64(value)
+                index += 2
+            } else if adding, option == "NOMKSTREAM" {
+                makeStream = false
+                index += 1
+            } else if adding {
+                break
+            } else {
+                throw .syntax
+            }
+        }
+        if let limit, limit > 0, threshold == nil {
+            throw .custom("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
+        }
+        if !adding, threshold == nil { throw .custom("ERR syntax error, XTRIM must be called with a trimming strategy") }
+        if limit != nil, !approximate { throw .custom("ERR syntax error, LIMIT cannot be used without the special ~ option") }
+        guard let threshold else { return (nil, index, makeStream) }
+        // Without LIMIT, `~` removes at most Redis's default (100 × stream-node-max-entries); `=` has no limit.
+        let trim = StreamTrim(threshold, approximate: approximate, limit: approximate ? (limit ?? 10_000) : nil)
+        return (trim, index, makeStream)
+    }
+
+    /// One end of an XRANGE interval: `-`, `+`, an id (a missing sequence is `missingSequence`), or `(id`
+    /// (exclusive).
+    private static func intervalID(_ bytes: [UInt8], missingSequence: UInt64) throws(RedisArgumentError)
+        -> (StreamID, exclusive: Bool)
+    {
+        if bytes.count > 1, bytes[0] == UInt8(ascii: "(") {
+            return (try strictID(Array(bytes.dropFirst()), missingSequence: missingSequence), true)
+        }
+        if bytes == [UInt8(ascii: "-")] { return (.zero, false) }
+        if bytes == [UInt8(ascii: "+")] { return (.max, false) }
+        return (try strictID(bytes, missingSequence: missingSequence), false)
+    }
+
+    /// XRANGE key start end [COUNT n], XREVRANGE key end start [COUNT n].
+    private static func parseRange(_ a: ArraySlice<[UInt8]>, reverse: Bool) throws(RedisArgumentError) -> RedisRequest {
+        let startArgument = a[a.startIndex + (reverse ? 2 : 1)], endArgument = a[a.startIndex + (reverse ? 1 : 2)]
+        var (start, startExclusive) = try intervalID(startArgument, missingSequence: 0)
+        if startExclusive {
+            guard let next = start.next else { throw .custom("ERR invalid start ID for the interval") }
+            start = next
+        }
+        var (end, endExclusive) = try intervalID(endArgument, missingSequence: .max)
+        if endExclusive {
+            guard let previous = end.previous else { throw .custom("ERR invalid end ID for the interval") }
+            end = previous
+        }
+        var count: Int64 = -1
+        var index = a.startIndex + 3
+        while index < a.endIndex {
+            guard keyword(a[index]) == "COUNT", index + 1 < a.endIndex else { throw .syntax }
+            count = max(try integer(a[index + 1]), 0)
+            index += 2
+        }
+        return .read(.streamRange(a[a.startIndex], start: start, end: end, reverse: reverse, count: count))
+    }
+
+    /// XREAD [COUNT n] [BLOCK ms] STREAMS key… id…
+    private static func parseRead(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        var count = 0
+        var timeout: UInt64?
+        var streamsAt: Int?
+        var index = a.startIndex
+        while index < a.endIndex {
+            let more = a.endIndex - index - 1
+            switch keyword(a[index]) {
+            case "BLOCK" where more > 0:
+                guard let millis = RedisNumber.parseInteger(a[index + 1]) else {
+                    throw .custom("ERR timeout is not an integer or out of range")
+                }
+                guard millis >= 0 else { throw .custom("ERR timeout is negative") }
+                timeout = UInt64(millis)
+                index += 2
+            case "COUNT" where more > 0:
+                count = Int(clamping: max(try integer(a[index + 1]), 0))
+                index += 2
+            case "STREAMS" where more > 0:
+                streamsAt = index + 1
+                index = a.endIndex
+            default:
+                throw .syntax
+            }
+        }
+        guard let streamsAt else { throw .syntax }
+        let rest = a[streamsAt...]
+        guard rest.count % 2 == 0 else {
+            throw .custom("ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.")
+        }
+        let keys = Array(rest.prefix(rest.count / 2))
+        var after: [StreamID?] = []
+        for raw in rest.suffix(rest.count / 2) {
+            if raw == [UInt8(ascii: "$")] {
+                after.append(nil)
+            } else if raw == [UInt8(ascii: ">")] {
+                throw .custom("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
+                    + "<consumer> option.")
+            } else {
+                after.append(try strictID(raw, missingSequence: 0))
+            }
+        }
+        guard let timeout else { return .read(.streamRead(keys: keys, after: after, count: count)) }
+        return .blockingRead(BlockingStreamRead(keys: keys, after: after, count: count, timeoutMillis: timeout))
+    }
+}
