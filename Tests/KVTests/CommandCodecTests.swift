@@ -73,6 +73,13 @@ import Testing
         .sortedSets(.rangeStore(destination: [15], source: [13], SortedSetQuery(.rank(start: 0, stop: 5)))),
         .sortedSets(.store(.intersection, destination: [16], keys: [[13], [14]], weights: [2, -0.5], aggregate: .max)),
         .sortedSets(.store(.difference, destination: [16], keys: [[13]], weights: nil, aggregate: .sum)),
+        .streams(.add(key: [17], id: .auto, fields: [[1], [2]], makeStream: true, trim: nil)),
+        .streams(.add(key: [17], id: .autoSequence(5), fields: [[1], []], makeStream: false,
+                      trim: StreamTrim(.maxLength(3), approximate: true, limit: 7))),
+        .streams(.add(key: [17], id: .explicit(StreamID(9, 1)), fields: [[], [3], [4], [5]], makeStream: true,
+                      trim: StreamTrim(.minID(StreamID(2, 0))))),
+        .streams(.delete(key: [17], ids: [StreamID(1, 1), StreamID(.max, .max)])),
+        .streams(.trim(key: [17], StreamTrim(.maxLength(0)))),
     ]
 
     @Test func sortedSetCommandsRedisRefusesAreRejected() {

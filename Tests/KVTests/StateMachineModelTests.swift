@@ -174,6 +174,7 @@ import TestSupport
                 #expect(stored == header.count, "seed \(seed) step \(step) after \(commands)")
             case .sortedSet(let header):
                 #expect(stored > header.count, "seed \(seed) step \(step): member rows and at least a root node")
+            case .stream(let header): #expect(stored == header.count, "seed \(seed) step \(step) after \(commands)")
             case .string: break
             }
         }
