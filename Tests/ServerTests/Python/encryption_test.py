@@ -372,8 +372,8 @@ class Writer(threading.Thread):
         return "; ".join(f"{count}× {text}" for text, count in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-KINDS_CYCLE = 5  # of every five values write_values writes: a string, a sorted-set member (with its score), a hash
-# field (and its value), a set member, a list element
+KINDS_CYCLE = 6  # of every six values write_values writes: a string, a stream entry's field and value, a
+# sorted-set member (with its score), a hash field (and its value), a set member, a list element
 
 
 def is_list_key(key):
@@ -392,8 +392,12 @@ def is_zset_key(key):
     return ":zset:" in key
 
 
+def is_stream_key(key):
+    return ":stream:" in key
+
+
 def is_collection_key(key):
-    return is_list_key(key) or is_set_key(key) or is_hash_key(key) or is_zset_key(key)
+    return is_list_key(key) or is_set_key(key) or is_hash_key(key) or is_zset_key(key) or is_stream_key(key)
 
 
 def write_values(cluster, ledger, name, prefix, count, chunk=50):
@@ -405,7 +409,8 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
     `:list:` / `:set:` / `:hash:` / `:zset:` in their names), so the disk searches cover element rows, their
     row keys included, as well as strings.
     """
-    kinds = {KINDS_CYCLE - 1: "list:", KINDS_CYCLE - 2: "set:", KINDS_CYCLE - 3: "hash:", KINDS_CYCLE - 4: "zset:"}
+    kinds = {KINDS_CYCLE - 1: "list:", KINDS_CYCLE - 2: "set:", KINDS_CYCLE - 3: "hash:", KINDS_CYCLE - 4: "zset:",
+             KINDS_CYCLE - 5: "stream:"}
     keys = [f"{prefix}:{kinds.get(i % KINDS_CYCLE, '')}{i}" for i in range(count)]
     values = {key: ledger.new(key) for key in keys}
     for start in range(0, count, chunk):
@@ -423,6 +428,8 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
                             pipe.sadd(key, values[key])
                         elif is_zset_key(key):
                             pipe.zadd(key, {values[key]: score_text(values[key])})
+                        elif is_stream_key(key):
+                            pipe.xadd(key, {values[key]: values[key]})
                         else:
                             pipe.hset(key, values[key], values[key])
                     else:
@@ -439,7 +446,9 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
                     raise AssertionError(f"writing {prefix} through {name}: {error_text(error)}")
                 time.sleep(0.1)
         wanted = [1 if is_collection_key(key) else True for key in part]
-        check(replies == wanted, f"SET/RPUSH/SADD/HSET/ZADD replies through {name}: {replies}")
+        replies = [1 if is_stream_key(key) and re.fullmatch(rb"\d+-\d+", reply or b"") else reply
+                   for key, reply in zip(part, replies)]
+        check(replies == wanted, f"SET/RPUSH/SADD/HSET/ZADD/XADD replies through {name}: {replies}")
         for key in part:
             ledger.ack(key)
     return values
@@ -548,10 +557,18 @@ def served_values(client, keys, expected_values):
                 pipe.srandmember(key)
             elif is_zset_key(key):
                 pipe.zrange(key, 0, -1, withscores=True)
+            elif is_stream_key(key):
+                pipe.xrange(key)
             else:
                 pipe.hget(key, expected_values[key])
         for key, reply in zip(collections, pipe.execute()):
-            served[key] = served_member(reply, expected_values[key]) if is_zset_key(key) else reply
+            if is_zset_key(key):
+                reply = served_member(reply, expected_values[key])
+            elif is_stream_key(key):
+                expected = expected_values[key].encode()
+                reply = None if not reply else expected if [fields for _, fields in reply] == [{expected: expected}] \
+                    else repr(reply).encode()
+            served[key] = reply
     return [served[key] for key in keys]
 
 
@@ -706,6 +723,10 @@ def check_rows_open_with_the_formats(cluster, ledger):
                 wanted = ("hash", {value.encode(): value.encode()})
             elif is_zset_key(key):
                 wanted = ("zset", [(value.encode(), sorted_set_score(value))])
+            elif is_stream_key(key):
+                wanted = ("stream", [[value.encode(), value.encode()]])
+                if found and found[0] == "stream":
+                    found = ("stream", [fields for _, fields in found[1]])
             else:
                 wanted = ("string", value.encode())
             check(found == wanted, f"{name}: {key} reads {found!r} from the rows, written {wanted!r}")

@@ -5,8 +5,9 @@
 §2a: primary rows (strings and the metadata of hashes, lists, sets and sorted sets) and element rows. It
 returns the newest live value of every key of every database, with collections rebuilt from their element
 rows: {(db, key): ("string", bytes) | ("hash", {field: value}) | ("list", [element]) | ("set", {member})
-| ("zset", [(member, score)] in order)}. A sorted set is read by walking its tree from the root, checking
-its shape against its metadata and its member rows (`read_sorted_set`).
+| ("zset", [(member, score)] in order) | ("stream", [((ms, seq), [field, value, …])])}. A sorted set is read
+by walking its tree from the root, checking its shape against its metadata and its member rows
+(`read_sorted_set`); a stream's entries are its element rows in id order (`read_stream`).
 Any row it cannot open or decode raises, so a format the document does not describe fails the test.
 
 `self_test()` (also `python3 formats_reader.py`; encryption_test.py runs it first) seals a small store per
@@ -178,6 +179,33 @@ def read_sorted_set(key, metadata, rows, deks):
     return [(member, score) for score, member in entries]
 
 
+def read_stream(key, metadata, rows):
+    """The entries of a stream in id order, [((ms, seq), [field, value, …])], from its metadata body (0x05 …)
+    and its live element rows (part 0x00 ‖ ms ‖ seq, body n u32 ‖ n × (field blob ‖ value blob))."""
+    if len(metadata) != 57:
+        raise ValueError(f"stream {key!r}: metadata of {len(metadata)} bytes")
+    count, last_ms, last_seq = struct.unpack(">QQQ", metadata[9:33])
+    entries = []
+    for part, body in rows:
+        if len(part) != 17 or part[0] != 0:
+            raise ValueError(f"stream {key!r}: an element part of {len(part)} bytes")
+        ms, seq = struct.unpack(">QQ", part[1:17])
+        if (ms, seq) > (last_ms, last_seq):
+            raise ValueError(f"stream {key!r}: entry {ms}-{seq} after the last id {last_ms}-{last_seq}")
+        pairs = struct.unpack(">I", body[0:4])[0]
+        fields, offset = [], 4
+        for _ in range(2 * pairs):
+            length = struct.unpack(">I", body[offset:offset + 4])[0]
+            fields.append(body[offset + 4:offset + 4 + length])
+            offset += 4 + length
+        if pairs == 0 or offset != len(body):
+            raise ValueError(f"stream {key!r}: entry {ms}-{seq} is malformed")
+        entries.append(((ms, seq), fields))
+    if len(entries) != count:
+        raise ValueError(f"stream {key!r} has {len(entries)} entries, its metadata says {count}")
+    return entries
+
+
 def read_store(data_dir, kek_bytes, now_ms):
     deks = load_deks(data_dir, kek_bytes)
     database = sqlite3.connect(f"file:{os.path.join(data_dir, 'kv.db')}?mode=ro", uri=True)
@@ -223,6 +251,8 @@ def read_store(data_dir, kek_bytes, now_ms):
                 values[(db, key)] = ("hash", fields)
         elif kind == 4:
             values[(db, key)] = ("zset", read_sorted_set(key, body, rows, deks))
+        elif kind == 5:
+            values[(db, key)] = ("stream", read_stream(key, body, rows))
         else:
             raise ValueError(f"unknown type byte {kind} for {key!r}")
     return values
