@@ -76,8 +76,12 @@ public enum CommandResultCodec {
             if case .push = value { output.append(11) } else { output.append(12) }
             output.appendBigEndian(UInt32(items.count))
             for item in items { encode(item, into: &output) }
-        case .map(let pairs), .pairs(let pairs):
-            if case .map = value { output.append(7) } else { output.append(10) }
+        case .map(let pairs), .pairs(let pairs), .pairArrays(let pairs):
+            switch value {
+            case .map: output.append(7)
+            case .pairs: output.append(10)
+            default: output.append(13)
+            }
             output.appendBigEndian(UInt32(pairs.count))
             for pair in pairs {
                 encode(pair.key, into: &output)
@@ -129,6 +133,7 @@ public enum CommandResultCodec {
             return .set(items)
         case 7: return .map(try pairs())
         case 10: return .pairs(try pairs())
+        case 13: return .pairArrays(try pairs())
         case 11, 12:
             var items: [RESPValue] = []
             for _ in 0..<(try count()) { items.append(try decodeReply(&reader, depth: depth + 1)) }

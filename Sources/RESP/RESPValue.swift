@@ -23,6 +23,8 @@ public enum RESPValue: Hashable, Sendable {
     /// Pairs such as a sorted set's members with their scores: an array of two-element arrays under RESP3,
     /// flattened into one array under RESP2 (ZRANGE … WITHSCORES).
     case pairs([Pair])
+    /// Key-value pairs that RESP2 sends as an array of `[key, value]` arrays and RESP3 as a map (XREAD).
+    case pairArrays([Pair])
     /// An out-of-band message (pub/sub): RESP3 `>`, an array under RESP2.
     case push([RESPValue])
     /// Several replies written one after another for one request (SUBSCRIBE a b confirms each channel).
@@ -79,6 +81,12 @@ public enum RESPValue: Hashable, Sendable {
             for pair in pairs {
                 pair.key.encode(version, into: &output)
                 pair.value.encode(version, into: &output)
+            }
+        case .pairArrays(let pairs):
+            if version == .resp3 {
+                RESPValue.map(pairs).encode(version, into: &output)
+            } else {
+                RESPValue.array(pairs.map { .array([$0.key, $0.value]) }).encode(version, into: &output)
             }
         case .push(let items):
             Self.line(UInt8(ascii: version == .resp3 ? ">" : "*"), String(items.count), &output)

@@ -18,14 +18,14 @@ extension ReadEvaluator {
             return .array(entries.map(Self.reply))
         case .streamRead(let keys, let after, let count):
             guard let streams = try streams(keys, now) else { return .error(CommandError.wrongType.redisMessage) }
-            var replies: [RESPValue] = []
+            var replies: [RESPValue.Pair] = []
             for (key, (header, id)) in zip(keys, zip(streams, after)) {
                 // `$` without BLOCK reads after the last entry: nothing.
                 guard let header, let id, let start = id.next, header.lastID > id else { continue }
                 let entries = try reader.streamEntries(header, from: start, to: .max, count: count == 0 ? nil : count)
-                if !entries.isEmpty { replies.append(.array([.bulkString(key), .array(entries.map(Self.reply))])) }
+                if !entries.isEmpty { replies.append(.init(.bulkString(key), .array(entries.map(Self.reply)))) }
             }
-            return replies.isEmpty ? .nullArray : .array(replies)
+            return replies.isEmpty ? .nullArray : .pairArrays(replies)
         case .streamResolve(let keys, let after):
             guard let streams = try streams(keys, now) else { return .error(CommandError.wrongType.redisMessage) }
             return .array(zip(streams, after).map { header, id in

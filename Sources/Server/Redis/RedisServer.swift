@@ -392,9 +392,15 @@ public final class RedisServer: Service, Sendable {
                 return nil
             }
             let command = inDatabase(.streamRead(keys: read.keys, after: after, count: read.count))
+            var counted = false
+            defer { if counted { blocked.subtract(1, ordering: .relaxed) } }
             while true {
                 let reply = try await backend.read(command)
                 if reply != .nullArray { return reply }
+                if !counted {
+                    blocked.add(1, ordering: .relaxed)
+                    counted = true
+                }
                 switch await backend.applied.wait(after: seen, until: deadline) {
                 case .applied: seen = backend.applied.generation
                 case .deadline: return .nullArray

@@ -393,6 +393,26 @@ def exercise_blocking_pops(cluster, tag):
     check(cluster.client(names[2]).bzpopmax([f"{tag}:zempty"], timeout=0.3) is None, "a BZPOPMAX that times out")
     check(time.monotonic() - started >= 0.3, "the BZPOPMAX timeout was not waited for")
 
+    # A blocking stream read on one member wakes on an XADD through another.
+    skey = f"{tag}:stream"
+    pusher.xadd(skey, {"old": "entry"}, id="1-1")
+    read = {}
+    blocked_before = cluster.client(waiting_on).info("clients").get("blocked_clients", 0)
+    thread = threading.Thread(target=lambda: read.update(
+        reply=cluster.client(waiting_on).xread({skey: "$"}, block=30000)))
+    thread.start()
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while cluster.client(waiting_on).info("clients").get("blocked_clients", 0) <= blocked_before:
+        check(time.monotonic() < deadline, f"XREAD BLOCK never blocked on {waiting_on}")
+        time.sleep(0.05)
+    pusher.xadd(skey, {"new": "entry"}, id="2-1")
+    thread.join(timeout=40)
+    check(read.get("reply") == [[skey.encode(), [(b"2-1", {b"new": b"entry"})]]],
+          f"the XREAD BLOCK client got {read.get('reply')!r}")
+    started = time.monotonic()
+    check(cluster.client(names[2]).xread({skey: "$"}, block=300) in (None, []), "an XREAD BLOCK that times out")
+    check(time.monotonic() - started >= 0.3, "the XREAD BLOCK timeout was not waited for")
+
 
 def exercise_pubsub(cluster, tag):
     """A message published through any member reaches the subscribers of every member, in publish order;

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Issue #14's features measured from outside, elastickv and redis-server in the same run (bench/features-bench.sh
+starts both): PUBLISH fan-out to 10 subscribers, MULTI/EXEC of 5 SETs, XADD. Prints rates and ratios; not a
+test (nothing is asserted)."""
+import argparse
+import threading
+import time
+
+import redis
+
+
+def publish_fan_out(publish_port, subscriber_ports, password, messages):
+    """Messages per second published (one publisher, one at a time) while 10 subscribers receive every one;
+    the clock stops when the last subscriber has the last message."""
+    received = [0] * len(subscriber_ports)
+    ready = threading.Barrier(len(subscriber_ports) + 1)
+    done = threading.Event()
+
+    def subscribe(index, port):
+        pubsub = redis.Redis(port=port, password=password).pubsub()
+        pubsub.subscribe("bench:fanout")
+        while pubsub.get_message(timeout=5) is None:
+            pass
+        ready.wait()
+        while received[index] < messages:
+            message = pubsub.get_message(timeout=10)
+            if message is None:
+                break
+            if message["type"] == "message":
+                received[index] += 1
+        pubsub.close()
+
+    threads = [threading.Thread(target=subscribe, args=(i, port)) for i, port in enumerate(subscriber_ports)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    publisher = redis.Redis(port=publish_port, password=password)
+    started = time.monotonic()
+    receivers = 0
+    for i in range(messages):
+        receivers = publisher.publish("bench:fanout", f"message {i}")
+    for thread in threads:
+        thread.join(timeout=60)
+    elapsed = time.monotonic() - started
+    done.set()
+    return messages / elapsed, receivers, min(received)
+
+
+def transactions(port, password, seconds, clients=10):
+    """MULTI/EXEC of 5 SETs per second, `clients` connections in parallel."""
+    counts = [0] * clients
+    deadline = time.monotonic() + seconds
+
+    def run(index):
+        client = redis.Redis(port=port, password=password)
+        while time.monotonic() < deadline:
+            pipe = client.pipeline(transaction=True)
+            for j in range(5):
+                pipe.set(f"bench:tx:{index}:{j}", counts[index])
+            pipe.execute()
+            counts[index] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--elastickv-ports", required=True, help="comma-separated Redis ports; the first is the leader")
+    parser.add_argument("--elastickv-password", default=None)
+    parser.add_argument("--redis-port", type=int, required=True)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=5)
+    args = parser.parse_args()
+    ports = [int(p) for p in args.elastickv_ports.split(",")]
+    # Subscribers spread over every member (a message reaches all of them), the publisher on the leader.
+    ours = publish_fan_out(ports[0], [ports[i % len(ports)] for i in range(10)], args.elastickv_password, args.messages)
+    peer = publish_fan_out(args.redis_port, [args.redis_port] * 10, None, args.messages)
+    print("PUBLISH to 10 subscribers (messages/s, each received by all 10)")
+    print(f"  elastickv {ours[0]:10.0f}   redis-server {peer[0]:10.0f}   ratio {ours[0] / peer[0]:.3f}"
+          f"   (receivers per message {ours[1]} / {peer[1]}; fewest received {ours[2]} / {peer[2]})")
+    ours_tx = transactions(ports[0], args.elastickv_password, args.seconds)
+    peer_tx = transactions(args.redis_port, None, args.seconds)
+    print("MULTI/EXEC of 5 SETs, 10 clients (transactions/s)")
+    print(f"  elastickv {ours_tx:10.0f}   redis-server {peer_tx:10.0f}   ratio {ours_tx / peer_tx:.3f}")
+
+
+if __name__ == "__main__":
+    main()
