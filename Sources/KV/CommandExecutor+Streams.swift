@@ -80,7 +80,8 @@ extension CommandExecutor {
             return next
         case .autoSequence(let ms):
             if ms > last.ms { return StreamID(ms, 0) }
-            guard ms == last.ms, last.seq < .max else { throw CommandError.streamIDTooSmall }
+            guard ms == last.ms else { throw CommandError.streamIDTooSmall }
+            guard last.seq < .max else { throw CommandError.streamSequenceExhausted }
             return StreamID(ms, last.seq + 1)
         case .explicit(let id):
             guard id > last else { throw CommandError.streamIDTooSmall }

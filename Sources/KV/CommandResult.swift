@@ -39,6 +39,8 @@ public enum CommandError: Error, Hashable, Sendable, CaseIterable, CustomStringC
     case streamIDTooSmall
     /// XADD `*` after the largest possible id.
     case streamExhausted
+    /// XADD `ms-*` when `ms`'s sequence is used up (Redis 7.0's answer).
+    case streamSequenceExhausted
 
     /// The exact error line Redis answers with.
     public var redisMessage: String {
@@ -58,6 +60,7 @@ public enum CommandError: Error, Hashable, Sendable, CaseIterable, CustomStringC
         case .scoreNotANumber: return "ERR resulting score is not a number (NaN)"
         case .streamIDTooSmall: return "ERR The ID specified in XADD is equal or smaller than the target stream top item"
         case .streamExhausted: return "ERR The stream has exhausted the last possible ID, unable to add more items"
+        case .streamSequenceExhausted: return "ERR Elements are too large to be stored"
         }
     }
 

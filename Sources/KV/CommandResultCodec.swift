@@ -10,8 +10,9 @@ import RESP
 /// ```
 public enum CommandResultCodec {
     static let version: UInt8 = 1
-    /// The deepest array nesting accepted (answers never nest more than once).
-    static let maxDepth = 4
+    /// The deepest nesting accepted: an EXEC's array of replies holding XREAD's (key → entries → entry →
+    /// fields) is seven levels.
+    static let maxDepth = 8
     /// The most items one answer array holds (LPOP and SPOP with a count answer that many elements; the
     /// forwarding message's size bounds it too).
     static let maxResultItems = 1 << 24

@@ -1,4 +1,5 @@
 import KV
+import RESP
 
 /// A read-only Redis command, evaluated against the store by ``ReadEvaluator``.
 public enum ReadCommand: Hashable, Sendable {
@@ -100,10 +101,13 @@ public enum ReadCommand: Hashable, Sendable {
     case streamLength([UInt8])
     /// XRANGE (`reverse == false`) and XREVRANGE over `start…end` inclusive; `count` -1: all, 0: a null array.
     case streamRange([UInt8], start: StreamID, end: StreamID, reverse: Bool, count: Int64)
-    /// XREAD without BLOCK: the entries after each id (nil: `$`, nothing yet); `count` 0: all.
-    case streamRead(keys: [[UInt8]], after: [StreamID?], count: Int)
+    /// XREAD without BLOCK: the entries after each id (`$`: nothing yet); `count` 0: all.
+    case streamRead(keys: [[UInt8]], after: [StreamReadID], count: Int)
     /// The ids a blocking XREAD reads after: `$` becomes the stream's last id (0-0 for a missing key).
-    case streamResolve(keys: [[UInt8]], after: [StreamID?])
+    case streamResolve(keys: [[UInt8]], after: [StreamReadID])
+    /// A command whose arguments Redis refuses only once the key is found to hold a stream: `missing` for a
+    /// missing key, WRONGTYPE for another type, else `refusal` (XDEL with a bad id).
+    case streamRefusal([UInt8], missing: RESPValue, refusal: String)
 }
 
 /// What `OBJECT` reports about a key.

@@ -1,11 +1,21 @@
 import KV
 
+/// An id XREAD reads after, as the client gave it: checked key by key when the command runs, as Redis checks
+/// each key's type before it reads that key's id.
+public enum StreamReadID: Hashable, Sendable {
+    case id(StreamID)
+    /// `$`: the stream's last id when the command arrived.
+    case latest
+    /// An id Redis refuses, with its error.
+    case invalid(String)
+}
+
 /// XREAD … BLOCK: a read tried at once and, while no stream has an entry after its id, again whenever the
 /// node applies something, until the timeout. `$` ids are resolved when the command arrives.
 public struct BlockingStreamRead: Hashable, Sendable {
     public var keys: [[UInt8]]
-    /// The id after which each stream is read; nil: `$` (the stream's last id when the command arrived).
-    public var after: [StreamID?]
+    /// The id after which each stream is read.
+    public var after: [StreamReadID]
     /// 0: every entry.
     public var count: Int
     /// 0 waits for ever.
@@ -24,7 +34,13 @@ extension RedisCommandParser {
         },
         "xdel": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
             var ids: [StreamID] = []
-            for argument in a.dropFirst() { ids.append(try strictID(argument, missingSequence: 0)) }
+            for argument in a.dropFirst() {
+                do throws(RedisArgumentError) { ids.append(try strictID(argument, missingSequence: 0)) } catch {
+                    // Redis looks the key up before it reads the ids: a missing key answers 0, another type
+                    // WRONGTYPE.
+                    return .read(.streamRefusal(a[a.startIndex], missing: .integer(0), refusal: error.message(command: "xdel")))
+                }
+            }
             return .write(.streams(.delete(key: a[a.startIndex], ids: ids)), .direct)
         },
         "xlen": Spec(arity: 2) { _, a, _ in .read(.streamLength(a[a.startIndex])) },
@@ -185,6 +201,10 @@ extension RedisCommandParser {
             case "STREAMS" where more > 0:
                 streamsAt = index + 1
                 index = a.endIndex
+            case "GROUP" where more >= 2:
+                throw .custom("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
+            case "NOACK":
+                throw .custom("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
             default:
                 throw .syntax
             }
@@ -192,18 +212,20 @@ extension RedisCommandParser {
         guard let streamsAt else { throw .syntax }
         let rest = a[streamsAt...]
         guard rest.count % 2 == 0 else {
-            throw .custom("ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.")
+            throw .custom("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
         }
         let keys = Array(rest.prefix(rest.count / 2))
-        var after: [StreamID?] = []
+        var after: [StreamReadID] = []
         for raw in rest.suffix(rest.count / 2) {
             if raw == [UInt8(ascii: "$")] {
-                after.append(nil)
+                after.append(.latest)
             } else if raw == [UInt8(ascii: ">")] {
-                throw .custom("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
-                    + "<consumer> option.")
+                after.append(.invalid("ERR The > ID can be specified only when calling XREADGROUP using the GROUP "
+                    + "<group> <consumer> option."))
             } else {
-                after.append(try strictID(raw, missingSequence: 0))
+                do throws(RedisArgumentError) { after.append(.id(try strictID(raw, missingSequence: 0))) } catch {
+                    after.append(.invalid(error.message(command: "xread")))
+                }
             }
         }
         guard let timeout else { return .read(.streamRead(keys: keys, after: after, count: count)) }

@@ -387,9 +387,11 @@ public final class RedisServer: Service, Sendable {
         do throws(BackendError) {
             let resolved = try await backend.read(inDatabase(.streamResolve(keys: read.keys, after: read.after)))
             guard case .array(let items) = resolved else { return resolved }
-            let after = items.map { item -> StreamID? in
-                if case .bulkString(let text) = item { return StreamID(String(decoding: text, as: UTF8.self)) }
-                return nil
+            let after = items.map { item -> StreamReadID in
+                guard case .bulkString(let text) = item, let id = StreamID(String(decoding: text, as: UTF8.self)) else {
+                    return .invalid("ERR Invalid stream ID specified as stream command argument")
+                }
+                return .id(id)
             }
             let command = inDatabase(.streamRead(keys: read.keys, after: after, count: read.count))
             var counted = false
