@@ -59,6 +59,8 @@ public enum Command: Hashable, Sendable {
     case sortedSets(SortedSetCommand)
     /// A stream command (XADD, XDEL, XTRIM).
     case streams(StreamCommand)
+    /// A consumer-group command (XGROUP, XREADGROUP, XACK).
+    case streamGroups(StreamGroupCommand)
     /// `command` in database `database` (1…15; commands without this wrapper act on database 0).
     indirect case database(UInt8, Command)
     /// FLUSHDB: deletes every key of the command's database.
@@ -172,6 +174,7 @@ public enum Command: Hashable, Sendable {
         case .sets(let command): return command.keys
         case .sortedSets(let command): return command.keys
         case .streams(let command): return command.keys
+        case .streamGroups(let command): return command.keys
         case .delete(let keys): return keys
         case .registerMember, .flushAll, .sweepExpired, .flushDatabase, .swapDatabases: return []
         case .database(_, let command): return command.keys

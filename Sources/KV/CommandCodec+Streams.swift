@@ -101,3 +101,127 @@ extension CommandCodec {
         return StreamTrim(threshold, approximate: approximate, limit: limited ? limit : nil)
     }
 }
+
+/// The body of a consumer-group command (tag ``CommandCodec/Tag/streamGroups``).
+extension CommandCodec {
+    enum StreamGroupTag: UInt8 {
+        case create = 1, destroy, createConsumer, deleteConsumer, setID, read, acknowledge
+    }
+
+    static func encode(_ command: StreamGroupCommand, into output: inout [UInt8]) {
+        func start(_ start: StreamGroupStart) {
+            switch start {
+            case .latest: output.append(0)
+            case .id(let id):
+                output.append(1)
+                id.encode(into: &output)
+            }
+        }
+        func entriesRead(_ value: UInt64?) {
+            output.append(value == nil ? 0 : 1)
+            output.appendBigEndian(value ?? 0)
+        }
+        switch command {
+        case .create(let key, let group, let from, let makeStream, let read):
+            output.append(StreamGroupTag.create.rawValue)
+            output.appendBlob(key)
+            output.appendBlob(group)
+            start(from)
+            output.append(makeStream ? 1 : 0)
+            entriesRead(read)
+        case .destroy(let key, let group):
+            output.append(StreamGroupTag.destroy.rawValue)
+            output.appendBlob(key)
+            output.appendBlob(group)
+        case .createConsumer(let key, let group, let consumer), .deleteConsumer(let key, let group, let consumer):
+            if case .createConsumer = command { output.append(StreamGroupTag.createConsumer.rawValue) } else {
+                output.append(StreamGroupTag.deleteConsumer.rawValue)
+            }
+            output.appendBlob(key)
+            output.appendBlob(group)
+            output.appendBlob(consumer)
+        case .setID(let key, let group, let from, let read):
+            output.append(StreamGroupTag.setID.rawValue)
+            output.appendBlob(key)
+            output.appendBlob(group)
+            start(from)
+            entriesRead(read)
+        case .read(let group, let consumer, let keys, let ids, let count, let noAck):
+            output.append(StreamGroupTag.read.rawValue)
+            output.appendBlob(group)
+            output.appendBlob(consumer)
+            output.appendBigEndian(UInt32(keys.count))
+            for (key, id) in zip(keys, ids) {
+                output.appendBlob(key)
+                switch id {
+                case .new: output.append(0)
+                case .history(let after):
+                    output.append(1)
+                    after.encode(into: &output)
+                }
+            }
+            output.appendBigEndian(UInt64(count))
+            output.append(noAck ? 1 : 0)
+        case .acknowledge(let key, let group, let ids):
+            output.append(StreamGroupTag.acknowledge.rawValue)
+            output.appendBlob(key)
+            output.appendBlob(group)
+            output.appendBigEndian(UInt32(ids.count))
+            for id in ids { id.encode(into: &output) }
+        }
+    }
+
+    static func decodeStreamGroup(_ reader: inout BinaryReader) throws(BinaryReader.Failure) -> StreamGroupCommand {
+        let rawTag = try reader.uint8()
+        guard let tag = StreamGroupTag(rawValue: rawTag) else { throw .invalid("unknown stream group command tag \(rawTag)") }
+        func start() throws(BinaryReader.Failure) -> StreamGroupStart {
+            switch try reader.uint8() {
+            case 0: return .latest
+            case 1: return .id(try StreamID.decode(&reader))
+            case let kind: throw .invalid("unknown group start \(kind)")
+            }
+        }
+        func entriesRead() throws(BinaryReader.Failure) -> UInt64? {
+            let present = try flag(&reader)
+            let value = try reader.uint64()
+            guard present || value == 0 else { throw .invalid("an unused entries-read") }
+            return present ? value : nil
+        }
+        switch tag {
+        case .create:
+            let key = try key(&reader), group = try value(&reader)
+            let from = try start()
+            let makeStream = try flag(&reader)
+            return .create(key: key, group: group, start: from, makeStream: makeStream, entriesRead: try entriesRead())
+        case .destroy:
+            return .destroy(key: try key(&reader), group: try value(&reader))
+        case .createConsumer, .deleteConsumer:
+            let key = try key(&reader), group = try value(&reader), consumer = try value(&reader)
+            return tag == .createConsumer ? .createConsumer(key: key, group: group, consumer: consumer)
+                                          : .deleteConsumer(key: key, group: group, consumer: consumer)
+        case .setID:
+            let key = try key(&reader), group = try value(&reader)
+            let from = try start()
+            return .setID(key: key, group: group, start: from, entriesRead: try entriesRead())
+        case .read:
+            let group = try value(&reader), consumer = try value(&reader)
+            let pairs = try list(&reader) { (reader) throws(BinaryReader.Failure) -> ([UInt8], StreamGroupReadID) in
+                let key = try key(&reader)
+                switch try reader.uint8() {
+                case 0: return (key, .new)
+                case 1: return (key, .history(try StreamID.decode(&reader)))
+                case let kind: throw .invalid("unknown group read id \(kind)")
+                }
+            }
+            let count = try reader.uint64()
+            guard count <= UInt64(Int.max) else { throw .invalid("XREADGROUP count \(count)") }
+            return .read(group: group, consumer: consumer, keys: pairs.map(\.0), ids: pairs.map(\.1), count: Int(count),
+                         noAck: try flag(&reader))
+        case .acknowledge:
+            let key = try key(&reader), group = try value(&reader)
+            return .acknowledge(key: key, group: group, ids: try list(&reader) { (reader) throws(BinaryReader.Failure) in
+                try StreamID.decode(&reader)
+            })
+        }
+    }
+}

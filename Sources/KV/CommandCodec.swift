@@ -7,7 +7,7 @@ enum CommandCodec {
         case getDelete, getExpire, hashSet, hashDelete, hashIncrementBy, registerMember
         case expireAtIf, rename, copy, hashIncrementByFloat, hashSetIfAbsent, setBit, bitOperation, flushAll
         case list, sets, sweepExpired, database, flushDatabase, move, copyToDatabase, swapDatabases
-        case hyperLogLogAdd, hyperLogLogMerge, bitField, sortedSets, streams
+        case hyperLogLogAdd, hyperLogLogMerge, bitField, sortedSets, streams, streamGroups
     }
 
     static func encode(_ command: Command, into output: inout [UInt8]) {
@@ -100,6 +100,9 @@ enum CommandCodec {
             encode(command, into: &output)
         case .streams(let command):
             output.append(Tag.streams.rawValue)
+            encode(command, into: &output)
+        case .streamGroups(let command):
+            output.append(Tag.streamGroups.rawValue)
             encode(command, into: &output)
         case .sweepExpired(let from, let limit):
             keyed(.sweepExpired, from, &output)
@@ -252,6 +255,7 @@ enum CommandCodec {
         case .sets: return .sets(try decodeSet(&reader))
         case .sortedSets: return .sortedSets(try decodeSortedSet(&reader))
         case .streams: return .streams(try decodeStream(&reader))
+        case .streamGroups: return .streamGroups(try decodeStreamGroup(&reader))
         case .database:
             let database = try databaseNumber(&reader)
             let command = try decode(&reader)

@@ -12,7 +12,7 @@ extension CommandExecutor {
                 expireAt = current.expireAtMillis
             } else {
                 guard makeStream else { return .null }
-                header = StreamHeader(generation: ts)
+                header = StreamHeader(generation: ts, indexKeyID: indexes.current.keyID)
             }
             let id: StreamID
             do throws(CommandError) { id = try Self.nextID(request, after: header.lastID, now: nowMillis) } catch {

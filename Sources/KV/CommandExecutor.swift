@@ -205,6 +205,8 @@ struct CommandExecutor {
             return try executeSortedSet(command, ts)
         case .streams(let command):
             return try executeStream(command, ts)
+        case .streamGroups(let command):
+            return try executeStreamGroup(command, ts)
         case .sweepExpired(let from, let limit):
             return try sweepExpired(from: from, limit: Int(limit), ts)
         case .database(let database, let command):

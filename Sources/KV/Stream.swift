@@ -1,4 +1,6 @@
 import DurableIO
+import Encryption
+import RESP
 import Storage
 
 /// A stream entry id: milliseconds and a sequence number, ordered as Redis orders them.
@@ -72,30 +74,35 @@ public struct StreamHeader: Hashable, Sendable {
     public var lastID: StreamID
     public var maxDeletedID: StreamID
     public var entriesAdded: UInt64
+    /// The index key consumer groups are named with (0: the unkeyed index).
+    public var indexKeyID: KeyID
 
     public init(generation: UInt64, count: UInt64 = 0, lastID: StreamID = .zero, maxDeletedID: StreamID = .zero,
-                entriesAdded: UInt64 = 0) {
+                entriesAdded: UInt64 = 0, indexKeyID: KeyID = 0) {
         self.generation = generation
         self.count = count
         self.lastID = lastID
         self.maxDeletedID = maxDeletedID
         self.entriesAdded = entriesAdded
+        self.indexKeyID = indexKeyID
     }
 
     func encoded() -> [UInt8] {
         var output: [UInt8] = [0x05]
-        output.reserveCapacity(57)
+        output.reserveCapacity(61)
         output.appendBigEndian(generation)
         output.appendBigEndian(count)
         lastID.encode(into: &output)
         maxDeletedID.encode(into: &output)
         output.appendBigEndian(entriesAdded)
+        output.appendBigEndian(indexKeyID)
         return output
     }
 
     init(decoding reader: inout BinaryReader) throws(BinaryReader.Failure) {
         self.init(generation: try reader.uint64(), count: try reader.uint64(), lastID: try StreamID.decode(&reader),
-                  maxDeletedID: try StreamID.decode(&reader), entriesAdded: try reader.uint64())
+                  maxDeletedID: try StreamID.decode(&reader), entriesAdded: try reader.uint64(),
+                  indexKeyID: try reader.uint32())
         guard count <= entriesAdded else { throw BinaryReader.Failure.invalid("stream metadata out of range") }
     }
 }
@@ -108,6 +115,11 @@ public struct StreamEntry: Hashable, Sendable {
     public init(id: StreamID, fields: [[UInt8]]) {
         self.id = id
         self.fields = fields
+    }
+
+    /// The entry as XRANGE, XREAD and XREADGROUP answer it: `[id, [field, value, …]]`.
+    public var reply: RESPValue {
+        .array([.bulk(id.description), .array(fields.map(RESPValue.bulkString))])
     }
 
     static func encodeBody(_ fields: [[UInt8]]) -> [UInt8] {

@@ -46,8 +46,11 @@ public struct BlockingCommand: Hashable, Sendable {
 
     /// The type (as TYPE names it) a key must hold for the attempt to pop from it.
     public var awaitedType: String {
-        if case .sortedSets = attempt { return "zset" }
-        return "list"
+        switch attempt {
+        case .sortedSets: return "zset"
+        case .streamGroups: return "stream"
+        default: return "list"
+        }
     }
 
     /// What a blocked client receives when the timeout passes (or inside MULTI when every key is empty).

@@ -108,6 +108,8 @@ public enum ReadCommand: Hashable, Sendable {
     /// A command whose arguments Redis refuses only once the key is found to hold a stream: `missing` for a
     /// missing key, WRONGTYPE for another type, else `refusal` (XDEL with a bad id).
     case streamRefusal([UInt8], missing: RESPValue, refusal: String)
+    /// XPENDING: the summary (no range) or the pending entries in a range.
+    case streamPending([UInt8], group: [UInt8], range: StreamPendingRange?)
 }
 
 /// What `OBJECT` reports about a key.

@@ -15,7 +15,7 @@ extension ReadEvaluator {
             if count == 0 { return .nullArray }
             let entries = try reader.streamEntries(header, from: start, to: end, reverse: reverse,
                                                    count: count < 0 ? nil : Int(clamping: count))
-            return .array(entries.map(Self.reply))
+            return .array(entries.map(\.reply))
         case .streamRead(let keys, let after, let count):
             let streams: [(header: StreamHeader?, after: StreamID)]
             switch try resolve(keys, after, now) {
@@ -27,7 +27,7 @@ extension ReadEvaluator {
                 // `$` without BLOCK reads after the last entry: nothing.
                 guard let header, let start = id.next, header.lastID > id else { continue }
                 let entries = try reader.streamEntries(header, from: start, to: .max, count: count == 0 ? nil : count)
-                if !entries.isEmpty { replies.append(.init(.bulkString(key), .array(entries.map(Self.reply)))) }
+                if !entries.isEmpty { replies.append(.init(.bulkString(key), .array(entries.map(\.reply)))) }
             }
             return replies.isEmpty ? .nullArray : .pairArrays(replies)
         case .streamResolve(let keys, let after):
@@ -35,6 +35,8 @@ extension ReadEvaluator {
             case .failure(let refusal): return refusal.reply
             case .success(let resolved): return .array(resolved.map { .bulk($0.after.description) })
             }
+        case .streamPending(let key, let group, let range):
+            return try pending(key, group, range, now)
         case .streamRefusal(let key, let missing, let refusal):
             guard let entry = try reader.lookup(key, nowMillis: now) else { return missing }
             guard case .stream = entry.value else { return .error(CommandError.wrongType.redisMessage) }
@@ -44,9 +46,38 @@ extension ReadEvaluator {
         }
     }
 
-    /// An entry as XRANGE and XREAD answer it: `[id, [field, value, …]]`.
-    static func reply(_ entry: StreamEntry) -> RESPValue {
-        .array([.bulk(entry.id.description), .array(entry.fields.map(RESPValue.bulkString))])
+    private func pending(_ key: [UInt8], _ group: [UInt8], _ range: StreamPendingRange?, _ now: UInt64)
+        throws(StorageError) -> RESPValue
+    {
+        var header: StreamHeader?
+        if let entry = try reader.lookup(key, nowMillis: now) {
+            guard case .stream(let found) = entry.value else { return .error(CommandError.wrongType.redisMessage) }
+            header = found
+        }
+        guard let header, let stored = try reader.streamGroup(header, group) else {
+            return .error("NOGROUP No such key '\(String(decoding: key, as: UTF8.self))' or consumer group "
+                + "'\(String(decoding: group, as: UTF8.self))'")
+        }
+        guard let range else {
+            let entries = try reader.pendingEntries(header, group, from: .zero, to: .max, limit: .max)
+            guard let first = entries.first, let last = entries.last else { return .array([.integer(0), .null, .null, .nullArray]) }
+            let consumers = stored.consumers.filter { $0.pending > 0 }
+                .map { RESPValue.array([.bulkString($0.name), .bulk(String($0.pending))]) }
+            return .array([.integer(Int64(entries.count)), .bulk(first.id.description), .bulk(last.id.description),
+                           .array(consumers)])
+        }
+        if let consumer = range.consumer, stored.consumerIndex(consumer) == nil { return .array([]) }
+        var replies: [RESPValue] = []
+        var remaining = range.count
+        for entry in try reader.pendingEntries(header, group, from: range.low, to: range.high, limit: .max) where remaining > 0 {
+            if let consumer = range.consumer, entry.consumer != consumer { continue }
+            let idle = now > entry.deliveredAt ? Int64(now - entry.deliveredAt) : 0
+            if range.minimumIdle > 0, idle < range.minimumIdle { continue }
+            replies.append(.array([.bulk(entry.id.description), .bulkString(entry.consumer), .integer(idle),
+                                   .integer(Int64(entry.deliveries))]))
+            remaining -= 1
+        }
+        return .array(replies)
     }
 
     /// The streams at `keys` (nil for missing keys) with the ids to read after (`$`: the last id, 0-0 for a

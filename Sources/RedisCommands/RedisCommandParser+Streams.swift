@@ -145,7 +145,7 @@ extension RedisCommandParser {
 
     /// One end of an XRANGE interval: `-`, `+`, an id (a missing sequence is `missingSequence`), or `(id`
     /// (exclusive).
-    private static func intervalID(_ bytes: [UInt8], missingSequence: UInt64) throws(RedisArgumentError)
+    static func intervalID(_ bytes: [UInt8], missingSequence: UInt64) throws(RedisArgumentError)
         -> (StreamID, exclusive: Bool)
     {
         if bytes.count > 1, bytes[0] == UInt8(ascii: "(") {
@@ -231,4 +231,165 @@ extension RedisCommandParser {
         guard let timeout else { return .read(.streamRead(keys: keys, after: after, count: count)) }
         return .blockingRead(BlockingStreamRead(keys: keys, after: after, count: count, timeoutMillis: timeout))
     }
+}
+
+extension RedisCommandParser {
+    static let streamGroupSpecs: [String: Spec] = [
+        "xgroup": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in try parseGroup(a) },
+        "xreadgroup": Spec(arity: -7) { _, a, _ throws(RedisArgumentError) in try parseReadGroup(a) },
+        "xack": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in
+            var ids: [StreamID] = []
+            for argument in a.dropFirst(2) { ids.append(try strictID(argument, missingSequence: 0)) }
+            return .write(.streamGroups(.acknowledge(key: a[a.startIndex], group: a[a.startIndex + 1], ids: ids)), .direct)
+        },
+        "xpending": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in try parsePending(a) },
+    ]
+
+    private static func subcommandError(_ subcommand: [UInt8], _ command: String) -> RedisArgumentError {
+        .custom("ERR unknown subcommand or wrong number of arguments for '\(String(decoding: subcommand, as: UTF8.self))'. "
+            + "Try \(command) HELP.")
+    }
+
+    /// XGROUP CREATE | SETID | DESTROY | CREATECONSUMER | DELCONSUMER.
+    private static func parseGroup(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        let subcommand = a[a.startIndex]
+        let name = keyword(subcommand)
+        guard a.count >= 3 else { throw subcommandError(subcommand, "XGROUP") }
+        let key = a[a.startIndex + 1], group = a[a.startIndex + 2]
+        func start(_ bytes: [UInt8]) throws(RedisArgumentError) -> StreamGroupStart {
+            bytes == [UInt8(ascii: "$")] ? .latest : .id(try strictID(bytes, missingSequence: 0))
+        }
+        switch name {
+        case "CREATE", "SETID":
+            guard a.count >= 4 else { throw subcommandError(subcommand, "XGROUP") }
+            var makeStream = false
+            var entriesRead: UInt64?
+            var index = a.startIndex + 4
+            while index < a.endIndex {
+                if name == "CREATE", keyword(a[index]) == "MKSTREAM" {
+                    makeStream = true
+                    index += 1
+                } else if keyword(a[index]) == "ENTRIESREAD", index + 1 < a.endIndex {
+                    let value = try integer(a[index + 1])
+                    guard value >= 0 || value == -1 else { throw .custom("ERR value for ENTRIESREAD must be positive or -1") }
+                    entriesRead = value < 0 ? nil : UInt64(value)
+                    index += 2
+                } else {
+                    throw subcommandError(subcommand, "XGROUP")
+                }
+            }
+            let from = try start(a[a.startIndex + 3])
+            if name == "CREATE" {
+                return .write(.streamGroups(.create(key: key, group: group, start: from, makeStream: makeStream,
+                                                    entriesRead: entriesRead)), .direct)
+            }
+            return .write(.streamGroups(.setID(key: key, group: group, start: from, entriesRead: entriesRead)), .direct)
+        case "DESTROY" where a.count == 3:
+            return .write(.streamGroups(.destroy(key: key, group: group)), .direct)
+        case "CREATECONSUMER" where a.count == 4:
+            return .write(.streamGroups(.createConsumer(key: key, group: group, consumer: a[a.startIndex + 3])), .direct)
+        case "DELCONSUMER" where a.count == 4:
+            return .write(.streamGroups(.deleteConsumer(key: key, group: group, consumer: a[a.startIndex + 3])), .direct)
+        default:
+            throw subcommandError(subcommand, "XGROUP")
+        }
+    }
+
+    /// XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key… id…
+    private static func parseReadGroup(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        var count = 0
+        var timeout: UInt64?
+        var noAck = false
+        var group: ([UInt8], [UInt8])?
+        var streamsAt: Int?
+        var index = a.startIndex
+        while index < a.endIndex {
+            let more = a.endIndex - index - 1
+            switch keyword(a[index]) {
+            case "BLOCK" where more > 0:
+                guard let millis = RedisNumber.parseInteger(a[index + 1]) else {
+                    throw .custom("ERR timeout is not an integer or out of range")
+                }
+                guard millis >= 0 else { throw .custom("ERR timeout is negative") }
+                timeout = UInt64(millis)
+                index += 2
+            case "COUNT" where more > 0:
+                count = Int(clamping: max(try integer(a[index + 1]), 0))
+                index += 2
+            case "GROUP" where more >= 2:
+                group = (a[index + 1], a[index + 2])
+                index += 3
+            case "NOACK":
+                noAck = true
+                index += 1
+            case "STREAMS" where more > 0:
+                streamsAt = index + 1
+                index = a.endIndex
+            default:
+                throw .syntax
+            }
+        }
+        guard let streamsAt else { throw .syntax }
+        let rest = a[streamsAt...]
+        guard rest.count % 2 == 0 else {
+            throw .custom("ERR Unbalanced XREADGROUP list of streams: for each stream key an ID or '>' must be specified.")
+        }
+        guard let (groupName, consumer) = group else { throw .custom("ERR Missing GROUP option for XREADGROUP") }
+        let keys = Array(rest.prefix(rest.count / 2))
+        var ids: [StreamGroupReadID] = []
+        for raw in rest.suffix(rest.count / 2) {
+            if raw == [UInt8(ascii: ">")] {
+                ids.append(.new)
+            } else if raw == [UInt8(ascii: "$")] {
+                throw .custom("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history "
+                    + "of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would "
+                    + "just return an empty result set.")
+            } else {
+                ids.append(.history(try strictID(raw, missingSequence: 0)))
+            }
+        }
+        let command = Command.streamGroups(.read(group: groupName, consumer: consumer, keys: keys, ids: ids, count: count,
+                                                 noAck: noAck))
+        // Only new entries can be waited for; a history read answers at once.
+        guard let timeout, ids.contains(.new) else { return .write(command, .direct) }
+        return .blocking(BlockingCommand(attempt: command, keys: keys, timeoutMillis: timeout, reply: .direct))
+    }
+
+    /// XPENDING key group [[IDLE min-idle] start end count [consumer]].
+    private static func parsePending(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        let key = a[a.startIndex], group = a[a.startIndex + 1]
+        guard a.count == 2 || (5...8).contains(a.count) else { throw .syntax }
+        guard a.count > 2 else { return .read(.streamPending(key, group: group, range: nil)) }
+        var start = a.startIndex + 2
+        var minimumIdle: Int64 = 0
+        if keyword(a[start]) == "IDLE" {
+            minimumIdle = try integer(a[start + 1])
+            guard a.count >= 7 else { throw .syntax }
+            start += 2
+        }
+        let count = max(try integer(a[start + 2]), 0)
+        var (low, lowExclusive) = try intervalID(a[start], missingSequence: 0)
+        if lowExclusive {
+            guard let next = low.next else { throw .custom("ERR invalid start ID for the interval") }
+            low = next
+        }
+        var (high, highExclusive) = try intervalID(a[start + 1], missingSequence: .max)
+        if highExclusive {
+            guard let previous = high.previous else { throw .custom("ERR invalid end ID for the interval") }
+            high = previous
+        }
+        let consumer = start + 3 < a.endIndex ? a[start + 3] : nil
+        guard start + 4 >= a.endIndex else { throw .syntax }
+        return .read(.streamPending(key, group: group, range: StreamPendingRange(
+            low: low, high: high, count: count, minimumIdle: minimumIdle, consumer: consumer)))
+    }
+}
+
+/// XPENDING's extended form.
+public struct StreamPendingRange: Hashable, Sendable {
+    public var low: StreamID
+    public var high: StreamID
+    public var count: Int64
+    public var minimumIdle: Int64
+    public var consumer: [UInt8]?
 }

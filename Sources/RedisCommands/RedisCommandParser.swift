@@ -102,7 +102,7 @@ public struct RedisCommandParser: Sendable {
         if setSpecs[name] != nil { return "set" }
         if sortedSetSpecs[name] != nil { return "sorted-set" }
         if pubSubSpecs[name] != nil { return "pubsub" }
-        if streamSpecs[name] != nil { return "stream" }
+        if streamSpecs[name] != nil || streamGroupSpecs[name] != nil { return "stream" }
         return "generic"
     }
 
@@ -118,6 +118,7 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in sortedSetSpecs { table[name] = spec }
         for (name, spec) in pubSubSpecs { table[name] = spec }
         for (name, spec) in streamSpecs { table[name] = spec }
+        for (name, spec) in streamGroupSpecs { table[name] = spec }
         for (name, spec) in bitFieldSpecs { table[name] = spec }
         return table
     }()

@@ -80,6 +80,15 @@ import Testing
                       trim: StreamTrim(.minID(StreamID(2, 0))))),
         .streams(.delete(key: [17], ids: [StreamID(1, 1), StreamID(.max, .max)])),
         .streams(.trim(key: [17], StreamTrim(.maxLength(0)))),
+        .streamGroups(.create(key: [17], group: [1], start: .latest, makeStream: true, entriesRead: nil)),
+        .streamGroups(.create(key: [17], group: [1], start: .id(StreamID(3, 4)), makeStream: false, entriesRead: 9)),
+        .streamGroups(.destroy(key: [17], group: [2])),
+        .streamGroups(.createConsumer(key: [17], group: [1], consumer: [5])),
+        .streamGroups(.deleteConsumer(key: [17], group: [1], consumer: [])),
+        .streamGroups(.setID(key: [17], group: [1], start: .latest, entriesRead: 0)),
+        .streamGroups(.read(group: [1], consumer: [5], keys: [[17], [18]], ids: [.new, .history(StreamID(1, 0))], count: 10,
+                            noAck: true)),
+        .streamGroups(.acknowledge(key: [17], group: [1], ids: [StreamID(1, 0)])),
     ]
 
     @Test func sortedSetCommandsRedisRefusesAreRejected() {

@@ -121,7 +121,7 @@ struct RedisModel {
             for key in visited where items[key]!.expireAt != 0 && items[key]!.expireAt <= now { items[key] = nil }
             return visited.count == Int(limit) ? .bulk([0] + visited.last! + [0]) : .null
         case .database, .flushDatabase, .move, .copyToDatabase, .swapDatabases, .hyperLogLogAdd, .hyperLogLogMerge,
-             .bitField, .streams:
+             .bitField, .streams, .streamGroups:
             preconditionFailure("databases, HyperLogLogs, BITFIELD and streams are tested against redis-server (differential test)")
         case .flushAll:
             items = [:]

@@ -86,10 +86,11 @@ import Testing
         let parser = RedisCommandParser()
         // Argument lists that some write command accepts (SETBIT needs a 0/1 bit, BITOP an operation first,
         // LINSERT a side, LMOVE and BLMOVE two ends, LMPOP and BLMPOP a key count and an end, BITFIELD a SET,
-        // ZMPOP and BZMPOP a key count and MIN or MAX, ZREMRANGEBYLEX a lex range, XTRIM a strategy).
+        // ZMPOP and BZMPOP a key count and MIN or MAX, ZREMRANGEBYLEX a lex range, XTRIM a strategy, XGROUP and XREADGROUP theirs).
         let samples = [["k", "1", "2", "3"], ["k", "1", "1"], ["and", "d", "s"], ["k", "before", "p", "e"],
                        ["s", "d", "left", "right", "0"], ["1", "k", "left"], ["0", "1", "k", "left"],
-                       ["k", "SET", "u8", "0", "1"], ["1", "k", "min"], ["0", "1", "k", "max"], ["k", "-", "+"], ["k", "MAXLEN", "1"]]
+                       ["k", "SET", "u8", "0", "1"], ["1", "k", "min"], ["0", "1", "k", "max"], ["k", "-", "+"], ["k", "MAXLEN", "1"], ["CREATE", "k", "g", "0"],
+                       ["GROUP", "g", "c", "STREAMS", "k", ">"]]
             .map { $0.map { Array($0.utf8) } }
         for name in RedisCommandParser.commandNames {
             let requests = samples.flatMap { sample in

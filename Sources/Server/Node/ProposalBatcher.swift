@@ -164,6 +164,8 @@ extension Command {
             case .pop, .trim, .move, .multiPop:
                 return keys.reduce(perItem) { $0 + $1.count + perItem }
             }
+        case .streamGroups:
+            return keys.reduce(perItem * 2) { $0 + $1.count + perItem }
         case .streams(let command):
             guard case .add(let key, _, let fields, _, _) = command else { return keys.reduce(perItem) { $0 + $1.count + perItem } }
             return fields.reduce(key.count + perItem) { $0 + $1.count + perItem }

@@ -283,18 +283,10 @@ public final class RedisServer: Service, Sendable {
                 }
             case .blockingRead(let read):
                 let database = session.database
-                let blocked = Task { await blockRead(read, database: database) }
-                closed.whenComplete { _ in blocked.cancel() }
-                connections.record(session.clientID) { $0.blocked = true }
-                reply = await blocked.value
-                connections.record(session.clientID) { $0.blocked = false }
+                reply = await waitBlocked(session.clientID, closed: closed) { await self.blockRead(read, database: database) }
             case .blocking(let command):
                 let database = session.database
-                let blocked = Task { await block(command, database: database) }
-                closed.whenComplete { _ in blocked.cancel() }
-                connections.record(session.clientID) { $0.blocked = true }
-                reply = await blocked.value
-                connections.record(session.clientID) { $0.blocked = false }
+                reply = await waitBlocked(session.clientID, closed: closed) { await self.block(command, database: database) }
             }
         }
         metrics.record(command: arguments.first, reply: reply, duration: ContinuousClock.now - started)
@@ -376,6 +368,17 @@ public final class RedisServer: Service, Sendable {
                 return .error(error.redisMessage)
             }
         }
+    }
+
+    /// Runs a blocking command's wait as a task that the client's disconnect cancels, with the client flagged
+    /// blocked (`b` in CLIENT LIST) meanwhile.
+    private func waitBlocked(_ clientID: Int64, closed: EventLoopFuture<Void>,
+                             _ wait: @escaping @Sendable () async -> RESPValue) async -> RESPValue {
+        let blocked = Task { await wait() }
+        closed.whenComplete { _ in blocked.cancel() }
+        connections.record(clientID) { $0.blocked = true }
+        defer { connections.record(clientID) { $0.blocked = false } }
+        return await blocked.value
     }
 
     /// XREAD … BLOCK: `$` ids resolved once, then a read whenever this node applies something, until an

@@ -182,11 +182,13 @@ def read_sorted_set(key, metadata, rows, deks):
 def read_stream(key, metadata, rows):
     """The entries of a stream in id order, [((ms, seq), [field, value, …])], from its metadata body (0x05 …)
     and its live element rows (part 0x00 ‖ ms ‖ seq, body n u32 ‖ n × (field blob ‖ value blob))."""
-    if len(metadata) != 57:
+    if len(metadata) != 61:
         raise ValueError(f"stream {key!r}: metadata of {len(metadata)} bytes")
     count, last_ms, last_seq = struct.unpack(">QQQ", metadata[9:33])
     entries = []
     for part, body in rows:
+        if part[0] in (1, 2):
+            continue  # consumer groups and their pending entries (no user value to find in them here)
         if len(part) != 17 or part[0] != 0:
             raise ValueError(f"stream {key!r}: an element part of {len(part)} bytes")
         ms, seq = struct.unpack(">QQ", part[1:17])

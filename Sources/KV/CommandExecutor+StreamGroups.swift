@@ -1,0 +1,227 @@
+import RESP
+import Storage
+
+extension CommandExecutor {
+    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    private static func noGroup(_ key: [UInt8], _ group: [UInt8]) -> CommandResult {
+        .reply(.error("NOGROUP No such consumer group '\(text(group))' for key name '\(text(key))'"))
+    }
+
+    /// The stream at `key` for a group command: nil when missing; WRONGTYPE as a refusal.
+    private func liveStream(_ key: [UInt8]) throws(StorageError) -> Result<(StreamHeader, UInt64)?, RESPRefusalResult> {
+        guard let current = try live(key) else { return .success(nil) }
+        guard case .stream(let header) = current.value else { return .failure(RESPRefusalResult(.error(.wrongType))) }
+        return .success((header, current.expireAtMillis))
+    }
+
+    private func writeGroup(_ header: StreamHeader, _ group: StreamGroup, _ ts: UInt64) throws(StorageError) {
+        let part = StreamGroupParts.group(try groupName(header, group.name))
+        try transaction.put(StoredVersion(key: RedisKeyspace.element(header.generation, part), commitTS: ts,
+                                          body: group.encoded()))
+    }
+
+    /// Rewrites the stream's metadata so WATCH sees the change (a group is part of the key's value).
+    private func touch(_ key: [UInt8], _ header: StreamHeader, _ expireAt: UInt64, _ ts: UInt64) throws(StorageError) {
+        try write(key, .stream(header), expireAt: expireAt, ts: ts)
+    }
+
+    func executeStreamGroup(_ command: StreamGroupCommand, _ ts: UInt64) throws(StorageError) -> CommandResult {
+        switch command {
+        case .create(let key, let group, let start, let makeStream, let entriesRead):
+            var found: (StreamHeader, UInt64)?
+            switch try liveStream(key) {
+            case .failure(let refusal): return refusal.result
+            case .success(let stream): found = stream
+            }
+            if found == nil {
+                guard makeStream else {
+                    return .reply(.error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you "
+                        + "may want to use the MKSTREAM option to create an empty stream automatically."))
+                }
+                found = (StreamHeader(generation: ts, indexKeyID: indexes.current.keyID), 0)
+            }
+            guard let (header, expireAt) = found else { return .null }
+            if try streamGroup(header, group) != nil { return .reply(.error("BUSYGROUP Consumer Group name already exists")) }
+            let last = Self.resolve(start, header)
+            try writeGroup(header, StreamGroup(name: group, lastDelivered: last, entriesRead: entriesRead), ts)
+            try touch(key, header, expireAt, ts)
+            return .ok
+        case .destroy(let key, let group):
+            guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
+            guard let (header, expireAt) = found else {
+                return .reply(.error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
+                    + "want to use the MKSTREAM option to create an empty stream automatically."))
+            }
+            guard try streamGroup(header, group) != nil else { return .integer(0) }
+            let name = try groupName(header, group)
+            try transaction.put(StoredVersion(key: RedisKeyspace.element(header.generation, StreamGroupParts.group(name)),
+                                              commitTS: ts, isTombstone: true))
+            for entry in try pendingEntries(header, group, from: .zero, to: .max, limit: .max) {
+                try transaction.put(StoredVersion(key: RedisKeyspace.element(header.generation,
+                                                                             StreamGroupParts.pending(name, entry.id)),
+                                                  commitTS: ts, isTombstone: true))
+            }
+            try touch(key, header, expireAt, ts)
+            return .integer(1)
+        case .createConsumer(let key, let group, let consumer):
+            guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
+            guard let (header, expireAt) = found, var stored = try streamGroup(header, group) else {
+                return found == nil ? Self.missingKey() : Self.noGroup(key, group)
+            }
+            guard stored.consumer(consumer, now: nowMillis).created else { return .integer(0) }
+            try writeGroup(header, stored, ts)
+            try touch(key, header, expireAt, ts)
+            return .integer(1)
+        case .deleteConsumer(let key, let group, let consumer):
+            guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
+            guard let (header, expireAt) = found, var stored = try streamGroup(header, group) else {
+                return found == nil ? Self.missingKey() : Self.noGroup(key, group)
+            }
+            guard let index = stored.consumerIndex(consumer) else { return .integer(0) }
+            let pending = stored.consumers[index].pending
+            if pending > 0 {
+                let name = try groupName(header, group)
+                for entry in try pendingEntries(header, group, from: .zero, to: .max, limit: .max)
+                where entry.consumer == consumer {
+                    try transaction.put(StoredVersion(key: RedisKeyspace.element(header.generation,
+                                                                                 StreamGroupParts.pending(name, entry.id)),
+                                                      commitTS: ts, isTombstone: true))
+                }
+            }
+            stored.consumers.remove(at: index)
+            try writeGroup(header, stored, ts)
+            try touch(key, header, expireAt, ts)
+            return .integer(Int64(pending))
+        case .setID(let key, let group, let start, let entriesRead):
+            guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
+            guard let (header, expireAt) = found, var stored = try streamGroup(header, group) else {
+                return found == nil ? Self.missingKey() : Self.noGroup(key, group)
+            }
+            stored.lastDelivered = Self.resolve(start, header)
+            stored.entriesRead = entriesRead
+            try writeGroup(header, stored, ts)
+            try touch(key, header, expireAt, ts)
+            return .ok
+        case .read(let group, let consumer, let keys, let ids, let count, let noAck):
+            return try readGroup(group, consumer, keys, ids, count: count, noAck: noAck, ts)
+        case .acknowledge(let key, let group, let ids):
+            guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
+            guard let (header, expireAt) = found, var stored = try streamGroup(header, group) else { return .integer(0) }
+            let name = try groupName(header, group)
+            var acknowledged: Int64 = 0
+            for id in Set(ids).sorted() {
+                let row = RedisKeyspace.element(header.generation, StreamGroupParts.pending(name, id))
+                guard let version = try transaction.latestVersion(of: row), !version.isTombstone else { continue }
+                let entry = try PendingEntry.decode(version.body, id: id)
+                try transaction.put(StoredVersion(key: row, commitTS: ts, isTombstone: true))
+                if let index = stored.consumerIndex(entry.consumer), stored.consumers[index].pending > 0 {
+                    stored.consumers[index].pending -= 1
+                }
+                acknowledged += 1
+            }
+            if acknowledged > 0 {
+                try writeGroup(header, stored, ts)
+                try touch(key, header, expireAt, ts)
+            }
+            return .integer(acknowledged)
+        }
+    }
+
+    private static func missingKey() -> CommandResult {
+        .reply(.error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use "
+            + "the MKSTREAM option to create an empty stream automatically."))
+    }
+
+    private static func resolve(_ start: StreamGroupStart, _ header: StreamHeader) -> StreamID {
+        switch start {
+        case .id(let id): return id
+        case .latest: return header.lastID
+        }
+    }
+
+    /// XREADGROUP: every key must hold the group (checked first, as Redis does); then, per stream, new entries
+    /// (`>`: delivered to the consumer and added to the pending list unless NOACK) or the consumer's pending
+    /// entries after the id (an entry deleted since answers `[id, nil]`).
+    private func readGroup(_ group: [UInt8], _ consumer: [UInt8], _ keys: [[UInt8]], _ ids: [StreamGroupReadID],
+                           count: Int, noAck: Bool, _ ts: UInt64) throws(StorageError) -> CommandResult {
+        var streams: [(header: StreamHeader, expireAt: UInt64, group: StreamGroup)] = []
+        for key in keys {
+            guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
+            guard let (header, expireAt) = found, let stored = try streamGroup(header, group) else {
+                return .reply(.error("NOGROUP No such key '\(Self.text(key))' or consumer group '\(Self.text(group))' "
+                    + "in XREADGROUP with GROUP option"))
+            }
+            streams.append((header, expireAt, stored))
+        }
+        var replies: [RESPValue.Pair] = []
+        let limit = count == 0 ? Int.max : count
+        for ((key, id), (header, expireAt, stored)) in zip(zip(keys, ids), streams) {
+            var group = stored
+            let name = try groupName(header, group.name)
+            let (index, _) = group.consumer(consumer, now: nowMillis)
+            group.consumers[index].seenAt = nowMillis
+            var items: [RESPValue] = []
+            switch id {
+            case .new:
+                if let start = group.lastDelivered.next, header.lastID > group.lastDelivered {
+                    let entries = try streamEntries(header, from: start, to: .max, count: limit)
+                    for entry in entries {
+                        if !noAck {
+                            let row = RedisKeyspace.element(header.generation, StreamGroupParts.pending(name, entry.id))
+                            var deliveries: UInt64 = 1
+                            if let previous = try transaction.latestVersion(of: row), !previous.isTombstone {
+                                // Delivered again after SETID: the entry moves to this consumer.
+                                let old = try PendingEntry.decode(previous.body, id: entry.id)
+                                deliveries = old.deliveries + 1
+                                if let owner = group.consumerIndex(old.consumer), group.consumers[owner].pending > 0 {
+                                    group.consumers[owner].pending -= 1
+                                }
+                            }
+                            let pending = PendingEntry(id: entry.id, consumer: consumer, deliveredAt: nowMillis,
+                                                       deliveries: deliveries)
+                            try transaction.put(StoredVersion(key: row, commitTS: ts, body: pending.body()))
+                            group.consumers[index].pending += 1
+                        }
+                        group.lastDelivered = entry.id
+                        if let read = group.entriesRead { group.entriesRead = read + 1 }
+                        items.append(entry.reply)
+                    }
+                }
+                if items.isEmpty {
+                    try writeGroup(header, group, ts)
+                    continue
+                }
+            case .history(let after):
+                guard let start = after.next else { break }
+                let pending = try pendingEntries(header, group.name, from: start, to: .max, limit: .max)
+                for entry in pending where entry.consumer == consumer {
+                    if items.count >= limit { break }
+                    guard let body = try elementRow(of: header.generation, part: entry.id.part) else {
+                        // Deleted since it was delivered: the id, without fields.
+                        items.append(.array([.bulk(entry.id.description), .nullArray]))
+                        continue
+                    }
+                    items.append(try StreamEntry.decodeBody(body, id: entry.id).reply)
+                    // Read again: delivered once more, now.
+                    var delivered = entry
+                    delivered.deliveredAt = nowMillis
+                    delivered.deliveries += 1
+                    try transaction.put(StoredVersion(key: RedisKeyspace.element(header.generation,
+                                                                                 StreamGroupParts.pending(name, entry.id)),
+                                                      commitTS: ts, body: delivered.body()))
+                }
+            }
+            try writeGroup(header, group, ts)
+            try touch(key, header, expireAt, ts)
+            replies.append(.init(.bulkString(key), .array(items)))
+        }
+        return .reply(replies.isEmpty ? .nullArray : .pairArrays(replies))
+    }
+}
+
+/// A reply that ends a group command early, as an `Error` for `Result`.
+struct RESPRefusalResult: Error {
+    let result: CommandResult
+    init(_ result: CommandResult) { self.result = result }
+}
