@@ -3,7 +3,7 @@ import DurableIO
 /// The body of a stream command (tag ``CommandCodec/Tag/streams``): a sub-tag, then its fields.
 extension CommandCodec {
     enum StreamTag: UInt8 {
-        case add = 1, delete, trim
+        case add = 1, delete, trim, setID
     }
 
     static func encode(_ command: StreamCommand, into output: inout [UInt8]) {
@@ -33,6 +33,14 @@ extension CommandCodec {
             output.append(StreamTag.trim.rawValue)
             output.appendBlob(key)
             encode(trim, into: &output)
+        case .setID(let key, let id, let entriesAdded, let maxDeletedID):
+            output.append(StreamTag.setID.rawValue)
+            output.appendBlob(key)
+            id.encode(into: &output)
+            output.append(entriesAdded == nil ? 0 : 1)
+            output.appendBigEndian(entriesAdded ?? 0)
+            output.append(maxDeletedID == nil ? 0 : 1)
+            (maxDeletedID ?? .zero).encode(into: &output)
         }
     }
 
@@ -83,6 +91,15 @@ extension CommandCodec {
             let key = try key(&reader)
             guard let trim = try trim(&reader) else { throw .invalid("XTRIM without a threshold") }
             return .trim(key: key, trim)
+        case .setID:
+            let key = try key(&reader)
+            let id = try StreamID.decode(&reader)
+            let hasAdded = try flag(&reader)
+            let added = try reader.uint64()
+            let hasDeleted = try flag(&reader)
+            let deleted = try StreamID.decode(&reader)
+            guard hasAdded || added == 0, hasDeleted || deleted == .zero else { throw .invalid("an unused XSETID field") }
+            return .setID(key: key, id: id, entriesAdded: hasAdded ? added : nil, maxDeletedID: hasDeleted ? deleted : nil)
         }
     }
 

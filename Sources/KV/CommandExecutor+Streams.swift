@@ -40,6 +40,24 @@ extension CommandExecutor {
             }
             if deleted > 0 { try write(key, .stream(header), expireAt: current.expireAtMillis, ts: ts) }
             return .integer(deleted)
+        case .setID(let key, let id, let entriesAdded, let maxDeletedID):
+            guard let current = try live(key) else { return .error(.noSuchKey) }
+            guard case .stream(var header) = current.value else { return .error(.wrongType) }
+            if id < header.maxDeletedID {
+                return .reply(.error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id"))
+            }
+            if header.count > 0 {
+                let top = try streamEntries(header, from: .zero, to: .max, reverse: true, count: 1).first?.id ?? .zero
+                if id < top { return .reply(.error("ERR The ID specified in XSETID is smaller than the target stream top item")) }
+                if let entriesAdded, header.count > entriesAdded {
+                    return .reply(.error("ERR The entries_added specified in XSETID is smaller than the target stream length"))
+                }
+            }
+            header.lastID = id
+            if let entriesAdded { header.entriesAdded = entriesAdded }
+            if let maxDeletedID, maxDeletedID != .zero { header.maxDeletedID = maxDeletedID }
+            try write(key, .stream(header), expireAt: current.expireAtMillis, ts: ts)
+            return .ok
         case .trim(let key, let trim):
             guard let current = try live(key) else { return .integer(0) }
             guard case .stream(var header) = current.value else { return .error(.wrongType) }

@@ -180,10 +180,12 @@ public enum StreamCommand: Hashable, Sendable {
     case delete(key: [UInt8], ids: [StreamID])
     /// XTRIM: answers how many entries went.
     case trim(key: [UInt8], StreamTrim)
+    /// XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id].
+    case setID(key: [UInt8], id: StreamID, entriesAdded: UInt64?, maxDeletedID: StreamID?)
 
     public var keys: [[UInt8]] {
         switch self {
-        case .add(let key, _, _, _, _), .delete(let key, _), .trim(let key, _): return [key]
+        case .add(let key, _, _, _, _), .delete(let key, _), .trim(let key, _), .setID(let key, _, _, _): return [key]
         }
     }
 

@@ -44,6 +44,31 @@ extension RedisCommandParser {
             return .write(.streams(.delete(key: a[a.startIndex], ids: ids)), .direct)
         },
         "xlen": Spec(arity: 2) { _, a, _ in .read(.streamLength(a[a.startIndex])) },
+        "xsetid": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
+            let id = try strictID(a[a.startIndex + 1], missingSequence: 0)
+            var entriesAdded: UInt64?, maxDeletedID: StreamID?
+            var index = a.startIndex + 2
+            while index < a.endIndex {
+                guard index + 1 < a.endIndex else { throw .syntax }
+                switch keyword(a[index]) {
+                case "ENTRIESADDED":
+                    let value = try integer(a[index + 1])
+                    guard value >= 0 else { throw .custom("ERR entries_added must be positive") }
+                    entriesAdded = UInt64(value)
+                case "MAXDELETEDID":
+                    let deleted = try strictID(a[index + 1], missingSequence: 0)
+                    guard deleted <= id else {
+                        throw .custom("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
+                    }
+                    maxDeletedID = deleted
+                default:
+                    throw .syntax
+                }
+                index += 2
+            }
+            return .write(.streams(.setID(key: a[a.startIndex], id: id, entriesAdded: entriesAdded,
+                                          maxDeletedID: maxDeletedID)), .direct)
+        },
         "xrange": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in try parseRange(a, reverse: false) },
         "xrevrange": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in try parseRange(a, reverse: true) },
         "xread": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in try parseRead(a) },

@@ -80,6 +80,8 @@ import Testing
                       trim: StreamTrim(.minID(StreamID(2, 0))))),
         .streams(.delete(key: [17], ids: [StreamID(1, 1), StreamID(.max, .max)])),
         .streams(.trim(key: [17], StreamTrim(.maxLength(0)))),
+        .streams(.setID(key: [17], id: StreamID(5, 5), entriesAdded: 9, maxDeletedID: StreamID(1, 1))),
+        .streams(.setID(key: [17], id: StreamID(5, 5), entriesAdded: nil, maxDeletedID: nil)),
         .streamGroups(.create(key: [17], group: [1], start: .latest, makeStream: true, entriesRead: nil)),
         .streamGroups(.create(key: [17], group: [1], start: .id(StreamID(3, 4)), makeStream: false, entriesRead: 9)),
         .streamGroups(.destroy(key: [17], group: [2])),

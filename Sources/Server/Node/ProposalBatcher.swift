@@ -167,7 +167,7 @@ extension Command {
         case .streamGroups:
             return keys.reduce(perItem * 2) { $0 + $1.count + perItem }
         case .streams(let command):
-            guard case .add(let key, _, let fields, _, _) = command else { return keys.reduce(perItem) { $0 + $1.count + perItem } }
+            guard case .add(let key, _, let fields, _, _) = command else { return keys.reduce(perItem * 3) { $0 + $1.count + perItem } }
             return fields.reduce(key.count + perItem) { $0 + $1.count + perItem }
         case .sortedSets(let command):
             guard case .add(let key, let entries, _) = command else { return keys.reduce(perItem) { $0 + $1.count + perItem } }
