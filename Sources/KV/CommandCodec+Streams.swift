@@ -122,7 +122,7 @@ extension CommandCodec {
 /// The body of a consumer-group command (tag ``CommandCodec/Tag/streamGroups``).
 extension CommandCodec {
     enum StreamGroupTag: UInt8 {
-        case create = 1, destroy, createConsumer, deleteConsumer, setID, read, acknowledge
+        case create = 1, destroy, createConsumer, deleteConsumer, setID, read, acknowledge, claim, autoClaim
     }
 
     static func encode(_ command: StreamGroupCommand, into output: inout [UInt8]) {
@@ -185,6 +185,38 @@ extension CommandCodec {
             output.appendBlob(group)
             output.appendBigEndian(UInt32(ids.count))
             for id in ids { id.encode(into: &output) }
+        case .claim(let key, let group, let consumer, let minIdle, let ids, let options):
+            output.append(StreamGroupTag.claim.rawValue)
+            output.appendBlob(key)
+            output.appendBlob(group)
+            output.appendBlob(consumer)
+            output.appendBigEndian(minIdle)
+            output.appendBigEndian(UInt32(ids.count))
+            for id in ids { id.encode(into: &output) }
+            switch options.delivery {
+            case .now:
+                output.append(0)
+                output.appendBigEndian(UInt64(0))
+            case .idle(let idle):
+                output.append(1)
+                output.appendBigEndian(UInt64(bitPattern: idle))
+            case .time(let time):
+                output.append(2)
+                output.appendBigEndian(UInt64(bitPattern: time))
+            }
+            entriesRead(options.retryCount)
+            output.append((options.force ? 1 : 0) | (options.justID ? 2 : 0))
+            output.append(options.lastID == nil ? 0 : 1)
+            (options.lastID ?? .zero).encode(into: &output)
+        case .autoClaim(let key, let group, let consumer, let minIdle, let start, let count, let justID):
+            output.append(StreamGroupTag.autoClaim.rawValue)
+            output.appendBlob(key)
+            output.appendBlob(group)
+            output.appendBlob(consumer)
+            output.appendBigEndian(minIdle)
+            start.encode(into: &output)
+            output.appendBigEndian(UInt64(count))
+            output.append(justID ? 1 : 0)
         }
     }
 
@@ -239,6 +271,40 @@ extension CommandCodec {
             return .acknowledge(key: key, group: group, ids: try list(&reader) { (reader) throws(BinaryReader.Failure) in
                 try StreamID.decode(&reader)
             })
+        case .claim:
+            let key = try key(&reader), group = try value(&reader), consumer = try value(&reader)
+            let minIdle = try reader.uint64()
+            // XCLAIM … JUSTID with no id at all is valid (it claims nothing).
+            let ids = try list(&reader, allowingEmpty: true) { (reader) throws(BinaryReader.Failure) in
+                try StreamID.decode(&reader)
+            }
+            var options = StreamClaimOptions()
+            let kind = try reader.uint8()
+            let amount = Int64(bitPattern: try reader.uint64())
+            switch kind {
+            case 0 where amount == 0: options.delivery = .now
+            case 1: options.delivery = .idle(amount)
+            case 2: options.delivery = .time(amount)
+            default: throw .invalid("unknown XCLAIM delivery \(kind)")
+            }
+            options.retryCount = try entriesRead()
+            let flags = try reader.uint8()
+            guard flags <= 3 else { throw .invalid("XCLAIM flags \(flags)") }
+            options.force = flags & 1 != 0
+            options.justID = flags & 2 != 0
+            let hasLast = try flag(&reader)
+            let last = try StreamID.decode(&reader)
+            guard hasLast || last == .zero else { throw .invalid("an unused LASTID") }
+            options.lastID = hasLast ? last : nil
+            return .claim(key: key, group: group, consumer: consumer, minIdle: minIdle, ids: ids, options: options)
+        case .autoClaim:
+            let key = try key(&reader), group = try value(&reader), consumer = try value(&reader)
+            let minIdle = try reader.uint64()
+            let start = try StreamID.decode(&reader)
+            let count = try reader.uint64()
+            guard count >= 1, count <= UInt64(Int.max / 10) else { throw .invalid("XAUTOCLAIM count \(count)") }
+            return .autoClaim(key: key, group: group, consumer: consumer, minIdle: minIdle, start: start, count: Int(count),
+                              justID: try flag(&reader))
         }
     }
 }

@@ -105,6 +105,10 @@ extension CommandExecutor {
             return .ok
         case .read(let group, let consumer, let keys, let ids, let count, let noAck):
             return try readGroup(group, consumer, keys, ids, count: count, noAck: noAck, ts)
+        case .claim(let key, let group, let consumer, let minIdle, let ids, let options):
+            return try claim(key, group, consumer, minIdle: minIdle, ids: ids, options, ts)
+        case .autoClaim(let key, let group, let consumer, let minIdle, let start, let count, let justID):
+            return try autoClaim(key, group, consumer, minIdle: minIdle, start: start, count: count, justID: justID, ts)
         case .acknowledge(let key, let group, let ids):
             guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
             guard let (header, expireAt) = found, var stored = try streamGroup(header, group) else { return .integer(0) }
@@ -126,6 +130,126 @@ extension CommandExecutor {
             }
             return .integer(acknowledged)
         }
+    }
+
+    /// The stream and group XCLAIM and XAUTOCLAIM act on, or Redis's refusal.
+    private func claimTarget(_ key: [UInt8], _ group: [UInt8]) throws(StorageError)
+        -> Result<(StreamHeader, UInt64, StreamGroup), RESPRefusalResult>
+    {
+        guard case .success(let found) = try liveStream(key) else { return .failure(RESPRefusalResult(.error(.wrongType))) }
+        guard let (header, expireAt) = found, let stored = try streamGroup(header, group) else {
+            return .failure(RESPRefusalResult(.reply(.error("NOGROUP No such key '\(Self.text(key))' or consumer group "
+                + "'\(Self.text(group))'"))))
+        }
+        return .success((header, expireAt, stored))
+    }
+
+    /// Makes `id` pending for the consumer at `owner` in `group` (it was `previous`'s; nil: in no one's list,
+    /// XCLAIM FORCE), delivered at `deliveredAt`.
+    private func transfer(_ id: StreamID, from previous: [UInt8]?, to owner: Int, in group: inout StreamGroup,
+                          name: [UInt8], header: StreamHeader, deliveredAt: UInt64, deliveries: UInt64, _ ts: UInt64)
+        throws(StorageError)
+    {
+        if previous != group.consumers[owner].name {
+            if let previous, let index = group.consumerIndex(previous), group.consumers[index].pending > 0 {
+                group.consumers[index].pending -= 1
+            }
+            group.consumers[owner].pending += 1
+        }
+        let moved = PendingEntry(id: id, consumer: group.consumers[owner].name, deliveredAt: deliveredAt,
+                                 deliveries: deliveries)
+        try transaction.put(StoredVersion(key: RedisKeyspace.element(header.generation, StreamGroupParts.pending(name, id)),
+                                          commitTS: ts, body: moved.body()))
+    }
+
+    /// Forgets a pending entry whose stream entry is gone.
+    private func dropPending(_ entry: PendingEntry, in group: inout StreamGroup, name: [UInt8], header: StreamHeader,
+                             _ ts: UInt64) throws(StorageError) {
+        if let owner = group.consumerIndex(entry.consumer), group.consumers[owner].pending > 0 {
+            group.consumers[owner].pending -= 1
+        }
+        try transaction.put(StoredVersion(key: RedisKeyspace.element(header.generation, StreamGroupParts.pending(name, entry.id)),
+                                          commitTS: ts, isTombstone: true))
+    }
+
+    private func pendingEntry(_ header: StreamHeader, _ name: [UInt8], _ id: StreamID) throws(StorageError) -> PendingEntry? {
+        guard let body = try elementRow(of: header.generation, part: StreamGroupParts.pending(name, id)) else { return nil }
+        return try PendingEntry.decode(body, id: id)
+    }
+
+    private func claim(_ key: [UInt8], _ groupName: [UInt8], _ consumer: [UInt8], minIdle: UInt64, ids: [StreamID],
+                       _ options: StreamClaimOptions, _ ts: UInt64) throws(StorageError) -> CommandResult {
+        let (header, expireAt, stored): (StreamHeader, UInt64, StreamGroup)
+        switch try claimTarget(key, groupName) {
+        case .failure(let refusal): return refusal.result
+        case .success(let target): (header, expireAt, stored) = target
+        }
+        var group = stored
+        let name = try self.groupName(header, groupName)
+        var deliveredAt = nowMillis
+        switch options.delivery {
+        case .now: break
+        case .idle(let idle): deliveredAt = UInt64(clamping: Int64(clamping: nowMillis) - idle)
+        case .time(let time): deliveredAt = UInt64(clamping: time)
+        }
+        if deliveredAt > nowMillis { deliveredAt = nowMillis }
+        var owner: Int?
+        var replies: [RESPValue] = []
+        for id in ids {
+            let existing = try pendingEntry(header, name, id)
+            guard let body = try elementRow(of: header.generation, part: id.part) else {
+                if let existing { try dropPending(existing, in: &group, name: name, header: header, ts) }
+                continue
+            }
+            if let existing {
+                if minIdle > 0, nowMillis >= existing.deliveredAt, nowMillis - existing.deliveredAt < minIdle { continue }
+            } else if !options.force {
+                continue
+            }
+            let index = owner ?? group.consumer(consumer, now: nowMillis).index
+            owner = index
+            let previous = existing?.deliveries ?? 0
+            let deliveries = options.retryCount ?? (options.justID ? previous : previous + 1)
+            try transfer(id, from: existing?.consumer, to: index, in: &group, name: name, header: header,
+                         deliveredAt: deliveredAt, deliveries: deliveries, ts)
+            replies.append(options.justID ? .bulk(id.description) : try StreamEntry.decodeBody(body, id: id).reply)
+        }
+        if let lastID = options.lastID, lastID > group.lastDelivered { group.lastDelivered = lastID }
+        try writeGroup(header, group, ts)
+        try touch(key, header, expireAt, ts)
+        return .reply(.array(replies))
+    }
+
+    private func autoClaim(_ key: [UInt8], _ groupName: [UInt8], _ consumer: [UInt8], minIdle: UInt64, start: StreamID,
+                           count: Int, justID: Bool, _ ts: UInt64) throws(StorageError) -> CommandResult {
+        let (header, expireAt, stored): (StreamHeader, UInt64, StreamGroup)
+        switch try claimTarget(key, groupName) {
+        case .failure(let refusal): return refusal.result
+        case .success(let target): (header, expireAt, stored) = target
+        }
+        var group = stored
+        let name = try self.groupName(header, groupName)
+        let index = group.consumer(consumer, now: nowMillis).index
+        // Redis looks at up to ten times COUNT pending entries per call.
+        let window = try pendingEntries(header, groupName, from: start, to: .max, limit: count * 10 + 1)
+        var claimed: [RESPValue] = [], deleted: [RESPValue] = []
+        var examined = 0
+        for entry in window.prefix(count * 10) where claimed.count < count {
+            examined += 1
+            guard let body = try elementRow(of: header.generation, part: entry.id.part) else {
+                try dropPending(entry, in: &group, name: name, header: header, ts)
+                deleted.append(.bulk(entry.id.description))
+                continue
+            }
+            if minIdle > 0, nowMillis >= entry.deliveredAt, nowMillis - entry.deliveredAt < minIdle { continue }
+            try transfer(entry.id, from: entry.consumer, to: index, in: &group, name: name, header: header,
+                         deliveredAt: nowMillis, deliveries: justID ? entry.deliveries : entry.deliveries + 1, ts)
+            claimed.append(justID ? .bulk(entry.id.description) : try StreamEntry.decodeBody(body, id: entry.id).reply)
+        }
+        let cursor = examined < window.count ? window[examined].id : StreamID.zero
+        try writeGroup(header, group, ts)
+        try touch(key, header, expireAt, ts)
+        return .reply(.array([.bulk(cursor.description), .array(claimed), .array(deleted)]))
     }
 
     private static func missingKey() -> CommandResult {

@@ -121,15 +121,40 @@ public enum StreamGroupCommand: Hashable, Sendable {
     /// XREADGROUP: `count` 0 is every entry.
     case read(group: [UInt8], consumer: [UInt8], keys: [[UInt8]], ids: [StreamGroupReadID], count: Int, noAck: Bool)
     case acknowledge(key: [UInt8], group: [UInt8], ids: [StreamID])
+    /// XCLAIM: pending entries idle at least `minIdle` ms move to `consumer`.
+    case claim(key: [UInt8], group: [UInt8], consumer: [UInt8], minIdle: UInt64, ids: [StreamID], options: StreamClaimOptions)
+    /// XAUTOCLAIM: up to `count` entries idle at least `minIdle` ms from `start` in the pending list move to
+    /// `consumer`; answers the cursor, the entries and the ids of entries found deleted.
+    case autoClaim(key: [UInt8], group: [UInt8], consumer: [UInt8], minIdle: UInt64, start: StreamID, count: Int,
+                   justID: Bool)
 
     public var keys: [[UInt8]] {
         switch self {
         case .create(let key, _, _, _, _), .destroy(let key, _), .createConsumer(let key, _, _),
-             .deleteConsumer(let key, _, _), .setID(let key, _, _, _), .acknowledge(let key, _, _):
+             .deleteConsumer(let key, _, _), .setID(let key, _, _, _), .acknowledge(let key, _, _),
+             .claim(let key, _, _, _, _, _), .autoClaim(let key, _, _, _, _, _, _):
             return [key]
         case .read(_, _, let keys, _, _, _): return keys
         }
     }
+}
+
+/// XCLAIM's options: the new delivery time (IDLE ms ago, or TIME; now without either), RETRYCOUNT, FORCE,
+/// JUSTID, LASTID.
+public struct StreamClaimOptions: Hashable, Sendable {
+    public enum Delivery: Hashable, Sendable {
+        case now
+        case idle(Int64)
+        case time(Int64)
+    }
+
+    public var delivery: Delivery = .now
+    public var retryCount: UInt64?
+    public var force = false
+    public var justID = false
+    public var lastID: StreamID?
+
+    public init() {}
 }
 
 /// The element parts of group rows (docs/formats.md §2a).

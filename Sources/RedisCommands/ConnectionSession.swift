@@ -221,7 +221,7 @@ extension RedisCommandParser {
         "expireat", "pexpireat", "persist", "hset", "hdel", "hincrby", "hmset", "hsetnx", "hincrbyfloat", "rename",
         "renamenx", "copy", "setbit", "bitop", "flushall", "flushdb", "lpush", "rpush", "lpushx", "rpushx", "lpop",
         "rpop", "lset", "linsert", "lrem", "ltrim", "lmove", "rpoplpush", "lmpop", "blpop", "brpop", "blmove",
-        "brpoplpush", "blmpop", "xadd", "xdel", "xtrim", "xgroup", "xreadgroup", "xack", "xsetid", "sadd", "srem", "spop", "smove", "sinterstore", "sunionstore", "sdiffstore", "move",
+        "brpoplpush", "blmpop", "xadd", "xdel", "xtrim", "xgroup", "xreadgroup", "xack", "xsetid", "xclaim", "xautoclaim", "sadd", "srem", "spop", "smove", "sinterstore", "sunionstore", "sdiffstore", "move",
         "swapdb", "pfadd", "pfmerge", "bitfield", "zadd", "zincrby", "zrem", "zrangestore", "zremrangebyrank",
         "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax", "zmpop", "bzpopmin", "bzpopmax", "bzmpop",
         "zunionstore", "zinterstore", "zdiffstore",

@@ -110,6 +110,9 @@ public enum ReadCommand: Hashable, Sendable {
     case streamRefusal([UInt8], missing: RESPValue, refusal: String)
     /// XPENDING: the summary (no range) or the pending entries in a range.
     case streamPending([UInt8], group: [UInt8], range: StreamPendingRange?)
+    /// XCLAIM, XAUTOCLAIM with arguments Redis refuses once the key holds the group: WRONGTYPE or NOGROUP
+    /// first, else `refusal`.
+    case streamGroupRefusal([UInt8], group: [UInt8], refusal: String)
 }
 
 /// What `OBJECT` reports about a key.

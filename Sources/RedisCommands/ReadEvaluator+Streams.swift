@@ -37,6 +37,9 @@ extension ReadEvaluator {
             }
         case .streamPending(let key, let group, let range):
             return try pending(key, group, range, now)
+        case .streamGroupRefusal(let key, let group, let refusal):
+            if case .error(let message) = try pending(key, group, nil, now) { return .error(message) }
+            return .error(refusal)
         case .streamRefusal(let key, let missing, let refusal):
             guard let entry = try reader.lookup(key, nowMillis: now) else { return missing }
             guard case .stream = entry.value else { return .error(CommandError.wrongType.redisMessage) }

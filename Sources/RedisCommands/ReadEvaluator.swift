@@ -118,7 +118,7 @@ public struct ReadEvaluator<View: KeyValueView> {
              .sortedSetRange, .sortedSetRandomMember, .sortedSetCombination, .sortedSetIntersectionCardinality,
              .sortedSetScan, .sortedSetRefusal:
             return try evaluateSortedSet(command, now)
-        case .streamLength, .streamRange, .streamRead, .streamResolve, .streamRefusal, .streamPending:
+        case .streamLength, .streamRange, .streamRead, .streamResolve, .streamRefusal, .streamPending, .streamGroupRefusal:
             return try evaluateStream(command, now)
         default:
             return try evaluateHash(command, now)

@@ -268,7 +268,95 @@ extension RedisCommandParser {
             return .write(.streamGroups(.acknowledge(key: a[a.startIndex], group: a[a.startIndex + 1], ids: ids)), .direct)
         },
         "xpending": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in try parsePending(a) },
+        "xclaim": Spec(arity: -6) { _, a, _ in
+            do throws(RedisArgumentError) { return try parseClaim(a) } catch {
+                return .read(.streamGroupRefusal(a[a.startIndex], group: a[a.startIndex + 1],
+                                                 refusal: error.message(command: "xclaim")))
+            }
+        },
+        "xautoclaim": Spec(arity: -6) { _, a, _ in
+            do throws(RedisArgumentError) { return try parseAutoClaim(a) } catch {
+                return .read(.streamGroupRefusal(a[a.startIndex], group: a[a.startIndex + 1],
+                                                 refusal: error.message(command: "xautoclaim")))
+            }
+        },
     ]
+
+    /// XCLAIM key group consumer min-idle-time id… [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE] [JUSTID] [LASTID id].
+    private static func parseClaim(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        guard let minIdle = RedisNumber.parseInteger(a[a.startIndex + 3]) else {
+            throw .custom("ERR Invalid min-idle-time argument for XCLAIM")
+        }
+        var index = a.startIndex + 4
+        var ids: [StreamID] = []
+        while index < a.endIndex, let id = try? strictID(a[index], missingSequence: 0) {
+            ids.append(id)
+            index += 1
+        }
+        var options = StreamClaimOptions()
+        func number(_ what: String) throws(RedisArgumentError) -> Int64 {
+            guard let value = RedisNumber.parseInteger(a[index + 1]) else {
+                throw .custom("ERR Invalid \(what) option argument for XCLAIM")
+            }
+            return value
+        }
+        while index < a.endIndex {
+            let more = a.endIndex - index - 1
+            switch keyword(a[index]) {
+            case "FORCE": options.force = true
+            case "JUSTID": options.justID = true
+            case "IDLE" where more > 0:
+                options.delivery = .idle(try number("IDLE"))
+                index += 1
+            case "TIME" where more > 0:
+                options.delivery = .time(try number("TIME"))
+                index += 1
+            case "RETRYCOUNT" where more > 0:
+                options.retryCount = UInt64(clamping: max(try number("RETRYCOUNT"), 0))
+                index += 1
+            case "LASTID" where more > 0:
+                options.lastID = try strictID(a[index + 1], missingSequence: 0)
+                index += 1
+            default:
+                throw .custom("ERR Unrecognized XCLAIM option '\(String(decoding: a[index], as: UTF8.self))'")
+            }
+            index += 1
+        }
+        return .write(.streamGroups(.claim(key: a[a.startIndex], group: a[a.startIndex + 1], consumer: a[a.startIndex + 2],
+                                           minIdle: UInt64(max(minIdle, 0)), ids: ids, options: options)), .direct)
+    }
+
+    /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID].
+    private static func parseAutoClaim(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        guard let minIdle = RedisNumber.parseInteger(a[a.startIndex + 3]) else {
+            throw .custom("ERR Invalid min-idle-time argument for XAUTOCLAIM")
+        }
+        var (start, exclusive) = try intervalID(a[a.startIndex + 4], missingSequence: 0)
+        if exclusive {
+            guard let next = start.next else { throw .custom("ERR invalid start ID for the interval") }
+            start = next
+        }
+        var count = 100
+        var justID = false
+        var index = a.startIndex + 5
+        while index < a.endIndex {
+            switch keyword(a[index]) {
+            case "COUNT" where index + 1 < a.endIndex:
+                let value = try integer(a[index + 1])
+                guard value >= 1, value <= Int64.max / 10 else { throw .custom("ERR COUNT must be > 0") }
+                count = Int(value)
+                index += 2
+            case "JUSTID":
+                justID = true
+                index += 1
+            default:
+                throw .syntax
+            }
+        }
+        return .write(.streamGroups(.autoClaim(key: a[a.startIndex], group: a[a.startIndex + 1],
+                                               consumer: a[a.startIndex + 2], minIdle: UInt64(max(minIdle, 0)),
+                                               start: start, count: count, justID: justID)), .direct)
+    }
 
     private static func subcommandError(_ subcommand: [UInt8], _ command: String) -> RedisArgumentError {
         .custom("ERR unknown subcommand or wrong number of arguments for '\(String(decoding: subcommand, as: UTF8.self))'. "

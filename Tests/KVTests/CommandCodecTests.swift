@@ -91,6 +91,16 @@ import Testing
         .streamGroups(.read(group: [1], consumer: [5], keys: [[17], [18]], ids: [.new, .history(StreamID(1, 0))], count: 10,
                             noAck: true)),
         .streamGroups(.acknowledge(key: [17], group: [1], ids: [StreamID(1, 0)])),
+        .streamGroups(.claim(key: [17], group: [1], consumer: [2], minIdle: 5, ids: [StreamID(1, 0)], options: {
+            var options = StreamClaimOptions()
+            options.delivery = .idle(-3)
+            options.retryCount = 4
+            options.force = true
+            options.lastID = StreamID(9, 9)
+            return options
+        }())),
+        .streamGroups(.claim(key: [17], group: [1], consumer: [2], minIdle: 0, ids: [], options: StreamClaimOptions())),
+        .streamGroups(.autoClaim(key: [17], group: [1], consumer: [2], minIdle: 0, start: .zero, count: 100, justID: true)),
     ]
 
     @Test func sortedSetCommandsRedisRefusesAreRejected() {
