@@ -21,11 +21,9 @@ extension CommandExecutor {
                                           body: group.encoded()))
     }
 
-    /// Rewrites the stream's metadata so WATCH sees the change (a group is part of the key's value).
-    private func touch(_ key: [UInt8], _ header: StreamHeader, _ expireAt: UInt64, _ ts: UInt64) throws(StorageError) {
-        try write(key, .stream(header), expireAt: expireAt, ts: ts)
-    }
 
+    /// Group changes leave the stream's metadata row alone, so WATCH does not see them, as in Redis (only XGROUP
+    /// CREATE … MKSTREAM, which creates the key, writes it).
     func executeStreamGroup(_ command: StreamGroupCommand, _ ts: UInt64) throws(StorageError) -> CommandResult {
         switch command {
         case .create(let key, let group, let start, let makeStream, let entriesRead):
@@ -45,11 +43,11 @@ extension CommandExecutor {
             if try streamGroup(header, group) != nil { return .reply(.error("BUSYGROUP Consumer Group name already exists")) }
             let last = Self.resolve(start, header)
             try writeGroup(header, StreamGroup(name: group, lastDelivered: last, entriesRead: entriesRead), ts)
-            try touch(key, header, expireAt, ts)
+            if try live(key) == nil { try write(key, .stream(header), expireAt: expireAt, ts: ts) }
             return .ok
         case .destroy(let key, let group):
             guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
-            guard let (header, expireAt) = found else {
+            guard let (header, _) = found else {
                 return .reply(.error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
                     + "want to use the MKSTREAM option to create an empty stream automatically."))
             }
@@ -62,20 +60,18 @@ extension CommandExecutor {
                                                                              StreamGroupParts.pending(name, entry.id)),
                                                   commitTS: ts, isTombstone: true))
             }
-            try touch(key, header, expireAt, ts)
             return .integer(1)
         case .createConsumer(let key, let group, let consumer):
             guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
-            guard let (header, expireAt) = found, var stored = try streamGroup(header, group) else {
+            guard let (header, _) = found, var stored = try streamGroup(header, group) else {
                 return found == nil ? Self.missingKey() : Self.noGroup(key, group)
             }
             guard stored.consumer(consumer, now: nowMillis).created else { return .integer(0) }
             try writeGroup(header, stored, ts)
-            try touch(key, header, expireAt, ts)
             return .integer(1)
         case .deleteConsumer(let key, let group, let consumer):
             guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
-            guard let (header, expireAt) = found, var stored = try streamGroup(header, group) else {
+            guard let (header, _) = found, var stored = try streamGroup(header, group) else {
                 return found == nil ? Self.missingKey() : Self.noGroup(key, group)
             }
             guard let index = stored.consumerIndex(consumer) else { return .integer(0) }
@@ -91,17 +87,15 @@ extension CommandExecutor {
             }
             stored.consumers.remove(at: index)
             try writeGroup(header, stored, ts)
-            try touch(key, header, expireAt, ts)
             return .integer(Int64(pending))
         case .setID(let key, let group, let start, let entriesRead):
             guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
-            guard let (header, expireAt) = found, var stored = try streamGroup(header, group) else {
+            guard let (header, _) = found, var stored = try streamGroup(header, group) else {
                 return found == nil ? Self.missingKey() : Self.noGroup(key, group)
             }
             stored.lastDelivered = Self.resolve(start, header)
             stored.entriesRead = entriesRead
             try writeGroup(header, stored, ts)
-            try touch(key, header, expireAt, ts)
             return .ok
         case .read(let group, let consumer, let keys, let ids, let count, let noAck):
             return try readGroup(group, consumer, keys, ids, count: count, noAck: noAck, ts)
@@ -111,7 +105,7 @@ extension CommandExecutor {
             return try autoClaim(key, group, consumer, minIdle: minIdle, start: start, count: count, justID: justID, ts)
         case .acknowledge(let key, let group, let ids):
             guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
-            guard let (header, expireAt) = found, var stored = try streamGroup(header, group) else { return .integer(0) }
+            guard let (header, _) = found, var stored = try streamGroup(header, group) else { return .integer(0) }
             let name = try groupName(header, group)
             var acknowledged: Int64 = 0
             for id in Set(ids).sorted() {
@@ -126,7 +120,6 @@ extension CommandExecutor {
             }
             if acknowledged > 0 {
                 try writeGroup(header, stored, ts)
-                try touch(key, header, expireAt, ts)
             }
             return .integer(acknowledged)
         }
@@ -179,10 +172,10 @@ extension CommandExecutor {
 
     private func claim(_ key: [UInt8], _ groupName: [UInt8], _ consumer: [UInt8], minIdle: UInt64, ids: [StreamID],
                        _ options: StreamClaimOptions, _ ts: UInt64) throws(StorageError) -> CommandResult {
-        let (header, expireAt, stored): (StreamHeader, UInt64, StreamGroup)
+        let (header, stored): (StreamHeader, StreamGroup)
         switch try claimTarget(key, groupName) {
         case .failure(let refusal): return refusal.result
-        case .success(let target): (header, expireAt, stored) = target
+        case .success(let target): (header, _, stored) = target
         }
         var group = stored
         let name = try self.groupName(header, groupName)
@@ -216,16 +209,15 @@ extension CommandExecutor {
         }
         if let lastID = options.lastID, lastID > group.lastDelivered { group.lastDelivered = lastID }
         try writeGroup(header, group, ts)
-        try touch(key, header, expireAt, ts)
         return .reply(.array(replies))
     }
 
     private func autoClaim(_ key: [UInt8], _ groupName: [UInt8], _ consumer: [UInt8], minIdle: UInt64, start: StreamID,
                            count: Int, justID: Bool, _ ts: UInt64) throws(StorageError) -> CommandResult {
-        let (header, expireAt, stored): (StreamHeader, UInt64, StreamGroup)
+        let (header, stored): (StreamHeader, StreamGroup)
         switch try claimTarget(key, groupName) {
         case .failure(let refusal): return refusal.result
-        case .success(let target): (header, expireAt, stored) = target
+        case .success(let target): (header, _, stored) = target
         }
         var group = stored
         let name = try self.groupName(header, groupName)
@@ -248,7 +240,6 @@ extension CommandExecutor {
         }
         let cursor = examined < window.count ? window[examined].id : StreamID.zero
         try writeGroup(header, group, ts)
-        try touch(key, header, expireAt, ts)
         return .reply(.array([.bulk(cursor.description), .array(claimed), .array(deleted)]))
     }
 
@@ -280,10 +271,15 @@ extension CommandExecutor {
         }
         var replies: [RESPValue.Pair] = []
         let limit = count == 0 ? Int.max : count
-        for ((key, id), (header, expireAt, stored)) in zip(zip(keys, ids), streams) {
+        for ((key, id), checked) in zip(zip(keys, ids), streams) {
+            // A key named twice sees what the first read changed.
+            var (header, _, stored) = checked
+            if case .success(let current?) = try liveStream(key), let again = try streamGroup(current.0, group) {
+                (header, stored) = (current.0, again)
+            }
             var group = stored
             let name = try groupName(header, group.name)
-            let (index, _) = group.consumer(consumer, now: nowMillis)
+            let (index, created) = group.consumer(consumer, now: nowMillis)
             group.consumers[index].seenAt = nowMillis
             var items: [RESPValue] = []
             switch id {
@@ -313,7 +309,9 @@ extension CommandExecutor {
                     }
                 }
                 if items.isEmpty {
-                    try writeGroup(header, group, ts)
+                    // Nothing new: only a new consumer is written (a blocked XREADGROUP that tries again must not
+                    // wake itself with its own write).
+                    if created { try writeGroup(header, group, ts) }
                     continue
                 }
             case .history(let after):
@@ -337,7 +335,6 @@ extension CommandExecutor {
                 }
             }
             try writeGroup(header, group, ts)
-            try touch(key, header, expireAt, ts)
             replies.append(.init(.bulkString(key), .array(items)))
         }
         return .reply(replies.isEmpty ? .nullArray : .pairArrays(replies))

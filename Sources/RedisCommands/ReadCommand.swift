@@ -110,9 +110,10 @@ public enum ReadCommand: Hashable, Sendable {
     case streamRefusal([UInt8], missing: RESPValue, refusal: String)
     /// XPENDING: the summary (no range) or the pending entries in a range.
     case streamPending([UInt8], group: [UInt8], range: StreamPendingRange?)
-    /// XCLAIM, XAUTOCLAIM with arguments Redis refuses once the key holds the group: WRONGTYPE or NOGROUP
-    /// first, else `refusal`.
-    case streamGroupRefusal([UInt8], group: [UInt8], refusal: String)
+    /// A group command with arguments Redis refuses only after it checked, key by key, that each holds a
+    /// stream with the group: WRONGTYPE, or the command's answer for a missing key or group, first; else
+    /// `refusal`.
+    case streamGroupRefusal(keys: [[UInt8]], group: [UInt8], missing: StreamGroupMissing, refusal: String)
 }
 
 /// What `OBJECT` reports about a key.

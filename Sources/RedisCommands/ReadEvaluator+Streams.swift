@@ -37,8 +37,27 @@ extension ReadEvaluator {
             }
         case .streamPending(let key, let group, let range):
             return try pending(key, group, range, now)
-        case .streamGroupRefusal(let key, let group, let refusal):
-            if case .error(let message) = try pending(key, group, nil, now) { return .error(message) }
+        case .streamGroupRefusal(let keys, let group, let missing, let refusal):
+            func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+            for key in keys {
+                var header: StreamHeader?
+                if let entry = try reader.lookup(key, nowMillis: now) {
+                    guard case .stream(let found) = entry.value else { return .error(CommandError.wrongType.redisMessage) }
+                    header = found
+                }
+                if header == nil, missing == .xgroup { return .error(RedisCommandParser.xgroupMissingKey) }
+                guard let header, try reader.streamGroup(header, group) != nil else {
+                    switch missing {
+                    case .zero: return .integer(0)
+                    case .noGroup: return .error("NOGROUP No such key '\(text(key))' or consumer group '\(text(group))'")
+                    case .readGroup:
+                        return .error("NOGROUP No such key '\(text(key))' or consumer group '\(text(group))' in XREADGROUP "
+                            + "with GROUP option")
+                    case .xgroup:
+                        return .error("NOGROUP No such consumer group '\(text(group))' for key name '\(text(key))'")
+                    }
+                }
+            }
             return .error(refusal)
         case .streamRefusal(let key, let missing, let refusal):
             guard let entry = try reader.lookup(key, nowMillis: now) else { return missing }

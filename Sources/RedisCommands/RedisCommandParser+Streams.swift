@@ -10,6 +10,18 @@ public enum StreamReadID: Hashable, Sendable {
     case invalid(String)
 }
 
+/// What a group command answers for a missing key or group (``ReadCommand/streamGroupRefusal``).
+public enum StreamGroupMissing: Hashable, Sendable {
+    /// XACK: 0.
+    case zero
+    /// XPENDING, XCLAIM, XAUTOCLAIM: `NOGROUP No such key 'k' or consumer group 'g'`.
+    case noGroup
+    /// XREADGROUP: the same, `… in XREADGROUP with GROUP option`.
+    case readGroup
+    /// XGROUP SETID: the key must exist, then `NOGROUP No such consumer group 'g' for key name 'k'`.
+    case xgroup
+}
+
 /// XREAD … BLOCK: a read tried at once and, while no stream has an entry after its id, again whenever the
 /// node applies something, until the timeout. `$` ids are resolved when the command arrives.
 public struct BlockingStreamRead: Hashable, Sendable {
@@ -264,19 +276,24 @@ extension RedisCommandParser {
         "xreadgroup": Spec(arity: -7) { _, a, _ throws(RedisArgumentError) in try parseReadGroup(a) },
         "xack": Spec(arity: -4) { _, a, _ throws(RedisArgumentError) in
             var ids: [StreamID] = []
-            for argument in a.dropFirst(2) { ids.append(try strictID(argument, missingSequence: 0)) }
+            for argument in a.dropFirst(2) {
+                do throws(RedisArgumentError) { ids.append(try strictID(argument, missingSequence: 0)) } catch {
+                    return .read(.streamGroupRefusal(keys: [a[a.startIndex]], group: a[a.startIndex + 1], missing: .zero,
+                                                     refusal: error.message(command: "xack")))
+                }
+            }
             return .write(.streamGroups(.acknowledge(key: a[a.startIndex], group: a[a.startIndex + 1], ids: ids)), .direct)
         },
         "xpending": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in try parsePending(a) },
         "xclaim": Spec(arity: -6) { _, a, _ in
             do throws(RedisArgumentError) { return try parseClaim(a) } catch {
-                return .read(.streamGroupRefusal(a[a.startIndex], group: a[a.startIndex + 1],
+                return .read(.streamGroupRefusal(keys: [a[a.startIndex]], group: a[a.startIndex + 1], missing: .noGroup,
                                                  refusal: error.message(command: "xclaim")))
             }
         },
         "xautoclaim": Spec(arity: -6) { _, a, _ in
             do throws(RedisArgumentError) { return try parseAutoClaim(a) } catch {
-                return .read(.streamGroupRefusal(a[a.startIndex], group: a[a.startIndex + 1],
+                return .read(.streamGroupRefusal(keys: [a[a.startIndex]], group: a[a.startIndex + 1], missing: .noGroup,
                                                  refusal: error.message(command: "xautoclaim")))
             }
         },
@@ -363,18 +380,27 @@ extension RedisCommandParser {
             + "Try \(command) HELP.")
     }
 
-    /// XGROUP CREATE | SETID | DESTROY | CREATECONSUMER | DELCONSUMER.
+    /// XGROUP CREATE | SETID | DESTROY | CREATECONSUMER | DELCONSUMER, with Redis's checks in its order: the
+    /// subcommand's arity, its options, then (on the store) the key's type and existence, then the id.
     private static func parseGroup(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
         let subcommand = a[a.startIndex]
         let name = keyword(subcommand)
-        guard a.count >= 3 else { throw subcommandError(subcommand, "XGROUP") }
-        let key = a[a.startIndex + 1], group = a[a.startIndex + 2]
-        func start(_ bytes: [UInt8]) throws(RedisArgumentError) -> StreamGroupStart {
-            bytes == [UInt8(ascii: "$")] ? .latest : .id(try strictID(bytes, missingSequence: 0))
+        let arities: [String: ClosedRange<Int>] = [
+            "CREATE": 5...Int.max, "SETID": 5...Int.max, "DESTROY": 4...4, "CREATECONSUMER": 5...5, "DELCONSUMER": 5...5,
+            "HELP": 2...2,
+        ]
+        let argc = a.count + 1
+        guard let arity = arities[name] else {
+            throw .custom("ERR unknown subcommand '\(String(decoding: subcommand, as: UTF8.self))'. Try XGROUP HELP.")
         }
+        guard arity.contains(argc) else {
+            throw .custom("ERR wrong number of arguments for 'xgroup|\(name.lowercased())' command")
+        }
+        guard name != "HELP" else { return .reply(.array(xgroupHelp.map { .simpleString($0) })) }
+        let key = a[a.startIndex + 1], group = a[a.startIndex + 2]
         switch name {
         case "CREATE", "SETID":
-            guard a.count >= 4 else { throw subcommandError(subcommand, "XGROUP") }
+            guard name == "CREATE" ? argc <= 8 : (argc == 5 || argc == 7) else { throw subcommandError(subcommand, "XGROUP") }
             var makeStream = false
             var entriesRead: UInt64?
             var index = a.startIndex + 4
@@ -391,22 +417,64 @@ extension RedisCommandParser {
                     throw subcommandError(subcommand, "XGROUP")
                 }
             }
-            let from = try start(a[a.startIndex + 3])
+            let raw = a[a.startIndex + 3]
+            let from: StreamGroupStart
+            do throws(RedisArgumentError) {
+                if raw == [UInt8(ascii: "$")] {
+                    from = .latest
+                } else if name == "SETID", raw == [UInt8(ascii: "-")] {
+                    from = .id(.zero)
+                } else if name == "SETID", raw == [UInt8(ascii: "+")] {
+                    from = .id(.max)
+                } else {
+                    from = .id(try strictID(raw, missingSequence: 0))
+                }
+            } catch {
+                // The id is read once the key is found: a missing key (without MKSTREAM) or another type first,
+                // and for SETID a missing group.
+                let message = error.message(command: "xgroup")
+                if name == "SETID" {
+                    return .read(.streamGroupRefusal(keys: [key], group: group, missing: .xgroup, refusal: message))
+                }
+                return .read(.streamRefusal(key, missing: makeStream ? .error(message) : .error(xgroupMissingKey),
+                                            refusal: message))
+            }
             if name == "CREATE" {
                 return .write(.streamGroups(.create(key: key, group: group, start: from, makeStream: makeStream,
                                                     entriesRead: entriesRead)), .direct)
             }
             return .write(.streamGroups(.setID(key: key, group: group, start: from, entriesRead: entriesRead)), .direct)
-        case "DESTROY" where a.count == 3:
+        case "DESTROY":
             return .write(.streamGroups(.destroy(key: key, group: group)), .direct)
-        case "CREATECONSUMER" where a.count == 4:
+        case "CREATECONSUMER":
             return .write(.streamGroups(.createConsumer(key: key, group: group, consumer: a[a.startIndex + 3])), .direct)
-        case "DELCONSUMER" where a.count == 4:
-            return .write(.streamGroups(.deleteConsumer(key: key, group: group, consumer: a[a.startIndex + 3])), .direct)
         default:
-            throw subcommandError(subcommand, "XGROUP")
+            return .write(.streamGroups(.deleteConsumer(key: key, group: group, consumer: a[a.startIndex + 3])), .direct)
         }
     }
+
+    static let xgroupMissingKey = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
+        + "want to use the MKSTREAM option to create an empty stream automatically."
+
+    static let xgroupHelp = [
+        "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CREATE <key> <groupname> <id|$> [option]",
+        "    Create a new consumer group. Options are:",
+        "    * MKSTREAM",
+        "      Create the empty stream if it does not exist.",
+        "    * ENTRIESREAD entries_read",
+        "      Set the group's entries_read counter (internal use).",
+        "CREATECONSUMER <key> <groupname> <consumer>",
+        "    Create a new consumer in the specified group.",
+        "DELCONSUMER <key> <groupname> <consumer>",
+        "    Remove the specified consumer.",
+        "DESTROY <key> <groupname>",
+        "    Remove the specified group.",
+        "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+        "    Set the current group ID and entries_read counter.",
+        "HELP",
+        "    Print this help.",
+    ]
 
     /// XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key… id…
     private static func parseReadGroup(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
@@ -445,21 +513,35 @@ extension RedisCommandParser {
         guard let streamsAt else { throw .syntax }
         let rest = a[streamsAt...]
         guard rest.count % 2 == 0 else {
-            throw .custom("ERR Unbalanced XREADGROUP list of streams: for each stream key an ID or '>' must be specified.")
+            // Redis 7.0 words it as for XREAD.
+            throw .custom("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
         }
         guard let (groupName, consumer) = group else { throw .custom("ERR Missing GROUP option for XREADGROUP") }
         let keys = Array(rest.prefix(rest.count / 2))
         var ids: [StreamGroupReadID] = []
-        for raw in rest.suffix(rest.count / 2) {
+        for (position, raw) in rest.suffix(rest.count / 2).enumerated() {
             if raw == [UInt8(ascii: ">")] {
                 ids.append(.new)
-            } else if raw == [UInt8(ascii: "$")] {
-                throw .custom("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history "
-                    + "of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would "
-                    + "just return an empty result set.")
-            } else {
-                ids.append(.history(try strictID(raw, missingSequence: 0)))
+                continue
             }
+            var refusal: String
+            if raw == [UInt8(ascii: "$")] {
+                refusal = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history "
+                    + "of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would "
+                    + "just return an empty result set."
+            } else {
+                do throws(RedisArgumentError) {
+                    let id = try strictID(raw, missingSequence: 0)
+                    // Redis 7.0 reads the largest id as `>`.
+                    ids.append(id == .max ? .new : .history(id))
+                    continue
+                } catch {
+                    refusal = error.message(command: "xreadgroup")
+                }
+            }
+            // Redis checks each key (type, group) before its id: the keys up to this one first.
+            return .read(.streamGroupRefusal(keys: Array(keys.prefix(position + 1)), group: groupName, missing: .readGroup,
+                                             refusal: refusal))
         }
         let command = Command.streamGroups(.read(group: groupName, consumer: consumer, keys: keys, ids: ids, count: count,
                                                  noAck: noAck))
@@ -491,8 +573,8 @@ extension RedisCommandParser {
             guard let previous = high.previous else { throw .custom("ERR invalid end ID for the interval") }
             high = previous
         }
+        // Words after the consumer are ignored, as Redis ignores them.
         let consumer = start + 3 < a.endIndex ? a[start + 3] : nil
-        guard start + 4 >= a.endIndex else { throw .syntax }
         return .read(.streamPending(key, group: group, range: StreamPendingRange(
             low: low, high: high, count: count, minimumIdle: minimumIdle, consumer: consumer)))
     }

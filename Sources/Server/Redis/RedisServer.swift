@@ -347,7 +347,9 @@ public final class RedisServer: Service, Sendable {
         }
         while true {
             switch await backend.applied.wait(after: seen, until: deadline) {
-            case .applied: break
+            case .applied:
+                // Applies may come without pause; the timeout still ends the wait.
+                if let deadline, ContinuousClock.now >= deadline { return BlockingCommand.timedOut }
             case .deadline: return BlockingCommand.timedOut
             case .closed:
                 return .error(Task.isCancelled ? "TRYAGAIN the connection closed; nothing was popped"
@@ -407,7 +409,9 @@ public final class RedisServer: Service, Sendable {
                     counted = true
                 }
                 switch await backend.applied.wait(after: seen, until: deadline) {
-                case .applied: seen = backend.applied.generation
+                case .applied:
+                    if let deadline, ContinuousClock.now >= deadline { return .nullArray }
+                    seen = backend.applied.generation
                 case .deadline: return .nullArray
                 case .closed: return .error("TRYAGAIN the server is shutting down or the connection closed")
                 }
