@@ -216,6 +216,13 @@ extension RedisCommandParser {
         return .read(.streamRange(a[a.startIndex], start: start, end: end, reverse: reverse, count: count))
     }
 
+    /// XREAD's and XREADGROUP's BLOCK: whole milliseconds, 0 for ever.
+    private static func blockMillis(_ bytes: [UInt8]) throws(RedisArgumentError) -> UInt64 {
+        guard let millis = RedisNumber.parseInteger(bytes) else { throw .custom("ERR timeout is not an integer or out of range") }
+        guard millis >= 0 else { throw .custom("ERR timeout is negative") }
+        return UInt64(millis)
+    }
+
     /// XREAD [COUNT n] [BLOCK ms] STREAMS key… id…
     private static func parseRead(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
         var count = 0
@@ -226,11 +233,7 @@ extension RedisCommandParser {
             let more = a.endIndex - index - 1
             switch keyword(a[index]) {
             case "BLOCK" where more > 0:
-                guard let millis = RedisNumber.parseInteger(a[index + 1]) else {
-                    throw .custom("ERR timeout is not an integer or out of range")
-                }
-                guard millis >= 0 else { throw .custom("ERR timeout is negative") }
-                timeout = UInt64(millis)
+                timeout = try blockMillis(a[index + 1])
                 index += 2
             case "COUNT" where more > 0:
                 count = Int(clamping: max(try integer(a[index + 1]), 0))
@@ -488,11 +491,7 @@ extension RedisCommandParser {
             let more = a.endIndex - index - 1
             switch keyword(a[index]) {
             case "BLOCK" where more > 0:
-                guard let millis = RedisNumber.parseInteger(a[index + 1]) else {
-                    throw .custom("ERR timeout is not an integer or out of range")
-                }
-                guard millis >= 0 else { throw .custom("ERR timeout is negative") }
-                timeout = UInt64(millis)
+                timeout = try blockMillis(a[index + 1])
                 index += 2
             case "COUNT" where more > 0:
                 count = Int(clamping: max(try integer(a[index + 1]), 0))
