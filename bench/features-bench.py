@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Issue #14's features measured from outside, elastickv and redis-server in the same run (bench/features-bench.sh
-starts both): PUBLISH fan-out to 10 subscribers, MULTI/EXEC of 5 SETs, XADD. Prints rates and ratios; not a
+starts both): PUBLISH fan-out to 10 subscribers, MULTI/EXEC of 5 SETs, XREADGROUP + XACK, XADD. Prints rates and ratios; not a
 test (nothing is asserted)."""
 import argparse
 import threading
@@ -69,6 +69,39 @@ def transactions(port, password, seconds, clients=10):
     return sum(counts) / (time.monotonic() - started)
 
 
+def consume_group(port, password, entries=5000, consumers=10, batch=10):
+    """Entries per second read with XREADGROUP (COUNT `batch`) and acknowledged with XACK by `consumers`
+    clients of one group, from a stream filled beforehand."""
+    client = redis.Redis(port=port, password=password)
+    client.delete("bench:group")
+    pipe = client.pipeline(transaction=False)
+    for i in range(entries):
+        pipe.xadd("bench:group", {"field": f"value {i}"}, id=f"{i + 1}-0")
+        if i % 500 == 499:
+            pipe.execute()
+    pipe.execute()
+    client.xgroup_create("bench:group", "g", id="0")
+    done = [0] * consumers
+
+    def run(index):
+        reader = redis.Redis(port=port, password=password)
+        while True:
+            reply = reader.xreadgroup("g", f"c{index}", {"bench:group": ">"}, count=batch)
+            if not reply:
+                return
+            ids = [entry_id for entry_id, _ in reply[0][1]]
+            reader.xack("bench:group", "g", *ids)
+            done[index] += len(ids)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(consumers)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started), sum(done)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--elastickv-ports", required=True, help="comma-separated Redis ports; the first is the leader")
@@ -88,6 +121,11 @@ def main():
     peer_tx = transactions(args.redis_port, None, args.seconds)
     print("MULTI/EXEC of 5 SETs, 10 clients (transactions/s)")
     print(f"  elastickv {ours_tx:10.0f}   redis-server {peer_tx:10.0f}   ratio {ours_tx / peer_tx:.3f}")
+    ours_group = consume_group(ports[0], args.elastickv_password)
+    peer_group = consume_group(args.redis_port, None)
+    print("XREADGROUP COUNT 10 + XACK, 10 consumers of one group (entries/s)")
+    print(f"  elastickv {ours_group[0]:10.0f}   redis-server {peer_group[0]:10.0f}   ratio {ours_group[0] / peer_group[0]:.3f}"
+          f"   (entries consumed {ours_group[1]} / {peer_group[1]})")
 
 
 if __name__ == "__main__":
