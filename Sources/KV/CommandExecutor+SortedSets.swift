@@ -15,12 +15,14 @@ extension CommandExecutor {
         return .sortedSet(header, expireAt: current.expireAtMillis)
     }
 
-    /// An editor of the sorted set at `key` for a command that adds members (a new set when missing); `nil`
-    /// when the key holds another type. A sorted set named with an older index moves to the current one
-    /// first, as sets do (``liveSetForAdding(_:_:)``): a new generation `ts` with the nodes copied and the
-    /// member rows renamed.
-    func sortedSetForAdding(_ key: [UInt8], _ ts: UInt64) throws(StorageError) -> (SortedSetEditor, expireAt: UInt64)? {
-        switch try liveSortedSet(key) {
+    /// An editor of the sorted set at `key` (found as `lookup`) for a command that adds members (a new set when
+    /// missing); `nil` when the key holds another type. A sorted set named with an older index moves to the
+    /// current one first, as sets do (``liveSetForAdding(_:_:)``): a new generation `ts` with the nodes copied
+    /// and the member rows renamed.
+    func sortedSetForAdding(_ key: [UInt8], _ lookup: SortedSetLookup, _ ts: UInt64) throws(StorageError)
+        -> (SortedSetEditor, expireAt: UInt64)?
+    {
+        switch lookup {
         case .wrongType: return nil
         case .missing: return (SortedSetEditor(newAt: ts, rows: self), 0)
         case .sortedSet(let header, let expireAt):
@@ -117,7 +119,7 @@ extension CommandExecutor {
         let lookup = try liveSortedSet(key)
         if lookup.isWrongType { return .error(.wrongType) }
         if case .missing = lookup, options.contains(.onlyExisting) { return missing }
-        guard let (editor, expireAt) = try sortedSetForAdding(key, ts) else { return .error(.wrongType) }
+        guard let (editor, expireAt) = try sortedSetForAdding(key, lookup, ts) else { return .error(.wrongType) }
         var added: Int64 = 0, changed: Int64 = 0
         var newScore: Double?
         for entry in entries {

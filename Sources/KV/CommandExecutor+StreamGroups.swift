@@ -2,10 +2,8 @@ import RESP
 import Storage
 
 extension CommandExecutor {
-    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
-
     private static func noGroup(_ key: [UInt8], _ group: [UInt8]) -> CommandResult {
-        .reply(.error("NOGROUP No such consumer group '\(text(group))' for key name '\(text(key))'"))
+        .reply(.error(StreamGroupErrors.noSuchGroup(key: key, group: group)))
     }
 
     /// The stream at `key` for a group command: nil when missing; WRONGTYPE as a refusal.
@@ -33,10 +31,7 @@ extension CommandExecutor {
             case .success(let stream): found = stream
             }
             if found == nil {
-                guard makeStream else {
-                    return .reply(.error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you "
-                        + "may want to use the MKSTREAM option to create an empty stream automatically."))
-                }
+                guard makeStream else { return Self.missingKey() }
                 found = (StreamHeader(generation: ts, indexKeyID: indexes.current.keyID), 0)
             }
             guard let (header, expireAt) = found else { return .null }
@@ -47,10 +42,7 @@ extension CommandExecutor {
             return .ok
         case .destroy(let key, let group):
             guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
-            guard let (header, _) = found else {
-                return .reply(.error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
-                    + "want to use the MKSTREAM option to create an empty stream automatically."))
-            }
+            guard let (header, _) = found else { return Self.missingKey() }
             guard try streamGroup(header, group) != nil else { return .integer(0) }
             let name = try groupName(header, group)
             try transaction.put(StoredVersion(key: RedisKeyspace.element(header.generation, StreamGroupParts.group(name)),
@@ -131,8 +123,7 @@ extension CommandExecutor {
     {
         guard case .success(let found) = try liveStream(key) else { return .failure(RESPRefusalResult(.error(.wrongType))) }
         guard let (header, expireAt) = found, let stored = try streamGroup(header, group) else {
-            return .failure(RESPRefusalResult(.reply(.error("NOGROUP No such key '\(Self.text(key))' or consumer group "
-                + "'\(Self.text(group))'"))))
+            return .failure(RESPRefusalResult(.reply(.error(StreamGroupErrors.noSuchKeyOrGroup(key: key, group: group)))))
         }
         return .success((header, expireAt, stored))
     }
@@ -243,10 +234,7 @@ extension CommandExecutor {
         return .reply(.array([.bulk(cursor.description), .array(claimed), .array(deleted)]))
     }
 
-    private static func missingKey() -> CommandResult {
-        .reply(.error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use "
-            + "the MKSTREAM option to create an empty stream automatically."))
-    }
+    private static func missingKey() -> CommandResult { .reply(.error(StreamGroupErrors.missingKey)) }
 
     private static func resolve(_ start: StreamGroupStart, _ header: StreamHeader) -> StreamID {
         switch start {
@@ -264,8 +252,7 @@ extension CommandExecutor {
         for key in keys {
             guard case .success(let found) = try liveStream(key) else { return .error(.wrongType) }
             guard let (header, expireAt) = found, let stored = try streamGroup(header, group) else {
-                return .reply(.error("NOGROUP No such key '\(Self.text(key))' or consumer group '\(Self.text(group))' "
-                    + "in XREADGROUP with GROUP option"))
+                return .reply(.error(StreamGroupErrors.noSuchKeyOrGroup(key: key, group: group, readGroup: true)))
             }
             streams.append((header, expireAt, stored))
         }

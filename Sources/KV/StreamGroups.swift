@@ -99,6 +99,26 @@ public struct PendingEntry: Hashable, Sendable {
     }
 }
 
+/// The error lines Redis answers consumer-group commands with (the key and group as the client gave them).
+public enum StreamGroupErrors {
+    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// XGROUP on a missing key (without CREATE … MKSTREAM).
+    public static let missingKey = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
+        + "want to use the MKSTREAM option to create an empty stream automatically."
+
+    /// XGROUP SETID, CREATECONSUMER, DELCONSUMER on a missing group.
+    public static func noSuchGroup(key: [UInt8], group: [UInt8]) -> String {
+        "NOGROUP No such consumer group '\(text(group))' for key name '\(text(key))'"
+    }
+
+    /// XPENDING, XCLAIM, XAUTOCLAIM (and XREADGROUP, `readGroup`) on a missing key or group.
+    public static func noSuchKeyOrGroup(key: [UInt8], group: [UInt8], readGroup: Bool = false) -> String {
+        "NOGROUP No such key '\(text(key))' or consumer group '\(text(group))'"
+            + (readGroup ? " in XREADGROUP with GROUP option" : "")
+    }
+}
+
 /// Where a group starts or restarts delivery: an id, or `$` (the stream's last id).
 public enum StreamGroupStart: Hashable, Sendable {
     case id(StreamID)

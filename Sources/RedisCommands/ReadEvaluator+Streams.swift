@@ -38,23 +38,19 @@ extension ReadEvaluator {
         case .streamPending(let key, let group, let range):
             return try pending(key, group, range, now)
         case .streamGroupRefusal(let keys, let group, let missing, let refusal):
-            func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
             for key in keys {
                 var header: StreamHeader?
                 if let entry = try reader.lookup(key, nowMillis: now) {
                     guard case .stream(let found) = entry.value else { return .error(CommandError.wrongType.redisMessage) }
                     header = found
                 }
-                if header == nil, missing == .xgroup { return .error(RedisCommandParser.xgroupMissingKey) }
+                if header == nil, missing == .xgroup { return .error(StreamGroupErrors.missingKey) }
                 guard let header, try reader.streamGroup(header, group) != nil else {
                     switch missing {
                     case .zero: return .integer(0)
-                    case .noGroup: return .error("NOGROUP No such key '\(text(key))' or consumer group '\(text(group))'")
-                    case .readGroup:
-                        return .error("NOGROUP No such key '\(text(key))' or consumer group '\(text(group))' in XREADGROUP "
-                            + "with GROUP option")
-                    case .xgroup:
-                        return .error("NOGROUP No such consumer group '\(text(group))' for key name '\(text(key))'")
+                    case .noGroup: return .error(StreamGroupErrors.noSuchKeyOrGroup(key: key, group: group))
+                    case .readGroup: return .error(StreamGroupErrors.noSuchKeyOrGroup(key: key, group: group, readGroup: true))
+                    case .xgroup: return .error(StreamGroupErrors.noSuchGroup(key: key, group: group))
                     }
                 }
             }
@@ -77,8 +73,7 @@ extension ReadEvaluator {
             header = found
         }
         guard let header, let stored = try reader.streamGroup(header, group) else {
-            return .error("NOGROUP No such key '\(String(decoding: key, as: UTF8.self))' or consumer group "
-                + "'\(String(decoding: group, as: UTF8.self))'")
+            return .error(StreamGroupErrors.noSuchKeyOrGroup(key: key, group: group))
         }
         guard let range else {
             let entries = try reader.pendingEntries(header, group, from: .zero, to: .max, limit: .max)

@@ -439,7 +439,7 @@ extension RedisCommandParser {
                 if name == "SETID" {
                     return .read(.streamGroupRefusal(keys: [key], group: group, missing: .xgroup, refusal: message))
                 }
-                return .read(.streamRefusal(key, missing: makeStream ? .error(message) : .error(xgroupMissingKey),
+                return .read(.streamRefusal(key, missing: makeStream ? .error(message) : .error(StreamGroupErrors.missingKey),
                                             refusal: message))
             }
             if name == "CREATE" {
@@ -455,9 +455,6 @@ extension RedisCommandParser {
             return .write(.streamGroups(.deleteConsumer(key: key, group: group, consumer: a[a.startIndex + 3])), .direct)
         }
     }
-
-    static let xgroupMissingKey = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
-        + "want to use the MKSTREAM option to create an empty stream automatically."
 
     static let xgroupHelp = [
         "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
