@@ -223,10 +223,15 @@ extension RedisCommandParser {
         return UInt64(millis)
     }
 
-    /// XREAD [COUNT n] [BLOCK ms] STREAMS key… id…
-    private static func parseRead(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+    /// XREAD's and XREADGROUP's options, left to right with Redis's errors, up to STREAMS: what follows it
+    /// (keys then ids, balanced). GROUP and NOACK belong to XREADGROUP (`grouped`).
+    private static func readOptions(_ a: ArraySlice<[UInt8]>, grouped: Bool) throws(RedisArgumentError)
+        -> (count: Int, timeout: UInt64?, noAck: Bool, group: ([UInt8], [UInt8])?, streams: ArraySlice<[UInt8]>)
+    {
         var count = 0
         var timeout: UInt64?
+        var noAck = false
+        var group: ([UInt8], [UInt8])?
         var streamsAt: Int?
         var index = a.startIndex
         while index < a.endIndex {
@@ -242,9 +247,17 @@ extension RedisCommandParser {
                 streamsAt = index + 1
                 index = a.endIndex
             case "GROUP" where more >= 2:
-                throw .custom("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
+                guard grouped else {
+                    throw .custom("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
+                }
+                group = (a[index + 1], a[index + 2])
+                index += 3
             case "NOACK":
-                throw .custom("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
+                guard grouped else {
+                    throw .custom("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
+                }
+                noAck = true
+                index += 1
             default:
                 throw .syntax
             }
@@ -252,8 +265,15 @@ extension RedisCommandParser {
         guard let streamsAt else { throw .syntax }
         let rest = a[streamsAt...]
         guard rest.count % 2 == 0 else {
+            // Redis 7.0 words it so for XREADGROUP too.
             throw .custom("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
         }
+        return (count, timeout, noAck, group, rest)
+    }
+
+    /// XREAD [COUNT n] [BLOCK ms] STREAMS key… id…
+    private static func parseRead(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
+        let (count, timeout, _, _, rest) = try readOptions(a, grouped: false)
         let keys = Array(rest.prefix(rest.count / 2))
         var after: [StreamReadID] = []
         for raw in rest.suffix(rest.count / 2) {
@@ -478,40 +498,7 @@ extension RedisCommandParser {
 
     /// XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key… id…
     private static func parseReadGroup(_ a: ArraySlice<[UInt8]>) throws(RedisArgumentError) -> RedisRequest {
-        var count = 0
-        var timeout: UInt64?
-        var noAck = false
-        var group: ([UInt8], [UInt8])?
-        var streamsAt: Int?
-        var index = a.startIndex
-        while index < a.endIndex {
-            let more = a.endIndex - index - 1
-            switch keyword(a[index]) {
-            case "BLOCK" where more > 0:
-                timeout = try blockMillis(a[index + 1])
-                index += 2
-            case "COUNT" where more > 0:
-                count = Int(clamping: max(try integer(a[index + 1]), 0))
-                index += 2
-            case "GROUP" where more >= 2:
-                group = (a[index + 1], a[index + 2])
-                index += 3
-            case "NOACK":
-                noAck = true
-                index += 1
-            case "STREAMS" where more > 0:
-                streamsAt = index + 1
-                index = a.endIndex
-            default:
-                throw .syntax
-            }
-        }
-        guard let streamsAt else { throw .syntax }
-        let rest = a[streamsAt...]
-        guard rest.count % 2 == 0 else {
-            // Redis 7.0 words it as for XREAD.
-            throw .custom("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
-        }
+        let (count, timeout, noAck, group, rest) = try readOptions(a, grouped: true)
         guard let (groupName, consumer) = group else { throw .custom("ERR Missing GROUP option for XREADGROUP") }
         let keys = Array(rest.prefix(rest.count / 2))
         var ids: [StreamGroupReadID] = []
