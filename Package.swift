@@ -36,6 +36,13 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.1",
+            providers: [.apt(["liblua5.1-0-dev", "lua-cjson-dev", "lua-bitop-dev"])]
+        ),
+        // The C side of the script runtime: the sandbox, its limits and the host functions (see its header).
+        .target(name: "LuaRuntime", dependencies: ["CLua"]),
+        .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
@@ -62,7 +69,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "RedisCommands", dependencies: ["RESP", "KV", "Storage"], swiftSettings: strict),
+        .target(
+            name: "RedisCommands", dependencies: ["RESP", "KV", "Storage", "DurableIO", "CLua", "LuaRuntime", "CLibCrypto"],
+            swiftSettings: strict
+        ),
         .target(name: "Storage", dependencies: ["CSQLite", "DurableIO"], swiftSettings: strict),
         .target(
             name: "Server",

@@ -2,27 +2,21 @@
 # The project's test command (README, and what CI's .ci/run calls): installs what the tests need on a fresh
 # machine of this kind, then runs `swift test` with any arguments given (e.g. `--filter RaftTests`).
 #
-# Debian packages are installed with apt-get (through sudo when not root) only when missing. The Python
+# Debian packages are installed with apt-get (through sudo when not root) only when missing (scripts/apt-install.sh). The Python
 # packages the multi-process tests use live in a venv under .build/test-venv, created once; its bin/ goes
 # first on PATH so the tests' `python3` is the venv's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=()
-need() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
-need libssl-dev          # CLibCrypto
-need libsqlite3-dev      # CSQLite
-need openssl             # certificates and interop checks in tests
-need python3-venv        # the venv below (Debian's python3; a pyenv python has venv built in)
-need prometheus          # promtool: DeployConfigTests check deploy/prometheus (no server is started or needed)
-need iptables            # the fault suite's partitions (fault_test.py; skipped when not root)
-need redis-server        # the differential tests' reference server
-if [ ${#apt_packages[@]} -gt 0 ]; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "test.sh: installing ${apt_packages[*]}" >&2
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_packages[@]}" >/dev/null
-fi
+mapfile -t packages < scripts/build-packages.txt   # what the build needs (scripts/run.sh installs the same)
+packages+=(
+    openssl             # certificates and interop checks in tests
+    python3-venv        # the venv below (Debian's python3; a pyenv python has venv built in)
+    prometheus          # promtool: DeployConfigTests check deploy/prometheus (no server is started or needed)
+    iptables            # the fault suite's partitions (fault_test.py; skipped when not root)
+    redis-server        # the differential tests' reference server
+)
+scripts/apt-install.sh "${packages[@]}"
 
 venv=".build/test-venv"
 python_packages=(cryptography redis)   # pip names; each is also the module name imported below

@@ -3,7 +3,7 @@ import Storage
 
 /// What a read sees: the store as last applied (``KVReader``) or a transaction being applied
 /// (``TransactionContext``, which sees its own writes).
-public protocol KeyValueView: ElementRows {
+public protocol KeyValueView: ElementRows, ScriptRowReader {
     /// The live value of `key` at `nowMillis`; `nil` when absent or expired.
     func lookup(_ key: [UInt8], nowMillis: UInt64) throws(StorageError) -> KVReader.Entry?
     /// Live keys at or after `start`, in byte order, at most `limit`.

@@ -67,7 +67,7 @@ public struct TransactionState: Hashable, Sendable {
             queued!.append(.data(arguments))
         case .reply(let value):
             queued!.append(.immediate(value))
-        case .write, .read, .blocking, .blockingRead, .connection(.select):
+        case .write, .read, .blocking, .blockingRead, .connection(.select), .script:
             // SELECT goes into the entry too: the commands after it act on the database it names.
             queued!.append(.data(arguments))
         case .connection(let command):

@@ -5,6 +5,8 @@ import RESP
 public enum ReadCommand: Hashable, Sendable {
     /// `command` in database `database` (1…15; read commands without this wrapper read database 0).
     indirect case inDatabase(UInt8, ReadCommand)
+    /// SCRIPT EXISTS, FUNCTION LIST / DUMP / STATS, and the read-only script calls (EVAL_RO …).
+    case script(ScriptCommand)
     case get([UInt8])
     case multiGet([[UInt8]])
     case stringLength([UInt8])

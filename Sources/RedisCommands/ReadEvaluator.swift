@@ -10,16 +10,24 @@ public struct ReadEvaluator<View: KeyValueView> {
     /// Keys fetched per store scan when a command walks the keyspace (KEYS, DBSIZE).
     static var walkBatchKeys: Int { 1_000 }
 
-    public init(reader: View, cursors: ScanCursors) {
+    /// This node's running read-only scripts (SCRIPT KILL reaches them); nil inside an entry being applied.
+    public let scripts: RunningScripts?
+
+    public init(reader: View, cursors: ScanCursors, scripts: RunningScripts? = nil) {
         self.reader = reader
         self.cursors = cursors
+        self.scripts = scripts
     }
 
     /// Evaluates `command` for a reader whose clock reads `nowMillis`.
     public func evaluate(_ command: ReadCommand, nowMillis now: UInt64) throws(StorageError) -> RESPValue {
         switch command {
         case .inDatabase(let database, let command):
-            return try ReadEvaluator(reader: reader.inDatabase(database), cursors: cursors).evaluate(command, nowMillis: now)
+            return try ReadEvaluator(reader: reader.inDatabase(database), cursors: cursors, scripts: scripts)
+                .evaluate(command, nowMillis: now)
+        case .script(let command):
+            return try ScriptEngine(parser: RedisCommandParser(), cursors: cursors, running: scripts)
+                .read(command, view: reader, nowMillis: now)
         case .get(let key):
             return try string(key, now) { .bulkString($0) } ?? .null
         case .multiGet(let keys):

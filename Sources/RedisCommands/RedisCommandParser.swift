@@ -102,6 +102,7 @@ public struct RedisCommandParser: Sendable {
         if setSpecs[name] != nil { return "set" }
         if sortedSetSpecs[name] != nil { return "sorted-set" }
         if pubSubSpecs[name] != nil { return "pubsub" }
+        if scriptSpecs[name] != nil { return "scripting" }
         if streamSpecs[name] != nil || streamGroupSpecs[name] != nil { return "stream" }
         return "generic"
     }
@@ -119,6 +120,7 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in pubSubSpecs { table[name] = spec }
         for (name, spec) in streamSpecs { table[name] = spec }
         for (name, spec) in streamGroupSpecs { table[name] = spec }
+        for (name, spec) in scriptSpecs { table[name] = spec }
         for (name, spec) in bitFieldSpecs { table[name] = spec }
         return table
     }()

@@ -19,6 +19,9 @@ public enum RedisRequest: Hashable, Sendable {
     case pubSub(PubSubCommand)
     /// XREAD … BLOCK: read, then wait for an entry and read again.
     case blockingRead(BlockingStreamRead)
+    /// EVAL, EVALSHA, FCALL, SCRIPT, FUNCTION: replicated ones are proposed as a transaction entry of one
+    /// command, the others are answered as reads (``ScriptCommand/isReplicated``).
+    case script(ScriptCommand)
 }
 
 extension RedisRequest {

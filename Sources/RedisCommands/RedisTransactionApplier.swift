@@ -44,6 +44,8 @@ public struct RedisTransactionApplier: TransactionApplier {
                 }
             case .reply(let value):
                 replies.append(value)
+            case .script(let command):
+                replies.append(try ScriptEngine(parser: parser, cursors: cursors).apply(command, in: &context))
             case .connection(.select(let index)):
                 guard (0..<Int64(RedisKeyspace.databaseCount)).contains(index) else {
                     replies.append(.error("ERR DB index is out of range"))

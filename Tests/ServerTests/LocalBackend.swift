@@ -20,6 +20,7 @@ actor LocalBackend: RedisBackend {
     }
 
     nonisolated let applied = ApplySignal()
+    nonisolated let scripts = RunningScripts()
 
     nonisolated func keys(_ keys: [[UInt8]], holding type: String, database: UInt8) -> [[UInt8]] {
         let reader = evaluator.reader.inDatabase(database)

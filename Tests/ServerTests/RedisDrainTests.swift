@@ -32,6 +32,7 @@ import Testing
         func nowMillis() -> UInt64 { 0 }
         func info() -> String { "" }
         let applied = ApplySignal()
+        let scripts = RunningScripts()
         func keys(_ keys: [[UInt8]], holding type: String, database: UInt8) -> [[UInt8]] { [] }
     }
 

@@ -14,6 +14,7 @@ public struct NodeRedisBackend: RedisBackend {
     /// Concurrent reads share one read barrier.
     let reads: ReadBarrierBatcher
     let serverInfo: @Sendable () -> String
+    public let scripts = RunningScripts()
     /// Whether Redis reads may be answered under the leader lease (`--lease-reads`) instead of ReadIndex.
     let leaseReads: Bool
 
@@ -21,7 +22,7 @@ public struct NodeRedisBackend: RedisBackend {
                 serverInfo: @escaping @Sendable () -> String) {
         self.node = node
         evaluator = ReadEvaluator(reader: KVReader(store: store, elementIndexes: node.elementIndexes),
-                                  cursors: ScanCursors())
+                                  cursors: ScanCursors(), scripts: scripts)
         self.leaseReads = leaseReads
         self.serverInfo = serverInfo
         batcher = ProposalBatcher(metrics: metrics, nowMillis: Self.wallClockMillis) { [node] payload throws(BackendError) in

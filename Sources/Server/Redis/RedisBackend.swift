@@ -17,6 +17,8 @@ public protocol RedisBackend: Sendable {
     /// EXEC: proposes `transaction` (stamped with this node's clock) as one Raft entry and waits until it is
     /// applied. Nil when a watched key had changed, so nothing was applied.
     func execute(_ transaction: TransactionEntry) async throws(BackendError) -> [RESPValue]?
+    /// This node's running read-only scripts (SCRIPT KILL, FUNCTION KILL).
+    var scripts: RunningScripts { get }
     /// Bumped whenever this node applies entries: what blocked commands (BLPOP …) wait on.
     var applied: ApplySignal { get }
     /// Those of `keys` that hold a value of `type` (as TYPE names it) in this node's store as last applied,

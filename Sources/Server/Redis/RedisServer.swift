@@ -287,6 +287,8 @@ public final class RedisServer: Service, Sendable {
             case .blocking(let command):
                 let database = session.database
                 reply = await waitBlocked(session.clientID, closed: closed) { await self.block(command, database: database) }
+            case .script(let command):
+                reply = await script(command, arguments: arguments, database: session.database)
             }
         }
         metrics.record(command: arguments.first, reply: reply, duration: ContinuousClock.now - started)
@@ -416,6 +418,28 @@ public final class RedisServer: Service, Sendable {
                 case .closed: return .error("TRYAGAIN the server is shutting down or the connection closed")
                 }
             }
+        } catch {
+            return .error(error.redisMessage)
+        }
+    }
+
+    /// EVAL, FCALL, SCRIPT and FUNCTION: a call that may write, and every command that changes the stored
+    /// scripts or libraries, is proposed as a transaction entry of that one command (applied atomically on
+    /// every replica, starting in the connection's database; a SELECT inside a script stays inside it); the
+    /// others are reads. SCRIPT KILL reaches this node's running read-only scripts.
+    func script(_ command: ScriptCommand, arguments: [[UInt8]], database: UInt8) async -> RESPValue {
+        if case .kill = command { return backend.scripts.kill() }
+        do throws(BackendError) {
+            guard command.isReplicated else {
+                return try await backend.read(database == 0 ? .script(command) : .inDatabase(database, .script(command)))
+            }
+            var commands = [arguments]
+            if database != 0 { commands.insert([Array("SELECT".utf8), Array(String(database).utf8)], at: 0) }
+            let entry = TransactionEntry(proposedTS: 0, nowMillis: 0, watches: [], commands: commands)
+            guard let replies = try await backend.execute(entry), let reply = replies.last, replies.count == commands.count else {
+                return .error("ERR the script entry was answered with something other than its reply")
+            }
+            return reply
         } catch {
             return .error(error.redisMessage)
         }
