@@ -169,8 +169,9 @@ struct CommandExecutor {
         case .hashIncrementByFloat(let key, let field, let delta):
             return try hashIncrementByFloat(key, field, delta, ts)
         case .flushAll:
-            // Expired keys too: FLUSHALL leaves no row, element rows included.
-            try forEachRow(from: [], to: nil) { (version) throws(StorageError) in
+            // Expired keys too: FLUSHALL leaves no row, element rows included; scripts and function libraries
+            // stay, as in Redis (their rows come after every data row).
+            try forEachRow(from: [], to: ScriptRows.scriptsStart) { (version) throws(StorageError) in
                 try transaction.put(StoredVersion(key: version.key, commitTS: ts, isTombstone: true))
             }
             return .ok

@@ -53,8 +53,31 @@ public struct NodeRedisBackend: RedisBackend {
     public func read(_ command: ReadCommand, lease: Bool) async throws(BackendError) -> RESPValue {
         // A lease read needs no quorum round to share; the others share one.
         if lease { try await node.readBarrier(lease: true) } else { try await reads.wait() }
-        do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
+        let now = nowMillis()
+        if Self.runsScript(command) {
+            // A script may run for up to its instruction budget: off the cooperative threads, so it never holds
+            // one (SCRIPT KILL and every other client keep being served).
+            let evaluator = evaluator
+            let result: Result<RESPValue, StorageError> = await withCheckedContinuation { continuation in
+                Self.scriptQueue.async {
+                    continuation.resume(returning: Result { () throws(StorageError) in try evaluator.evaluate(command, nowMillis: now) })
+                }
+            }
+            do throws(StorageError) { return try result.get() } catch { throw .unavailable(error.description) }
+        }
+        do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: now) } catch {
             throw .unavailable(error.description)
+        }
+    }
+
+    /// Where read-only scripts run (EVAL_RO, EVALSHA_RO, FCALL_RO).
+    static let scriptQueue = DispatchQueue(label: "elastickv.read-only-scripts", attributes: .concurrent)
+
+    static func runsScript(_ command: ReadCommand) -> Bool {
+        switch command {
+        case .inDatabase(_, let inner): return runsScript(inner)
+        case .script(.run): return true
+        default: return false
         }
     }
 

@@ -14,6 +14,7 @@ Phase 1 is (so the search does look). One `ok:` line per
 item; every process is stopped at the end, also on failure or SIGTERM.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -372,8 +373,9 @@ class Writer(threading.Thread):
         return "; ".join(f"{count}× {text}" for text, count in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-KINDS_CYCLE = 6  # of every six values write_values writes: a string, a stream entry's field and value, a
-# sorted-set member (with its score), a hash field (and its value), a set member, a list element
+KINDS_CYCLE = 8  # of every eight values write_values writes: a string, one written by MULTI/EXEC, one by a script
+# whose body holds it, a stream entry's field and value, a sorted-set member (with its score), a hash field (and its
+# value), a set member, a list element
 
 
 def is_list_key(key):
@@ -396,6 +398,20 @@ def is_stream_key(key):
     return ":stream:" in key
 
 
+def is_transaction_key(key):
+    return ":tx:" in key
+
+
+def is_script_key(key):
+    return ":script:" in key
+
+
+def script_body(value):
+    """The script that writes `value`: the value is in its body, so the script row, EVAL's Raft entry and
+    the string it writes all hold it."""
+    return f"redis.call('set', KEYS[1], '{value}') return 1"
+
+
 def is_collection_key(key):
     return is_list_key(key) or is_set_key(key) or is_hash_key(key) or is_zset_key(key) or is_stream_key(key)
 
@@ -410,7 +426,7 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
     row keys included, as well as strings.
     """
     kinds = {KINDS_CYCLE - 1: "list:", KINDS_CYCLE - 2: "set:", KINDS_CYCLE - 3: "hash:", KINDS_CYCLE - 4: "zset:",
-             KINDS_CYCLE - 5: "stream:"}
+             KINDS_CYCLE - 5: "stream:", KINDS_CYCLE - 6: "script:", KINDS_CYCLE - 7: "tx:"}
     keys = [f"{prefix}:{kinds.get(i % KINDS_CYCLE, '')}{i}" for i in range(count)]
     values = {key: ledger.new(key) for key in keys}
     for start in range(0, count, chunk):
@@ -432,6 +448,12 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
                             pipe.xadd(key, {values[key]: values[key]})
                         else:
                             pipe.hset(key, values[key], values[key])
+                    elif is_transaction_key(key):
+                        pipe.execute_command("MULTI")
+                        pipe.execute_command("SET", key, values[key])
+                        pipe.execute_command("EXEC")
+                    elif is_script_key(key):
+                        pipe.execute_command("EVAL", script_body(values[key]), 1, key)
                     else:
                         pipe.set(key, values[key])
                 answers = iter(pipe.execute())
@@ -439,6 +461,12 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
                 for key in part:
                     if is_collection_key(key):
                         next(answers)  # the DEL's
+                    if is_transaction_key(key):
+                        next(answers)  # MULTI's +OK
+                        next(answers)  # SET's +QUEUED
+                        executed = next(answers)
+                        replies.append(True if executed in ([b"OK"], [True], ["OK"]) else executed)
+                        continue
                     replies.append(next(answers))
                 break
             except redis.exceptions.RedisError as error:
@@ -448,7 +476,7 @@ def write_values(cluster, ledger, name, prefix, count, chunk=50):
         wanted = [1 if is_collection_key(key) else True for key in part]
         replies = [1 if is_stream_key(key) and re.fullmatch(rb"\d+-\d+", reply or b"") else reply
                    for key, reply in zip(part, replies)]
-        check(replies == wanted, f"SET/RPUSH/SADD/HSET/ZADD/XADD replies through {name}: {replies}")
+        check(replies == wanted, f"SET/RPUSH/SADD/HSET/ZADD/XADD/EXEC/EVAL replies through {name}: {replies}")
         for key in part:
             ledger.ack(key)
     return values
@@ -730,6 +758,10 @@ def check_rows_open_with_the_formats(cluster, ledger):
             else:
                 wanted = ("string", value.encode())
             check(found == wanted, f"{name}: {key} reads {found!r} from the rows, written {wanted!r}")
+            if is_script_key(key):
+                body = script_body(value).encode()
+                script = values.get(("script", hashlib.sha1(body).hexdigest().encode()))
+                check(script == body, f"{name}: the script that wrote {key} reads {script!r} from its script row")
         found = values.get((0, TREE_KEY.encode()))
         left = sorted_set_tree()[3]
         check(found == ("zset", left), f"{name}: {TREE_KEY} reads {len(found[1]) if found else None} members from "

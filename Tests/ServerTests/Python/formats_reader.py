@@ -224,6 +224,11 @@ def read_store(data_dir, kek_bytes, now_ms):
             generation = struct.unpack(">Q", row_key[1:9])[0]
             elements.setdefault(generation, []).append((row_key[9:], body))
     values = {}
+    for row_key, (tombstone, _, body) in newest.items():
+        # Script and function library rows (formats.md §2a): 0x02 ‖ 0x00 ‖ sha1 hex → the script's source,
+        # 0x02 ‖ 0x01 ‖ name → the library record.
+        if row_key[0] == 2 and not tombstone:
+            values[("script" if row_key[1] == 0 else "library", row_key[2:])] = body
     for row_key, (tombstone, expire_at, body) in newest.items():
         if row_key[0] != 0 or tombstone or (expire_at and expire_at <= now_ms):
             continue
