@@ -69,6 +69,34 @@ def transactions(port, password, seconds, clients=10):
     return sum(counts) / (time.monotonic() - started)
 
 
+THREE_COMMAND_SCRIPT = "redis.call('incr', KEYS[1]); redis.call('set', KEYS[2], ARGV[1]); return redis.call('get', KEYS[2])"
+
+
+def evalsha(port, password, seconds, clients=10):
+    """EVALSHA of a 3-command script (INCR, SET, GET) per second, `clients` connections in parallel."""
+    loader = redis.Redis(port=port, password=password)
+    sha = loader.script_load(THREE_COMMAND_SCRIPT)
+    counts = [0] * clients
+    deadline = time.monotonic() + seconds
+
+    def run(index):
+        client = redis.Redis(port=port, password=password)
+        while time.monotonic() < deadline:
+            value = str(counts[index]).encode()
+            reply = client.evalsha(sha, 2, f"bench:script:{index}:n", f"bench:script:{index}:v", value)
+            if reply != value:
+                raise AssertionError(f"EVALSHA answered {reply!r}, wanted {value!r}")
+            counts[index] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
 def consume_group(port, password, entries=5000, consumers=10, batch=10):
     """Entries per second read with XREADGROUP (COUNT `batch`) and acknowledged with XACK by `consumers`
     clients of one group, from a stream filled beforehand."""
@@ -121,6 +149,10 @@ def main():
     peer_tx = transactions(args.redis_port, None, args.seconds)
     print("MULTI/EXEC of 5 SETs, 10 clients (transactions/s)")
     print(f"  elastickv {ours_tx:10.0f}   redis-server {peer_tx:10.0f}   ratio {ours_tx / peer_tx:.3f}")
+    ours_script = evalsha(ports[0], args.elastickv_password, args.seconds)
+    peer_script = evalsha(args.redis_port, None, args.seconds)
+    print("EVALSHA of a 3-command script (INCR, SET, GET), 10 clients (calls/s)")
+    print(f"  elastickv {ours_script:10.0f}   redis-server {peer_script:10.0f}   ratio {ours_script / peer_script:.3f}")
     ours_group = consume_group(ports[0], args.elastickv_password)
     peer_group = consume_group(args.redis_port, None)
     print("XREADGROUP COUNT 10 + XACK, 10 consumers of one group (entries/s)")

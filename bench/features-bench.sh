@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue #14's features against redis-server (appendfsync always) in the same run, on a 3-node release cluster
 # (bench/cluster-and-peer.sh): PUBLISH fan-out to 10 subscribers spread over the members, MULTI/EXEC of 5 SETs,
-# and redis-benchmark XADD. Needs python3 with the `redis` package (scripts/test.sh's venv has it).
+# EVALSHA of a 3-command script, XREADGROUP + XACK, and redis-benchmark XADD. Needs python3 with the `redis`
+# package (scripts/test.sh's venv has it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-.build/test-venv/bin/python3}"
