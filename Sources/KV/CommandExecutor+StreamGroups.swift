@@ -291,7 +291,12 @@ extension CommandExecutor {
                             group.consumers[index].pending += 1
                         }
                         group.lastDelivered = entry.id
-                        if let read = group.entriesRead { group.entriesRead = read + 1 }
+                        if let read = group.entriesRead, !header.hasDeletions(from: entry.id) {
+                            group.entriesRead = read + 1
+                        } else if header.entriesAdded > 0 {
+                            let first = try streamEntries(header, from: .zero, to: .max, count: 1).first?.id
+                            group.entriesRead = header.entriesAdded(upTo: entry.id, firstID: first)
+                        }
                         items.append(entry.reply)
                     }
                 }

@@ -222,3 +222,26 @@ extension ElementRows {
         return Array(all.reversed().prefix(count ?? Int.max))
     }
 }
+
+extension StreamHeader {
+    /// Whether an entry at or after `id` was deleted (Redis's "tombstones ahead"): a group's read counter
+    /// cannot simply count on past such a point.
+    public func hasDeletions(from id: StreamID) -> Bool {
+        count > 0 && maxDeletedID != .zero && id <= maxDeletedID
+    }
+
+    /// How many entries were added up to and including `id`, when the stream's counters tell (Redis 7's
+    /// estimate of a group's read counter); nil when they do not. `firstID` is the first entry's id.
+    public func entriesAdded(upTo id: StreamID, firstID: StreamID?) -> UInt64? {
+        if entriesAdded == 0 { return 0 }
+        if count == 0, id <= lastID { return entriesAdded }
+        if id == lastID { return entriesAdded }
+        if id > lastID { return nil }
+        guard let firstID else { return nil }
+        if maxDeletedID == .zero || maxDeletedID < firstID {
+            if id < firstID { return entriesAdded - count }
+            if id == firstID { return entriesAdded - count + 1 }
+        }
+        return nil
+    }
+}

@@ -49,7 +49,7 @@ public struct StreamGroup: Hashable, Sendable {
         self.consumers = consumers
     }
 
-    init(decoding body: [UInt8]) throws(StorageError) {
+    public init(decoding body: [UInt8]) throws(StorageError) {
         var reader = BinaryReader(body[...])
         do throws(BinaryReader.Failure) {
             name = try reader.bytes(count: Int(try reader.uint32()))

@@ -101,6 +101,8 @@ public enum ReadCommand: Hashable, Sendable {
     case sortedSetRefusal(keys: [[UInt8]], refusal: String)
     /// XLEN.
     case streamLength([UInt8])
+    /// XINFO STREAM / GROUPS / CONSUMERS of the stream at the key.
+    case streamInfo([UInt8], StreamInfoCommand)
     /// XRANGE (`reverse == false`) and XREVRANGE over `start…end` inclusive; `count` -1: all, 0: a null array.
     case streamRange([UInt8], start: StreamID, end: StreamID, reverse: Bool, count: Int64)
     /// XREAD without BLOCK: the entries after each id (`$`: nothing yet); `count` 0: all.

@@ -126,6 +126,8 @@ public struct ReadEvaluator<View: KeyValueView> {
              .sortedSetRange, .sortedSetRandomMember, .sortedSetCombination, .sortedSetIntersectionCardinality,
              .sortedSetScan, .sortedSetRefusal:
             return try evaluateSortedSet(command, now)
+        case .streamInfo(let key, let info):
+            return try streamInfo(key, info, now)
         case .streamLength, .streamRange, .streamRead, .streamResolve, .streamRefusal, .streamPending, .streamGroupRefusal:
             return try evaluateStream(command, now)
         default:

@@ -307,6 +307,7 @@ extension RedisCommandParser {
             }
             return .write(.streamGroups(.acknowledge(key: a[a.startIndex], group: a[a.startIndex + 1], ids: ids)), .direct)
         },
+        "xinfo": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in try parseInfo(Array(a)) },
         "xpending": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in try parsePending(a) },
         "xclaim": Spec(arity: -6) { _, a, _ in
             do throws(RedisArgumentError) { return try parseClaim(a) } catch {
@@ -570,4 +571,41 @@ public struct StreamPendingRange: Hashable, Sendable {
     public var count: Int64
     public var minimumIdle: Int64
     public var consumer: [UInt8]?
+}
+
+extension RedisCommandParser {
+    static func parseInfo(_ a: [[UInt8]]) throws(RedisArgumentError) -> RedisRequest {
+        let subcommand = String(decoding: a[0], as: UTF8.self)
+        let words = a.dropFirst().map { String(decoding: $0, as: UTF8.self).lowercased() }
+        func arity() -> RedisRequest {
+            .reply(.error("ERR wrong number of arguments for 'xinfo|\(subcommand.lowercased())' command"))
+        }
+        switch subcommand.lowercased() {
+        case "stream":
+            guard a.count >= 2 else { return arity() }
+            let key = a[1]
+            if a.count == 2 { return .read(.streamInfo(key, .stream(full: nil))) }
+            let unknown = RedisRequest.reply(.error("ERR unknown subcommand or wrong number of arguments for '\(subcommand)'. Try XINFO HELP."))
+            guard words[1] == "full" else { return unknown }
+            if a.count == 3 { return .read(.streamInfo(key, .stream(full: 10))) }
+            guard a.count == 5, words[2] == "count" else { return unknown }
+            let count = try integer(a[4])
+            return .read(.streamInfo(key, .stream(full: count <= 0 ? 0 : Int(clamping: count))))
+        case "groups":
+            guard a.count == 2 else { return arity() }
+            return .read(.streamInfo(a[1], .groups))
+        case "consumers":
+            guard a.count == 3 else { return arity() }
+            return .read(.streamInfo(a[1], .consumers(group: a[2])))
+        case "help":
+            return .reply(.array([
+                "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "CONSUMERS <key> <groupname>",
+                "    Show consumers of <groupname>.", "GROUPS <key>", "    Show the stream consumer groups.",
+                "STREAM <key> [FULL [COUNT <count>]", "    Show information about the stream.", "HELP",
+                "    Prints this help.",
+            ].map { .simpleString($0) }))
+        default:
+            return .reply(.error("ERR unknown subcommand '\(subcommand)'. Try XINFO HELP."))
+        }
+    }
 }
