@@ -46,18 +46,14 @@ def publish_fan_out(publish_port, subscriber_ports, password, messages):
     return messages / elapsed, receivers, min(received)
 
 
-def transactions(port, password, seconds, clients=10):
-    """MULTI/EXEC of 5 SETs per second, `clients` connections in parallel."""
+def calls_per_second(clients, seconds, call):
+    """Runs `call(index, round)` in a loop on `clients` threads for `seconds`; the calls completed per second."""
     counts = [0] * clients
     deadline = time.monotonic() + seconds
 
     def run(index):
-        client = redis.Redis(port=port, password=password)
         while time.monotonic() < deadline:
-            pipe = client.pipeline(transaction=True)
-            for j in range(5):
-                pipe.set(f"bench:tx:{index}:{j}", counts[index])
-            pipe.execute()
+            call(index, counts[index])
             counts[index] += 1
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
@@ -67,6 +63,19 @@ def transactions(port, password, seconds, clients=10):
     for thread in threads:
         thread.join()
     return sum(counts) / (time.monotonic() - started)
+
+
+def transactions(port, password, seconds, clients=10):
+    """MULTI/EXEC of 5 SETs per second, `clients` connections in parallel."""
+    connections = [redis.Redis(port=port, password=password) for _ in range(clients)]
+
+    def call(index, round_number):
+        pipe = connections[index].pipeline(transaction=True)
+        for j in range(5):
+            pipe.set(f"bench:tx:{index}:{j}", round_number)
+        pipe.execute()
+
+    return calls_per_second(clients, seconds, call)
 
 
 THREE_COMMAND_SCRIPT = "redis.call('incr', KEYS[1]); redis.call('set', KEYS[2], ARGV[1]); return redis.call('get', KEYS[2])"
@@ -74,27 +83,16 @@ THREE_COMMAND_SCRIPT = "redis.call('incr', KEYS[1]); redis.call('set', KEYS[2], 
 
 def evalsha(port, password, seconds, clients=10):
     """EVALSHA of a 3-command script (INCR, SET, GET) per second, `clients` connections in parallel."""
-    loader = redis.Redis(port=port, password=password)
-    sha = loader.script_load(THREE_COMMAND_SCRIPT)
-    counts = [0] * clients
-    deadline = time.monotonic() + seconds
+    sha = redis.Redis(port=port, password=password).script_load(THREE_COMMAND_SCRIPT)
+    connections = [redis.Redis(port=port, password=password) for _ in range(clients)]
 
-    def run(index):
-        client = redis.Redis(port=port, password=password)
-        while time.monotonic() < deadline:
-            value = str(counts[index]).encode()
-            reply = client.evalsha(sha, 2, f"bench:script:{index}:n", f"bench:script:{index}:v", value)
-            if reply != value:
-                raise AssertionError(f"EVALSHA answered {reply!r}, wanted {value!r}")
-            counts[index] += 1
+    def call(index, round_number):
+        value = str(round_number).encode()
+        reply = connections[index].evalsha(sha, 2, f"bench:script:{index}:n", f"bench:script:{index}:v", value)
+        if reply != value:
+            raise AssertionError(f"EVALSHA answered {reply!r}, wanted {value!r}")
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.monotonic() - started)
+    return calls_per_second(clients, seconds, call)
 
 
 def consume_group(port, password, entries=5000, consumers=10, batch=10):
