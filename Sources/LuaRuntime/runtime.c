@@ -192,6 +192,25 @@ static int ekv_message_handler(lua_State *L) {
     return 1;
 }
 
+// ---- redis.set_repl: accepted and checked, as replication here is always the whole script entry ----------
+
+static int ekv_raise_error_table(lua_State *L, const char *message) {
+    lua_newtable(L);
+    lua_pushliteral(L, "err");
+    lua_pushstring(L, message);
+    lua_rawset(L, -3);
+    return lua_error(L);
+}
+
+static int ekv_set_repl(lua_State *L) {
+    if (lua_gettop(L) != 1) return ekv_raise_error_table(L, "ERR redis.set_repl() requires two arguments.");
+    lua_Number flags = lua_tonumber(L, 1);
+    if (!lua_isnumber(L, 1) || flags < 0 || flags > 3 || flags != (lua_Number)(int)flags) {
+        return ekv_raise_error_table(L, "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+    }
+    return 0;
+}
+
 // ---- the sandbox ------------------------------------------------------------------------------------------
 
 static const char *const ekv_prelude =
@@ -210,7 +229,6 @@ static const char *const ekv_prelude =
     "  if select('#', ...) ~= 0 or type(message) ~= 'string' then return {err = bad} end\n"
     "  return {ok = message}\n"
     "end\n"
-    "function redis.set_repl(...) end\n"
     "function redis.replicate_commands() return true end\n"
     "function redis.breakpoint() return false end\n"
     "function redis.debug() end\n";
@@ -285,6 +303,8 @@ static int ekv_setup(lua_State *L) {
     lua_setfield(L, -2, "setresp");
     ekv_push_host_function(L, script, EKV_HOST_ACL_CHECK);
     lua_setfield(L, -2, "acl_check_cmd");
+    lua_pushcfunction(L, ekv_set_repl);
+    lua_setfield(L, -2, "set_repl");
     lua_pushliteral(L, EKV_REDIS_VERSION);
     lua_setfield(L, -2, "REDIS_VERSION");
     lua_pushinteger(L, EKV_REDIS_VERSION_NUM);

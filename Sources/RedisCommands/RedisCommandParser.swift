@@ -46,6 +46,12 @@ public struct RedisCommandParser: Sendable {
         }
     }
 
+    /// Whether the command's arity (name included) admits `arguments`; true for an unknown name.
+    static func arityAccepts(_ arguments: [[UInt8]]) -> Bool {
+        guard let name = arguments.first, let spec = table[String(decoding: name, as: UTF8.self).lowercased()] else { return true }
+        return spec.arity >= 0 ? arguments.count == spec.arity : arguments.count >= -spec.arity
+    }
+
     /// The most arguments a write takes (keys, fields, values), so that its entry stays within
     /// ``CommandEntry/Limits/maxItemsPerCommand`` items.
     public static let maxWriteArguments = CommandEntry.Limits.maxItemsPerCommand

@@ -34,7 +34,7 @@ final class FunctionLibraryLoader {
     /// The library name in the code's first line (`#!lua name=<lib>`).
     static func metadata(_ code: [UInt8]) -> Result<[UInt8], Refusal> {
         guard code.starts(with: Array("#!".utf8)) else { return .failure(Refusal(message: "ERR Missing library metadata")) }
-        let end = code.firstIndex(of: 0x0A) ?? code.endIndex
+        guard let end = code.firstIndex(of: 0x0A) else { return .failure(Refusal(message: "ERR Invalid library metadata")) }
         var words = code[2..<end].split(separator: 0x20).map(Array.init)
         let engine = words.isEmpty ? [] : words.removeFirst()
         guard String(decoding: engine, as: UTF8.self).lowercased() == "lua" else {
@@ -124,13 +124,7 @@ final class FunctionLibraryLoader {
         sandbox.onRegisterFunction = { [unowned self] sandbox in self.register(sandbox) }
         defer { sandbox.onRegisterFunction = nil }
         if let raised = sandbox.protectedCall(arguments: 0) {
-            let text: String
-            switch raised.value {
-            case .table(let err): text = String(decoding: err, as: UTF8.self)
-            case .text(let bytes): text = "ERR " + String(decoding: bytes, as: UTF8.self)
-            case .other(let shown): text = "ERR " + shown
-            }
-            return .failure(Refusal(message: "ERR Error registering functions: " + text))
+            return .failure(Refusal(message: "ERR Error registering functions: " + raised.value.line))
         }
         sandbox.pop(1)
         guard !functions.isEmpty else { return .failure(Refusal(message: "ERR No functions registered")) }

@@ -96,6 +96,15 @@ final class LuaSandbox {
         case text([UInt8])
         /// Anything else, as `tostring` shows it where that is stable (nil, booleans).
         case other(String)
+
+        /// The error line Redis makes of it: an error table's `err` as is, anything else after `ERR `.
+        var line: String {
+            switch self {
+            case .table(let err): return LuaSandbox.line(err)
+            case .text(let bytes): return "ERR " + LuaSandbox.line(bytes)
+            case .other(let shown): return "ERR " + shown
+            }
+        }
     }
 
     /// Calls the function below `arguments` on the stack, in protected mode, leaving one result.
@@ -192,9 +201,21 @@ final class LuaSandbox {
 
     static let maxDepth = 200
 
+    /// `%.17g`, as Redis turns a Lua number given to redis.call into an argument.
+    static func format17(_ value: Double) -> String {
+        var buffer = [CChar](repeating: 0, count: 40)
+        let written = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.17g", $0) }
+        return String(decoding: buffer.prefix(Int(written)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// An error or status text as one reply line: CR and LF become spaces, as Redis sends them.
+    static func line(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes.map { $0 == 0x0D || $0 == 0x0A ? 0x20 : $0 }, as: UTF8.self)
+    }
+
     private func tableReply(at table: Int32, depth: Int) -> RESPValue {
-        if let err = field("err", ofTableAt: table) { return .error(String(decoding: err, as: UTF8.self)) }
-        if let ok = field("ok", ofTableAt: table) { return .simpleString(String(decoding: ok, as: UTF8.self)) }
+        if let err = field("err", ofTableAt: table) { return .error(Self.line(err)) }
+        if let ok = field("ok", ofTableAt: table) { return .simpleString(Self.line(ok)) }
         pushField("double", ofTable: table)
         if lua_type(state, -1) == LUA_TNUMBER {
             defer { pop(1) }
@@ -202,6 +223,13 @@ final class LuaSandbox {
         }
         pop(1)
         if let big = field("big_number", ofTableAt: table) { return .bulkString(big) }
+        pushField("verbatim_string", ofTable: table)
+        if lua_type(state, -1) == LUA_TTABLE {
+            defer { pop(1) }
+            if let text = field("string", ofTableAt: -1) { return .bulkString(text) }
+        } else {
+            pop(1)
+        }
         pushField("map", ofTable: table)
         if lua_type(state, -1) == LUA_TTABLE {
             defer { pop(1) }
@@ -345,7 +373,7 @@ final class LuaSandbox {
             guard lua_gettop(state) == 1 else {
                 return raiseError("ERR redis.setresp() requires one argument.")
             }
-            let version = lua_type(state, 1) == LUA_TNUMBER ? Int(lua_tonumber(state, 1)) : 0
+            let version = lua_isnumber(state, 1) != 0 ? Int(lua_tonumber(state, 1)) : 0
             guard version == 2 || version == 3 else { return raiseError("ERR RESP version must be 2 or 3.") }
             respVersion = version
             return .results(0)
@@ -378,6 +406,11 @@ final class LuaSandbox {
         var refusal: String?
         if count == 0 { refusal = "ERR Please specify at least one argument for this redis lib call" }
         for index in stride(from: Int32(1), through: count, by: 1) where refusal == nil {
+            if lua_type(state, index) == LUA_TNUMBER {
+                // Redis formats a number argument with %.17g (0.1 is 0.10000000000000001).
+                arguments.append(Array(Self.format17(lua_tonumber(state, index)).utf8))
+                continue
+            }
             guard let argument = string(at: index) else {
                 refusal = "ERR Lua redis lib command arguments must be strings or integers"
                 break

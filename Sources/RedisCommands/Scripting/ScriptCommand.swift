@@ -51,6 +51,8 @@ public struct ScriptCall: Hashable, Sendable {
     public var readOnly: Bool
     public var keys: [[UInt8]]
     public var arguments: [[UInt8]]
+    /// FCALL's error for a bad number of keys, answered once the function is found (Redis looks it up first).
+    public var keysError: String?
 }
 
 extension RedisCommandParser {
@@ -63,8 +65,8 @@ extension RedisCommandParser {
         "evalsha_ro": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in
             try call(.sha(ScriptDigest.normalized(a[a.startIndex])), a, readOnly: true)
         },
-        "fcall": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in try call(.function(a[a.startIndex]), a, readOnly: false) },
-        "fcall_ro": Spec(arity: -3) { _, a, _ throws(RedisArgumentError) in try call(.function(a[a.startIndex]), a, readOnly: true) },
+        "fcall": Spec(arity: -3) { _, a, _ in functionCall(a, readOnly: false) },
+        "fcall_ro": Spec(arity: -3) { _, a, _ in functionCall(a, readOnly: true) },
         "script": Spec(arity: -2) { _, a, _ in scriptSubcommand(Array(a)) },
         "function": Spec(arity: -2) { _, a, _ in functionSubcommand(Array(a)) },
     ]
@@ -81,6 +83,18 @@ extension RedisCommandParser {
                                        arguments: Array(rest.dropFirst(Int(numberOfKeys))))))
     }
 
+    private static func functionCall(_ a: ArraySlice<[UInt8]>, readOnly: Bool) -> RedisRequest {
+        do throws(RedisArgumentError) {
+            guard RedisNumber.parseInteger(a[a.startIndex + 1]) != nil else {
+                throw .custom("ERR Bad number of keys provided")
+            }
+            return try call(.function(a[a.startIndex]), a, readOnly: readOnly)
+        } catch {
+            return .script(.run(ScriptCall(target: .function(a[a.startIndex]), readOnly: readOnly, keys: [], arguments: [],
+                                           keysError: error.message(command: "fcall"))))
+        }
+    }
+
     private static func scriptSubcommand(_ a: [[UInt8]]) -> RedisRequest {
         let subcommand = String(decoding: a[0], as: UTF8.self)
         let rest = Array(a.dropFirst())
@@ -95,14 +109,20 @@ extension RedisCommandParser {
             guard !rest.isEmpty else { return arity() }
             return .script(.exists(rest.map(ScriptDigest.normalized)))
         case "flush":
-            guard rest.count <= 1 else { return arity() }
-            if let mode = rest.first, !["sync", "async"].contains(String(decoding: mode, as: UTF8.self).lowercased()) {
+            if let mode = rest.first, rest.count > 1 || !["sync", "async"].contains(String(decoding: mode, as: UTF8.self).lowercased()) {
                 return .reply(.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option"))
             }
             return .script(.flush)
         case "kill":
             guard rest.isEmpty else { return arity() }
             return .script(.kill)
+        case "debug":
+            guard rest.count == 1 else { return arity() }
+            switch String(decoding: rest[0], as: UTF8.self).lowercased() {
+            case "no": return .reply(.ok)
+            case "yes", "sync": return .reply(.error("ERR SCRIPT DEBUG is not supported: scripts run inside replicated entries"))
+            default: return .reply(.error("ERR Use SCRIPT DEBUG YES/SYNC/NO"))
+            }
         case "help":
             return .reply(.array(scriptHelp.map { .simpleString($0) }))
         default:
@@ -117,19 +137,22 @@ extension RedisCommandParser {
         func arity() -> RedisRequest {
             .reply(.error("ERR wrong number of arguments for 'function|\(subcommand.lowercased())' command"))
         }
+        func unknownOrArity() -> RedisRequest {
+            .reply(.error("ERR unknown subcommand or wrong number of arguments for '\(subcommand)'. Try FUNCTION HELP."))
+        }
         switch subcommand.lowercased() {
         case "load":
-            guard !rest.isEmpty else { return arity() }
-            if rest.count == 1 { return .script(.functionLoad(code: rest[0], replace: false)) }
-            guard rest.count == 2, words[0] == "replace" else {
-                return .reply(.error("ERR Unknown option given: \(String(decoding: rest[0], as: UTF8.self))"))
+            guard let code = rest.last else { return arity() }
+            // Every word before the code is an option (REPLACE, which may repeat).
+            if let unknown = words.dropLast().firstIndex(where: { $0 != "replace" }) {
+                return .reply(.error("ERR Unknown option given: \(String(decoding: rest[unknown], as: UTF8.self))"))
             }
-            return .script(.functionLoad(code: rest[1], replace: true))
+            return .script(.functionLoad(code: code, replace: rest.count > 1))
         case "delete":
             guard rest.count == 1 else { return arity() }
             return .script(.functionDelete(rest[0]))
         case "flush":
-            guard rest.count <= 1 else { return arity() }
+            guard rest.count <= 1 else { return unknownOrArity() }
             if let mode = words.first, mode != "sync", mode != "async" {
                 return .reply(.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"))
             }
@@ -144,7 +167,8 @@ extension RedisCommandParser {
             guard rest.isEmpty else { return arity() }
             return .script(.functionDump)
         case "restore":
-            guard rest.count == 1 || rest.count == 2 else { return arity() }
+            guard !rest.isEmpty else { return arity() }
+            guard rest.count <= 2 else { return unknownOrArity() }
             var policy = FunctionRestorePolicy.append
             if rest.count == 2 {
                 switch words[1] {
@@ -162,13 +186,16 @@ extension RedisCommandParser {
             while index < rest.count {
                 switch words[index] {
                 case "withcode":
+                    guard !withCode else { return .reply(.error("ERR Unknown argument WITHCODE")) }
                     withCode = true
                     index += 1
                 case "libraryname":
                     guard index + 1 < rest.count else {
                         return .reply(.error("ERR library name argument was not given"))
                     }
-                    guard pattern == nil else { return .reply(.error("ERR library name can be given only once")) }
+                    guard pattern == nil else {
+                        return .reply(.error("ERR Unknown argument \(String(decoding: rest[index], as: UTF8.self))"))
+                    }
                     pattern = rest[index + 1]
                     index += 2
                 default:
@@ -206,13 +233,42 @@ extension RedisCommandParser {
     static let functionHelp = [
         "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "LOAD [REPLACE] <FUNCTION CODE>",
+        "    Create a new library with the given library name and code.",
         "DELETE <LIBRARY NAME>",
-        "KILL",
-        "FLUSH [ASYNC|SYNC]",
+        "    Delete the given library.",
         "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
-        "DUMP",
-        "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+        "    Return general information on all the libraries:",
+        "    * Library name",
+        "    * The engine used to run the Library",
+        "    * Library description",
+        "    * Functions list",
+        "    * Library code (if WITHCODE is given)",
+        "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
         "STATS",
+        "    Return information about the current function running:",
+        "    * Function name",
+        "    * Command used to run the function",
+        "    * Duration in MS that the function is running",
+        "    If no function is running, return nil",
+        "    In addition, returns a list of available engines.",
+        "KILL",
+        "    Kill the current running function.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Delete all the libraries.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the libraries.",
+        "    * SYNC: Synchronously flush the libraries.",
+        "DUMP",
+        "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+        "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+        "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+        "    control how to handle existing libraries (default APPEND):",
+        "    * FLUSH: delete all existing libraries.",
+        "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+        "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+        "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+        "      in case of functions name collision with another library).",
         "HELP",
         "    Prints this help.",
     ]

@@ -170,6 +170,7 @@ public struct ScriptEngine: Sendable {
             let wanted = Self.lowercased(name)
             for (_, record) in try libraries(view) {
                 guard let function = record.functions.first(where: { Self.lowercased($0.name) == wanted }) else { continue }
+                if let keysError = call.keysError { return .error(keysError) }
                 if call.readOnly, function.flags & FunctionLibraryRecord.Flags.noWrites == 0 { return Self.writeFlagWithRO }
                 let readOnly = call.readOnly || function.flags & FunctionLibraryRecord.Flags.noWrites != 0
                 return try callFunction(String(decoding: function.name, as: UTF8.self), in: record.code, call: call,
@@ -225,12 +226,10 @@ public struct ScriptEngine: Sendable {
     /// `err`), then where it happened.
     static func message(_ raised: LuaSandbox.RaisedError, label: String, stopped: Int32) -> String {
         let text: String
-        switch raised.value {
-        case _ where stopped == 1: text = "ERR Script exceeded the instruction budget"
-        case _ where stopped == 2: text = "ERR Script killed by user with SCRIPT KILL..."
-        case .table(let err): text = String(decoding: err, as: UTF8.self)
-        case .text(let bytes): text = "ERR " + String(decoding: bytes, as: UTF8.self)
-        case .other(let shown): text = "ERR " + shown
+        switch stopped {
+        case 1: text = "ERR Script exceeded the instruction budget"
+        case 2: text = "ERR Script killed by user with SCRIPT KILL..."
+        default: text = raised.value.line
         }
         let source = raised.source.isEmpty ? "@user_script" : raised.source
         return "\(text) script: \(label), on \(source):\(raised.line)."
@@ -244,7 +243,8 @@ public struct ScriptEngine: Sendable {
         switch request {
         case .reply(.error(let message)) where message.hasPrefix("ERR unknown command"):
             return .error("ERR Unknown Redis command called from script")
-        case .reply(.error(let message)) where message.hasPrefix("ERR wrong number of arguments"):
+        case .reply(.error(let message)) where message.hasPrefix("ERR wrong number of arguments")
+            && !RedisCommandParser.arityAccepts(arguments):
             return .error("ERR Wrong number of args calling Redis command from script")
         case .reply(let value):
             return value
@@ -269,7 +269,9 @@ public struct ScriptEngine: Sendable {
         case .connection(.time):
             let now = access.nowMillis
             return .array([.bulk(String(now / 1000)), .bulk(String(now % 1000 * 1000))])
-        case .connection, .transaction, .pubSub, .blocking, .blockingRead, .script:
+        case .blockingRead:
+            return .error("ERR \(String(decoding: arguments[0], as: UTF8.self).lowercased()) command is not allowed with BLOCK option from scripts")
+        case .connection, .transaction, .pubSub, .blocking, .script:
             return .error(notAllowed)
         }
     }
@@ -409,7 +411,9 @@ public struct ScriptEngine: Sendable {
     /// the flags; no flags for a script without a shebang.
     static func shebang(_ body: [UInt8]) -> (source: [UInt8], flags: ShebangFlags?) {
         guard body.starts(with: Array("#!".utf8)) else { return (body, nil) }
-        let end = body.firstIndex(of: 0x0A) ?? body.endIndex
+        guard let end = body.firstIndex(of: 0x0A) else {
+            return (body, ShebangFlags(refusal: "ERR Invalid script shebang"))
+        }
         let line = String(decoding: body[2..<end], as: UTF8.self)
         var flags = ShebangFlags()
         var words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)

@@ -14,6 +14,7 @@ skipped; any other is printed with both replies and the script exits 1. Every pr
 at the end, also on failure or SIGTERM.
 """
 import argparse
+import codecs
 import fnmatch
 import os
 import random
@@ -166,6 +167,7 @@ class Sequence:
 
 
 MODES = ("unordered", "sign", "shape")
+ESCAPED = "escaped"  # a line prefix, before any mode: its words are decoded as Python bytes escapes
 DIRECTIVES = ("@noauth",)
 
 
@@ -189,10 +191,15 @@ def read_cases(path):
             check(not steps, f"{name}:{number}: {text} must come before the sequence's first command")
             authenticate = False
             continue
+        escaped = text.startswith(ESCAPED + " ")
+        if escaped:
+            text = text[len(ESCAPED) + 1:]
         mode, _, rest = text.partition(" ")
         if mode not in MODES:
             mode, rest = "exact", text
         arguments = [PASSWORD if word == "$PASSWORD" else word for word in shlex.split(rest)]
+        if escaped:  # \n \r \t \\ \xNN in a word stand for those bytes (a newline, a non-UTF-8 byte)
+            arguments = [codecs.escape_decode(word.encode())[0] for word in arguments]
         check(arguments, f"{name}:{number}: no command after '{mode}'")
         steps.append(Step(arguments, mode, f"{name}:{number}"))
     return sequences
