@@ -1,10 +1,7 @@
 // See include/LuaRuntime.h. Lua errors are longjmps: they are raised only from the C functions in this
 // file (and from Lua's own code), never while a Swift frame is on the stack.
 #include "LuaRuntime.h"
-#if __has_include("LuaRuntimeLibraries.h")
 #include "LuaRuntimeLibraries.h"
-#define EKV_HAVE_EXTRA_LIBRARIES 1
-#endif
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -268,12 +265,10 @@ static int ekv_setup(lua_State *L) {
     ekv_open(L, luaopen_math, LUA_MATHLIBNAME, NULL);
     ekv_open(L, luaopen_cjson, "cjson", "cjson");
     ekv_open(L, luaopen_bit, "bit", "bit");
-#ifdef EKV_HAVE_EXTRA_LIBRARIES
     lua_pushcfunction(L, ekv_open_struct);
     lua_call(L, 0, 0);
     lua_pushcfunction(L, ekv_open_cmsgpack);
     lua_call(L, 0, 0);
-#endif
     lua_settop(L, 1);
     const char *removed[] = {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy", "module", "require",
                              "package", NULL};
