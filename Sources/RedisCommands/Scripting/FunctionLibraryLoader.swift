@@ -45,6 +45,9 @@ final class FunctionLibraryLoader {
             guard word.starts(with: Array("name=".utf8)) else {
                 return .failure(Refusal(message: "ERR Invalid metadata value given: \(String(decoding: word, as: UTF8.self))"))
             }
+            guard name == nil else {
+                return .failure(Refusal(message: "ERR Invalid metadata value, name argument was given multiple times"))
+            }
             name = Array(word.dropFirst(5))
         }
         guard let name else { return .failure(Refusal(message: "ERR Library name was not given")) }

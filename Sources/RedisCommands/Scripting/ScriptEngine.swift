@@ -186,6 +186,9 @@ public struct ScriptEngine: Sendable {
         guard let sandbox = LuaSandbox(limits: limits, seed: seed) else { return .error("ERR could not start a Lua interpreter") }
         let (source, flags) = Self.shebang(body)
         if let flags, let refusal = flags.refusal { return .error(refusal) }
+        // A script with a shebang declares its flags: without no-writes it is a write script, which the _RO
+        // commands refuse before running it.
+        if let flags, call.readOnly, !flags.noWrites { return Self.writeFlagWithRO }
         if let message = sandbox.load(source, chunkName: "@user_script") {
             return .error(Self.compileErrorPrefix + message)
         }
@@ -419,7 +422,7 @@ public struct ScriptEngine: Sendable {
         var words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         let engine = words.isEmpty ? "" : words.removeFirst()
         if engine != "lua" {
-            flags.refusal = "ERR Unexpected engine in script shebang: \(engine)"
+            flags.refusal = "ERR Unexpected engine in script shebang: #!\(engine)"
         }
         for word in words where flags.refusal == nil {
             guard word.hasPrefix("flags=") else {
