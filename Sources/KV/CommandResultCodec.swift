@@ -91,6 +91,9 @@ public enum CommandResultCodec {
         case .double(let number):
             output.append(8)
             output.appendBigEndian(number.bitPattern)
+        case .boolean(let value):
+            output.append(14)
+            output.append(value ? 1 : 0)
         }
     }
 
@@ -140,6 +143,10 @@ public enum CommandResultCodec {
             for _ in 0..<(try count()) { items.append(try decodeReply(&reader, depth: depth + 1)) }
             return tagByte == 11 ? .push(items) : .sequence(items)
         case 8: return .double(Double(bitPattern: try reader.uint64()))
+        case 14:
+            let flag = try reader.uint8()
+            guard flag <= 1 else { throw .invalid("boolean reply \(flag)") }
+            return .boolean(flag == 1)
         case let tag: throw .invalid("unknown reply tag \(tag)")
         }
     }

@@ -29,6 +29,8 @@ public enum RESPValue: Hashable, Sendable {
     case push([RESPValue])
     /// Several replies written one after another for one request (SUBSCRIBE a b confirms each channel).
     case sequence([RESPValue])
+    /// RESP3 `#t` / `#f`; the integer 1 / 0 under RESP2 (a script's booleans after `redis.setresp(3)`).
+    case boolean(Bool)
 
     /// One entry of a map reply.
     public struct Pair: Hashable, Sendable {
@@ -103,6 +105,10 @@ public enum RESPValue: Hashable, Sendable {
                     pair.key.encode(version, into: &output)
                     pair.value.encode(version, into: &output)
                 }
+            }
+        case .boolean(let value):
+            if version == .resp3 { Self.line(UInt8(ascii: "#"), value ? "t" : "f", &output) } else {
+                Self.line(UInt8(ascii: ":"), value ? "1" : "0", &output)
             }
         case .double(let value):
             let text = Self.format(value)

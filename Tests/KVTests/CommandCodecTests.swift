@@ -221,7 +221,7 @@ import Testing
     @Test func roundTripsAndRejectsMalformedInput() throws {
         let results: [CommandResult] = [
             .ok, .null, .integer(-5), .bulk([1, 2]), .array([.bulk([]), .null]), .error(.wrongType),
-            .error(.stringTooLong),
+            .error(.stringTooLong), .reply(.array([.boolean(true), .boolean(false), .double(-1.5)])),
         ]
         let encoded = CommandResultCodec.encode(results)
         #expect(try CommandResultCodec.decode(encoded) == results)
@@ -231,6 +231,10 @@ import Testing
         #expect(throws: KVError.self) { try CommandResultCodec.decode(encoded + [0]) }
         #expect(throws: KVError.self) { try CommandResultCodec.decode([1, 0, 0, 0, 1, 9]) }
         #expect(throws: KVError.self) { try CommandResultCodec.decode([1, 0, 0, 0, 1, 5, 200]) }
+        #expect(try CommandResultCodec.decode([1, 0, 0, 0, 1, 6, 14, 1]) == [.reply(.boolean(true))])
+        #expect(throws: KVError.self, "a boolean reply is 0 or 1") {
+            try CommandResultCodec.decode([1, 0, 0, 0, 1, 6, 14, 2])
+        }
     }
 }
 

@@ -36,16 +36,30 @@ import TestSupport
 
         deinit { close(fd) }
 
-        /// Sends one command and returns the raw reply (one read of what arrives), or `nil` on timeout.
+        /// Sends one command and returns the raw reply, or `nil` on timeout. A bulk reply is read to its end
+        /// (an INFO reply may arrive in several reads); any other reply is one line.
         func command(_ arguments: [String]) -> String? {
             var request = "*\(arguments.count)\r\n"
             for argument in arguments { request += "$\(argument.utf8.count)\r\n\(argument)\r\n" }
             let bytes = Array(request.utf8)
             guard send(fd, bytes, bytes.count, 0) == bytes.count else { return nil }
+            var reply: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 65536)
-            let count = recv(fd, &buffer, buffer.count, 0)
-            guard count > 0 else { return nil }
-            return String(decoding: buffer[..<count], as: UTF8.self)
+            for _ in 0..<1000 {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                guard count > 0 else { return nil }
+                reply += buffer[..<count]
+                if Self.isComplete(reply) { return String(decoding: reply, as: UTF8.self) }
+            }
+            return nil
+        }
+
+        static func isComplete(_ reply: [UInt8]) -> Bool {
+            guard let lineEnd = reply.firstRange(of: Array("\r\n".utf8)) else { return false }
+            guard reply.first == UInt8(ascii: "$"),
+                  let length = Int(String(decoding: reply[1..<lineEnd.lowerBound], as: UTF8.self)), length >= 0
+            else { return true }
+            return reply.count >= lineEnd.upperBound + length + 2
         }
     }
 
@@ -56,7 +70,8 @@ import TestSupport
     }
 
     static func waitForLeader(among ports: [Int], excluding: Int? = nil) async throws -> Int? {
-        let deadline = ContinuousClock.now + .seconds(30)
+        // Generous: under a full parallel suite on 2 cores, three starting processes can take a while to elect.
+        let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             for port in ports where port != excluding && role(redisPort: port) == "leader" { return port }
             try await Task.sleep(for: .milliseconds(100))
@@ -85,7 +100,8 @@ import TestSupport
                  "--redis-addr", "127.0.0.1:\(redis[index])", "--metrics-addr", "", "--initial-cluster", cluster,
                  "--lease-reads"], scratch: scratch, name: name)
         }
-        let oldLeader = try #require(try await Self.waitForLeader(among: redis))
+        let oldLeader = try #require(try await Self.waitForLeader(among: redis),
+                                     "no leader elected:\n\(nodes.values.map(\.output).joined(separator: "\n"))")
         let oldConnection = try #require(RedisConnection(port: oldLeader))
         #expect(oldConnection.command(["SET", "k", "old"]) == "+OK\r\n")
         #expect(oldConnection.command(["GET", "k"]) == "$3\r\nold\r\n", "a lease read on the leader")

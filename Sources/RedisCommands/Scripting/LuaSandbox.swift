@@ -189,7 +189,10 @@ final class LuaSandbox {
         switch lua_type(state, index) {
         case LUA_TSTRING: return .bulkString(string(at: index) ?? [])
         case LUA_TNUMBER: return .integer(Self.truncated(lua_tonumber(state, index)))
-        case LUA_TBOOLEAN: return lua_toboolean(state, index) != 0 ? .integer(1) : .null
+        case LUA_TBOOLEAN:
+            // After redis.setresp(3) booleans are RESP3 booleans (1 / 0 to a RESP2 client), as in Redis.
+            if respVersion == 3 { return .boolean(lua_toboolean(state, index) != 0) }
+            return lua_toboolean(state, index) != 0 ? .integer(1) : .null
         case LUA_TTABLE:
             guard depth < Self.maxDepth, lua_checkstack(state, 4) != 0 else {
                 return .error("ERR reached lua stack limit")
@@ -294,6 +297,7 @@ final class LuaSandbox {
         case .simpleString(let text): pushTable("ok", Array(text.utf8))
         case .error(let text): pushTable("err", Array(text.utf8))
         case .integer(let value): lua_pushnumber(state, Double(value))
+        case .boolean(let value): lua_pushboolean(state, value ? 1 : 0)
         case .bulkString(let bytes): push(bytes)
         case .null, .nullArray:
             if resp3 { lua_pushnil(state) } else { lua_pushboolean(state, 0) }
