@@ -54,7 +54,7 @@ public struct TransactionState: Hashable, Sendable {
         }
         switch request {
         case .transaction(.multi), .transaction(.exec), .transaction(.discard), .transaction(.watch),
-             .connection(.quit):
+             .connection(.quit), .server(.reset):
             return nil
         case .transaction(.unwatch):
             queued!.append(.immediate(.ok))
@@ -72,7 +72,7 @@ public struct TransactionState: Hashable, Sendable {
             queued!.append(.data(arguments))
         case .connection(let command):
             queued!.append(.connection(command))
-        case .pubSub(.subscribe), .pubSub(.unsubscribe):
+        case .pubSub(.subscribe), .pubSub(.unsubscribe), .server:
             refused = true
             return .error("ERR Command not allowed inside a transaction")
         case .pubSub(let command):

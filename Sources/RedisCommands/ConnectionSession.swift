@@ -25,6 +25,13 @@ public struct ConnectionSession: Sendable {
     /// SUBSCRIBE's channels, PSUBSCRIBE's patterns, SSUBSCRIBE's shard channels.
     public var subscriptions = Subscriptions()
 
+    /// CLIENT REPLY ON or OFF.
+    public var replies: ServerCommand.ClientReplyMode = .on
+    /// How many more replies CLIENT REPLY SKIP drops (its own and the next command's).
+    public var skippedReplies = 0
+    /// MONITOR was sent (until RESET or the connection closes).
+    public var isMonitoring = false
+
     /// What CONFIG GET reports.
     public let config: ServerConfig
     /// The wall clock in microseconds since the Unix epoch (TIME).
@@ -43,6 +50,30 @@ public struct ConnectionSession: Sendable {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
+    }
+
+    /// Whether the reply just produced goes to the client (CLIENT REPLY OFF and SKIP drop replies).
+    public mutating func sendsReply() -> Bool {
+        if skippedReplies > 0 {
+            skippedReplies -= 1
+            return false
+        }
+        return replies == .on
+    }
+
+    /// RESET: the connection as it was after connecting — no transaction, watches or subscriptions, not
+    /// monitoring, database 0, RESP2, no name, replies on, and not authenticated when a password is set. The
+    /// server drops the connection's subscriptions and monitor registration itself.
+    public mutating func reset() {
+        transaction = TransactionState()
+        subscriptions = Subscriptions()
+        database = 0
+        protocolVersion = .resp2
+        clientName = nil
+        isAuthenticated = password == nil
+        replies = .on
+        skippedReplies = 0
+        isMonitoring = false
     }
 
     /// The refusal for a request on a connection that has not authenticated yet, if any. As in Redis, an
@@ -110,8 +141,8 @@ public struct ConnectionSession: Sendable {
             return (.ok, false)
         case .command(let subcommand, let names):
             return (CommandIntrospection.reply(subcommand: subcommand, names: names), false)
-        case .info(let section):
-            return (.bulkString(Array(InfoSections.select(section, from: info()).utf8)), false)
+        case .info(let sections):
+            return (.bulkString(Array(InfoSections.select(sections, from: info()).utf8)), false)
         case .quit:
             return (.ok, true)
         case .time:
@@ -160,7 +191,7 @@ public struct ConnectionSession: Sendable {
 
     /// An unknown command or a wrong number of arguments: what Redis reports before anything else (before
     /// asking for authentication, before queueing in MULTI).
-    static func isLookupOrArityError(_ message: String) -> Bool {
+    public static func isLookupOrArityError(_ message: String) -> Bool {
         message.hasPrefix("ERR unknown command") || message.hasPrefix("ERR wrong number of arguments")
     }
 
@@ -173,9 +204,10 @@ public struct ConnectionSession: Sendable {
     }
 }
 
-/// Answers `COMMAND`, `COMMAND COUNT`, `COMMAND LIST`, `COMMAND INFO` and `COMMAND DOCS` well enough for
-/// redis-cli and client libraries: every supported command, its arity, write flag and key positions, and for
-/// DOCS its group.
+/// Answers `COMMAND`, `COMMAND COUNT`, `COMMAND LIST`, `COMMAND INFO`, `COMMAND DOCS`, `COMMAND GETKEYS` and
+/// `COMMAND GETKEYSANDFLAGS` well enough for redis-cli and client libraries: every supported command, its arity,
+/// write flag and legacy key positions, for DOCS its group, and for GETKEYS a request's keys exactly as Redis 7.0
+/// finds them (cluster clients route by them), from ``CommandKeys``.
 enum CommandIntrospection {
     static func reply(subcommand: [UInt8]?, names wanted: [[UInt8]] = []) -> RESPValue {
         let names = RedisCommandParser.commandNames
@@ -190,6 +222,10 @@ enum CommandIntrospection {
             return .integer(Int64(names.count))
         case "LIST"?:
             return .array(names.map { .bulk($0) })
+        case "GETKEYS"?:
+            return keysReply(wanted, withFlags: false)
+        case "GETKEYSANDFLAGS"?:
+            return keysReply(wanted, withFlags: true)
         case "DOCS"?:
             let documented = asked.isEmpty ? names : asked.filter(RedisCommandParser.commandNameSet.contains)
             return .map(documented.map { name in
@@ -203,13 +239,32 @@ enum CommandIntrospection {
     private static func describe(_ name: String) -> RESPValue {
         let arity = RedisCommandParser.table[name]?.arity ?? 0
         let isWrite = RedisCommandParser.writeCommandNames.contains(name)
-        let hasKey = !RedisCommandParser.connectionSpecs.keys.contains(name) && name != "dbsize" && name != "scan"
-            && name != "keys"
+        let keys = CommandKeys.table[name] ?? .keyless
         return .array([
             .bulk(name), .integer(Int64(arity)),
             .array([.simpleString(isWrite ? "write" : "readonly")]),
-            .integer(hasKey ? 1 : 0), .integer(hasKey ? (arity < 0 ? -1 : 1) : 0), .integer(hasKey ? 1 : 0),
+            .integer(Int64(keys.firstKey)), .integer(Int64(keys.lastKey)), .integer(Int64(keys.keyStep)),
         ])
+    }
+
+    /// `COMMAND GETKEYS` / `GETKEYSANDFLAGS`: the keys of the request `arguments` (its command name first),
+    /// each with its flags (a set of simple strings, as Redis sends them) when `withFlags`.
+    private static func keysReply(_ arguments: [[UInt8]], withFlags: Bool) -> RESPValue {
+        // Redis's arity for `command|getkeys`: at least the command and one argument.
+        guard arguments.count >= 2 else {
+            let subcommand = withFlags ? "getkeysandflags" : "getkeys"
+            return .error("ERR wrong number of arguments for 'command|\(subcommand)' command")
+        }
+        switch CommandKeys.references(arguments) {
+        case .failure(let error):
+            return .error(error.message)
+        case .success(let references):
+            return .array(references.map { reference -> RESPValue in
+                let key = RESPValue.bulkString(arguments[reference.position])
+                guard withFlags else { return key }
+                return .array([key, .set(reference.flags.names.map(RESPValue.simpleString))])
+            })
+        }
     }
 }
 

@@ -88,7 +88,7 @@ extension RedisCommandParser {
     ]
 
     /// Commands whose first argument is a subcommand: Redis names them `command|subcommand` in errors.
-    static let containerCommands: Set<String> = [
+    public static let containerCommands: Set<String> = [
         "client", "config", "command", "object", "pubsub", "memory", "script", "function", "acl", "cluster",
         "latency", "slowlog", "xinfo", "xgroup", "module",
     ]

@@ -32,6 +32,10 @@ public enum ReadCommand: Hashable, Sendable {
     /// OBJECT ENCODING | REFCOUNT | IDLETIME | FREQ key.
     case object(ObjectSubcommand, [UInt8])
     case databaseSize
+    /// INFO keyspace: [keys, keys with an expiry, their average remaining time to live in ms].
+    case keyspaceSummary
+    /// MEMORY USAGE key: an estimate of the bytes the key holds (null when it does not exist).
+    case memoryUsage([UInt8])
     case hashGet([UInt8], field: [UInt8])
     case hashMultiGet([UInt8], fields: [[UInt8]])
     case hashGetAll([UInt8])

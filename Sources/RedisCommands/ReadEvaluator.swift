@@ -117,6 +117,8 @@ public struct ReadEvaluator<View: KeyValueView> {
             }
         case .databaseSize:
             return .integer(Int64(try walk(now).count))
+        case .keyspaceSummary, .memoryUsage:
+            return try evaluateServer(command, now)
         case .listLength, .listRange, .listIndex, .listPosition:
             return try evaluateList(command, now)
         case .setIsMember, .setAreMembers, .setCardinality, .setMembers, .setRandomMember, .setCombination,
@@ -272,7 +274,7 @@ public struct ReadEvaluator<View: KeyValueView> {
     }
 
     /// Every live key, in order.
-    private func walk(_ now: UInt64) throws(StorageError) -> [[UInt8]] {
+    func walk(_ now: UInt64) throws(StorageError) -> [[UInt8]] {
         var keys: [[UInt8]] = []
         var start: [UInt8] = []
         while true {

@@ -20,7 +20,7 @@ extension RedisCommandParser {
             .connection(.select(try integer(a[a.startIndex])))
         },
         "command": Spec(arity: -1) { _, a, _ in .connection(.command(subcommand: a.first, names: Array(a.dropFirst()))) },
-        "info": Spec(arity: -1) { _, a, _ in .connection(.info(section: a.first)) },
+        "info": Spec(arity: -1) { _, a, _ in .connection(.info(sections: Array(a))) },
         "quit": Spec(arity: -1) { _, _, _ in .connection(.quit) },
         "time": Spec(arity: 1) { _, _, _ in .connection(.time) },
         "config": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
@@ -29,7 +29,7 @@ extension RedisCommandParser {
             switch name.lowercased() {
             case "get" where !arguments.isEmpty: return .connection(.config(.get(Array(arguments))))
             case "set" where !arguments.isEmpty && arguments.count % 2 == 0:
-                return .connection(.config(.set(arguments[arguments.startIndex])))
+                return .connection(.config(.set(Array(arguments))))
             case "resetstat" where arguments.isEmpty: return .connection(.config(.resetStatistics))
             case "rewrite" where arguments.isEmpty: return .connection(.config(.rewrite))
             case "get", "set", "resetstat", "rewrite":
@@ -141,6 +141,7 @@ extension RedisCommandParser {
             }
             return .connection(.clientKill(ids: ids, addresses: addresses, oldForm: false))
         default:
+            if let request = try parseClientServer(sub, a) { return request }
             throw .custom("ERR unknown subcommand '\(String(decoding: a[a.startIndex], as: UTF8.self))'. Try CLIENT HELP.")
         }
     }

@@ -98,7 +98,9 @@ public struct RedisCommandParser: Sendable {
     /// The group COMMAND DOCS reports for a command, as Redis names them.
     static func group(of name: String) -> String {
         if ["multi", "exec", "discard", "watch", "unwatch"].contains(name) { return "transactions" }
-        if ["time", "config", "info", "flushall", "flushdb", "dbsize", "swapdb"].contains(name) { return "server" }
+        if ["time", "config", "info", "flushall", "flushdb", "dbsize", "swapdb"].contains(name) || serverSpecs[name] != nil {
+            return name == "reset" ? "connection" : "server"
+        }
         if ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"].contains(name) { return "bitmap" }
         if ["pfadd", "pfcount", "pfmerge"].contains(name) { return "hyperloglog" }
         if connectionSpecs[name] != nil { return "connection" }
@@ -128,6 +130,7 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in streamGroupSpecs { table[name] = spec }
         for (name, spec) in scriptSpecs { table[name] = spec }
         for (name, spec) in bitFieldSpecs { table[name] = spec }
+        for (name, spec) in serverSpecs { table[name] = spec }
         return table
     }()
 }

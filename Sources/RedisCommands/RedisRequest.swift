@@ -22,6 +22,8 @@ public enum RedisRequest: Hashable, Sendable {
     /// EVAL, EVALSHA, FCALL, SCRIPT, FUNCTION: replicated ones are proposed as a transaction entry of one
     /// command, the others are answered as reads (``ScriptCommand/isReplicated``).
     case script(ScriptCommand)
+    /// WAIT, SAVE, MONITOR, SLOWLOG, CLIENT PAUSE …: answered by the listener with the node's state.
+    case server(ServerCommand)
 }
 
 extension RedisRequest {
@@ -93,7 +95,8 @@ public enum ConnectionCommand: Hashable, Sendable {
     case select(Int64)
     /// `COMMAND`, `COMMAND COUNT`, `COMMAND LIST`, `COMMAND DOCS [name …]`, `COMMAND INFO [name …]`.
     case command(subcommand: [UInt8]?, names: [[UInt8]] = [])
-    case info(section: [UInt8]?)
+    /// INFO [section …].
+    case info(sections: [[UInt8]])
     case quit
     /// TIME: the node's clock as seconds and microseconds.
     case time

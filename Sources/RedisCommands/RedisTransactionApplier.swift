@@ -53,7 +53,7 @@ public struct RedisTransactionApplier: TransactionApplier {
                 }
                 context.select(UInt8(index))
                 replies.append(.ok)
-            case .connection, .transaction, .pubSub:
+            case .connection, .transaction, .pubSub, .server:
                 // The connection answers these itself; a proposer never puts one in the entry.
                 replies.append(.error("ERR this command cannot run inside a replicated transaction"))
             }

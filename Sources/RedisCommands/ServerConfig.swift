@@ -19,7 +19,10 @@ public struct ServerConfig: Sendable {
         ]
     }
 
-    public func answer(_ subcommand: ConfigCommand) -> RESPValue {
+    /// - Parameter live: parameters the listener holds and may change (the slow log's …), listed after the
+    ///   fixed ones.
+    public func answer(_ subcommand: ConfigCommand, live: [(name: String, value: String)] = []) -> RESPValue {
+        let parameters = parameters + live
         switch subcommand {
         case .get(let patterns):
             var seen = Set<String>()
@@ -34,8 +37,9 @@ public struct ServerConfig: Sendable {
                 }
             }
             return .map(pairs)
-        case .set(let name):
-            let text = String(decoding: name, as: UTF8.self)
+        case .set(let pairs):
+            // Every parameter here is fixed; the first one named is the one reported.
+            let text = String(decoding: pairs.first ?? [], as: UTF8.self)
             guard parameters.contains(where: { $0.name == text.lowercased() }) else {
                 return .error("ERR Unknown option or number of arguments for CONFIG SET - '\(text)'")
             }
@@ -52,8 +56,8 @@ public struct ServerConfig: Sendable {
 /// `CONFIG GET pattern…`, `CONFIG SET name value…`, `CONFIG RESETSTAT`, `CONFIG REWRITE`.
 public enum ConfigCommand: Hashable, Sendable {
     case get([[UInt8]])
-    /// The first parameter named (all are refused alike).
-    case set([UInt8])
+    /// Names and values, alternating (at least one pair).
+    case set([[UInt8]])
     case resetStatistics
     case rewrite
 }

@@ -36,7 +36,8 @@ import TestSupport
                 return shape.render(outcome.results[index]![0])
             case .read(let read): return try evaluator.evaluate(read, nowMillis: now)
             case .reply(let reply): return reply
-            case .connection, .transaction, .blocking, .pubSub, .blockingRead, .script: return .error("connection command")
+            case .connection, .transaction, .blocking, .pubSub, .blockingRead, .script, .server:
+                return .error("connection command")
             }
         }
     }

@@ -70,4 +70,18 @@ actor LocalBackend: RedisBackend {
     nonisolated func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
 
     nonisolated func info() -> String { "# Server\r\nredis_version:7.2.0\r\n" }
+
+    nonisolated func readLocal(_ command: ReadCommand) throws(BackendError) -> RESPValue {
+        do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
+            throw .unavailable(error.description)
+        }
+    }
+
+    /// One member: it leads, and every applied entry is its own snapshot-free state.
+    nonisolated func serverState() -> NodeServerState {
+        NodeServerState(isLeader: true, commitIndex: 0, appliedIndex: 0, lastSnapshotUnixSeconds: 1_700_000_000)
+    }
+
+    /// Nothing to snapshot without a log: the store is the whole state.
+    func snapshot() async throws(BackendError) {}
 }

@@ -34,6 +34,9 @@ import Testing
         let applied = ApplySignal()
         let scripts = RunningScripts()
         func keys(_ keys: [[UInt8]], holding type: String, database: UInt8) -> [[UInt8]] { [] }
+        func readLocal(_ command: ReadCommand) throws(BackendError) -> RESPValue { .null }
+        func serverState() -> NodeServerState { NodeServerState(isLeader: true, commitIndex: 0, appliedIndex: 0) }
+        func snapshot() async throws(BackendError) {}
     }
 
     typealias Client = NIOAsyncChannel<ByteBuffer, ByteBuffer>

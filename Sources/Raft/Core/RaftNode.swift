@@ -205,6 +205,12 @@ public final class RaftNode {
         return others.max { (progress[$0]?.match ?? 0, $1) < (progress[$1]?.match ?? 0, $0) }
     }
 
+    /// On a leader, the highest log index each other member is known to hold (WAIT); empty on other roles.
+    public var replicaMatchIndexes: [NodeID: UInt64] {
+        guard role == .leader else { return [:] }
+        return progress.filter { $0.key != id }.mapValues(\.match)
+    }
+
     /// The other members of the current configuration (voters and learners).
     public var peers: Set<NodeID> {
         currentConfiguration.members.subtracting([id])

@@ -16,6 +16,12 @@ public final class NodeInfo: Sendable {
         public var encryptionEnabled = false
         public var storageEnvelopeActive = false
         public var raftEnvelopeCutoverIndex: UInt64 = 0
+        /// On a leader, the highest log index each other member holds (WAIT counts them).
+        public var replicaMatchIndexes: [UInt64] = []
+        /// The log index and Unix time of the last snapshot (LASTSAVE, INFO persistence); the time is the
+        /// process start while it has taken none.
+        public var snapshotIndex: UInt64 = 0
+        public var lastSnapshotUnixSeconds: Int64 = 0
     }
 
     private let current = Mutex(Reading())
@@ -36,12 +42,11 @@ public final class NodeInfo: Sendable {
                      "elastickv_raft_role:\(reading.role)", "elastickv_leader:\(reading.leaderName ?? "")",
                      "elastickv_raft_term:\(reading.term)", "elastickv_raft_commit_index:\(reading.commitIndex)",
                      "elastickv_raft_applied_index:\(reading.appliedIndex)",
-                     "elastickv_halted:\(reading.halted ? 1 : 0)", "",
-                     "# Encryption", "elastickv_encryption_enabled:\(reading.encryptionEnabled ? 1 : 0)",
-                     "elastickv_storage_envelope_active:\(reading.storageEnvelopeActive ? 1 : 0)",
-                     "elastickv_raft_envelope_cutover_index:\(reading.raftEnvelopeCutoverIndex)", "",
-                     "# Keyspace"]
-        lines.append("")
+                     "elastickv_halted:\(reading.halted ? 1 : 0)"]
+        if reading.role != "leader" { lines.append("master_link_status:\(reading.leaderContact ? "up" : "down")") }
+        lines += ["", "# Encryption", "elastickv_encryption_enabled:\(reading.encryptionEnabled ? 1 : 0)",
+                  "elastickv_storage_envelope_active:\(reading.storageEnvelopeActive ? 1 : 0)",
+                  "elastickv_raft_envelope_cutover_index:\(reading.raftEnvelopeCutoverIndex)", ""]
         return lines.joined(separator: "\r\n")
     }
 }

@@ -112,4 +112,22 @@ public struct NodeRedisBackend: RedisBackend {
     @Sendable static func wallClockMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
 
     public func info() -> String { serverInfo() }
+
+    public func readLocal(_ command: ReadCommand) throws(BackendError) -> RESPValue {
+        do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
+            throw .unavailable(error.description)
+        }
+    }
+
+    public func serverState() -> NodeServerState {
+        let reading = node.info.reading
+        return NodeServerState(isLeader: reading.role == "leader", commitIndex: reading.commitIndex,
+                               appliedIndex: reading.appliedIndex, replicaMatchIndexes: reading.replicaMatchIndexes,
+                               snapshotIndex: reading.snapshotIndex,
+                               lastSnapshotUnixSeconds: reading.lastSnapshotUnixSeconds)
+    }
+
+    public func snapshot() async throws(BackendError) {
+        try await node.snapshotNow()
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Encryption
 import KV
 import Raft
@@ -108,15 +109,17 @@ extension ReplicatedNode {
     /// Garbage collection is node-local (replicas answer the same whether or not shadowed, deleted or expired
     /// versions are still there); it removes old cleartext versions after Phase 1 and lets sealed versions of
     /// an old storage DEK disappear once their keys were overwritten, so the DEK can be retired.
-    func takeSnapshot(keepingEntries: UInt64) {
+    @discardableResult
+    func takeSnapshot(keepingEntries: UInt64) -> Bool {
         let applied = core.appliedIndex
-        guard halt == nil, applied > 0 else { return }
+        guard halt == nil, applied > 0 else { return false }
         do {
             var data: [UInt8] = []
             let summary = try store.exportSnapshot { data.append(contentsOf: $0) }
-            guard summary.appliedIndex == applied else { return }
+            guard summary.appliedIndex == applied else { return false }
             try log.createSnapshot(at: applied, configuration: core.configurationState(asOf: applied), data: data)
             lastSnapshotIndex = applied
+            lastSnapshotUnixSeconds = Int64(Date().timeIntervalSince1970)
             if applied > keepingEntries {
                 let through = applied - keepingEntries
                 if through >= log.firstIndex {
@@ -127,8 +130,25 @@ extension ReplicatedNode {
             logger.info("took snapshot", metadata: ["index": "\(applied)", "bytes": "\(data.count)"])
         } catch {
             logThrottle.warning(logger, key: "snapshot", "snapshot failed; will retry", metadata: ["error": "\(error)"])
+            return false
         }
         collectGarbage()
+        return true
+    }
+
+    /// SAVE and BGSAVE: a snapshot of the store at the applied index now (the log is compacted behind it as
+    /// after a scheduled one). Nothing applied yet: nothing to save.
+    public func snapshotNow() throws(BackendError) {
+        if let halt { throw .unavailable(halt) }
+        guard core.appliedIndex > lastSnapshotIndex else {
+            lastSnapshotUnixSeconds = Int64(Date().timeIntervalSince1970)
+            publishInfo()
+            return
+        }
+        guard takeSnapshot(keepingEntries: options.entriesKeptAfterSnapshot) else {
+            throw .unavailable("the snapshot could not be written; the node's log says why")
+        }
+        publishInfo()
     }
 
     /// Removes versions no read can see any more: those shadowed by a newer one at the last commit timestamp,

@@ -144,7 +144,9 @@ extension ReplicatedNode {
             commitIndex: core.commitIndex, appliedIndex: core.appliedIndex, halted: halt != nil,
             leaderContact: core.hasLeaderContact,
             encryptionEnabled: encryption != nil, storageEnvelopeActive: sidecar?.storageEnvelopeActive ?? false,
-            raftEnvelopeCutoverIndex: sidecar?.raftEnvelopeCutoverIndex ?? 0))
+            raftEnvelopeCutoverIndex: sidecar?.raftEnvelopeCutoverIndex ?? 0,
+            replicaMatchIndexes: core.replicaMatchIndexes.values.sorted(), snapshotIndex: lastSnapshotIndex,
+            lastSnapshotUnixSeconds: lastSnapshotUnixSeconds))
     }
 }
 

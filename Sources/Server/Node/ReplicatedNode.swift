@@ -1,3 +1,4 @@
+import Foundation
 import ControlPlane
 import DurableIO
 import Encryption
@@ -92,6 +93,8 @@ public actor ReplicatedNode {
     /// Why the node stopped applying and serving (apply halted, or its Raft log failed); `nil` while healthy.
     var halt: String?
     var lastSnapshotIndex: UInt64
+    /// When the last snapshot was taken (or the node opened, before its first one), for LASTSAVE.
+    var lastSnapshotUnixSeconds = Int64(Date().timeIntervalSince1970)
     var publishedLeader: String?
     /// The leader and peer reachability last logged (see ``observeLifecycle()``).
     var observedLeader: NodeID?

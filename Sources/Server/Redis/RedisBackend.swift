@@ -24,6 +24,34 @@ public protocol RedisBackend: Sendable {
     /// Those of `keys` that hold a value of `type` (as TYPE names it) in this node's store as last applied,
     /// read without a read barrier: a blocked command proposes its write again only when there are some.
     func keys(_ keys: [[UInt8]], holding type: String, database: UInt8) -> [[UInt8]]
+    /// Answers a read from this node's store as last applied, without a read barrier: INFO keyspace and
+    /// MEMORY USAGE, which must answer on a member cut off from its leader too.
+    func readLocal(_ command: ReadCommand) throws(BackendError) -> RESPValue
+    /// Raft and snapshot progress, for WAIT, LASTSAVE and INFO.
+    func serverState() -> NodeServerState
+    /// SAVE and BGSAVE: this node snapshots its store and compacts its log.
+    func snapshot() async throws(BackendError)
+}
+
+/// What the server commands read about the node.
+public struct NodeServerState: Sendable, Hashable {
+    public var isLeader: Bool
+    public var commitIndex: UInt64
+    public var appliedIndex: UInt64
+    /// On a leader, the highest log index each other member holds; empty elsewhere.
+    public var replicaMatchIndexes: [UInt64]
+    public var snapshotIndex: UInt64
+    public var lastSnapshotUnixSeconds: Int64
+
+    public init(isLeader: Bool, commitIndex: UInt64, appliedIndex: UInt64, replicaMatchIndexes: [UInt64] = [],
+                snapshotIndex: UInt64 = 0, lastSnapshotUnixSeconds: Int64 = 0) {
+        self.isLeader = isLeader
+        self.commitIndex = commitIndex
+        self.appliedIndex = appliedIndex
+        self.replicaMatchIndexes = replicaMatchIndexes
+        self.snapshotIndex = snapshotIndex
+        self.lastSnapshotUnixSeconds = lastSnapshotUnixSeconds
+    }
 }
 
 /// Why the node could not serve a request; rendered as a Redis error line.

@@ -90,6 +90,8 @@ final class RedisConnections: Sendable {
         }
     }
 
+    var isDraining: Bool { state.withLock { $0.draining } }
+
     var busyCount: Int { state.withLock { $0.busy.count } }
 
     /// Records what a connection just did, for CLIENT LIST.

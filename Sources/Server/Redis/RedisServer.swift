@@ -48,6 +48,17 @@ public final class RedisServer: Service, Sendable {
     let blockedTurns = BlockedTurns()
     private let blocked = Atomic<Int>(0)
 
+    /// INFO stats, commandstats and errorstats.
+    let statistics = ServerStatistics()
+    /// MONITOR connections, CLIENT PAUSE, SLOWLOG and LATENCY: this listener's own, as each Redis server's.
+    let monitors = Monitors()
+    let pause = ClientPause()
+    let slowLog = SlowLog()
+    let latencyMonitor = LatencyMonitor()
+    let facts = ProcessFacts()
+    /// The Redis port once bound (INFO server's tcp_port).
+    let boundPort = Atomic<Int>(0)
+
     /// How many clients wait in a blocking command (BLPOP …) right now.
     public var blockedClients: Int { blocked.load(ordering: .relaxed) }
 
@@ -99,7 +110,10 @@ public final class RedisServer: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
-        if let address = server.channel.localAddress { configuration.onBound(address) }
+        if let address = server.channel.localAddress {
+            boundPort.store(address.port ?? 0, ordering: .relaxed)
+            configuration.onBound(address)
+        }
         logger.info("redis listener started", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
         try await runUntilGracefulShutdown {
             try await server.executeThenClose { connections in
@@ -179,8 +193,10 @@ public final class RedisServer: Service, Sendable {
                            metadata: ["client": "\(clientID)"])
             channel.close(promise: nil)
         }
+        statistics.connectionReceived()
         defer {
             pubSubHub.remove(clientID)
+            monitors.remove(clientID)
             mailbox.close()
             connections.closed(clientID)
         }
@@ -194,12 +210,13 @@ public final class RedisServer: Service, Sendable {
                     guard connections.begin(clientID) else { return }
                     let (reply, close) = await respond(to: arguments, parser: parser, session: &session,
                                                        closed: channel.closeFuture, mailbox: mailbox)
-                    let bytes = reply.encoded(session.protocolVersion)
+                    let bytes = session.sendsReply() ? reply.encoded(session.protocolVersion) : []
+                    statistics.transferred(input: arguments.reduce(0) { $0 + $1.count }, output: bytes.count)
                     if writer != nil {
-                        mailbox.post(bytes)
+                        if !bytes.isEmpty { mailbox.post(bytes) }
                     } else {
-                        try await outbound.write(ByteBuffer(bytes: bytes))
-                        if session.subscriptions.count > 0 {
+                        if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
+                        if session.subscriptions.count > 0 || session.isMonitoring {
                             writer = Task {
                                 while let next = await mailbox.next() {
                                     do { try await outbound.write(ByteBuffer(bytes: next)) } catch { return }
@@ -232,12 +249,32 @@ public final class RedisServer: Service, Sendable {
         let request = parser.parse(arguments, nowMillis: backend.nowMillis())
         var close = false
         let reply: RESPValue
+        var outcome = ServerStatistics.Outcome.executed
+        if case .reply(.error(let message)) = request, ConnectionSession.isLookupOrArityError(message) {
+            outcome = message.hasPrefix("ERR unknown command") ? .unknownCommand : .rejected
+        }
         if let refusal = session.admit(request, command: arguments.first, subcommand: arguments.dropFirst().first) {
             reply = refusal
+            if outcome == .executed { outcome = .rejected }
         } else if let queued = session.transaction.queue(request, arguments: arguments) {
             reply = queued
+            if case .error = queued, outcome == .executed { outcome = .rejected } else if outcome == .executed {
+                outcome = .queued  // counted when EXEC runs it, as part of the EXEC
+            }
         } else {
+            await waitWhilePaused(request, closed: closed)
+            if !monitors.isEmpty { feedMonitors(arguments, session: session) }
             switch request {
+            case .server(let command):
+                reply = await server(command, session: &session, mailbox: mailbox, closed: closed)
+            case .connection(.info(let sections)):
+                reply = .bulkString(Array(info(sections, session: session).utf8))
+            case .connection(.config(let config)) where config != .resetStatistics && config != .rewrite:
+                reply = configure(config, session: session)
+            case .connection(.config(.resetStatistics)):
+                statistics.reset()
+                latencyMonitor.reset()
+                reply = .ok
             case .transaction(let command):
                 reply = await transaction(command, session: &session)
             case .reply(let value):
@@ -291,7 +328,9 @@ public final class RedisServer: Service, Sendable {
                 reply = await script(command, arguments: arguments, database: session.database)
             }
         }
-        metrics.record(command: arguments.first, reply: reply, duration: ContinuousClock.now - started)
+        let duration = ContinuousClock.now - started
+        metrics.record(command: arguments.first, reply: reply, duration: duration)
+        recordStatistics(arguments, reply: reply, outcome: outcome, duration: duration, session: session)
         connections.record(session.clientID) { client in
             client.lastActive = ContinuousClock.now
             client.name = session.clientName
@@ -322,8 +361,11 @@ public final class RedisServer: Service, Sendable {
         guard let first = arguments.first else { return "NULL" }
         let name = String(decoding: first.prefix(32), as: UTF8.self).lowercased()
         guard RedisCommandParser.commandNameSet.contains(name) else { return "NULL" }
-        if ["client", "config", "command", "object"].contains(name), arguments.count > 1 {
-            return name + "|" + String(decoding: arguments[1].prefix(32), as: UTF8.self).lowercased()
+        // A subcommand is shown only when it is a plain word: these labels end up in INFO's lines.
+        if RedisCommandParser.containerCommands.contains(name), arguments.count > 1,
+           arguments[1].count <= 32, arguments[1].allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+               || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) {
+            return name + "|" + String(decoding: arguments[1], as: UTF8.self).lowercased()
         }
         return name
     }

@@ -16,6 +16,7 @@ at the end, also on failure or SIGTERM.
 import argparse
 import codecs
 import fnmatch
+import glob
 import os
 import random
 import shlex
@@ -33,6 +34,8 @@ from ports import free_ports  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES_FILE = os.path.join(HERE, "differential_cases.txt")
+# Further case files of the same format, one per command family (differential_cases_<family>.txt), run after it.
+EXTRA_CASES_GLOB = "differential_cases_*.txt"
 KNOWN_FILE = os.path.join(HERE, "differential_known.txt")
 DEFAULT_SEED = 20250101
 RANDOM_COMMANDS = 600
@@ -721,7 +724,8 @@ class RedisServer:
         with open(os.path.join(self.directory, "redis-server.log"), "a") as log:
             self.process = subprocess.Popen(
                 launcher + [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                            "--appendonly", "no", "--requirepass", PASSWORD, "--dir", self.directory],
+                            "--appendonly", "no", "--requirepass", PASSWORD, "--dir", self.directory,
+                            "--enable-debug-command", "yes"],
                 stdout=log, stderr=log)
         deadline = time.monotonic() + DEADLINE_SECONDS
         while True:
@@ -857,7 +861,9 @@ def main():
     print(f"seed {options.seed}")
     started = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    sequences = read_cases(CASES_FILE) + RandomWalk(options.seed).sequences(options.random_commands)
+    extra = sorted(glob.glob(os.path.join(HERE, EXTRA_CASES_GLOB)))
+    sequences = [sequence for path in [CASES_FILE] + extra for sequence in read_cases(path)]
+    sequences += RandomWalk(options.seed).sequences(options.random_commands)
     known = KnownDifferences(KNOWN_FILE)
     reference = RedisServer(options.redis_server, options.workdir)
     cluster = None
