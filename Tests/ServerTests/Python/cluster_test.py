@@ -197,6 +197,38 @@ def exercise_connection(cluster, name):
         pass
 
 
+def exercise_server_commands(cluster, leader, follower, tag):
+    """WAIT, SAVE/LASTSAVE, INFO's sections as redis-py parses them, MONITOR through redis-py's parser."""
+    rl, rf = cluster.client(leader), cluster.client(follower)
+    check(rl.set(f"{tag}:w", "1") and rl.execute_command("WAIT", 2, 10000) == 2, "WAIT 2 on the leader")
+    check(rf.set(f"{tag}:f", "1") and rf.execute_command("WAIT", 1, 10000) == 1, "WAIT on a follower counts itself")
+    before = rl.execute_command("LASTSAVE")
+    check(rl.execute_command("SAVE") in (b"OK", "OK", True), "SAVE")
+    persistence = rl.info("persistence")
+    check(persistence["elastickv_snapshot_index"] > 0 and rl.execute_command("LASTSAVE") >= before,
+          f"SAVE took a snapshot: {persistence}")
+    bgsave = rl.execute_command("BGSAVE")
+    check(bgsave in (b"Background saving started", "Background saving started", True), f"BGSAVE: {bgsave!r}")
+    everything = rl.info("everything")
+    for field in ("redis_version", "connected_clients", "used_memory", "total_commands_processed", "role",
+                  "used_cpu_user", "cluster_enabled", "cmdstat_set", "uptime_in_seconds", "rdb_last_save_time"):
+        check(field in everything, f"INFO everything has {field}")
+    check(everything["role"] == "master" and everything["connected_slaves"] == 2, f"leader's replication: {everything}")
+    check(rf.info("replication")["master_link_status"] == "up", "a follower in touch with its leader")
+    deadline = time.monotonic() + 30
+    while True:
+        counts = [cluster.client(name).info("keyspace").get("db0", {}).get("keys") for name in cluster.grpc]
+        if len(set(counts)) == 1 and counts[0]:
+            break
+        check(time.monotonic() < deadline, f"INFO keyspace never agreed across members: {counts}")
+        time.sleep(0.2)
+    watcher = cluster.client(follower)
+    with watcher.monitor() as monitor:
+        cluster.client(follower).set(f"{tag}:mon", "a b")
+        seen = monitor.next_command()
+        check(seen["command"] == f"SET {tag}:mon a b" and seen["db"] == 0, f"MONITOR line as redis-py reads it: {seen}")
+
+
 def exercise_pipeline_and_ttl(r, tag):
     pipe = r.pipeline(transaction=False)
     for i in range(100):
@@ -502,6 +534,7 @@ def main():
         exercise_transactions(cluster, "T")
         exercise_blocking_pops(cluster, "B")
         exercise_pubsub(cluster, "P")
+        exercise_server_commands(cluster, leader, follower, "S")
         killed, count = crash_test(cluster)
         snapshot_catch_up(cluster)
         print(f"ok: commands through {leader} and {follower}, transactions through every member; crash of {killed} with {count} acknowledged writes")
