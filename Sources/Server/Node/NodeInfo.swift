@@ -18,6 +18,8 @@ public final class NodeInfo: Sendable {
         public var raftEnvelopeCutoverIndex: UInt64 = 0
         /// On a leader, the highest log index each other member holds (WAIT counts them).
         public var replicaMatchIndexes: [UInt64] = []
+        /// The last index in this member's log (committed or not).
+        public var lastLogIndex: UInt64 = 0
         /// The log index and Unix time of the last snapshot (LASTSAVE, INFO persistence); the time is the
         /// process start while it has taken none.
         public var snapshotIndex: UInt64 = 0

@@ -122,7 +122,8 @@ public struct NodeRedisBackend: RedisBackend {
     public func serverState() -> NodeServerState {
         let reading = node.info.reading
         return NodeServerState(isLeader: reading.role == "leader", commitIndex: reading.commitIndex,
-                               appliedIndex: reading.appliedIndex, replicaMatchIndexes: reading.replicaMatchIndexes,
+                               appliedIndex: reading.appliedIndex, lastLogIndex: reading.lastLogIndex,
+                               replicaMatchIndexes: reading.replicaMatchIndexes,
                                snapshotIndex: reading.snapshotIndex,
                                lastSnapshotUnixSeconds: reading.lastSnapshotUnixSeconds)
     }

@@ -145,7 +145,8 @@ extension ReplicatedNode {
             leaderContact: core.hasLeaderContact,
             encryptionEnabled: encryption != nil, storageEnvelopeActive: sidecar?.storageEnvelopeActive ?? false,
             raftEnvelopeCutoverIndex: sidecar?.raftEnvelopeCutoverIndex ?? 0,
-            replicaMatchIndexes: core.replicaMatchIndexes.values.sorted(), snapshotIndex: lastSnapshotIndex,
+            replicaMatchIndexes: core.replicaMatchIndexes.values.sorted(), lastLogIndex: core.lastIndex,
+            snapshotIndex: lastSnapshotIndex,
             lastSnapshotUnixSeconds: lastSnapshotUnixSeconds))
     }
 }

@@ -38,16 +38,20 @@ public struct NodeServerState: Sendable, Hashable {
     public var isLeader: Bool
     public var commitIndex: UInt64
     public var appliedIndex: UInt64
+    /// The last index in the member's log, committed or not (at least every index committed anywhere, once
+    /// this member leads).
+    public var lastLogIndex: UInt64
     /// On a leader, the highest log index each other member holds; empty elsewhere.
     public var replicaMatchIndexes: [UInt64]
     public var snapshotIndex: UInt64
     public var lastSnapshotUnixSeconds: Int64
 
-    public init(isLeader: Bool, commitIndex: UInt64, appliedIndex: UInt64, replicaMatchIndexes: [UInt64] = [],
-                snapshotIndex: UInt64 = 0, lastSnapshotUnixSeconds: Int64 = 0) {
+    public init(isLeader: Bool, commitIndex: UInt64, appliedIndex: UInt64, lastLogIndex: UInt64? = nil,
+                replicaMatchIndexes: [UInt64] = [], snapshotIndex: UInt64 = 0, lastSnapshotUnixSeconds: Int64 = 0) {
         self.isLeader = isLeader
         self.commitIndex = commitIndex
         self.appliedIndex = appliedIndex
+        self.lastLogIndex = lastLogIndex ?? commitIndex
         self.replicaMatchIndexes = replicaMatchIndexes
         self.snapshotIndex = snapshotIndex
         self.lastSnapshotUnixSeconds = lastSnapshotUnixSeconds

@@ -142,8 +142,9 @@ extension RedisServer {
         }
     }
 
-    /// WAIT: on the leader, how many other members hold every entry committed when WAIT arrived (so every
-    /// write acknowledged to this client before it), waiting up to the timeout (0: until enough do, or the
+    /// WAIT: on the leader, how many other members hold every entry in its log when WAIT arrived (so every
+    /// write acknowledged to this client before it, even one a previous leader committed and this one has not
+    /// yet marked committed in its term), waiting up to the timeout (0: until enough do, or the
     /// connection closes) for `replicas` of them. On a follower the client's writes went to the leader: after a
     /// read barrier this member holds them, and it counts itself alone (it cannot see the others), at once.
     func wait(replicas: Int64, timeoutMillis: Int64, closed: EventLoopFuture<Void>) async -> RESPValue {
@@ -152,7 +153,7 @@ extension RedisServer {
             do throws(BackendError) { _ = try await backend.read(.exists([])) } catch { return .error(error.redisMessage) }
             return .integer(1)
         }
-        let target = state.commitIndex
+        let target = max(state.commitIndex, state.lastLogIndex)
         let deadline = timeoutMillis == 0 ? nil : ContinuousClock.now + .milliseconds(timeoutMillis)
         let connectionClosed = Atomic<Bool>(false)
         closed.whenComplete { _ in connectionClosed.store(true, ordering: .relaxed) }
