@@ -211,7 +211,7 @@ public final class RedisServer: Service, Sendable {
                     let (reply, close) = await respond(to: arguments, parser: parser, session: &session,
                                                        closed: channel.closeFuture, mailbox: mailbox)
                     let bytes = session.sendsReply() ? reply.encoded(session.protocolVersion) : []
-                    statistics.transferred(input: arguments.reduce(0) { $0 + $1.count }, output: bytes.count)
+                    statistics.transferred(input: ServerStatistics.requestBytes(arguments), output: bytes.count)
                     if writer != nil {
                         if !bytes.isEmpty { mailbox.post(bytes) }
                     } else {

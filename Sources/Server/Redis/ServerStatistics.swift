@@ -77,6 +77,12 @@ final class ServerStatistics: Sendable {
         return code.isEmpty ? "ERR" : String(code.prefix(64))
     }
 
+    /// The size of a request as a RESP array of bulk strings (what clients send; an inline request is a few
+    /// bytes shorter).
+    static func requestBytes(_ arguments: [[UInt8]]) -> Int {
+        arguments.reduce(3 + String(arguments.count).utf8.count) { $0 + 5 + String($1.count).utf8.count + $1.count }
+    }
+
     func reset() {
         totals.withLock { totals in
             let connections = totals.connectionsReceived
