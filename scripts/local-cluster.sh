@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs an elastickv cluster on loopback from already-built binaries.
 #
-#   scripts/local-cluster.sh start  [--nodes N] [--base-port P] [--dir DIR] [--encrypted]
+#   scripts/local-cluster.sh start  [--nodes N] [--base-port P] [--dir DIR] [--encrypted] [--tls]
 #                                   [--release] [--build] [--bin DIR]
 #   scripts/local-cluster.sh stop   [--dir DIR]
 #   scripts/local-cluster.sh status [--dir DIR]
@@ -12,7 +12,9 @@
 # .build/debug (.build/release with --release); they are built only when missing or with --build.
 #
 # `start` refuses a port that is already in use, waits until a leader is known, and with --encrypted (a fresh
-# 32-byte KEK file, mode 0600, shared by every node) switches on the storage and the Raft envelope. A second
+# 32-byte KEK file, mode 0600, shared by every node) switches on the storage and the Raft envelope. With --tls,
+# a throw-away CA and node certificates are made in DIR/certs (scripts/make-test-certs.sh) and node i also
+# serves Redis over TLS on P+300+i, requiring a client certificate of that CA (DIR/certs/client.pem). A second
 # `start` on the same DIR restarts the stopped members with the settings DIR was created with. `stop` sends
 # SIGTERM, waits, then SIGKILLs what is left. `status` is `elastickv-admin cluster status` on a live member.
 #
@@ -34,7 +36,7 @@ die() { echo "local-cluster: $2" >&2; exit "$1"; }
 
 command="${1:-}"
 [ $# -gt 0 ] && shift
-nodes="" base_port="" dir="${TMPDIR:-/tmp}/elastickv-local-cluster" encrypted="" mode="debug" build=0 bin=""
+nodes="" base_port="" dir="${TMPDIR:-/tmp}/elastickv-local-cluster" encrypted="" tls="" mode="debug" build=0 bin=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --nodes) [ $# -ge 2 ] || usage; nodes="$2"; shift 2 ;;
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
         --dir) [ $# -ge 2 ] || usage; dir="$2"; shift 2 ;;
         --bin) [ $# -ge 2 ] || usage; bin="$2"; shift 2 ;;
         --encrypted) encrypted=1; shift ;;
+        --tls) tls=1; shift ;;
         --release) mode="release"; shift ;;
         --build) build=1; shift ;;
         -h|--help) usage ;;
@@ -55,18 +58,19 @@ is_number() { [[ "$1" =~ ^[0-9]+$ ]]; }
 redis_port() { echo $((base_port + $1)); }
 grpc_port() { echo $((base_port + 100 + $1)); }
 metrics_port() { echo $((base_port + 200 + $1)); }
+redis_tls_port() { echo $((base_port + 300 + $1)); }
 
-# The settings DIR was started with: NODES, BASE_PORT, ENCRYPTED, BIN.
+# The settings DIR was started with: NODES, BASE_PORT, ENCRYPTED, TLS, BIN.
 load_state() {
     [ -f "$state" ] || die 69 "no cluster in $dir (run: $0 start --dir $dir)"
     # shellcheck disable=SC1090
     . "$state"
-    nodes="$NODES" base_port="$BASE_PORT" encrypted="$ENCRYPTED" bin="$BIN"
+    nodes="$NODES" base_port="$BASE_PORT" encrypted="$ENCRYPTED" tls="${TLS:-0}" bin="$BIN"
 }
 
 # Checks the flags given to `start` against a DIR that already holds a cluster.
 reconcile_state() {
-    local given_nodes="$nodes" given_port="$base_port" given_encrypted="$encrypted" given_bin="$bin"
+    local given_nodes="$nodes" given_port="$base_port" given_encrypted="$encrypted" given_tls="$tls" given_bin="$bin"
     load_state
     [ -z "$given_nodes" ] || [ "$given_nodes" = "$nodes" ] ||
         die 75 "$dir holds a $nodes-node cluster, not $given_nodes (use another --dir, or remove $dir)"
@@ -74,6 +78,8 @@ reconcile_state() {
         die 75 "$dir holds a cluster on base port $base_port, not $given_port (use another --dir, or remove $dir)"
     [ -z "$given_encrypted" ] || [ "$given_encrypted" = "$encrypted" ] ||
         die 75 "$dir holds a cleartext cluster; --encrypted needs a new --dir"
+    [ -z "$given_tls" ] || [ "$given_tls" = "$tls" ] ||
+        die 75 "$dir holds a cluster without Redis TLS; --tls needs a new --dir"
     [ -z "$given_bin" ] || bin="$given_bin"
 }
 
@@ -99,8 +105,8 @@ resolve_binaries() {
 validate_layout() {
     is_number "$nodes" && [ "$nodes" -ge 1 ] && [ "$nodes" -le "$max_nodes" ] ||
         die 64 "--nodes must be 1…$max_nodes, not $nodes"
-    is_number "$base_port" && [ "$base_port" -ge 1 ] && [ "$((base_port + 200 + nodes))" -le 65535 ] ||
-        die 64 "--base-port must be 1…$((65535 - 200 - nodes)) for $nodes nodes, not $base_port"
+    is_number "$base_port" && [ "$base_port" -ge 1 ] && [ "$((base_port + 300 + nodes))" -le 65535 ] ||
+        die 64 "--base-port must be 1…$((65535 - 300 - nodes)) for $nodes nodes, not $base_port"
 }
 
 pid_file() { echo "$dir/n$1.pid"; }
@@ -131,6 +137,7 @@ check_ports_free() {
         port_in_use "$(redis_port "$i")" && taken+=("$(redis_port "$i") (n$i --redis-addr)")
         port_in_use "$(grpc_port "$i")" && taken+=("$(grpc_port "$i") (n$i --grpc-addr)")
         port_in_use "$(metrics_port "$i")" && taken+=("$(metrics_port "$i") (n$i --metrics-addr)")
+        [ "$tls" = 1 ] && port_in_use "$(redis_tls_port "$i")" && taken+=("$(redis_tls_port "$i") (n$i --redis-tls-addr)")
     done
     [ ${#taken[@]} -eq 0 ] || die 75 "port(s) in use on 127.0.0.1: ${taken[*]}; choose another --base-port"
 }
@@ -151,6 +158,8 @@ make_kek() {
 start_node() {
     local i="$1" flags=()
     [ "$encrypted" = 1 ] && flags+=(--encryption-enabled --kek-file "$dir/kek")
+    [ "$tls" = 1 ] && flags+=(--redis-tls-addr "127.0.0.1:$(redis_tls_port "$i")" --tls-cert-file "$dir/certs/n$i.pem"
+        --tls-key-file "$dir/certs/n$i.key" --tls-ca-file "$dir/certs/ca.pem")
     nohup "$bin/elastickv" --node-id "n$i" --data-dir "$dir/n$i" --grpc-addr "127.0.0.1:$(grpc_port "$i")" \
         --redis-addr "127.0.0.1:$(redis_port "$i")" --metrics-addr "127.0.0.1:$(metrics_port "$i")" \
         --initial-cluster "$(initial_cluster)" "${flags[@]}" </dev/null >>"$dir/n$i.log" 2>&1 &
@@ -217,6 +226,8 @@ print_connect() {
     done
     echo "  admin: $bin/elastickv-admin --addr $leader cluster status"
     [ "$encrypted" = 1 ] && echo "  encryption: $bin/elastickv-admin --addr $leader encryption status (KEK $dir/kek)"
+    [ "$tls" = 1 ] && echo "  redis over TLS: redis-cli --tls -p $(redis_tls_port 1) --cacert $dir/certs/ca.pem" \
+        "--cert $dir/certs/client.pem --key $dir/certs/client.key"
     echo "  stop:  $0 stop --dir $dir"
 }
 
@@ -224,15 +235,19 @@ start() {
     if [ -f "$state" ]; then
         reconcile_state
     else
-        nodes="${nodes:-3}" base_port="${base_port:-6380}" encrypted="${encrypted:-0}"
+        nodes="${nodes:-3}" base_port="${base_port:-6380}" encrypted="${encrypted:-0}" tls="${tls:-0}"
     fi
     validate_layout
     resolve_binaries
     check_ports_free
     [ -d "$dir" ] || mkdir -p -m 700 "$dir" 2>/dev/null || die 73 "cannot create $dir"
-    printf 'NODES=%s\nBASE_PORT=%s\nENCRYPTED=%s\nBIN=%q\n' "$nodes" "$base_port" "$encrypted" "$bin" \
+    printf 'NODES=%s\nBASE_PORT=%s\nENCRYPTED=%s\nTLS=%s\nBIN=%q\n' "$nodes" "$base_port" "$encrypted" "$tls" "$bin" \
         >"$state"
     [ "$encrypted" = 1 ] && make_kek
+    if [ "$tls" = 1 ] && [ ! -f "$dir/certs/ca.pem" ]; then
+        "$repo/scripts/make-test-certs.sh" "$dir/certs" $(for i in $(seq 1 "$nodes"); do echo "n$i"; done) >/dev/null ||
+            die 1 "could not make the test certificates in $dir/certs (is openssl installed?)"
+    fi
     local i leader
     for i in $(seq 1 "$nodes"); do
         if running_pid "$i" >/dev/null; then echo "n$i already running (pid $(running_pid "$i"))"; continue; fi

@@ -50,6 +50,19 @@ struct ElastickvCommand: AsyncParsableCommand {
     @Flag(name: .customLong("lease-reads"),
           help: "Serve Redis reads on the leader under its check-quorum lease instead of a ReadIndex round.")
     var leaseReads = false
+    @Option(name: .customLong("tls-cert-file"), help: "PEM certificate (chain) of this node, for --redis-tls-addr.")
+    var tlsCertificateFile: String?
+    @Option(name: .customLong("tls-key-file"), help: "PEM private key of --tls-cert-file.")
+    var tlsKeyFile: String?
+    @Option(name: .customLong("tls-ca-file"), help: "PEM CA certificates that client certificates must chain to.")
+    var tlsCAFile: String?
+    @Option(name: .customLong("redis-tls-addr"), help: "Redis protocol over TLS (host:port).")
+    var redisTLSAddress: String?
+    @Option(name: .customLong("redis-tls-auth-clients"),
+            help: "yes: clients must present a certificate of --tls-ca-file; optional: checked when presented; no.")
+    var redisTLSAuthClients = "yes"
+    @Flag(name: .customLong("redis-tls-only"), help: "Serve Redis over TLS only (no plaintext --redis-addr).")
+    var redisTLSOnly = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
     @Option(name: .customLong("log-format"), help: "json or text.")
@@ -87,6 +100,17 @@ struct ElastickvCommand: AsyncParsableCommand {
             leaseReads: leaseReads)
         var result = configuration
         result.previousKEKFile = previousKEKFile
+        result.tlsCertificateFile = tlsCertificateFile
+        result.tlsKeyFile = tlsKeyFile
+        result.tlsCAFile = tlsCAFile
+        result.redisTLSAddress = try redisTLSAddress.map { (text) throws(ConfigurationError) in
+            try NodeConfiguration.Address(parsing: text, flag: "--redis-tls-addr")
+        }
+        guard let authClients = RedisTLSSettings.ClientAuthentication(rawValue: redisTLSAuthClients.lowercased()) else {
+            throw .tls("--redis-tls-auth-clients must be yes, no or optional")
+        }
+        result.redisTLSAuthClients = authClients
+        result.redisTLSOnly = redisTLSOnly
         try result.validate()
         return result
     }

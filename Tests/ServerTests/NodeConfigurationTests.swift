@@ -45,4 +45,31 @@ import Testing
                                                                 joining: true)
         #expect(joining.map(\.name) == ["n1"])
     }
+
+    @Test func tlsFlagsAreCheckedTogether() throws {
+        func failure(_ change: (inout NodeConfiguration) -> Void) -> String? {
+            var configuration = NodeConfiguration()
+            change(&configuration)
+            do { try configuration.validate() } catch { return error.description }
+            return nil
+        }
+        let address = NodeConfiguration.Address(host: "127.0.0.1", port: 6390)
+        #expect(failure { $0.redisTLSAddress = address }?.contains("--tls-cert-file and --tls-key-file") == true)
+        #expect(failure {
+            $0.redisTLSAddress = address
+            $0.tlsCertificateFile = "c"
+            $0.tlsKeyFile = "k"
+        }?.contains("needs --tls-ca-file") == true)
+        #expect(failure { $0.redisTLSOnly = true }?.contains("--redis-tls-only needs --redis-tls-addr") == true)
+        #expect(failure { $0.tlsCertificateFile = "c" }?.contains("mTLS between nodes") == true,
+                "TLS files alone would look like protected gRPC, which is not built")
+        var good = NodeConfiguration()
+        good.redisTLSAddress = address
+        good.tlsCertificateFile = "c"
+        good.tlsKeyFile = "k"
+        good.redisTLSAuthClients = .no
+        try good.validate()
+        #expect(good.redisTLS == RedisTLSSettings(host: "127.0.0.1", port: 6390, certificateFile: "c", keyFile: "k",
+                                                  caFile: nil, authClients: .no))
+    }
 }

@@ -58,6 +58,22 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var redisPassword: [UInt8]?
     public var maxValueBytes: Int
     public var leaseReads: Bool
+    /// `--tls-cert-file`, `--tls-key-file`, `--tls-ca-file`.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
+    public var tlsCAFile: String?
+    /// `--redis-tls-addr`: RESP over TLS with the certificate above.
+    public var redisTLSAddress: Address?
+    public var redisTLSAuthClients: RedisTLSSettings.ClientAuthentication = .yes
+    /// `--redis-tls-only`: the plaintext Redis port is not served.
+    public var redisTLSOnly = false
+
+    /// The Redis TLS listener's settings, when one is configured (after ``validate()``).
+    public var redisTLS: RedisTLSSettings? {
+        guard let address = redisTLSAddress, let certificate = tlsCertificateFile, let key = tlsKeyFile else { return nil }
+        return RedisTLSSettings(host: address.host, port: address.port, certificateFile: certificate, keyFile: key,
+                                caFile: tlsCAFile, authClients: redisTLSAuthClients)
+    }
 
     /// The node's identity (DESIGN §3.1).
     public var identity: NodeIdentity { NodeIdentity(name: nodeName) }
@@ -112,6 +128,21 @@ public struct NodeConfiguration: Sendable, Hashable {
         guard !dataDirectory.isEmpty else { throw .emptyDataDirectory }
         guard maxValueBytes > 0, maxValueBytes <= 512 << 20 else { throw .invalidMaxValueBytes(maxValueBytes) }
         guard previousKEKFile == nil || kekFile != nil else { throw .previousKEKWithoutKEK }
+        let tlsFiles = [tlsCertificateFile, tlsKeyFile, tlsCAFile].contains { $0 != nil }
+        if redisTLSAddress != nil, tlsCertificateFile == nil || tlsKeyFile == nil {
+            throw .tls("--redis-tls-addr needs --tls-cert-file and --tls-key-file")
+        }
+        if redisTLSAddress != nil, redisTLSAuthClients != .no, tlsCAFile == nil {
+            throw .tls("--redis-tls-auth-clients \(redisTLSAuthClients.rawValue) needs --tls-ca-file (the CA of client "
+                + "certificates); use --redis-tls-auth-clients no to accept clients without one")
+        }
+        if redisTLSOnly, redisTLSAddress == nil { throw .tls("--redis-tls-only needs --redis-tls-addr") }
+        if tlsFiles, redisTLSAddress == nil {
+            // DESIGN §11 has these files turn on mTLS for gRPC too; that is not built yet, and a node must not
+            // look as if its peer traffic were protected when it is not.
+            throw .tls("--tls-cert-file, --tls-key-file and --tls-ca-file serve --redis-tls-addr only: mTLS between "
+                + "nodes and for elastickv-admin is not built yet (issue #17), so gRPC stays plaintext")
+        }
     }
 }
 
@@ -126,6 +157,7 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case emptyDataDirectory
     case invalidMaxValueBytes(Int)
     case previousKEKWithoutKEK
+    case tls(String)
 
     public var description: String {
         switch self {
@@ -141,6 +173,7 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
             return "--initial-cluster does not list this node ('\(name)'); add \(name)=<grpc-addr> or fix --node-id"
         case .invalidNodeName(let name):
             return "--node-id: '\(name)' must be 1–255 bytes without ',' or '='"
+        case .tls(let reason): return reason
         case .emptyDataDirectory: return "--data-dir must not be empty"
         case .invalidMaxValueBytes(let value): return "--max-value-bytes: \(value) is not in 1…536870912"
         }

@@ -25,8 +25,14 @@ public final class NodeRuntime: Sendable {
     /// - Parameter onRedisBound: reports the Redis listener's address (tests use port 0).
     public init(configuration: NodeConfiguration, options: ReplicatedNode.Options = .init(), logger: Logger,
                 onRedisBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
-                onMetricsBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) throws(StartupFailure)
+                onMetricsBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+                onRedisTLSBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) throws(StartupFailure)
     {
+        // The TLS files are checked before the data directory is touched: a bad certificate changes nothing.
+        let redisTLS: TLSContextSource?
+        do throws(TLSSetupError) { redisTLS = try configuration.redisTLS.map(TLSContextSource.init) } catch {
+            throw .tls(error.description)
+        }
         self.configuration = configuration
         self.logger = logger
         metrics = MetricsRegistry()
@@ -60,13 +66,21 @@ public final class NodeRuntime: Sendable {
         var services: [any Service] = [
             transport, forwardingClient, networking, NodeTicker(node: node, interval: options.tickInterval), grpc,
         ]
+        var redisConfiguration = RedisServer.Configuration(
+            host: configuration.redisAddress.host, port: configuration.redisAddress.port,
+            password: configuration.redisPassword, maxValueBytes: configuration.maxValueBytes,
+            onBound: { [bound] address in
+                bound.addresses.withLock { $0.redis = address }
+                onRedisBound(address)
+            })
+        redisConfiguration.tls = redisTLS
+        redisConfiguration.plaintext = !configuration.redisTLSOnly
+        redisConfiguration.onTLSBound = { [bound] address in
+            bound.addresses.withLock { $0.redisTLS = address }
+            onRedisTLSBound(address)
+        }
         let redis = RedisServer(
-            configuration: .init(host: configuration.redisAddress.host, port: configuration.redisAddress.port,
-                                 password: configuration.redisPassword, maxValueBytes: configuration.maxValueBytes,
-                                 onBound: { [bound] address in
-                                     bound.addresses.withLock { $0.redis = address }
-                                     onRedisBound(address)
-                                 }),
+            configuration: redisConfiguration,
             backend: backend, metrics: metrics, logger: logger, pubSubHub: pubSubHub,
             pubSubPeers: GRPCPubSubPeers(client: forwardingClient, logger: logger) { [node] in await node.peerAddresses() })
         services.append(redis)
@@ -120,12 +134,15 @@ public final class NodeRuntime: Sendable {
         let grpcPort = try? await grpc.listeningPort()
         let deadline = ContinuousClock.now + Self.bindWait
         while !Task.isCancelled && ContinuousClock.now < deadline {
-            let (redis, metricsAddress) = bound.addresses.withLock { ($0.redis, $0.metrics) }
-            if let redis, grpcPort != nil, metricsAddress != nil || configuration.metricsAddress == nil {
+            let (redis, redisTLS, metricsAddress) = bound.addresses.withLock { ($0.redis, $0.redisTLS, $0.metrics) }
+            if redis != nil || configuration.redisTLSOnly, redisTLS != nil || configuration.redisTLSAddress == nil,
+               grpcPort != nil, metricsAddress != nil || configuration.metricsAddress == nil {
                 logger.info("node started", metadata: [
                     "node": "\(configuration.nodeName)", "version": "\(BuildInfo.version)",
                     "grpc": "\(configuration.grpcAddress.host):\(grpcPort ?? 0)",
-                    "redis": "\(redis)", "metrics": "\(metricsAddress.map { "\($0)" } ?? "disabled")",
+                    "redis": "\(redis.map { "\($0)" } ?? "disabled (--redis-tls-only)")",
+                    "redis_tls": "\(redisTLS.map { "\($0)" } ?? "disabled")",
+                    "metrics": "\(metricsAddress.map { "\($0)" } ?? "disabled")",
                     "data_dir": "\(configuration.dataDirectory)",
                 ])
                 return
@@ -137,5 +154,5 @@ public final class NodeRuntime: Sendable {
 
 /// The Redis and metrics listeners' addresses once bound.
 final class BoundListeners: Sendable {
-    let addresses = Mutex<(redis: SocketAddress?, metrics: SocketAddress?)>((nil, nil))
+    let addresses = Mutex<(redis: SocketAddress?, redisTLS: SocketAddress?, metrics: SocketAddress?)>((nil, nil, nil))
 }

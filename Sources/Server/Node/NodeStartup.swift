@@ -160,6 +160,8 @@ public enum StartupFailure: Error, Hashable, Sendable, CustomStringConvertible {
     case raftLog(String)
     case store(String)
     case encryption(String)
+    /// A TLS certificate, key or CA file that cannot be used.
+    case tls(String)
 
     public var description: String {
         switch self {
@@ -168,7 +170,7 @@ public enum StartupFailure: Error, Hashable, Sendable, CustomStringConvertible {
         case .dataDirectoryLocked(let reason): return reason
         case .raftLog(let reason): return "the Raft log under --data-dir cannot be opened: \(reason)"
         case .store(let reason): return "the key-value store under --data-dir cannot be opened: \(reason)"
-        case .encryption(let reason): return reason
+        case .encryption(let reason), .tls(let reason): return reason
         }
     }
 }
@@ -182,7 +184,7 @@ extension StartupFailure {
         case .dataDirectoryLocked: return .temporaryFailure
         case .dataDirectory, .raftLog, .store: return .ioError
         case .encryption(let reason) where reason.contains("ErrKEKUnavailable"): return .temporaryFailure
-        case .configuration, .encryption: return .configuration
+        case .configuration, .encryption, .tls: return .configuration
         }
     }
 }

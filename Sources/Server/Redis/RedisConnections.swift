@@ -26,17 +26,18 @@ final class RedisConnections: Sendable {
         var channels: [Int64: any Channel] = [:]
         var clients: [Int64: Client] = [:]
         var busy: Set<Int64> = []
-        var listener: (any Channel)?
+        var listeners: [any Channel] = []
         var draining = false
     }
 
     private let state = Mutex(State())
 
-    /// Records the accepting channel, closed when the drain starts. False when draining already began.
+    /// Records an accepting channel (plaintext or TLS), closed when the drain starts. False when draining
+    /// already began.
     func attach(listener: any Channel) -> Bool {
         state.withLock { state in
             guard !state.draining else { return false }
-            state.listener = listener
+            state.listeners.append(listener)
             return true
         }
     }
@@ -84,9 +85,9 @@ final class RedisConnections: Sendable {
         state.withLock { state in
             state.draining = true
             let idle = state.channels.filter { !state.busy.contains($0.key) }.map(\.value)
-            let listener = state.listener.map { [$0] } ?? []
-            state.listener = nil
-            return listener + idle
+            let listeners = state.listeners
+            state.listeners = []
+            return listeners + idle
         }
     }
 

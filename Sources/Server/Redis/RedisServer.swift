@@ -2,10 +2,12 @@ import KV
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RESP
 import RedisCommands
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// The Redis protocol listener: RESP2 (and RESP3 after `HELLO 3`), pipelining, optional password.
 ///
@@ -25,6 +27,14 @@ public final class RedisServer: Service, Sendable {
         public var onBound: @Sendable (SocketAddress) -> Void
         /// How long a shutdown waits for requests being executed to be answered (``RedisServer/drain(within:)``).
         public var drainTimeout: Duration = .seconds(5)
+        /// RESP over TLS on a second port (`--redis-tls-addr`); nil: none.
+        public var tls: TLSContextSource?
+        /// Whether the plaintext port is served (`--redis-tls-only` turns it off).
+        public var plaintext = true
+        /// Called once with the TLS listener's address.
+        public var onTLSBound: @Sendable (SocketAddress) -> Void = { _ in }
+        /// How often the TLS files are checked for a change (a renewed certificate).
+        public var tlsReloadInterval: Duration = .seconds(2)
 
         public init(host: String, port: Int, password: [UInt8]? = nil, maxValueBytes: Int = 64 << 20,
                     onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }) {
@@ -91,35 +101,53 @@ public final class RedisServer: Service, Sendable {
         var parserLimits = RESPRequestParser.Limits()
         parserLimits.maxBulkBytes = configuration.maxValueBytes + 1024
         let requestParser = RESPRequestParser(limits: parserLimits)
-        let server: NIOAsyncChannel<NIOAsyncChannel<[[UInt8]], ByteBuffer>, Never>
+        typealias Listener = NIOAsyncChannel<NIOAsyncChannel<[[UInt8]], ByteBuffer>, Never>
+        var listeners: [Listener] = []
         do {
-            server = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: configuration.host, port: configuration.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try self.prepareConnection(channel, parser: requestParser)
-                    }
-                }
+            if configuration.plaintext {
+                listeners.append(try await bind(host: configuration.host, port: configuration.port, flag: "--redis-addr",
+                                                tls: nil, parser: requestParser))
+            }
+            if let tls = configuration.tls {
+                listeners.append(try await bind(host: tls.settings.host, port: tls.settings.port, flag: "--redis-tls-addr",
+                                                tls: tls, parser: requestParser))
+            }
         } catch {
-            throw ListenerBindError(flag: "--redis-addr", address: "\(configuration.host):\(configuration.port)",
-                                    underlying: error)
+            for listener in listeners { try? await listener.channel.close() }
+            throw error
         }
-        guard connections.attach(listener: server.channel) else {
+        guard listeners.allSatisfy({ connections.attach(listener: $0.channel) }) else {
             // Drained before it started: close without accepting, then wait for the service's own shutdown.
-            try? await server.executeThenClose { _ in }
+            for listener in listeners { try? await listener.executeThenClose { _ in } }
             try? await gracefulShutdown()
             return
         }
-        if let address = server.channel.localAddress {
-            boundPort.store(address.port ?? 0, ordering: .relaxed)
-            configuration.onBound(address)
+        for (index, listener) in listeners.enumerated() {
+            guard let address = listener.channel.localAddress else { continue }
+            if index == 0 && configuration.plaintext {
+                boundPort.store(address.port ?? 0, ordering: .relaxed)
+                configuration.onBound(address)
+            } else {
+                configuration.onTLSBound(address)
+            }
+            logger.info("redis listener started", metadata: [
+                "address": "\(address)", "tls": "\(index > 0 || !configuration.plaintext)",
+            ])
         }
-        logger.info("redis listener started", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
+        let watcher = configuration.tls.map { tls in Task { await self.watchTLSFiles(tls) } }
+        defer { watcher?.cancel() }
+        let accepting = listeners
         try await runUntilGracefulShutdown {
-            try await server.executeThenClose { connections in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
+            try await withThrowingDiscardingTaskGroup { all in
+                for listener in accepting {
+                    all.addTask {
+                        try await listener.executeThenClose { connections in
+                            try await withThrowingDiscardingTaskGroup { group in
+                                for try await connection in connections {
+                                    group.addTask { await self.serve(connection) }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -128,15 +156,57 @@ public final class RedisServer: Service, Sendable {
         try? await gracefulShutdown()
     }
 
+    private func bind(host: String, port: Int, flag: String, tls: TLSContextSource?, parser: RESPRequestParser)
+        async throws -> NIOAsyncChannel<NIOAsyncChannel<[[UInt8]], ByteBuffer>, Never>
+    {
+        do {
+            return try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try self.prepareConnection(channel, parser: parser, tls: tls)
+                    }
+                }
+        } catch {
+            throw ListenerBindError(flag: flag, address: "\(host):\(port)", underlying: error)
+        }
+    }
+
+    /// Re-reads the TLS files when they change (checked every ``Configuration/tlsReloadInterval``) and on
+    /// SIGHUP; a failed reload keeps the current certificate and is logged. Ends with the listener.
+    func watchTLSFiles(_ tls: TLSContextSource) async {
+        let logger = logger
+        func reload(force: Bool) {
+            do throws(TLSSetupError) {
+                if try tls.reload(force: force) { logger.info("redis TLS certificate reloaded") }
+            } catch {
+                logger.warning("redis TLS files could not be reloaded; the previous certificate stays in use",
+                               metadata: ["error": "\(error)"])
+            }
+        }
+        let interval = configuration.tlsReloadInterval
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup) { reload(force: true) }
+            }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if !Task.isCancelled { reload(force: false) }
+            }
+            group.cancelAll()
+        }
+    }
+
     /// Sets up an accepted connection: Nagle's algorithm off, then the RESP decoder.
     ///
     /// Replies are small and written once per request, so Nagle's algorithm would hold a pipelined client's
     /// replies back for a round trip. The option is set at the TCP level on each connection; when the
     /// kernel refuses it the connection is still served and the failure is logged once per listener.
-    func prepareConnection(_ channel: any Channel, parser: RESPRequestParser) throws
+    func prepareConnection(_ channel: any Channel, parser: RESPRequestParser, tls: TLSContextSource? = nil) throws
         -> NIOAsyncChannel<[[UInt8]], ByteBuffer>
     {
         disableNagle(on: channel)
+        if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context)) }
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPRequestDecoder(parser: parser)))
         return try NIOAsyncChannel<[[UInt8]], ByteBuffer>.closingOnDeinit(channel)
     }
