@@ -13,8 +13,9 @@
 #
 # `start` refuses a port that is already in use, waits until a leader is known, and with --encrypted (a fresh
 # 32-byte KEK file, mode 0600, shared by every node) switches on the storage and the Raft envelope. With --tls,
-# a throw-away CA and node certificates are made in DIR/certs (scripts/make-test-certs.sh) and node i also
-# serves Redis over TLS on P+300+i, requiring a client certificate of that CA (DIR/certs/client.pem). A second
+# a throw-away CA and node certificates are made in DIR/certs (scripts/make-test-certs.sh): gRPC between the
+# nodes and for elastickv-admin is mutual TLS (the admin certificate is DIR/certs/admin.pem, OU=admin), and
+# node i also serves Redis over TLS on P+300+i, requiring a client certificate of that CA (DIR/certs/client.pem). A second
 # `start` on the same DIR restarts the stopped members with the settings DIR was created with. `stop` sends
 # SIGTERM, waits, then SIGKILLs what is left. `status` is `elastickv-admin cluster status` on a live member.
 #
@@ -166,7 +167,12 @@ start_node() {
     echo $! >"$(pid_file "$i")"
 }
 
-admin() { "$bin/elastickv-admin" --timeout "$admin_timeout_seconds" "$@"; }
+admin() {
+    local tls_flags=()
+    [ "$tls" = 1 ] && tls_flags=(--tls-cert-file "$dir/certs/admin.pem" --tls-key-file "$dir/certs/admin.key"
+        --tls-ca-file "$dir/certs/ca.pem")
+    "$bin/elastickv-admin" --timeout "$admin_timeout_seconds" "${tls_flags[@]}" "$@"
+}
 
 # The leader's gRPC address as some live member reports it, or nothing.
 leader_addr() {
@@ -224,7 +230,12 @@ print_connect() {
         echo "  n$i  redis-cli -p $(redis_port "$i")   metrics http://127.0.0.1:$(metrics_port "$i")/metrics" \
             "  log $dir/n$i.log"
     done
-    echo "  admin: $bin/elastickv-admin --addr $leader cluster status"
+    if [ "$tls" = 1 ]; then
+        echo "  admin: $bin/elastickv-admin --addr $leader --tls-cert-file $dir/certs/admin.pem" \
+            "--tls-key-file $dir/certs/admin.key --tls-ca-file $dir/certs/ca.pem cluster status"
+    else
+        echo "  admin: $bin/elastickv-admin --addr $leader cluster status"
+    fi
     [ "$encrypted" = 1 ] && echo "  encryption: $bin/elastickv-admin --addr $leader encryption status (KEK $dir/kek)"
     [ "$tls" = 1 ] && echo "  redis over TLS: redis-cli --tls -p $(redis_tls_port 1) --cacert $dir/certs/ca.pem" \
         "--cert $dir/certs/client.pem --key $dir/certs/client.key"

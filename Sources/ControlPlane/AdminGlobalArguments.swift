@@ -17,6 +17,10 @@ public struct AdminGlobalArguments: Sendable, Hashable {
     public var json: Bool
     /// `--timeout`: how long to wait for the node's answer.
     public var timeoutSeconds: Int?
+    /// `--tls-cert-file`, `--tls-key-file`, `--tls-ca-file`: mTLS to the node.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
+    public var tlsCAFile: String?
 
     /// Creates a set of global options; `nil` means "not given".
     public init(address: String? = nil, json: Bool = false, timeoutSeconds: Int? = nil) {
@@ -27,7 +31,8 @@ public struct AdminGlobalArguments: Sendable, Hashable {
 
     /// Takes the global options from the front of `arguments`, up to the first argument that is not one.
     ///
-    /// Accepts `--addr X`, `--addr=X`, `--json`, `--timeout N` and `--timeout=N`.
+    /// Accepts `--addr X`, `--addr=X`, `--json`, `--timeout N`, `--timeout=N` and the three `--tls-…-file` options
+    /// in both forms.
     /// - Throws: `UsageError` when an option lacks its value or `--timeout` is not a positive integer.
     public static func split(_ arguments: [String]) throws(UsageError) -> (globals: Self, remaining: [String]) {
         var globals = Self()
@@ -40,7 +45,8 @@ public struct AdminGlobalArguments: Sendable, Hashable {
                 continue
             }
             let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-            guard let name = parts.first, name == "--addr" || name == "--timeout" else { break }
+            let named = ["--addr", "--timeout", "--tls-cert-file", "--tls-key-file", "--tls-ca-file"]
+            guard let name = parts.first, named.contains(name) else { break }
             let value: String
             if parts.count == 2 {
                 value = parts[1]
@@ -51,9 +57,12 @@ public struct AdminGlobalArguments: Sendable, Hashable {
             } else {
                 throw UsageError(description: "missing value for \(name)")
             }
-            if name == "--addr" {
-                globals.address = value
-            } else {
+            switch name {
+            case "--addr": globals.address = value
+            case "--tls-cert-file": globals.tlsCertificateFile = value
+            case "--tls-key-file": globals.tlsKeyFile = value
+            case "--tls-ca-file": globals.tlsCAFile = value
+            default:
                 guard let seconds = Int(value), seconds > 0 else {
                     throw UsageError(description: "--timeout must be a positive number of seconds, not '\(value)'")
                 }

@@ -9,7 +9,12 @@ import GRPCNIOTransportHTTP2Posix
 /// wait for a connection to become ready, so a member that refuses connections fails at once rather than at the
 /// timeout. An answer that fails the wire checks (a local epoch above 0xFFFF) counts as no answer.
 public struct EncryptionCapabilityProbe: Sendable {
-    public init() {}
+    /// mTLS when the cluster serves gRPC over it.
+    let tls: GRPCTLS?
+
+    public init(tls: GRPCTLS? = nil) {
+        self.tls = tls
+    }
 
     /// The member's capability, or why there is none; never throws.
     ///
@@ -20,7 +25,8 @@ public struct EncryptionCapabilityProbe: Sendable {
         do {
             let target = try AdminAddress(parsing: address)
             let transport = try HTTP2ClientTransport.Posix(
-                target: .dns(host: target.host, port: target.port), transportSecurity: .plaintext)
+                target: .dns(host: target.host, port: target.port), transportSecurity: tls.clientSecurity,
+                config: tls.clientConfig())
             let wire = try await withGRPCClient(transport: transport) { client in
                 var options = CallOptions.defaults
                 options.timeout = timeout

@@ -9,12 +9,14 @@ public struct GRPCServerService: Service {
 
     /// Creates the server for `services`, listening on `host:port` (port 0 picks an ephemeral one) and
     /// accepting requests up to `maxRequestPayloadBytes`.
+    /// `security` is mTLS when the node has `--tls-*` files (``GRPCTLS/serverSecurity``).
     public init(host: String, port: Int, services: [any RegistrableRPCService],
-                maxRequestPayloadBytes: Int = RaftTransportConfiguration.defaultMaxRequestPayloadBytes) {
+                maxRequestPayloadBytes: Int = RaftTransportConfiguration.defaultMaxRequestPayloadBytes,
+                security: HTTP2ServerTransport.Posix.TransportSecurity = .plaintext) {
         address = "\(host):\(port)"
         server = GRPCServer(
             transport: .http2NIOPosix(
-                address: .ipv4(host: host, port: port), transportSecurity: .plaintext,
+                address: .ipv4(host: host, port: port), transportSecurity: security,
                 config: .defaults {
                     $0.rpc.maxRequestPayloadSize = maxRequestPayloadBytes
                     $0.http2.targetWindowSize = RaftTransportConfiguration.http2WindowBytes

@@ -48,7 +48,7 @@ extension AdminSession {
     /// Asks every member for its capability at once; the answers keep the members' order.
     private func pollCapabilities(_ members: [Elastickv_V1_Member]) async -> [EncryptionStatusReport.Node] {
         let timeout = timeout
-        let probe = EncryptionCapabilityProbe()
+        let probe = EncryptionCapabilityProbe(tls: tls)
         return await withTaskGroup(of: (Int, EncryptionStatusReport.Node.Answer).self) { group in
             for (position, member) in members.enumerated() {
                 group.addTask { (position, await probe.answer(at: member.addr, timeout: timeout)) }

@@ -21,6 +21,8 @@ struct AdminSession {
     let address: AdminAddress
     let json: Bool
     let timeout: Duration
+    /// mTLS to the node, when the three `--tls-…-file` options are given.
+    let tls: GRPCTLS?
 
     /// Resolves the options: those after the command name win over the leading globals, then the defaults.
     init(address: String?, output: OutputOptions) throws {
@@ -32,6 +34,14 @@ struct AdminSession {
         }
         json = output.json || globals.json
         timeout = .seconds(output.timeout ?? globals.timeoutSeconds ?? Self.defaultTimeoutSeconds)
+        let files = [output.tlsCertificateFile ?? globals.tlsCertificateFile, output.tlsKeyFile ?? globals.tlsKeyFile,
+                     output.tlsCAFile ?? globals.tlsCAFile]
+        switch files.compactMap({ $0 }).count {
+        case 0: tls = nil
+        case 3: tls = GRPCTLS(certificateFile: files[0]!, keyFile: files[1]!, caFile: files[2]!)
+        default:
+            throw ValidationError("--tls-cert-file, --tls-key-file and --tls-ca-file go together (mTLS to the node)")
+        }
     }
 
     /// Connects, runs `body` with a Cluster client and per-call options, and disconnects.
@@ -54,7 +64,8 @@ struct AdminSession {
     ) async throws -> Result {
         do {
             let transport = try HTTP2ClientTransport.Posix(
-                target: .dns(host: address.host, port: address.port), transportSecurity: .plaintext)
+                target: .dns(host: address.host, port: address.port), transportSecurity: tls.clientSecurity,
+                config: tls.clientConfig())
             return try await withGRPCClient(transport: transport) { client in
                 var options = CallOptions.defaults
                 options.timeout = timeout

@@ -54,22 +54,23 @@ import Testing
             return nil
         }
         let address = NodeConfiguration.Address(host: "127.0.0.1", port: 6390)
-        #expect(failure { $0.redisTLSAddress = address }?.contains("--tls-cert-file and --tls-key-file") == true)
+        #expect(failure { $0.redisTLSAddress = address }?.contains("--redis-tls-addr needs --tls-cert-file") == true)
         #expect(failure {
-            $0.redisTLSAddress = address
             $0.tlsCertificateFile = "c"
             $0.tlsKeyFile = "k"
-        }?.contains("needs --tls-ca-file") == true)
+        }?.contains("go together") == true, "gRPC mTLS needs the CA too")
         #expect(failure { $0.redisTLSOnly = true }?.contains("--redis-tls-only needs --redis-tls-addr") == true)
-        #expect(failure { $0.tlsCertificateFile = "c" }?.contains("mTLS between nodes") == true,
-                "TLS files alone would look like protected gRPC, which is not built")
-        var good = NodeConfiguration()
+        var grpcOnly = NodeConfiguration()
+        grpcOnly.tlsCertificateFile = "c"
+        grpcOnly.tlsKeyFile = "k"
+        grpcOnly.tlsCAFile = "ca"
+        try grpcOnly.validate()
+        #expect(grpcOnly.grpcUsesTLS && grpcOnly.redisTLS == nil)
+        var good = grpcOnly
         good.redisTLSAddress = address
-        good.tlsCertificateFile = "c"
-        good.tlsKeyFile = "k"
         good.redisTLSAuthClients = .no
         try good.validate()
         #expect(good.redisTLS == RedisTLSSettings(host: "127.0.0.1", port: 6390, certificateFile: "c", keyFile: "k",
-                                                  caFile: nil, authClients: .no))
+                                                  caFile: "ca", authClients: .no))
     }
 }

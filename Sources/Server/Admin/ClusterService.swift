@@ -9,10 +9,13 @@ import GRPCCore
 /// leader at this address" from "retry later" from "your request is wrong".
 public struct ClusterService: Elastickv_V1_Cluster.SimpleServiceProtocol {
     private let control: any ClusterControl
+    /// Whether membership changes need the admin role (the node serves gRPC over mTLS).
+    private let requiresAdminRole: Bool
 
     /// Creates the service over the node's membership operations.
-    public init(control: any ClusterControl) {
+    public init(control: any ClusterControl, requiresAdminRole: Bool = false) {
         self.control = control
+        self.requiresAdminRole = requiresAdminRole
     }
 
     /// Returns the node's view of the cluster.
@@ -29,6 +32,7 @@ public struct ClusterService: Elastickv_V1_Cluster.SimpleServiceProtocol {
     public func addLearner(
         request: Elastickv_V1_MemberRequest, context: ServerContext
     ) async throws -> Elastickv_V1_ChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
         let name = try Self.requireNodeID(request)
         guard !request.addr.isEmpty else {
             throw RPCError(code: .invalidArgument, message: "addr is required (host:port of the new member)")
@@ -42,6 +46,7 @@ public struct ClusterService: Elastickv_V1_Cluster.SimpleServiceProtocol {
     public func promote(
         request: Elastickv_V1_MemberRequest, context: ServerContext
     ) async throws -> Elastickv_V1_ChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
         let name = try Self.requireNodeID(request)
         return try await Self.change { () async throws(ClusterControlError) in
             try await control.promote(name: name)
@@ -52,6 +57,7 @@ public struct ClusterService: Elastickv_V1_Cluster.SimpleServiceProtocol {
     public func remove(
         request: Elastickv_V1_MemberRequest, context: ServerContext
     ) async throws -> Elastickv_V1_ChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
         let name = try Self.requireNodeID(request)
         return try await Self.change { () async throws(ClusterControlError) in
             try await control.remove(name: name)
@@ -62,6 +68,7 @@ public struct ClusterService: Elastickv_V1_Cluster.SimpleServiceProtocol {
     public func transferLeader(
         request: Elastickv_V1_MemberRequest, context: ServerContext
     ) async throws -> Elastickv_V1_ChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
         let name = try Self.requireNodeID(request)
         return try await Self.change { () async throws(ClusterControlError) in
             try await control.transferLeader(to: name)

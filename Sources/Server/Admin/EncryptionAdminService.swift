@@ -12,10 +12,14 @@ import GRPCCore
 /// Wrapped DEKs are the only key material it carries, and only in `GetSidecarState` answers.
 public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleServiceProtocol {
     private let control: any EncryptionControl
+    /// Whether the mutators need the admin role (the node serves gRPC over mTLS); capability and state
+    /// reads never do.
+    private let requiresAdminRole: Bool
 
     /// Creates the service over the node's encryption operations.
-    public init(control: any EncryptionControl) {
+    public init(control: any EncryptionControl, requiresAdminRole: Bool = false) {
         self.control = control
+        self.requiresAdminRole = requiresAdminRole
     }
 
     /// Returns what this node can do; answers on any role.
@@ -42,7 +46,8 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
     public func bootstrapEncryption(
         request: Elastickv_V1_BootstrapEncryptionRequest, context: ServerContext
     ) async throws -> Elastickv_V1_EncryptionChangeResponse {
-        try await Self.change { () async throws(EncryptionControlError) in try await control.bootstrap() }
+        try AdminRole.check(context, required: requiresAdminRole)
+        return try await Self.change { () async throws(EncryptionControlError) in try await control.bootstrap() }
     }
 
     /// Makes a new DEK active for the requested purpose.
@@ -51,6 +56,7 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
     public func rotateDEK(
         request: Elastickv_V1_RotateDEKRequest, context: ServerContext
     ) async throws -> Elastickv_V1_EncryptionChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
         let purpose = try Self.decoding { () throws(EncryptionWireError) in
             try EncryptionWire.purpose(request.purpose)
         }
@@ -63,7 +69,8 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
     public func rewrapDEKs(
         request: Elastickv_V1_RewrapDEKsRequest, context: ServerContext
     ) async throws -> Elastickv_V1_EncryptionChangeResponse {
-        try await Self.change { () async throws(EncryptionControlError) in try await control.rewrapDEKs() }
+        try AdminRole.check(context, required: requiresAdminRole)
+        return try await Self.change { () async throws(EncryptionControlError) in try await control.rewrapDEKs() }
     }
 
     /// Retires an inactive DEK that nothing can still need.
@@ -72,6 +79,7 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
     public func retireDEK(
         request: Elastickv_V1_RetireDEKRequest, context: ServerContext
     ) async throws -> Elastickv_V1_EncryptionChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
         let keyID = try Self.decoding { () throws(EncryptionWireError) in
             try EncryptionWire.keyID(request.keyID, field: "key_id")
         }
@@ -87,6 +95,7 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
     public func registerEncryptionWriter(
         request: Elastickv_V1_RegisterEncryptionWriterRequest, context: ServerContext
     ) async throws -> Elastickv_V1_EncryptionChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
         let registrations = try Self.decoding { () throws(EncryptionWireError) in
             try EncryptionWire.registrations(request)
         }
@@ -99,21 +108,24 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
     public func enableStorageEnvelope(
         request: Elastickv_V1_EnableStorageEnvelopeRequest, context: ServerContext
     ) async throws -> Elastickv_V1_EncryptionChangeResponse {
-        try await Self.change { () async throws(EncryptionControlError) in try await control.enableStorageEnvelope() }
+        try AdminRole.check(context, required: requiresAdminRole)
+        return try await Self.change { () async throws(EncryptionControlError) in try await control.enableStorageEnvelope() }
     }
 
     /// Commits the raft-envelope cut-over.
     public func enableRaftEnvelope(
         request: Elastickv_V1_EnableRaftEnvelopeRequest, context: ServerContext
     ) async throws -> Elastickv_V1_EncryptionChangeResponse {
-        try await Self.change { () async throws(EncryptionControlError) in try await control.enableRaftEnvelope() }
+        try AdminRole.check(context, required: requiresAdminRole)
+        return try await Self.change { () async throws(EncryptionControlError) in try await control.enableRaftEnvelope() }
     }
 
     /// Rewrites this node's sidecar from the replicated state it has applied.
     public func resyncSidecar(
         request: Elastickv_V1_ResyncSidecarRequest, context: ServerContext
     ) async throws -> Elastickv_V1_EncryptionChangeResponse {
-        try await Self.change { () async throws(EncryptionControlError) in try await control.resyncSidecar() }
+        try AdminRole.check(context, required: requiresAdminRole)
+        return try await Self.change { () async throws(EncryptionControlError) in try await control.resyncSidecar() }
     }
 
     /// Runs a request decoder, turning its refusal into `INVALID_ARGUMENT`.

@@ -128,22 +128,20 @@ public struct NodeConfiguration: Sendable, Hashable {
         guard !dataDirectory.isEmpty else { throw .emptyDataDirectory }
         guard maxValueBytes > 0, maxValueBytes <= 512 << 20 else { throw .invalidMaxValueBytes(maxValueBytes) }
         guard previousKEKFile == nil || kekFile != nil else { throw .previousKEKWithoutKEK }
-        let tlsFiles = [tlsCertificateFile, tlsKeyFile, tlsCAFile].contains { $0 != nil }
-        if redisTLSAddress != nil, tlsCertificateFile == nil || tlsKeyFile == nil {
-            throw .tls("--redis-tls-addr needs --tls-cert-file and --tls-key-file")
+        let tlsFiles = [tlsCertificateFile, tlsKeyFile, tlsCAFile]
+        if tlsFiles.contains(where: { $0 != nil }), tlsFiles.contains(where: { $0 == nil }) {
+            // The files turn on mTLS for gRPC (DESIGN §11), which needs all three.
+            throw .tls("--tls-cert-file, --tls-key-file and --tls-ca-file go together: gRPC between members and "
+                + "for elastickv-admin is then mutual TLS, which needs this node's certificate, its key and the CA")
         }
-        if redisTLSAddress != nil, redisTLSAuthClients != .no, tlsCAFile == nil {
-            throw .tls("--redis-tls-auth-clients \(redisTLSAuthClients.rawValue) needs --tls-ca-file (the CA of client "
-                + "certificates); use --redis-tls-auth-clients no to accept clients without one")
+        if redisTLSAddress != nil, tlsCertificateFile == nil {
+            throw .tls("--redis-tls-addr needs --tls-cert-file, --tls-key-file and --tls-ca-file")
         }
         if redisTLSOnly, redisTLSAddress == nil { throw .tls("--redis-tls-only needs --redis-tls-addr") }
-        if tlsFiles, redisTLSAddress == nil {
-            // DESIGN §11 has these files turn on mTLS for gRPC too; that is not built yet, and a node must not
-            // look as if its peer traffic were protected when it is not.
-            throw .tls("--tls-cert-file, --tls-key-file and --tls-ca-file serve --redis-tls-addr only: mTLS between "
-                + "nodes and for elastickv-admin is not built yet (issue #17), so gRPC stays plaintext")
-        }
     }
+
+    /// Whether gRPC is served and dialled over mutual TLS.
+    public var grpcUsesTLS: Bool { tlsCertificateFile != nil && tlsKeyFile != nil && tlsCAFile != nil }
 }
 
 /// A flag value or combination that cannot start a node; the description is the one line printed.

@@ -1,5 +1,7 @@
 import ControlPlane
+import Foundation
 import Logging
+import NIOCertificateReloading
 import NIOCore
 import ServiceLifecycle
 import Storage
@@ -16,6 +18,8 @@ public final class NodeRuntime: Sendable {
     let services: [any Service]
     let forwarder: GRPCProposalForwarder
     let grpc: GRPCServerService
+    /// mTLS for gRPC, when `--tls-*` files are given.
+    let tls: GRPCTLS?
     /// The Redis and metrics listeners' addresses once bound, for the start-up line.
     let bound = BoundListeners()
     let logger: Logger
@@ -33,6 +37,8 @@ public final class NodeRuntime: Sendable {
         do throws(TLSSetupError) { redisTLS = try configuration.redisTLS.map(TLSContextSource.init) } catch {
             throw .tls(error.description)
         }
+        let grpcTLS = try Self.grpcTLS(configuration, logger: logger)
+        tls = grpcTLS
         self.configuration = configuration
         self.logger = logger
         metrics = MetricsRegistry()
@@ -48,24 +54,31 @@ public final class NodeRuntime: Sendable {
         }
         let limits = configuration.sizeLimits
         let transport = GRPCRaftTransport(localID: configuration.identity.fullNodeID,
-                                          configuration: limits.transportConfiguration, metrics: metrics, logger: logger)
+                                          configuration: limits.transportConfiguration, metrics: metrics, logger: logger,
+                                          tls: grpcTLS)
         let (networking, onMessage) = NodeNetworking.make(node: node, transport: transport, logger: logger)
         // One connection per member at most: forwarding reaches the leader, pub/sub every member.
-        let forwardingClient = RaftForwardingClient(maxConnections: 16, maxRequestPayloadBytes: limits.maxRequestPayloadBytes)
+        let forwardingClient = RaftForwardingClient(maxConnections: 16, maxRequestPayloadBytes: limits.maxRequestPayloadBytes,
+                                                    tls: grpcTLS)
         let pubSubHub = PubSubHub()
         let raftService = RaftTransportService(localID: configuration.identity.fullNodeID,
                                                wireLimits: limits.wireLimits, metrics: transport.metrics,
                                                handler: node, pubSub: pubSubHub, logger: logger, onMessage: onMessage)
         grpc = GRPCServerService(
             host: configuration.grpcAddress.host, port: configuration.grpcAddress.port,
-            services: [raftService, ClusterService(control: node), EncryptionAdminService(control: node),
+            services: [raftService, ClusterService(control: node, requiresAdminRole: grpcTLS != nil),
+                       EncryptionAdminService(control: node, requiresAdminRole: grpcTLS != nil),
                        KVService(storage: NodeKeyValueAccess(backend: backend, store: store))],
-            maxRequestPayloadBytes: limits.maxRequestPayloadBytes)
+            maxRequestPayloadBytes: limits.maxRequestPayloadBytes, security: grpcTLS?.serverSecurity ?? .plaintext)
         let forwarder = GRPCProposalForwarder(client: forwardingClient) { [node] id in await node.address(of: id) }
         self.forwarder = forwarder
         var services: [any Service] = [
             transport, forwardingClient, networking, NodeTicker(node: node, interval: options.tickInterval), grpc,
         ]
+        if let reloader = grpcTLS?.reloader { services.append(reloader) }
+        if grpcTLS != nil || redisTLS != nil {
+            services.append(CertificateReloadOnSignal(grpc: grpcTLS?.reloader, redis: redisTLS, logger: logger))
+        }
         var redisConfiguration = RedisServer.Configuration(
             host: configuration.redisAddress.host, port: configuration.redisAddress.port,
             password: configuration.redisPassword, maxValueBytes: configuration.maxValueBytes,
@@ -115,7 +128,7 @@ public final class NodeRuntime: Sendable {
         let announcement = Task { await announceOnceBound() }
         defer { announcement.cancel() }
         await node.attachForwarder(forwarder)
-        await node.attachCapabilityPoller(EncryptionCapabilityProbe())
+        await node.attachCapabilityPoller(EncryptionCapabilityProbe(tls: tls))
         do {
             try await group.run()
         } catch {
@@ -155,4 +168,51 @@ public final class NodeRuntime: Sendable {
 /// The Redis and metrics listeners' addresses once bound.
 final class BoundListeners: Sendable {
     let addresses = Mutex<(redis: SocketAddress?, redisTLS: SocketAddress?, metrics: SocketAddress?)>((nil, nil, nil))
+}
+
+extension NodeRuntime {
+    /// gRPC's mTLS from the `--tls-*` files, with the certificate and key re-read every 2 s when they change;
+    /// nil without them. A file that cannot be used stops the start-up (nothing is opened yet).
+    static func grpcTLS(_ configuration: NodeConfiguration, logger: Logger) throws(StartupFailure) -> GRPCTLS? {
+        guard let certificate = configuration.tlsCertificateFile, let key = configuration.tlsKeyFile,
+              let ca = configuration.tlsCAFile else { return nil }
+        guard FileManager.default.isReadableFile(atPath: ca) else {
+            throw .tls("--tls-ca-file: cannot use '\(ca)': the file does not exist or is not readable")
+        }
+        do {
+            let reloader = try TimedCertificateReloader.makeReloaderValidatingSources(
+                refreshInterval: .seconds(2),
+                certificateSource: .init(location: .file(path: certificate), format: .pem),
+                privateKeySource: .init(location: .file(path: key), format: .pem), logger: logger)
+            return GRPCTLS(certificateFile: certificate, keyFile: key, caFile: ca, reloader: reloader)
+        } catch {
+            throw .tls("--tls-cert-file / --tls-key-file: cannot use '\(certificate)' with '\(key)': \(error)")
+        }
+    }
+}
+
+/// SIGHUP re-reads every certificate and key at once (gRPC's and the Redis TLS port's), besides the periodic
+/// check for changed files.
+struct CertificateReloadOnSignal: Service {
+    let grpc: TimedCertificateReloader?
+    let redis: TLSContextSource?
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            do {
+                try grpc?.reload()
+                if grpc != nil { logger.info("gRPC TLS certificate reloaded") }
+            } catch {
+                logger.warning("gRPC TLS files could not be reloaded; the previous certificate stays in use",
+                               metadata: ["error": "\(error)"])
+            }
+            do throws(TLSSetupError) {
+                if try redis?.reload(force: true) == true { logger.info("redis TLS certificate reloaded") }
+            } catch {
+                logger.warning("redis TLS files could not be reloaded; the previous certificate stays in use",
+                               metadata: ["error": "\(error)"])
+            }
+        }
+    }
 }

@@ -7,7 +7,6 @@ import RESP
 import RedisCommands
 import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 /// The Redis protocol listener: RESP2 (and RESP3 after `HELLO 3`), pipelining, optional password.
 ///
@@ -172,8 +171,9 @@ public final class RedisServer: Service, Sendable {
         }
     }
 
-    /// Re-reads the TLS files when they change (checked every ``Configuration/tlsReloadInterval``) and on
-    /// SIGHUP; a failed reload keeps the current certificate and is logged. Ends with the listener.
+    /// Re-reads the TLS files when they change (checked every ``Configuration/tlsReloadInterval``; SIGHUP is
+    /// the node's, ``CertificateReloadOnSignal``); a failed reload keeps the current certificate and is logged.
+    /// Ends with the listener.
     func watchTLSFiles(_ tls: TLSContextSource) async {
         let logger = logger
         func reload(force: Bool) {
@@ -184,16 +184,9 @@ public final class RedisServer: Service, Sendable {
                                metadata: ["error": "\(error)"])
             }
         }
-        let interval = configuration.tlsReloadInterval
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sighup) { reload(force: true) }
-            }
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                if !Task.isCancelled { reload(force: false) }
-            }
-            group.cancelAll()
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.tlsReloadInterval)
+            if !Task.isCancelled { reload(force: false) }
         }
     }
 

@@ -1,3 +1,4 @@
+import ControlPlane
 import ElastickvAPI
 import Foundation
 import GRPCCore
@@ -50,7 +51,8 @@ extension GRPCRaftTransport {
         let written = FrameTally()
         do {
             let transport = try HTTP2ClientTransport.Posix(
-                target: address.target, transportSecurity: .plaintext, config: clientTransportConfiguration())
+                target: address.target, transportSecurity: tls.clientSecurity,
+                config: tls.clientConfig(clientTransportConfiguration()))
             try await withGRPCClient(transport: transport) { client in
                 let raft = Elastickv_V1_RaftTransport.Client(wrapping: client)
                 _ = try await raft.deliver(options: callOptions()) { writer in

@@ -1,3 +1,4 @@
+import ControlPlane
 import Logging
 import Raft
 import ServiceLifecycle
@@ -40,10 +41,14 @@ public final class GRPCRaftTransport: RaftTransport, Service, Sendable {
     ///   - configuration: queue length, backoff and wire limits.
     ///   - metrics: the registry the transport's counters are added to.
     ///   - logger: connection failures are logged at debug, recoveries at info.
+    /// mTLS to the peers when configured.
+    let tls: GRPCTLS?
+
     public init(
         localID: NodeID, configuration: RaftTransportConfiguration = RaftTransportConfiguration(),
-        metrics: MetricsRegistry, logger: Logger
+        metrics: MetricsRegistry, logger: Logger, tls: GRPCTLS? = nil
     ) {
+        self.tls = tls
         self.localID = localID
         self.configuration = configuration
         self.metrics = RaftTransportMetrics(registry: metrics)

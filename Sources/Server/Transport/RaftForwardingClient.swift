@@ -1,3 +1,4 @@
+import ControlPlane
 import ElastickvAPI
 import Foundation
 import GRPCCore
@@ -38,8 +39,13 @@ public final class RaftForwardingClient: Service, Sendable {
     private let state: Mutex<State>
     private let newClientStream: AsyncStream<Client>
 
+    /// mTLS to the other members when configured.
+    let tls: GRPCTLS?
+
     public init(requestTimeout: Duration = .seconds(10), maxConnections: Int = 4,
-                maxRequestPayloadBytes: Int = RaftTransportConfiguration.defaultMaxRequestPayloadBytes) {
+                maxRequestPayloadBytes: Int = RaftTransportConfiguration.defaultMaxRequestPayloadBytes,
+                tls: GRPCTLS? = nil) {
+        self.tls = tls
         self.maxRequestPayloadBytes = maxRequestPayloadBytes
         precondition(requestTimeout > .zero, "requestTimeout must be positive.")
         precondition(maxConnections > 0, "maxConnections must be positive.")
@@ -93,7 +99,7 @@ public final class RaftForwardingClient: Service, Sendable {
         }
         do {
             transport = try HTTP2ClientTransport.Posix(
-                target: peer.target, transportSecurity: .plaintext, config: config)
+                target: peer.target, transportSecurity: tls.clientSecurity, config: tls.clientConfig(config))
         } catch {
             throw .unavailable(address: address, reason: "\(error)")
         }
