@@ -15,6 +15,7 @@ packages+=(
     prometheus          # promtool: DeployConfigTests check deploy/prometheus (no server is started or needed)
     iptables            # the fault suite's partitions (fault_test.py; skipped when not root)
     redis-server        # the differential tests' reference server
+    tcpdump             # tls_capture_test.py: no canary on the wire with TLS on (skipped when not root)
 )
 scripts/apt-install.sh "${packages[@]}"
 
