@@ -8,7 +8,9 @@ elastickv-admin with the admin certificate (OU=admin); writes sent to a follower
 every member; a client certificate without the admin role reads status but is refused rotate-dek, retire-dek
 and membership changes with PERMISSION_DENIED naming the role; an admin without certificates cannot connect;
 after a SIGKILL of the leader a new leader takes writes and the restarted member catches up; a node whose
-certificate comes from another CA cannot be added (the leader cannot reach it) and never receives an entry. Every process is stopped.
+certificate comes from another CA cannot be added (the leader cannot reach it) and never receives an entry;
+after every node's certificate files are replaced and SIGHUP is sent, new connections get the new
+certificates and the cluster keeps serving. Every process is stopped.
 """
 import argparse
 import os
@@ -21,6 +23,7 @@ import redis
 
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 from ports import free_ports  # noqa: E402
+from tls_helpers import presented_certificate, renew  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAKE_CERTS = os.path.join(HERE, "..", "..", "..", "scripts", "make-test-certs.sh")
@@ -182,8 +185,23 @@ def main():
         check(applied == 0, f"a node with another CA's certificate received entries (applied index {applied})")
         members = cluster.admin(cluster.leader(), "cluster", "status")
         check(members.returncode == 0 and "n4" not in members.stdout, f"n4 became a member: {members.stdout}")
+        # Certificate rotation: every node's files replaced, SIGHUP; new connections get the new certificates
+        # and the cluster keeps serving (the old connections stay up until they end).
+        old = {name: presented_certificate(cluster.grpc[name], cluster.certs, alpn=["h2"]) for name in cluster.names}
+        for name in cluster.names:
+            renew(cluster.certs, name, os.path.join(args.workdir, "renewal"))
+        for name in cluster.names:
+            cluster.processes[name].send_signal(signal.SIGHUP)
+        for name in cluster.names:
+            wait_for(lambda: presented_certificate(cluster.grpc[name], cluster.certs, alpn=["h2"]) != old[name],
+                     f"{name} still presents its old certificate after SIGHUP")
+        check(retrying(lambda: cluster.client(follower).set("tls:rotated", "yes"), "SET after rotation"),
+              "SET after the certificate rotation")
+        for name in cluster.names:
+            wait_for(lambda: cluster.client(name).get("tls:rotated") == b"yes", f"{name} after the rotation")
+        check(cluster.admin(cluster.leader(), "cluster", "status").returncode == 0, "admin after the rotation")
         print(f"ok: mTLS cluster: envelopes on, writes through {follower}, admin role enforced, plaintext admin "
-              f"refused, SIGKILL of {leader} survived, a node of another CA never joined")
+              f"refused, SIGKILL of {leader} survived, a node of another CA never joined, certificates rotated")
     finally:
         cluster.stop_all()
 

@@ -22,6 +22,7 @@ import redis
 
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 from ports import free_ports  # noqa: E402
+from tls_helpers import presented_certificate, renew  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAKE_CERTS = os.path.join(HERE, "..", "..", "..", "scripts", "make-test-certs.sh")
@@ -80,34 +81,11 @@ def refused(client):
         return True
 
 
-def peer_certificate(node, certs):
-    context = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
-    context.load_cert_chain(os.path.join(certs, "client.pem"), os.path.join(certs, "client.key"))
-    with socket.create_connection(("127.0.0.1", node.tls), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname="127.0.0.1") as wrapped:
-            return wrapped.getpeercert(binary_form=True)
-
-
 def wait_for_certificate(node, certs, old, what):
     deadline = time.monotonic() + DEADLINE_SECONDS
-    while peer_certificate(node, certs) == old:
+    while presented_certificate(node.tls, certs) == old:
         check(time.monotonic() < deadline, f"the renewed certificate was not served after {what}: {node.log()}")
         time.sleep(0.2)
-
-
-def renew(certs, scratch):
-    """A new key and certificate for n1 from the same CA, swapped in file by file (as a renewal tool does)."""
-    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                    "-out", f"{scratch}/n1.key"], check=True, capture_output=True)
-    subprocess.run(["openssl", "req", "-new", "-key", f"{scratch}/n1.key", "-subj", "/CN=n1 renewed",
-                    "-out", f"{scratch}/n1.csr"], check=True, capture_output=True)
-    with open(f"{scratch}/n1.ext", "w") as ext:
-        ext.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
-    subprocess.run(["openssl", "x509", "-req", "-in", f"{scratch}/n1.csr", "-CA", f"{certs}/ca.pem",
-                    "-CAkey", f"{certs}/ca.key", "-CAcreateserial", "-days", "30", "-extfile", f"{scratch}/n1.ext",
-                    "-out", f"{scratch}/n1.pem"], check=True, capture_output=True)
-    os.replace(f"{scratch}/n1.pem", f"{certs}/n1.pem")
-    os.replace(f"{scratch}/n1.key", f"{certs}/n1.key")
 
 
 def main():
@@ -148,12 +126,12 @@ def main():
         except ConnectionRefusedError:
             pass
 
-        old = peer_certificate(node, certs)
-        renew(certs, args.workdir)
+        old = presented_certificate(node.tls, certs)
+        renew(certs, "n1", os.path.join(args.workdir, "renewal"))
         wait_for_certificate(node, certs, old, "the files changed")
         check(tls_client(node, certs).get("k") == b"v", "the data survived the reload")
-        renewed = peer_certificate(node, certs)
-        renew(certs, args.workdir)
+        renewed = presented_certificate(node.tls, certs)
+        renew(certs, "n1", os.path.join(args.workdir, "renewal"))
         node.process.send_signal(signal.SIGHUP)
         wait_for_certificate(node, certs, renewed, "SIGHUP")
         check(node.process.poll() is None and "redis TLS certificate reloaded" in node.log(), "SIGHUP reload")
