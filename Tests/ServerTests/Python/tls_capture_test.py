@@ -52,12 +52,15 @@ class Run:
         ports = list(self.grpc.values()) + list(self.redis.values()) + list(self.redis_tls.values())
         expression = " or ".join(f"port {port}" for port in ports)
         self.pcap = os.path.join(self.workdir, "capture.pcap")
-        self.capture = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-s", "0", "-w", self.pcap, expression],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.capture_log = os.path.join(self.workdir, "tcpdump.log")
+        with open(self.capture_log, "w") as log:
+            self.capture = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-s", "0", "-w", self.pcap, expression],
+                                            stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 10
         while not os.path.exists(self.pcap):
             if self.capture.poll() is not None:
-                return self.capture.stderr.read().decode(errors="replace").strip()
+                with open(self.capture_log) as log:
+                    return log.read().strip()
             check(time.monotonic() < deadline, "tcpdump did not start")
             time.sleep(0.05)
         time.sleep(0.5)
@@ -65,8 +68,14 @@ class Run:
 
     def stop_capture(self):
         time.sleep(0.5)
-        self.capture.send_signal(signal.SIGINT)
-        self.capture.wait(timeout=20)
+        # SIGTERM (a parent may have left SIGINT ignored, which exec keeps); -U wrote every packet as it came,
+        # so even a SIGKILL after the grace period leaves every packet but a torn last one in the file.
+        self.capture.send_signal(signal.SIGTERM)
+        try:
+            self.capture.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.capture.kill()
+            self.capture.wait()
         with open(self.pcap, "rb") as handle:
             return handle.read()
 
