@@ -147,6 +147,22 @@ import TestSupport
     }
 }
 
+extension ServerCommandTests {
+    @Test func theSlowLogRecordsThroughTheListenerWithTheClientAddress() async throws {
+        try await RedisServerTests.withServer { client in
+            let expected = "+OK\r\n+OK\r\n*2\r\n$23\r\nslowlog-log-slower-than\r\n$1\r\n0\r\n"
+            #expect(try await client.exchange("CONFIG SET slowlog-log-slower-than 0\r\nSET sk sv\r\n"
+                + "CONFIG GET slowlog-log-slower-than\r\n", expecting: expected) == expected)
+            let entries = try await client.exchange("SLOWLOG GET 2\r\n", expecting: String(repeating: "x", count: 80))
+            #expect(entries.hasPrefix("*2\r\n"), "\(entries)")
+            #expect(entries.contains("$2\r\nsv\r\n") && entries.contains("127.0.0.1:"),
+                    "the SET with its arguments and the client's address: \(entries)")
+            #expect(try await client.exchange("CONFIG SET slowlog-max-len x\r\n", expecting: "-ERR")
+                .hasPrefix("-ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len')"))
+        }
+    }
+}
+
 extension TestConnection {
     /// Sends an inline command and returns the bulk string reply's content ("" for an empty one).
     func bulk(_ command: String) async throws -> String {

@@ -105,6 +105,11 @@ final class RedisConnections: Sendable {
     }
 
     /// Every open connection's record, by id.
+    /// The `ip:port` of connection `id` (`?:0` once closed).
+    func address(of id: Int64) -> String {
+        state.withLock { $0.clients[id]?.address ?? "?:0" }
+    }
+
     var clients: [(id: Int64, client: Client)] {
         state.withLock { state in state.clients.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     }

@@ -247,7 +247,7 @@ extension RedisServer {
         guard let name = arguments.first else { return }
         let lowered = String(decoding: name.prefix(32), as: UTF8.self).lowercased()
         guard RedisCommandParser.commandNameSet.contains(lowered), !Monitors.hidden.contains(lowered) else { return }
-        let address = connections.clients.first { $0.id == session.clientID }?.client.address ?? "?:0"
+        let address = connections.address(of: session.clientID)
         monitors.post(Monitors.line(arguments, unixMicros: ConnectionSession.wallClockMicros(), database: session.database,
                                     address: address))
     }
@@ -261,9 +261,12 @@ extension RedisServer {
         guard outcome == .executed else { return }
         latencyMonitor.recordCommand(name: label, microseconds: micros)
         latencyMonitor.recordCommandEvent(microseconds: micros, fast: false)
-        let address = connections.clients.first { $0.id == session.clientID }?.client.address ?? "?:0"
+        // Most commands are not slow: look the address up only for one that will be logged.
+        let threshold = slowLog.thresholdMicroseconds
+        guard threshold >= 0, micros >= threshold else { return }
         slowLog.record(arguments: arguments, duration: duration,
-                       unixMicros: Int64(ConnectionSession.wallClockMicros()), clientAddress: address,
+                       unixMicros: Int64(ConnectionSession.wallClockMicros()),
+                       clientAddress: connections.address(of: session.clientID),
                        clientName: session.clientName.map { String(decoding: $0, as: UTF8.self) } ?? "")
     }
 }
