@@ -7,11 +7,18 @@ import Storage
 /// ```
 /// script row    0x02 ‖ 0x00 ‖ sha1 (40 lower-case hex digits)   body: the script's source
 /// library row   0x02 ‖ 0x01 ‖ library name                      body: the library's source
+/// ACL user row  0x02 ‖ 0x02 ‖ user name                         body: the user's rules (``ACLUserRecord``)
 /// ```
 public enum ScriptRows {
     static let tag: UInt8 = 0x02
     static let scriptKind: UInt8 = 0x00
     static let libraryKind: UInt8 = 0x01
+    static let aclUserKind: UInt8 = 0x02
+
+    /// The row of ACL user `name`.
+    public static func aclUser(_ name: [UInt8]) -> [UInt8] { [tag, aclUserKind] + name }
+    public static let aclUsersStart: [UInt8] = [tag, aclUserKind]
+    public static let aclUsersEnd: [UInt8] = [tag, aclUserKind + 1]
 
     /// The row of the script whose SHA1 is `sha` (lower-case hex).
     public static func script(_ sha: [UInt8]) -> [UInt8] { [tag, scriptKind] + sha }

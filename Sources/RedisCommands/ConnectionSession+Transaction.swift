@@ -72,7 +72,7 @@ public struct TransactionState: Hashable, Sendable {
             queued!.append(.data(arguments))
         case .connection(let command):
             queued!.append(.connection(command))
-        case .pubSub(.subscribe), .pubSub(.unsubscribe), .server:
+        case .pubSub(.subscribe), .pubSub(.unsubscribe), .server, .acl:
             refused = true
             return .error("ERR Command not allowed inside a transaction")
         case .pubSub(let command):

@@ -20,6 +20,10 @@ public struct ConnectionSession: Sendable {
     /// The database SELECT chose (0…15).
     public var database: UInt8 = 0
     public private(set) var isAuthenticated: Bool
+    /// The ACL user the connection runs as (`default` until an AUTH names another).
+    public private(set) var userName: [UInt8] = Array("default".utf8)
+    /// The ACL users, when the server has them: AUTH checks against them instead of ``password``.
+    public var users: (@Sendable ([UInt8]) -> ACLUser?)?
     /// MULTI's queue and WATCH's keys.
     public var transaction = TransactionState()
     /// SUBSCRIBE's channels, PSUBSCRIBE's patterns, SSUBSCRIBE's shard channels.
@@ -71,6 +75,7 @@ public struct ConnectionSession: Sendable {
         protocolVersion = .resp2
         clientName = nil
         isAuthenticated = password == nil
+        startAsDefault()
         replies = .on
         skippedReplies = 0
         isMonitoring = false
@@ -177,7 +182,25 @@ public struct ConnectionSession: Sendable {
         ])
     }
 
+    /// Whether a new (or RESET) connection starts authenticated as `default`: its user is on and `nopass`.
+    public mutating func startAsDefault() {
+        userName = Array("default".utf8)
+        if let user = users?(userName) { isAuthenticated = user.isEnabled && user.acceptsAnyPassword }
+    }
+
     private mutating func authenticate(_ credentials: Credentials) -> RESPValue {
+        let wrong = RESPValue.error("WRONGPASS invalid username-password pair or user is disabled.")
+        if let users {
+            guard let user = users(credentials.user) else { return wrong }
+            if user.acceptsAnyPassword, credentials.passwordOnly {
+                return .error("ERR AUTH <password> called without any password configured for the default user. "
+                    + "Are you sure your configuration is correct?")
+            }
+            guard user.accepts(password: credentials.password) else { return wrong }
+            isAuthenticated = true
+            userName = credentials.user
+            return .ok
+        }
         guard let password else {
             return .error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
         }

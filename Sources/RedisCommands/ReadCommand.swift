@@ -34,6 +34,8 @@ public enum ReadCommand: Hashable, Sendable {
     case databaseSize
     /// INFO keyspace: [keys, keys with an expiry, their average remaining time to live in ms].
     case keyspaceSummary
+    /// The ACL user rows: an array of [row, body] pairs, in name order.
+    case aclUsers
     /// MEMORY USAGE key: an estimate of the bytes the key holds (null when it does not exist).
     case memoryUsage([UInt8])
     case hashGet([UInt8], field: [UInt8])

@@ -119,6 +119,10 @@ public struct ReadEvaluator<View: KeyValueView> {
             return .integer(Int64(try walk(now).count))
         case .keyspaceSummary, .memoryUsage:
             return try evaluateServer(command, now)
+        case .aclUsers:
+            return .array(try reader.allScriptRows(from: ScriptRows.aclUsersStart, to: ScriptRows.aclUsersEnd).map {
+                .array([.bulkString($0.row), .bulkString($0.body)])
+            })
         case .listLength, .listRange, .listIndex, .listPosition:
             return try evaluateList(command, now)
         case .setIsMember, .setAreMembers, .setCardinality, .setMembers, .setRandomMember, .setCombination,

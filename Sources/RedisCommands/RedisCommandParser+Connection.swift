@@ -10,7 +10,8 @@ extension RedisCommandParser {
         "hello": Spec(arity: -1) { _, a, _ throws(RedisArgumentError) in try parseHello(a) },
         "auth": Spec(arity: -2) { _, a, _ throws(RedisArgumentError) in
             switch a.count {
-            case 1: return .connection(.auth(Credentials(user: Array("default".utf8), password: a[a.startIndex])))
+            case 1:
+                return .connection(.auth(Credentials(user: Array("default".utf8), password: a[a.startIndex], passwordOnly: true)))
             case 2: return .connection(.auth(Credentials(user: a[a.startIndex], password: a[a.startIndex + 1])))
             default: throw .syntax
             }

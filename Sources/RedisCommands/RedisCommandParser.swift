@@ -47,7 +47,7 @@ public struct RedisCommandParser: Sendable {
     }
 
     /// Whether the command's arity (name included) admits `arguments`; true for an unknown name.
-    static func arityAccepts(_ arguments: [[UInt8]]) -> Bool {
+    public static func arityAccepts(_ arguments: [[UInt8]]) -> Bool {
         guard let name = arguments.first, let spec = table[String(decoding: name, as: UTF8.self).lowercased()] else { return true }
         return spec.arity >= 0 ? arguments.count == spec.arity : arguments.count >= -spec.arity
     }
@@ -131,6 +131,7 @@ public struct RedisCommandParser: Sendable {
         for (name, spec) in scriptSpecs { table[name] = spec }
         for (name, spec) in bitFieldSpecs { table[name] = spec }
         for (name, spec) in serverSpecs { table[name] = spec }
+        for (name, spec) in aclSpecs { table[name] = spec }
         return table
     }()
 }

@@ -24,6 +24,8 @@ public enum RedisRequest: Hashable, Sendable {
     case script(ScriptCommand)
     /// WAIT, SAVE, MONITOR, SLOWLOG, CLIENT PAUSE …: answered by the listener with the node's state.
     case server(ServerCommand)
+    /// ACL …: SETUSER and DELUSER are replicated (a transaction entry of one command), the rest read.
+    case acl(ACLCommand)
 }
 
 extension RedisRequest {
@@ -107,10 +109,13 @@ public enum ConnectionCommand: Hashable, Sendable {
 public struct Credentials: Hashable, Sendable, CustomStringConvertible {
     public var user: [UInt8]
     public var password: [UInt8]
+    /// `AUTH password` (no user name): refused while the default user needs no password, as in Redis.
+    public var passwordOnly: Bool
 
-    public init(user: [UInt8], password: [UInt8]) {
+    public init(user: [UInt8], password: [UInt8], passwordOnly: Bool = false) {
         self.user = user
         self.password = password
+        self.passwordOnly = passwordOnly
     }
 
     public var description: String { "Credentials(user: \(String(decoding: user, as: UTF8.self)), password: <redacted>)" }

@@ -8,11 +8,15 @@ import RESP
 public struct RedisTransactionApplier: TransactionApplier {
     let parser: RedisCommandParser
     let cursors: ScanCursors
+    let acl: ACLApplier
 
-    /// - Parameter maxValueBytes: `--max-value-bytes`, as the proposer's parser used it.
-    public init(maxValueBytes: Int, cursors: ScanCursors = ScanCursors()) {
+    /// - Parameters:
+    ///   - maxValueBytes: `--max-value-bytes`, as the proposer's parser used it.
+    ///   - aclDefaults: the `default` user while no ACL SETUSER replaced it (`--redis-password`).
+    public init(maxValueBytes: Int, cursors: ScanCursors = ScanCursors(), aclDefaults: ACLDefaults = ACLDefaults(password: nil)) {
         parser = RedisCommandParser(maxValueBytes: maxValueBytes)
         self.cursors = cursors
+        acl = ACLApplier(defaults: aclDefaults)
     }
 
     public func apply(_ commands: [[[UInt8]]], in context: inout TransactionContext) throws(StateMachineHalt)
@@ -53,7 +57,9 @@ public struct RedisTransactionApplier: TransactionApplier {
                 }
                 context.select(UInt8(index))
                 replies.append(.ok)
-            case .connection, .transaction, .pubSub, .server:
+            case .acl(let command) where command.isReplicated:
+                replies.append(try acl.apply(command, in: &context))
+            case .connection, .transaction, .pubSub, .server, .acl:
                 // The connection answers these itself; a proposer never puts one in the entry.
                 replies.append(.error("ERR this command cannot run inside a replicated transaction"))
             }

@@ -36,7 +36,7 @@ import TestSupport
                 return shape.render(outcome.results[index]![0])
             case .read(let read): return try evaluator.evaluate(read, nowMillis: now)
             case .reply(let reply): return reply
-            case .connection, .transaction, .blocking, .pubSub, .blockingRead, .script, .server:
+            case .connection, .transaction, .blocking, .pubSub, .blockingRead, .script, .server, .acl:
                 return .error("connection command")
             }
         }

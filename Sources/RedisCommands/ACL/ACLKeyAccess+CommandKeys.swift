@@ -10,7 +10,7 @@ extension ACLKeyAccess {
 
     /// The keys of a request with the access each needs, from the command's key specs (none when the request
     /// names no keys or does not fit its command).
-    static func keys(of arguments: [[UInt8]]) -> [ACLKeyAccess] {
+    public static func keys(of arguments: [[UInt8]]) -> [ACLKeyAccess] {
         guard case .success(let references) = CommandKeys.references(arguments) else { return [] }
         return references.map(ACLKeyAccess.init)
     }

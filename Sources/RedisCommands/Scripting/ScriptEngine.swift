@@ -274,7 +274,7 @@ public struct ScriptEngine: Sendable {
             return .array([.bulk(String(now / 1000)), .bulk(String(now % 1000 * 1000))])
         case .blockingRead:
             return .error("ERR \(String(decoding: arguments[0], as: UTF8.self).lowercased()) command is not allowed with BLOCK option from scripts")
-        case .connection, .transaction, .pubSub, .blocking, .script, .server:
+        case .connection, .transaction, .pubSub, .blocking, .script, .server, .acl:
             return .error(notAllowed)
         }
     }

@@ -46,7 +46,8 @@ public enum NodeStartup {
             }
         }
         let machine = KVStateMachine(store: store, encryptionApplier: encryption)
-        machine.transactionApplier = RedisTransactionApplier(maxValueBytes: configuration.maxValueBytes)
+        machine.transactionApplier = RedisTransactionApplier(
+            maxValueBytes: configuration.maxValueBytes, aclDefaults: ACLDefaults(password: configuration.redisPassword))
         machine.maxValueBytes = configuration.maxValueBytes
         let storeApplied: UInt64
         do throws(StorageError) { storeApplied = try store.appliedIndex() } catch { throw .store(error.description) }

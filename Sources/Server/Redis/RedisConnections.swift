@@ -16,6 +16,7 @@ final class RedisConnections: Sendable {
         var lastActive = ContinuousClock.now
         var lastCommand = "NULL"
         var name: [UInt8]?
+        var user = "default"
         var database: UInt8 = 0
         var protocolVersion = 2
         var queued: Int?

@@ -65,6 +65,9 @@ public final class RedisServer: Service, Sendable {
     let slowLog = SlowLog()
     let latencyMonitor = LatencyMonitor()
     let facts = ProcessFacts()
+    /// The ACL users as this node applied them, and this node's ACL LOG.
+    let aclDirectory: ACLDirectory
+    let aclLog = ACLLog()
     /// The Redis port once bound (INFO server's tcp_port).
     let boundPort = Atomic<Int>(0)
 
@@ -91,6 +94,7 @@ public final class RedisServer: Service, Sendable {
         self.pubSubPeers = pubSubPeers
         self.configuration = configuration
         self.backend = backend
+        aclDirectory = ACLDirectory(backend: backend, defaults: ACLDefaults(password: configuration.password))
         self.metrics = RedisMetrics(registry: metrics)
         self.logger = logger
         self.group = group
@@ -266,6 +270,8 @@ public final class RedisServer: Service, Sendable {
         try? await connection.executeThenClose { inbound, outbound in
             var session = ConnectionSession(clientID: clientID, password: configuration.password,
                                             config: ServerConfig(maxValueBytes: configuration.maxValueBytes))
+            session.users = { [aclDirectory] name in aclDirectory.user(name) }
+            session.startAsDefault()
             var writer: Task<Void, Never>?
             defer { writer?.cancel() }
             do {
@@ -319,6 +325,10 @@ public final class RedisServer: Service, Sendable {
         if let refusal = session.admit(request, command: arguments.first, subcommand: arguments.dropFirst().first) {
             reply = refusal
             if outcome == .executed { outcome = .rejected }
+        } else if let refusal = aclRefusal(request, arguments: arguments, session: session) {
+            reply = refusal
+            outcome = .rejected
+            if session.transaction.isOpen { session.transaction.refused = true }
         } else if let queued = session.transaction.queue(request, arguments: arguments) {
             reply = queued
             if case .error = queued, outcome == .executed { outcome = .rejected } else if outcome == .executed {
@@ -330,6 +340,8 @@ public final class RedisServer: Service, Sendable {
             switch request {
             case .server(let command):
                 reply = await server(command, session: &session, mailbox: mailbox, closed: closed)
+            case .acl(let command):
+                reply = await acl(command, arguments: arguments, session: session)
             case .connection(.info(let sections)):
                 reply = .bulkString(Array(info(sections, session: session).utf8))
             case .connection(.config(let config)) where config != .resetStatistics && config != .rewrite:
@@ -354,6 +366,15 @@ public final class RedisServer: Service, Sendable {
                 reply = oldForm ? (killed > 0 ? .ok : .error("ERR No such client")) : .integer(Int64(killed))
             case .connection(let command):
                 (reply, close) = session.respond(to: command, info: serverInfo)
+                if case .error(let message) = reply, message.hasPrefix("WRONGPASS") {
+                    var user: [UInt8]?
+                    if case .auth(let credentials) = command { user = credentials.user }
+                    if case .hello(_, let credentials?, _) = command { user = credentials.user }
+                    if let user {
+                        aclLog.record(reason: "auth", object: Array("AUTH".utf8), user: user,
+                                      clientInfo: clientLines([session.clientID], session: session, command: "auth"))
+                    }
+                }
             case .write(let command, let shape):
                 let database = session.database
                 do throws(BackendError) {
@@ -397,6 +418,7 @@ public final class RedisServer: Service, Sendable {
         connections.record(session.clientID) { client in
             client.lastActive = ContinuousClock.now
             client.name = session.clientName
+            client.user = String(decoding: session.userName, as: UTF8.self)
             client.database = session.database
             client.protocolVersion = session.protocolVersion == .resp3 ? 3 : 2
             client.queued = session.transaction.queued?.count
@@ -415,7 +437,7 @@ public final class RedisServer: Service, Sendable {
             return "id=\(id) addr=\(client.address) laddr=\(client.localAddress) fd=-1 name=\(name) age=\(age) "
                 + "idle=\(id == session.clientID ? 0 : idle) flags=\(flags) db=\(client.database) sub=0 psub=0 ssub=0 "
                 + "multi=\(client.queued ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
-                + "omem=0 tot-mem=0 events=r cmd=\(command) user=default redir=-1 resp=\(client.protocolVersion)\n"
+                + "omem=0 tot-mem=0 events=r cmd=\(command) user=\(client.user) redir=-1 resp=\(client.protocolVersion)\n"
         }.joined()
     }
 
