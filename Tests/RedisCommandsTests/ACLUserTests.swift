@@ -511,3 +511,31 @@ extension ACLUser {
         }
     }
 }
+
+extension ACLUserTests {
+    @Test func onlyAUserAllowedEverythingSkipsTheChecks() throws {
+        let everything = ACLUser.defaultUser()
+        #expect(everything.isUnrestricted)
+        func user(_ rules: String...) throws -> ACLUser {
+            try ACLUser.settingUser(ACLUser.defaultUser(), name: Array("default".utf8), rules: rules.map { Array($0.utf8) })
+        }
+        #expect(!(try user("-set")).isUnrestricted, "one command taken away")
+        #expect(!(try user("resetkeys", "~a*")).isUnrestricted, "a key pattern instead of every key")
+        #expect(!(try user("resetchannels")).isUnrestricted, "no channels")
+        #expect(try user("-set", "+set").isUnrestricted, "given back")
+    }
+
+    @Test func storedRulesRebuildTheSameUser() throws {
+        let rules = ["on", ">pw", "~a*", "%R~r*", "&ch", "+@read", "-get", "(+set ~s*)"].map { Array($0.utf8) }
+        let user = try ACLUser.settingUser(nil, name: Array("u".utf8), rules: rules)
+        let stored = ACLUserRecord.encode(ACLUserRecord.rules(for: user, history: rules))
+        #expect(ACLUserRecord.user(named: Array("u".utf8), body: stored) == user,
+                "the description, selectors included (split at spaces, joined again), rebuilds the user")
+        let plain = try ACLUser.settingUser(nil, name: Array("p".utf8), rules: ["on", "~k*", "+get"].map { Array($0.utf8) })
+        let compact = ACLUserRecord.rules(for: plain, history: [])
+        #expect(!compact.isEmpty && ACLUserRecord.user(named: Array("p".utf8), body: ACLUserRecord.encode(compact)) == plain,
+                "otherwise the user's own description is stored")
+        #expect(ACLUserRecord.decode([2, 0, 0, 0, 0]) == nil, "an unknown version is refused")
+        #expect(ACLUserRecord.decode(stored.dropLast().map { $0 }) == nil, "a truncated body is refused")
+    }
+}

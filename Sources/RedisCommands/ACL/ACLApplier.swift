@@ -7,9 +7,10 @@ import Storage
 /// ```
 /// body  0x01 ‖ count u32 ‖ (length u32 ‖ rule bytes) × count      (big-endian)
 /// ```
-/// The rules are the user's own description (what ACL LIST prints after the name) when re-applying it to a
-/// new user gives the same user, which is the case unless a pattern holds a space; otherwise every rule ever
-/// applied, in order. Either way ``ACLUser/settingUser(_:name:rules:channelsAllowedByDefault:)`` rebuilds it.
+/// The rules are the user's own description (what ACL LIST prints after the name, split at spaces; selectors
+/// are joined again when applied) when re-applying it to a new user gives the same user; should it ever not,
+/// every rule ever applied, in order. Either way ``ACLUser/settingUser(_:name:rules:channelsAllowedByDefault:)``
+/// rebuilds it.
 public enum ACLUserRecord {
     static let version: UInt8 = 1
 

@@ -142,6 +142,9 @@ struct ACLCommandBits: Hashable, Sendable {
         if allSet, count % 64 != 0 { words[words.count - 1] = (1 << UInt64(count % 64)) - 1 }
     }
 
+    /// Whether every one of `count` commands is allowed.
+    func allSet(count: Int) -> Bool { self == ACLCommandBits(count: count, allSet: true) }
+
     /// Whether command `number` is allowed.
     subscript(number: Int) -> Bool {
         get { words[number / 64] & (1 << UInt64(number % 64)) != 0 }

@@ -44,6 +44,13 @@ extension ACLUser {
     ///   - arguments: the request, the command name first. Answer an unknown command or subcommand (nil from
     ///     ``commandName(arguments:)``) and a wrong argument count before asking.
     ///   - keys: the request's keys (the command's key specs, as `COMMAND GETKEYSANDFLAGS` finds them).
+    /// Whether the root permissions allow every command, key and channel (the `default` user's `+@all ~* &*`):
+    /// then no request is denied and its keys need not be found.
+    public var isUnrestricted: Bool {
+        root.allowsAllKeys && root.allowsAllChannels && root.firstArguments.isEmpty
+            && root.commands.allSet(count: ACLSelector.table.commands.count)
+    }
+
     public func denial(arguments: [[UInt8]], keys: [ACLKeyAccess]) -> ACLDenial? {
         guard let number = ACLSelector.table.number(forRequest: arguments) else { return .command }
         let channels = Self.channels(of: ACLSelector.table.commands[number].fullName, arguments: arguments)

@@ -99,6 +99,7 @@ extension RedisServer {
         guard let user = aclDirectory.user(session.userName) else {
             return .error("NOPERM the user this connection authenticated as no longer exists; AUTH again")
         }
+        if user.isUnrestricted { return nil }
         let name = RedisServer.commandLabel(arguments)
         // An unknown subcommand is answered as such by its command, before any permission check (as in Redis).
         if name.contains("|"), ACLCategories.table[name] == nil { return nil }

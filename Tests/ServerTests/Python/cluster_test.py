@@ -229,6 +229,51 @@ def exercise_server_commands(cluster, leader, follower, tag):
         check(seen["command"] == f"SET {tag}:mon a b" and seen["db"] == 0, f"MONITOR line as redis-py reads it: {seen}")
 
 
+def exercise_acl(cluster, leader, follower, tag):
+    """ACL users are replicated: made through a follower, they authenticate on every member; their key and
+    command limits hold everywhere; once deleted, no member accepts them."""
+    admin = cluster.client(follower)
+    check(admin.execute_command("ACL", "SETUSER", f"{tag}:u", "on", ">pw", f"~{tag}:*", "+get", "+set")
+          in (b"OK", "OK", True), "ACL SETUSER through a follower")
+    for name in cluster.grpc:
+        def authenticated():
+            try:
+                user = redis.Redis(host="127.0.0.1", port=cluster.redis[name], username=f"{tag}:u", password="pw",
+                                   socket_timeout=15)
+                return user.set(f"{tag}:k", name) and user
+            except redis.exceptions.AuthenticationError:
+                return None
+        deadline = time.monotonic() + 30
+        user = None
+        while user is None:
+            user = retrying(authenticated, f"AUTH as the new user on {name}")
+            check(user is not None or time.monotonic() < deadline,
+                  f"the user made through {follower} cannot AUTH on {name}")
+            if user is None:
+                time.sleep(0.2)
+        try:
+            user.get("elsewhere")
+            check(False, f"{name}: a key outside the user's pattern was readable")
+        except redis.exceptions.NoPermissionError:
+            pass
+        try:
+            user.delete(f"{tag}:k")
+            check(False, f"{name}: DEL is not among the user's commands")
+        except redis.exceptions.NoPermissionError:
+            pass
+    check(cluster.client(leader).execute_command("ACL", "DELUSER", f"{tag}:u") == 1, "ACL DELUSER")
+    for name in cluster.grpc:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                redis.Redis(host="127.0.0.1", port=cluster.redis[name], username=f"{tag}:u", password="pw",
+                            socket_timeout=15).ping()
+            except redis.exceptions.AuthenticationError:
+                break
+            check(time.monotonic() < deadline, f"{name} still accepts the deleted user")
+            time.sleep(0.2)
+
+
 def exercise_pipeline_and_ttl(r, tag):
     pipe = r.pipeline(transaction=False)
     for i in range(100):
@@ -535,6 +580,7 @@ def main():
         exercise_blocking_pops(cluster, "B")
         exercise_pubsub(cluster, "P")
         exercise_server_commands(cluster, leader, follower, "S")
+        exercise_acl(cluster, leader, follower, "A")
         killed, count = crash_test(cluster)
         snapshot_catch_up(cluster)
         print(f"ok: commands through {leader} and {follower}, transactions through every member; crash of {killed} with {count} acknowledged writes")
