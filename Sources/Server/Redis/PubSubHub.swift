@@ -35,6 +35,16 @@ public final class PubSubHub: Sendable {
         }
     }
 
+    /// What `client` is subscribed to (ACL changes check these).
+    public func subscriptions(of client: Int64) -> [(kind: SubscriptionKind, name: [UInt8])] {
+        state.withLock { state in
+            guard state.subscribers[client] != nil else { return [] }
+            return state.listeners.flatMap { kind, names in
+                names.filter { $0.value.contains(client) }.map { (kind, $0.key) }
+            }
+        }
+    }
+
     /// Forgets a client that went away.
     public func remove(_ client: Int64) {
         state.withLock { Self.forget(client, in: &$0) }

@@ -92,6 +92,37 @@ final class ACLLog: Sendable {
 }
 
 extension RedisServer {
+    /// Applies ACL changes to open connections as Redis does: whenever this member applied an entry that
+    /// changed the users, a connection whose user was deleted is closed, and so is a subscriber whose user may
+    /// no longer use one of its channels or patterns. Ends when the node stops applying (shutdown).
+    func enforceACLChanges() async {
+        var seen = backend.applied.generation
+        var last = aclDirectory.users
+        while true {
+            guard await backend.applied.wait(after: seen, until: nil) == .applied else { return }
+            seen = backend.applied.generation
+            let users = aclDirectory.users
+            guard users != last else { continue }
+            last = users
+            var doomed: [Int64] = []
+            for (id, client) in connections.clients {
+                guard let user = users[Array(client.user.utf8)] else {
+                    doomed.append(id)
+                    continue
+                }
+                let lost = pubSubHub.subscriptions(of: id).contains { kind, name in
+                    !user.mayUse(channel: name, isPattern: kind == .pattern)
+                }
+                if lost { doomed.append(id) }
+            }
+            if !doomed.isEmpty {
+                logger.info("closing connections whose ACL user was deleted or lost a subscribed channel",
+                            metadata: ["connections": "\(doomed.count)"])
+                _ = connections.kill(ids: doomed, addresses: [], sparing: nil)
+            }
+        }
+    }
+
     /// The ACL check of a request about to run: nil when allowed, else the NOPERM reply (logged in ACL LOG).
     func aclRefusal(_ request: RedisRequest, arguments: [[UInt8]], session: ConnectionSession) -> RESPValue? {
         if case .reply = request { return nil }

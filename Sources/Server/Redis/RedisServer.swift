@@ -138,7 +138,11 @@ public final class RedisServer: Service, Sendable {
             ])
         }
         let watcher = configuration.tls.map { tls in Task { await self.watchTLSFiles(tls) } }
-        defer { watcher?.cancel() }
+        let aclEnforcer = Task { await self.enforceACLChanges() }
+        defer {
+            watcher?.cancel()
+            aclEnforcer.cancel()
+        }
         let accepting = listeners
         try await runUntilGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { all in

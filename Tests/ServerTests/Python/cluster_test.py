@@ -9,6 +9,7 @@ started after many more writes catches up through a snapshot). Every process is 
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -233,8 +234,8 @@ def exercise_acl(cluster, leader, follower, tag):
     """ACL users are replicated: made through a follower, they authenticate on every member; their key and
     command limits hold everywhere; once deleted, no member accepts them."""
     admin = cluster.client(follower)
-    check(admin.execute_command("ACL", "SETUSER", f"{tag}:u", "on", ">pw", f"~{tag}:*", "+get", "+set")
-          in (b"OK", "OK", True), "ACL SETUSER through a follower")
+    check(admin.execute_command("ACL", "SETUSER", f"{tag}:u", "on", ">pw", f"~{tag}:*", f"&{tag}:*", "+get", "+set",
+                                "+subscribe") in (b"OK", "OK", True), "ACL SETUSER through a follower")
     for name in cluster.grpc:
         def authenticated():
             try:
@@ -261,6 +262,22 @@ def exercise_acl(cluster, leader, follower, tag):
             check(False, f"{name}: DEL is not among the user's commands")
         except redis.exceptions.NoPermissionError:
             pass
+    # A subscriber whose user loses the channel is disconnected, on another member than the one changed.
+    subscriber = socket.create_connection(("127.0.0.1", cluster.redis[leader]), timeout=15)
+    subscriber.sendall(f"AUTH {tag}:u pw\r\nSUBSCRIBE {tag}:ch\r\n".encode())
+    received = b""
+    while b"subscribe" not in received:
+        chunk = subscriber.recv(4096)
+        check(chunk, f"the subscriber was refused: {received!r}")
+        received += chunk
+    check(admin.execute_command("ACL", "SETUSER", f"{tag}:u", "resetchannels") in (b"OK", "OK", True),
+          "ACL SETUSER resetchannels")
+    try:
+        closed = subscriber.recv(4096) == b""
+    except OSError:
+        closed = True
+    check(closed, "a subscriber that lost its channel was not disconnected")
+    subscriber.close()
     check(cluster.client(leader).execute_command("ACL", "DELUSER", f"{tag}:u") == 1, "ACL DELUSER")
     for name in cluster.grpc:
         deadline = time.monotonic() + 30
