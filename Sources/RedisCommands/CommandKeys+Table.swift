@@ -44,6 +44,7 @@ extension CommandKeys {
         "bzpopmin": Entry(firstKey: 1, lastKey: -2, keyStep: 1, specs: [
             KeySpec([.readWrite, .access, .delete], .index(1), .range(lastKey: -2)),
         ]),
+        "acl": .keyless,
         "client": .keyless,
         "command": .keyless,
         "config": .keyless,
@@ -344,6 +345,21 @@ extension CommandKeys {
     /// keys. Redis describes a subcommand on its own (`object|encoding` has its key at 2), and answers a name
     /// that is not among them as an unknown command.
     static let subcommands: [String: [String: Subcommand]] = [
+        "acl": [
+            "cat": Subcommand(arity: -2, .keyless),
+            "deluser": Subcommand(arity: -3, .keyless),
+            "dryrun": Subcommand(arity: -4, .keyless),
+            "genpass": Subcommand(arity: -2, .keyless),
+            "getuser": Subcommand(arity: 3, .keyless),
+            "help": Subcommand(arity: 2, .keyless),
+            "list": Subcommand(arity: 2, .keyless),
+            "load": Subcommand(arity: 2, .keyless),
+            "log": Subcommand(arity: -2, .keyless),
+            "save": Subcommand(arity: 2, .keyless),
+            "setuser": Subcommand(arity: -3, .keyless),
+            "users": Subcommand(arity: 2, .keyless),
+            "whoami": Subcommand(arity: 2, .keyless),
+        ],
         "client": [
             "caching": Subcommand(arity: 3, .keyless),
             "getname": Subcommand(arity: 2, .keyless),

@@ -153,7 +153,7 @@ import Testing
         #expect(parse("hello", "x") == .reply(.error("ERR Protocol version is not an integer or out of range")))
         #expect(parse("client", "setname", "a b") == .reply(.error(
             "ERR Client names cannot contain spaces, newlines or special characters.")))
-        #expect(parse("auth", "secret") == .connection(.auth(Credentials(user: b("default"), password: b("secret")))))
+        #expect(parse("auth", "secret") == .connection(.auth(Credentials(user: b("default"), password: b("secret"), passwordOnly: true))))
         #expect(!String(describing: Credentials(user: b("u"), password: b("hunter2"))).contains("hunter2"))
     }
 
