@@ -21,17 +21,13 @@ import time
 import redis
 
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
+from harness import check, run_main  # noqa: E402
 from ports import free_ports  # noqa: E402
 from tls_helpers import presented_certificate, renew  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAKE_CERTS = os.path.join(HERE, "..", "..", "..", "scripts", "make-test-certs.sh")
 DEADLINE_SECONDS = 30
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 class Node:
@@ -172,8 +168,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as error:
-        print(f"FAILED: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_main(main)

@@ -21,17 +21,13 @@ import time
 import redis
 
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
+from harness import check, run_main, stop_processes  # noqa: E402
 from ports import free_ports  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAKE_CERTS = os.path.join(HERE, "..", "..", "..", "scripts", "make-test-certs.sh")
 DEADLINE_SECONDS = 60
 NAMES = ["n1", "n2", "n3"]
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 class Run:
@@ -116,15 +112,7 @@ class Run:
         raise AssertionError(f"no leader elected (tls={self.tls})")
 
     def stop(self):
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(self.processes.values())
         if self.capture and self.capture.poll() is None:
             self.capture.kill()
             self.capture.wait()
@@ -191,8 +179,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as error:
-        print(f"FAILED: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_main(main)
