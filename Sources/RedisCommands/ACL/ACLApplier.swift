@@ -50,9 +50,14 @@ public enum ACLUserRecord {
         return try? ACLUser.settingUser(nil, name: name, rules: rules)
     }
 
+    /// The user's own description, split into rules.
+    static func describedRules(of user: ACLUser) -> [[UInt8]] {
+        user.rulesDescription().split(separator: 0x20).map(Array.init)
+    }
+
     /// The rules to store for `user`, reached by applying `history` to a new user.
     static func rules(for user: ACLUser, history: [[UInt8]]) -> [[UInt8]] {
-        let described = user.rulesDescription().split(separator: 0x20).map(Array.init)
+        let described = describedRules(of: user)
         if let rebuilt = try? ACLUser.settingUser(nil, name: user.name, rules: described), rebuilt == user {
             return described
         }
@@ -84,7 +89,7 @@ public struct ACLDefaults: Sendable, Hashable {
 
     /// The rules that make ``defaultUser`` from nothing.
     var defaultRules: [[UInt8]] {
-        ACLUserRecord.rules(for: defaultUser, history: defaultUser.rulesDescription().split(separator: 0x20).map(Array.init))
+        ACLUserRecord.rules(for: defaultUser, history: ACLUserRecord.describedRules(of: defaultUser))
     }
 
     /// Every user, by name: the rows' users, and `default` when no row holds it.

@@ -207,12 +207,7 @@ struct CertificateReloadOnSignal: Service {
                 logger.warning("gRPC TLS files could not be reloaded; the previous certificate stays in use",
                                metadata: ["error": "\(error)"])
             }
-            do throws(TLSSetupError) {
-                if try redis?.reload(force: true) == true { logger.info("redis TLS certificate reloaded") }
-            } catch {
-                logger.warning("redis TLS files could not be reloaded; the previous certificate stays in use",
-                               metadata: ["error": "\(error)"])
-            }
+            redis?.reload(force: true, logger: logger)
         }
     }
 }

@@ -21,7 +21,7 @@ final class ACLDirectory: Sendable {
     var users: [[UInt8]: ACLUser] {
         let generation = backend.applied.generation
         if let cached = cache.withLock({ $0 }), cached.generation == generation { return cached.users }
-        let users = (try? backend.readLocal(.aclUsers)).map { defaults.users(rows: Self.rows($0)) }
+        let users = (try? backend.readLocal(.aclUsers)).map(users(in:))
             ?? [ACLDefaults.defaultName: defaults.defaultUser]
         cache.withLock { $0 = (generation, users) }
         return users
@@ -29,14 +29,14 @@ final class ACLDirectory: Sendable {
 
     func user(_ name: [UInt8]) -> ACLUser? { users[name] }
 
-    /// The rows an `.aclUsers` read answered.
-    static func rows(_ reply: RESPValue) -> [(row: [UInt8], body: [UInt8])] {
-        guard case .array(let items) = reply else { return [] }
-        return items.compactMap { item in
+    /// Every user, from the rows an `.aclUsers` read answered (and `default` when no row holds it).
+    func users(in reply: RESPValue) -> [[UInt8]: ACLUser] {
+        guard case .array(let items) = reply else { return defaults.users(rows: []) }
+        return defaults.users(rows: items.compactMap { item in
             guard case .array(let pair) = item, pair.count == 2, case .bulkString(let row) = pair[0],
                   case .bulkString(let body) = pair[1] else { return nil }
             return (row, body)
-        }
+        })
     }
 }
 
@@ -124,14 +124,15 @@ extension RedisServer {
     }
 
     /// The ACL check of a request about to run: nil when allowed, else the NOPERM reply (logged in ACL LOG).
-    func aclRefusal(_ request: RedisRequest, arguments: [[UInt8]], session: ConnectionSession) -> RESPValue? {
+    func aclRefusal(_ request: RedisRequest, arguments: [[UInt8]], label name: String, session: ConnectionSession)
+        -> RESPValue?
+    {
         if case .reply = request { return nil }
         guard session.isAuthenticated else { return nil }
         guard let user = aclDirectory.user(session.userName) else {
             return .error("NOPERM the user this connection authenticated as no longer exists; AUTH again")
         }
         if user.isUnrestricted { return nil }
-        let name = RedisServer.commandLabel(arguments)
         // An unknown subcommand is answered as such by its command, before any permission check (as in Redis).
         if name.contains("|"), ACLCategories.table[name] == nil { return nil }
         guard let denial = user.denial(arguments: arguments, keys: ACLKeyAccess.keys(of: arguments)) else { return nil }
@@ -162,7 +163,7 @@ extension RedisServer {
             }
             // A read barrier first, so a change acknowledged through any member is seen.
             func users() async throws(BackendError) -> [[UInt8]: ACLUser] {
-                ACLDefaults(password: configuration.password).users(rows: ACLDirectory.rows(try await backend.read(.aclUsers)))
+                aclDirectory.users(in: try await backend.read(.aclUsers))
             }
             func sortedNames(_ users: [[UInt8]: ACLUser]) -> [[UInt8]] {
                 users.keys.sorted { $0.lexicographicallyPrecedes($1) }

@@ -155,15 +155,23 @@ extension RedisServer {
         }
         let target = max(state.commitIndex, state.lastLogIndex)
         let deadline = timeoutMillis == 0 ? nil : ContinuousClock.now + .milliseconds(timeoutMillis)
+        func holding() -> Int64 { Int64(state.replicaMatchIndexes.filter { $0 >= target }.count) }
+        await poll(every: .milliseconds(2), closed: closed) {
+            state = backend.serverState()
+            guard holding() < replicas, state.isLeader else { return false }
+            if let deadline, ContinuousClock.now >= deadline { return false }
+            return true
+        }
+        return .integer(holding())
+    }
+
+    /// Sleeps `interval` at a time while `keepWaiting` says so, the connection is open and the listener is not
+    /// draining (WAIT, CLIENT PAUSE). `keepWaiting` is asked first, before any sleep.
+    func poll(every interval: Duration, closed: EventLoopFuture<Void>, while keepWaiting: () -> Bool) async {
         let connectionClosed = Atomic<Bool>(false)
         closed.whenComplete { _ in connectionClosed.store(true, ordering: .relaxed) }
-        while true {
-            let holding = Int64(state.replicaMatchIndexes.filter { $0 >= target }.count)
-            if holding >= replicas || !state.isLeader { return .integer(holding) }
-            if let deadline, ContinuousClock.now >= deadline { return .integer(holding) }
-            if connectionClosed.load(ordering: .relaxed) || connections.isDraining { return .integer(holding) }
-            try? await Task.sleep(for: .milliseconds(2))
-            state = backend.serverState()
+        while keepWaiting(), !connectionClosed.load(ordering: .relaxed), !connections.isDraining {
+            try? await Task.sleep(for: interval)
         }
     }
 
@@ -215,11 +223,7 @@ extension RedisServer {
         default: isWrite = false
         }
         guard pause.holds(isWrite: isWrite) else { return }
-        let connectionClosed = Atomic<Bool>(false)
-        closed.whenComplete { _ in connectionClosed.store(true, ordering: .relaxed) }
-        while pause.holds(isWrite: isWrite), !connectionClosed.load(ordering: .relaxed), !connections.isDraining {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        await poll(every: .milliseconds(5), closed: closed) { pause.holds(isWrite: isWrite) }
     }
 }
 
@@ -253,10 +257,9 @@ extension RedisServer {
     }
 
     /// INFO's counters, the slow log and the latency histograms, after a command was answered.
-    func recordStatistics(_ arguments: [[UInt8]], reply: RESPValue, outcome: ServerStatistics.Outcome,
+    func recordStatistics(_ arguments: [[UInt8]], label: String, reply: RESPValue, outcome: ServerStatistics.Outcome,
                           duration: Duration, session: ConnectionSession) {
-        let label = Self.commandLabel(arguments)
-        let micros = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+        let micros = SlowLog.microseconds(duration)
         statistics.record(command: label, reply: reply, outcome: outcome, microseconds: micros)
         guard outcome == .executed else { return }
         latencyMonitor.recordCommand(name: label, microseconds: micros)

@@ -183,18 +183,9 @@ public final class RedisServer: Service, Sendable {
     /// the node's, ``CertificateReloadOnSignal``); a failed reload keeps the current certificate and is logged.
     /// Ends with the listener.
     func watchTLSFiles(_ tls: TLSContextSource) async {
-        let logger = logger
-        func reload(force: Bool) {
-            do throws(TLSSetupError) {
-                if try tls.reload(force: force) { logger.info("redis TLS certificate reloaded") }
-            } catch {
-                logger.warning("redis TLS files could not be reloaded; the previous certificate stays in use",
-                               metadata: ["error": "\(error)"])
-            }
-        }
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.tlsReloadInterval)
-            if !Task.isCancelled { reload(force: false) }
+            if !Task.isCancelled { tls.reload(force: false, logger: logger) }
         }
     }
 
@@ -315,9 +306,10 @@ public final class RedisServer: Service, Sendable {
                  closed: EventLoopFuture<Void>, mailbox: PubSubMailbox? = nil) async -> (reply: RESPValue, close: Bool)
     {
         let started = ContinuousClock.now
+        let label = Self.commandLabel(arguments)
         connections.record(session.clientID) { client in
             client.lastActive = started
-            client.lastCommand = Self.commandLabel(arguments)
+            client.lastCommand = label
         }
         let request = parser.parse(arguments, nowMillis: backend.nowMillis())
         var close = false
@@ -329,14 +321,15 @@ public final class RedisServer: Service, Sendable {
         if let refusal = session.admit(request, command: arguments.first, subcommand: arguments.dropFirst().first) {
             reply = refusal
             if outcome == .executed { outcome = .rejected }
-        } else if let refusal = aclRefusal(request, arguments: arguments, session: session) {
+        } else if let refusal = aclRefusal(request, arguments: arguments, label: label, session: session) {
             reply = refusal
             outcome = .rejected
             if session.transaction.isOpen { session.transaction.refused = true }
         } else if let queued = session.transaction.queue(request, arguments: arguments) {
             reply = queued
-            if case .error = queued, outcome == .executed { outcome = .rejected } else if outcome == .executed {
-                outcome = .queued  // counted when EXEC runs it, as part of the EXEC
+            if outcome == .executed {
+                // A queued command is counted when EXEC runs it, as part of the EXEC.
+                if case .error = queued { outcome = .rejected } else { outcome = .queued }
             }
         } else {
             await waitWhilePaused(request, closed: closed)
@@ -418,7 +411,7 @@ public final class RedisServer: Service, Sendable {
         }
         let duration = ContinuousClock.now - started
         metrics.record(command: arguments.first, reply: reply, duration: duration)
-        recordStatistics(arguments, reply: reply, outcome: outcome, duration: duration, session: session)
+        recordStatistics(arguments, label: label, reply: reply, outcome: outcome, duration: duration, session: session)
         connections.record(session.clientID) { client in
             client.lastActive = ContinuousClock.now
             client.name = session.clientName

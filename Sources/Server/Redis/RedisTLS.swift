@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOSSL
 import Synchronization
@@ -74,6 +75,16 @@ public final class TLSContextSource: Sendable {
             // Do not retry the same broken files every poll: wait for the next change.
             loaded.withLock { $0.stamps = stamps }
             throw error
+        }
+    }
+
+    /// ``reload(force:)``, logging a new certificate and, for a failure, that the previous one stays in use.
+    func reload(force: Bool, logger: Logger) {
+        do throws(TLSSetupError) {
+            if try reload(force: force) { logger.info("redis TLS certificate reloaded") }
+        } catch {
+            logger.warning("redis TLS files could not be reloaded; the previous certificate stays in use",
+                           metadata: ["error": "\(error)"])
         }
     }
 
