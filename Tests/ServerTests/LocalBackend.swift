@@ -62,9 +62,7 @@ actor LocalBackend: RedisBackend {
     }
 
     func read(_ command: ReadCommand) async throws(BackendError) -> RESPValue {
-        do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
-            throw .unavailable(error.description)
-        }
+        try readLocal(command)
     }
 
     nonisolated func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }

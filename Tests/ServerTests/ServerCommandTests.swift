@@ -81,12 +81,16 @@ import TestSupport
             #expect(commands.contains("rejected_calls=1,failed_calls=1\r\n"), "\(commands)")
             #expect(!commands.contains("nosuch"), "an unknown command is only an error")
             let errors = try await client.bulk("INFO errorstats")
-            #expect(errors == "# Errorstats\r\nerrorstat_ERR:count=3\r\n\r\n", "\(errors)")
+            #expect(errors == "# Errorstats\r\nerrorstat_ERR:count=3\r\n", "\(errors)")
             let both = try await client.bulk("INFO keyspace cluster")
             #expect(both.hasPrefix("# Cluster\r\ncluster_enabled:0\r\n\r\n# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl="))
             #expect(try await client.exchange("CONFIG RESETSTAT\r\n", expecting: "+OK\r\n") == "+OK\r\n")
-            #expect(try await client.bulk("INFO errorstats") == "# Errorstats\r\n\r\n")
+            #expect(try await client.bulk("INFO errorstats") == "# Errorstats\r\n")
             #expect(try await client.bulk("INFO nosuch") == "")
+            let section = "# Cluster\r\ncluster_enabled:0\r\n"
+            let queued = "+OK\r\n+QUEUED\r\n*1\r\n$\(section.utf8.count)\r\n\(section)\r\n"
+            #expect(try await client.exchange("MULTI\r\nINFO cluster\r\nEXEC\r\n", expecting: queued) == queued,
+                    "an INFO queued in MULTI has the same sections as one outside")
         }
     }
 

@@ -53,8 +53,8 @@ public struct NodeRedisBackend: RedisBackend {
     public func read(_ command: ReadCommand, lease: Bool) async throws(BackendError) -> RESPValue {
         // A lease read needs no quorum round to share; the others share one.
         if lease { try await node.readBarrier(lease: true) } else { try await reads.wait() }
-        let now = nowMillis()
         if Self.runsScript(command) {
+            let now = nowMillis()
             // A script may run for up to its instruction budget: off the cooperative threads, so it never holds
             // one (SCRIPT KILL and every other client keep being served).
             let evaluator = evaluator
@@ -65,9 +65,7 @@ public struct NodeRedisBackend: RedisBackend {
             }
             do throws(StorageError) { return try result.get() } catch { throw .unavailable(error.description) }
         }
-        do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: now) } catch {
-            throw .unavailable(error.description)
-        }
+        return try readLocal(command)
     }
 
     /// Where read-only scripts run (EVAL_RO, EVALSHA_RO, FCALL_RO).
@@ -113,6 +111,7 @@ public struct NodeRedisBackend: RedisBackend {
 
     public func info() -> String { serverInfo() }
 
+    /// The store as this node applied it, without a barrier (``read(_:lease:)`` after its barrier, INFO …).
     public func readLocal(_ command: ReadCommand) throws(BackendError) -> RESPValue {
         do throws(StorageError) { return try evaluator.evaluate(command, nowMillis: nowMillis()) } catch {
             throw .unavailable(error.description)

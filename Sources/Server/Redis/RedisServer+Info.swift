@@ -30,7 +30,7 @@ extension RedisServer {
     /// INFO [section …]: the listener's sections merged with the node's (``RedisBackend/info()``: its fields
     /// come first in a section both have). Only the sections asked for are computed; the keyspace walks every
     /// key of every database, as DBSIZE does.
-    func info(_ sections: [[UInt8]], session: ConnectionSession) -> String {
+    func info(_ sections: [[UInt8]]) -> String {
         var node: [String: [String]] = [:]
         var nodeOrder: [String] = []
         var current: String?
@@ -38,19 +38,19 @@ extension RedisServer {
             if line.hasPrefix("# ") {
                 let name = String(line.dropFirst(2))
                 current = name
-                if node[name] == nil { nodeOrder.append(name) }
-                node[name, default: []] += []
+                if node[name] == nil {
+                    nodeOrder.append(name)
+                    node[name] = []
+                }
             } else if let current, !line.isEmpty {
                 node[current, default: []].append(String(line))
             }
         }
         let names = Self.infoSectionOrder + nodeOrder.filter { !Self.infoSectionOrder.contains($0) }
-        var text = ""
-        for name in names where InfoSections.selects(name.lowercased(), sections) {
-            let lines = (node[name] ?? []) + ownInfoLines(name)
-            text += "# \(name)\r\n" + lines.map { $0 + "\r\n" }.joined() + "\r\n"
-        }
-        return text
+        // As Redis frames it: a blank line between sections, none after the last.
+        return names.filter { InfoSections.selects($0.lowercased(), sections) }.map { name in
+            "# \(name)\r\n" + ((node[name] ?? []) + ownInfoLines(name)).map { $0 + "\r\n" }.joined()
+        }.joined(separator: "\r\n")
     }
 
     private func ownInfoLines(_ section: String) -> [String] {

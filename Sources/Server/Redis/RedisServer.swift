@@ -74,11 +74,9 @@ public final class RedisServer: Service, Sendable {
     /// How many clients wait in a blocking command (BLPOP …) right now.
     public var blockedClients: Int { blocked.load(ordering: .relaxed) }
 
-    /// The `INFO` text: the node's sections and this listener's `# Clients`.
+    /// The whole `INFO` text (every section), for an INFO queued in MULTI (the connection picks the sections).
     func serverInfo() -> String {
-        var text = backend.info()
-        if !text.isEmpty, !text.hasSuffix("\r\n\r\n") { text += "\r\n" }
-        return text + "# Clients\r\nconnected_clients:\(connections.openCount)\r\nblocked_clients:\(blockedClients)\r\n\r\n"
+        info([Array("everything".utf8)])
     }
 
     /// This member's pub/sub subscribers (shared with the Raft transport service, which delivers other
@@ -340,7 +338,7 @@ public final class RedisServer: Service, Sendable {
             case .acl(let command):
                 reply = await acl(command, arguments: arguments, session: session)
             case .connection(.info(let sections)):
-                reply = .bulkString(Array(info(sections, session: session).utf8))
+                reply = .bulkString(Array(info(sections).utf8))
             case .connection(.config(let config)) where config != .resetStatistics && config != .rewrite:
                 reply = configure(config, session: session)
             case .connection(.config(.resetStatistics)):
