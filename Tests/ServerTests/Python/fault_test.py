@@ -204,6 +204,17 @@ class Cluster:
         except ValueError:
             return None
 
+    def wait_all_up(self):
+        """Waits (bounded) until every member answers status and knows the same leader; a member that exited
+        fails at once, naming it (its log is printed with the failure)."""
+        def up():
+            exited = [name for name, process in self.processes.items() if process.poll() is not None]
+            check(not exited, f"{', '.join(exited)} exited during start-up (see the log below)")
+            statuses = [self.status(name) for name in NODES]
+            leaders = {status.get("leader") for status in statuses if status}
+            return all(statuses) and len(leaders) == 1 and None not in leaders
+        wait_until(up, "every member to be up and agree on a leader")
+
     def leader(self):
         """The running, unpaused member that reports itself as leader."""
         def find():
@@ -597,7 +608,7 @@ def run(name, bin_dir, workdir, encrypted, partitions_unavailable):
     try:
         for node in NODES:
             cluster.start(node)
-        cluster.leader()
+        cluster.wait_all_up()
         if encrypted:
             phase1 = cluster.on_leader("encryption", "enable-storage-envelope")
             phase2 = cluster.on_leader("encryption", "enable-raft-envelope")

@@ -23,7 +23,7 @@ import redis
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_test import check  # noqa: E402
-from ports import bindable  # noqa: E402
+from ports import bindable, reserve  # noqa: E402
 
 SCRIPT_SECONDS = 120
 PORT_OFFSETS = (0, 100, 200)  # Redis, gRPC, metrics: node i listens on base + offset + i
@@ -33,11 +33,13 @@ def free_base_port(nodes):
     """A base port whose Redis, gRPC and metrics ports for `nodes` nodes are all free now.
 
     Drawn below Linux's ephemeral range (32768 on), where other tests' port-0 binds and outgoing connections
-    land, so those cannot take a port between this check and the nodes' binds.
+    land, so those cannot take a port between this check and the nodes' binds; each port is reserved
+    (ports.reserve) so no other test process draws it meanwhile.
     """
     for _ in range(200):
         base = random.randrange(10000, 32000)
-        if all(bindable(base + offset + i) for offset in PORT_OFFSETS for i in range(1, nodes + 1)):
+        ports = [base + offset + i for offset in PORT_OFFSETS for i in range(1, nodes + 1)]
+        if all(bindable(port) for port in ports) and all(reserve(port) for port in ports):
             return base
     raise AssertionError("no free base port found")
 
