@@ -26,6 +26,8 @@ public struct ApplyHalt: Error, Hashable, Sendable, CustomStringConvertible {
         case noActiveKey(KeyPurpose)
         /// The configured KEK does not unwrap a DEK of the entry (`ErrKEKMismatch`).
         case kekMismatch(KeyID)
+        /// No configured KEK provider answered when a DEK of the entry had to be unwrapped (`ErrKEKUnavailable`).
+        case kekUnavailable(KeyID, reason: String)
         /// A rewrap's bytes unwrap to different key bytes than the keystore holds.
         case rewrapChangesKey(KeyID)
         /// The keystore refused a key.
@@ -57,7 +59,7 @@ public struct ApplyHalt: Error, Hashable, Sendable, CustomStringConvertible {
     /// Whether the cause was I/O, so a restart (which replays the entry) may succeed.
     public var isRetryable: Bool {
         switch reason {
-        case .sidecarWriteFailed, .registryStoreFailed: return true
+        case .sidecarWriteFailed, .registryStoreFailed, .kekUnavailable: return true
         default: return false
         }
     }
@@ -84,8 +86,11 @@ public struct ApplyHalt: Error, Hashable, Sendable, CustomStringConvertible {
         case .noActiveKey(let purpose):
             return "no active \(purpose.rawValue) DEK to enable the envelope with; \(divergent)"
         case .kekMismatch(let id):
-            return "ErrKEKMismatch: DEK \(id) does not unwrap with the configured KEK (--kek-file); configure the "
-                + "cluster's KEK and restart"
+            return "ErrKEKMismatch: DEK \(id) does not unwrap with any configured KEK (--kek, --kek-file); "
+                + "configure one of the KEKs the cluster's keys are wrapped with and restart"
+        case .kekUnavailable(let id, let reason):
+            return "ErrKEKUnavailable: DEK \(id) cannot be unwrapped because no configured KEK provider answers "
+                + "(\(reason)); restart the node once a provider is back (the entry is applied again then)"
         case .rewrapChangesKey(let id):
             return "re-wrapped DEK \(id) unwraps to other key bytes than the keystore holds; \(divergent)"
         case .keystoreRejected(let error): return "\(error); \(divergent)"

@@ -29,18 +29,7 @@ public struct ElementIndex: Sendable, CustomStringConvertible {
 
     /// The name of `element`.
     public func name(_ element: [UInt8]) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let produced = key.withUnsafeBytes { keyBytes in
-            element.withUnsafeBytes { data in
-                digest.withUnsafeMutableBytes { output in
-                    HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count),
-                         data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count,
-                         output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length)
-                }
-            }
-        }
-        precondition(produced != nil && length == 32, "HMAC-SHA-256 of libcrypto failed")
+        let digest = PayloadDigest.hmacSHA256(key: key, element)
         return Array(digest.prefix(Self.nameByteCount))
     }
 

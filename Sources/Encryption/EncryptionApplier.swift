@@ -160,8 +160,9 @@ public final class EncryptionApplier {
     // MARK: - Keys and sidecar
 
     func unwrap(_ wrapped: WrappedDEK, keyID: KeyID, index: UInt64) throws(ApplyHalt) -> DataEncryptionKey {
-        do { return try kekProvider.unwrap(wrapped.bytes) } catch {
-            throw ApplyHalt(index: index, reason: .kekMismatch(keyID))
+        do { return try kekProvider.unwrap(wrapped) } catch {
+            guard KEKRing.isTransient(error) else { throw ApplyHalt(index: index, reason: .kekMismatch(keyID)) }
+            throw ApplyHalt(index: index, reason: .kekUnavailable(keyID, reason: "\(error)"))
         }
     }
 

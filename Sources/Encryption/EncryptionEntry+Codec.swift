@@ -10,11 +10,11 @@ extension EncryptionEntry {
         let entry: EncryptionEntry
         switch opcode {
         case Opcode.writerRegistration:
-            try readVersion(&reader)
+            try readVersion(&reader, allowingWraps: false)
             entry = .writerRegistration(try readRegistrations(&reader))
         case Opcode.bootstrap:
-            try readVersion(&reader)
-            entry = .bootstrap(try readBootstrap(&reader))
+            let version = try readVersion(&reader, allowingWraps: true)
+            entry = .bootstrap(try readBootstrap(&reader, version: version))
         case Opcode.keyManagement:
             entry = try readKeyManagement(&reader)
         default:
@@ -31,6 +31,8 @@ extension EncryptionEntry {
     /// - Throws: ``EntryCodecError`` when the entry breaks a rule of `docs/formats.md`.
     public func encoded() throws(EntryCodecError) -> [UInt8] {
         var writer = WireWriter()
+        let version = wrappedDEKs.contains { !$0.wraps.isEmpty }
+            ? EntryLimits.multiKEKBodyVersion : EntryLimits.bodyVersion
         switch self {
         case .writerRegistration(let registrations):
             writer.u8(Opcode.writerRegistration)
@@ -41,36 +43,36 @@ extension EncryptionEntry {
                 throw .bootstrapKeysInvalid
             }
             writer.u8(Opcode.bootstrap)
-            writer.u8(EntryLimits.bodyVersion)
+            writer.u8(version)
             writer.u64(body.createdUnixSeconds)
-            try Self.writeNewDEK(body.storageKey, to: &writer)
-            try Self.writeNewDEK(body.raftKey, to: &writer)
+            try Self.writeNewDEK(body.storageKey, version: version, to: &writer)
+            try Self.writeNewDEK(body.raftKey, version: version, to: &writer)
             try Self.writeRegistrations(body.registrations, to: &writer)
         case .rotateDEK(let body):
-            Self.writeKeyManagementHeader(SubTag.rotateDEK, to: &writer)
+            Self.writeKeyManagementHeader(SubTag.rotateDEK, version: version, to: &writer)
             writer.u64(body.createdUnixSeconds)
             writer.u32(body.replacedKeyID)
-            try Self.writeNewDEK(body.key, to: &writer)
+            try Self.writeNewDEK(body.key, version: version, to: &writer)
             try Self.writeRegistrations(body.registrations, to: &writer)
         case .rewrapDEKs(let keys):
-            Self.writeKeyManagementHeader(SubTag.rewrapDEKs, to: &writer)
+            Self.writeKeyManagementHeader(SubTag.rewrapDEKs, version: version, to: &writer)
             try Self.checkCount("rewrapped DEK count", keys.count, maximum: EntryLimits.maxRewrappedDEKsPerEntry)
             writer.count(keys.count)
             for key in keys {
                 writer.u32(key.keyID)
-                try Self.writeWrapped(key.wrapped, to: &writer)
+                try Self.writeWrapped(key.wrapped, version: version, to: &writer)
             }
         case .retireDEK(let keyID):
-            Self.writeKeyManagementHeader(SubTag.retireDEK, to: &writer)
+            Self.writeKeyManagementHeader(SubTag.retireDEK, version: version, to: &writer)
             writer.u32(keyID)
         case .enableStorageEnvelope:
-            Self.writeKeyManagementHeader(SubTag.enableStorageEnvelope, to: &writer)
+            Self.writeKeyManagementHeader(SubTag.enableStorageEnvelope, version: version, to: &writer)
         case .enableRaftEnvelope:
-            Self.writeKeyManagementHeader(SubTag.enableRaftEnvelope, to: &writer)
+            Self.writeKeyManagementHeader(SubTag.enableRaftEnvelope, version: version, to: &writer)
         case .createIndexKey(let body):
-            Self.writeKeyManagementHeader(SubTag.createIndexKey, to: &writer)
+            Self.writeKeyManagementHeader(SubTag.createIndexKey, version: version, to: &writer)
             writer.u64(body.createdUnixSeconds)
-            try Self.writeNewDEK(body.key, to: &writer)
+            try Self.writeNewDEK(body.key, version: version, to: &writer)
         }
         let decoded = try Self.decode(writer.bytes)
         precondition(decoded == self, "an encoded encryption entry must decode to the entry it was made from")
@@ -79,27 +81,33 @@ extension EncryptionEntry {
 
     // MARK: - Decoding
 
-    private static func readVersion(_ reader: inout WireReader) throws(EntryCodecError) {
+    /// The body version: ``EntryLimits/bodyVersion``, or ``EntryLimits/multiKEKBodyVersion`` in an entry that
+    /// carries wrapped DEKs (each then followed by its list of per-KEK wraps).
+    @discardableResult
+    private static func readVersion(_ reader: inout WireReader, allowingWraps: Bool) throws(EntryCodecError) -> UInt8 {
         let version = try reader.u8("body version")
-        guard version == EntryLimits.bodyVersion else { throw .unsupportedVersion(version) }
+        guard version == EntryLimits.bodyVersion || (allowingWraps && version == EntryLimits.multiKEKBodyVersion)
+        else { throw .unsupportedVersion(version) }
+        return version
     }
 
     private static func readKeyManagement(_ reader: inout WireReader) throws(EntryCodecError) -> EncryptionEntry {
         let subTag = try reader.u8("sub-tag")
         guard (SubTag.rotateDEK...SubTag.createIndexKey).contains(subTag) else { throw .unknownSubTag(subTag) }
-        try readVersion(&reader)
+        let carriesKeys = [SubTag.rotateDEK, SubTag.rewrapDEKs, SubTag.createIndexKey].contains(subTag)
+        let version = try readVersion(&reader, allowingWraps: carriesKeys)
         switch subTag {
         case SubTag.rotateDEK:
             let created = try readCreated(&reader)
             let replaced = try readKeyID(&reader, "replaced key id")
-            let key = try readNewDEK(&reader)
+            let key = try readNewDEK(&reader, version: version)
             guard key.keyID != replaced else { throw .rotationReplacesItself(replaced) }
             guard key.purpose.seals else { throw .purposeNotAllowed(field: "rotated key", key.purpose) }
             let registrations = try readRegistrations(&reader)
             return .rotateDEK(
                 RotateDEK(createdUnixSeconds: created, replacedKeyID: replaced, key: key, registrations: registrations))
         case SubTag.rewrapDEKs:
-            return .rewrapDEKs(try readRewrappedDEKs(&reader))
+            return .rewrapDEKs(try readRewrappedDEKs(&reader, version: version))
         case SubTag.retireDEK:
             return .retireDEK(try readKeyID(&reader, "retired key id"))
         case SubTag.enableStorageEnvelope:
@@ -108,16 +116,16 @@ extension EncryptionEntry {
             return .enableRaftEnvelope
         default:
             let created = try readCreated(&reader)
-            let key = try readNewDEK(&reader)
+            let key = try readNewDEK(&reader, version: version)
             guard key.purpose == .index else { throw .purposeNotAllowed(field: "index key", key.purpose) }
             return .createIndexKey(CreateIndexKey(createdUnixSeconds: created, key: key))
         }
     }
 
-    private static func readBootstrap(_ reader: inout WireReader) throws(EntryCodecError) -> Bootstrap {
+    private static func readBootstrap(_ reader: inout WireReader, version: UInt8) throws(EntryCodecError) -> Bootstrap {
         let created = try readCreated(&reader)
-        let first = try readNewDEK(&reader)
-        let second = try readNewDEK(&reader)
+        let first = try readNewDEK(&reader, version: version)
+        let second = try readNewDEK(&reader, version: version)
         guard Set([first.purpose, second.purpose]) == [.storage, .raft], first.keyID != second.keyID else {
             throw .bootstrapKeysInvalid
         }
@@ -126,14 +134,16 @@ extension EncryptionEntry {
         return Bootstrap(createdUnixSeconds: created, storageKey: storage, raftKey: raft, registrations: registrations)
     }
 
-    private static func readRewrappedDEKs(_ reader: inout WireReader) throws(EntryCodecError) -> [RewrappedDEK] {
+    private static func readRewrappedDEKs(_ reader: inout WireReader, version: UInt8) throws(EntryCodecError)
+        -> [RewrappedDEK]
+    {
         let count = try reader.count("rewrapped DEK count", minimum: 1, maximum: EntryLimits.maxRewrappedDEKsPerEntry)
         var keys: [RewrappedDEK] = []
         var seen = Set<KeyID>()
         for _ in 0..<count {
             let keyID = try readKeyID(&reader, "rewrapped key id")
             guard seen.insert(keyID).inserted else { throw .duplicateKeyID(keyID) }
-            keys.append(RewrappedDEK(keyID: keyID, wrapped: try readWrapped(&reader)))
+            keys.append(RewrappedDEK(keyID: keyID, wrapped: try readWrapped(&reader, version: version)))
         }
         return keys
     }
@@ -152,17 +162,42 @@ extension EncryptionEntry {
         return registrations
     }
 
-    private static func readNewDEK(_ reader: inout WireReader) throws(EntryCodecError) -> NewDEK {
+    private static func readNewDEK(_ reader: inout WireReader, version: UInt8) throws(EntryCodecError) -> NewDEK {
         let keyID = try readKeyID(&reader, "key_id")
         let purposeByte = try reader.u8("purpose")
         guard let purpose = KeyPurpose(wireValue: purposeByte) else { throw .unknownPurpose(purposeByte) }
-        return NewDEK(keyID: keyID, purpose: purpose, wrapped: try readWrapped(&reader))
+        return NewDEK(keyID: keyID, purpose: purpose, wrapped: try readWrapped(&reader, version: version))
     }
 
-    private static func readWrapped(_ reader: inout WireReader) throws(EntryCodecError) -> WrappedDEK {
+    /// Version 1: one wrap (u16 length, bytes). Version 2: a u8 count of per-KEK wraps; 0 is followed by one
+    /// unnamed wrap as in version 1, 1 to ``EntryLimits/maxKEKWraps`` by that many (kek id: u16 length, UTF-8;
+    /// wrap: u16 length, bytes), primary first, each kek id once.
+    private static func readWrapped(_ reader: inout WireReader, version: UInt8) throws(EntryCodecError)
+        -> WrappedDEK
+    {
+        guard version == EntryLimits.multiKEKBodyVersion else { return WrappedDEK(try readWrapBytes(&reader)) }
+        let count = Int(try reader.u8("KEK wrap count"))
+        guard count <= EntryLimits.maxKEKWraps else {
+            throw .countOutOfRange(field: "KEK wrap count", count: count, minimum: 0, maximum: EntryLimits.maxKEKWraps)
+        }
+        guard count > 0 else { return WrappedDEK(try readWrapBytes(&reader)) }
+        var wraps: [KEKWrap] = []
+        for _ in 0..<count {
+            let length = Int(try reader.u16("kek id length"))
+            guard length >= 1 && length <= EntryLimits.maxKEKIDBytes else { throw .kekIDLength(length) }
+            guard let kekID = String(validating: try reader.raw(length, "kek id"), as: UTF8.self) else {
+                throw .kekIDNotUTF8
+            }
+            guard !wraps.contains(where: { $0.kekID == kekID }) else { throw .duplicateKEKID }
+            wraps.append(KEKWrap(kekID: kekID, bytes: try readWrapBytes(&reader)))
+        }
+        return WrappedDEK(wraps: wraps)
+    }
+
+    private static func readWrapBytes(_ reader: inout WireReader) throws(EntryCodecError) -> [UInt8] {
         let length = Int(try reader.u16("wrapped DEK length"))
         guard length >= 1 && length <= EntryLimits.maxWrappedDEKBytes else { throw .wrappedDEKLength(length) }
-        return WrappedDEK(try reader.raw(length, "wrapped DEK"))
+        return try reader.raw(length, "wrapped DEK")
     }
 
     private static func readKeyID(_ reader: inout WireReader, _ field: String) throws(EntryCodecError) -> KeyID {
@@ -179,24 +214,56 @@ extension EncryptionEntry {
 
     // MARK: - Encoding
 
-    private static func writeKeyManagementHeader(_ subTag: UInt8, to writer: inout WireWriter) {
+    /// The wrapped DEKs this entry carries.
+    var wrappedDEKs: [WrappedDEK] {
+        switch self {
+        case .bootstrap(let body): return [body.storageKey.wrapped, body.raftKey.wrapped]
+        case .rotateDEK(let body): return [body.key.wrapped]
+        case .rewrapDEKs(let keys): return keys.map(\.wrapped)
+        case .createIndexKey(let body): return [body.key.wrapped]
+        case .writerRegistration, .retireDEK, .enableStorageEnvelope, .enableRaftEnvelope: return []
+        }
+    }
+
+    private static func writeKeyManagementHeader(_ subTag: UInt8, version: UInt8, to writer: inout WireWriter) {
         writer.u8(Opcode.keyManagement)
         writer.u8(subTag)
-        writer.u8(EntryLimits.bodyVersion)
+        writer.u8(version)
     }
 
-    private static func writeNewDEK(_ key: NewDEK, to writer: inout WireWriter) throws(EntryCodecError) {
+    private static func writeNewDEK(_ key: NewDEK, version: UInt8, to writer: inout WireWriter)
+        throws(EntryCodecError)
+    {
         writer.u32(key.keyID)
         writer.u8(key.purpose.wireValue)
-        try writeWrapped(key.wrapped, to: &writer)
+        try writeWrapped(key.wrapped, version: version, to: &writer)
     }
 
-    private static func writeWrapped(_ wrapped: WrappedDEK, to writer: inout WireWriter) throws(EntryCodecError) {
-        guard wrapped.bytes.count >= 1 && wrapped.bytes.count <= EntryLimits.maxWrappedDEKBytes else {
-            throw .wrappedDEKLength(wrapped.bytes.count)
+    private static func writeWrapped(_ wrapped: WrappedDEK, version: UInt8, to writer: inout WireWriter)
+        throws(EntryCodecError)
+    {
+        guard version == EntryLimits.multiKEKBodyVersion else { return try writeWrapBytes(wrapped.bytes, to: &writer) }
+        guard wrapped.wraps.count <= EntryLimits.maxKEKWraps else {
+            throw .countOutOfRange(field: "KEK wrap count", count: wrapped.wraps.count, minimum: 0,
+                                   maximum: EntryLimits.maxKEKWraps)
         }
-        writer.count(wrapped.bytes.count)
-        writer.raw(wrapped.bytes)
+        writer.u8(UInt8(wrapped.wraps.count))
+        guard !wrapped.wraps.isEmpty else { return try writeWrapBytes(wrapped.bytes, to: &writer) }
+        for wrap in wrapped.wraps {
+            let id = Array(wrap.kekID.utf8)
+            guard id.count >= 1 && id.count <= EntryLimits.maxKEKIDBytes else { throw .kekIDLength(id.count) }
+            writer.count(id.count)
+            writer.raw(id)
+            try writeWrapBytes(wrap.bytes, to: &writer)
+        }
+    }
+
+    private static func writeWrapBytes(_ bytes: [UInt8], to writer: inout WireWriter) throws(EntryCodecError) {
+        guard bytes.count >= 1 && bytes.count <= EntryLimits.maxWrappedDEKBytes else {
+            throw .wrappedDEKLength(bytes.count)
+        }
+        writer.count(bytes.count)
+        writer.raw(bytes)
     }
 
     private static func writeRegistrations(

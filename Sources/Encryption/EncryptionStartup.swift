@@ -67,8 +67,9 @@ public enum EncryptionStartup {
         for id in sidecar.keys.keys.sorted() {
             let record = sidecar.keys[id]!
             let key: DataEncryptionKey
-            do { key = try kekProvider.unwrap(record.wrapped.bytes) } catch {
-                throw .kekMismatch(keyID: id, sidecarPath: path)
+            do { key = try kekProvider.unwrap(record.wrapped) } catch {
+                guard KEKRing.isTransient(error) else { throw .kekMismatch(keyID: id, sidecarPath: path) }
+                throw .kekUnavailable(keyID: id, sidecarPath: path, reason: "\(error)")
             }
             do { try keystore.install(key, id: id, purpose: record.purpose) } catch {
                 preconditionFailure("a fresh keystore accepts every non-zero id of a validated sidecar once")

@@ -34,6 +34,12 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
     case purposeNotAllowed(field: String, KeyPurpose)
     /// Bytes remain after the last field.
     case trailingBytes(count: Int)
+    /// A kek id is empty or longer than ``EntryLimits/maxKEKIDBytes``.
+    case kekIDLength(Int)
+    /// A kek id is not valid UTF-8.
+    case kekIDNotUTF8
+    /// A DEK names the same KEK twice in its wraps.
+    case duplicateKEKID
 
     public var description: String {
         let reason: String
@@ -56,6 +62,9 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
         case .duplicateKeyID(let id): reason = "key id \(id) appears twice"
         case .purposeNotAllowed(let field, let purpose): reason = "\(field) cannot be a \(purpose.rawValue) key"
         case .trailingBytes(let count): reason = "\(count) bytes after the last field"
+        case .kekIDLength(let length): reason = "a kek id of \(length) bytes (1 to \(EntryLimits.maxKEKIDBytes))"
+        case .kekIDNotUTF8: reason = "a kek id is not UTF-8"
+        case .duplicateKEKID: reason = "a DEK names the same KEK twice"
         }
         return "malformed encryption entry: \(reason); the leader and this node disagree on docs/formats.md"
     }

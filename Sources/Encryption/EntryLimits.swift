@@ -6,6 +6,16 @@ public enum EntryLimits {
     /// The current body version of every encryption entry (0x03, 0x04, each 0x05 sub-tag).
     public static let bodyVersion: UInt8 = 0x01
 
+    /// The body version of an entry whose wrapped DEKs carry a wrap per KEK (bootstrap, rotate-dek, rewrap-deks,
+    /// create-index-key with several KEKs configured); entries without per-KEK wraps keep ``bodyVersion``.
+    public static let multiKEKBodyVersion: UInt8 = 0x02
+
+    /// The most KEKs one DEK may be wrapped by.
+    public static let maxKEKWraps = 8
+
+    /// The longest kek id in bytes (a URI without its query).
+    public static let maxKEKIDBytes = 512
+
     /// The most writer registrations one entry may carry (members × DEKs registered at once).
     public static let maxRegistrationsPerEntry = 1024
 

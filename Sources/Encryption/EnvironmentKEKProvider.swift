@@ -53,6 +53,9 @@ public struct EnvironmentKEKProvider: KEKProvider {
         self.wrapping = WrappingKEK(kek: kek, source: "environment variable \(variableName)")
     }
 
+    /// The kek id: a fingerprint of the key that reveals nothing about it.
+    public var kekID: String? { wrapping.id }
+
     /// Wraps a DEK under the KEK (40 bytes).
     ///
     /// - Throws: ``KEKError/wrapFailure(_:)`` when libcrypto fails.

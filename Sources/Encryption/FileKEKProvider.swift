@@ -48,6 +48,9 @@ public struct FileKEKProvider: KEKProvider {
         self.wrapping = WrappingKEK(kek: kek, source: "file \(path)")
     }
 
+    /// The kek id: a fingerprint of the key that reveals nothing about it.
+    public var kekID: String? { wrapping.id }
+
     /// Wraps a DEK under the file's KEK (40 bytes).
     ///
     /// - Throws: ``KEKError/wrapFailure(_:)`` when libcrypto fails.

@@ -14,9 +14,15 @@ public enum KEKCheck {
         }
         guard let wrapped = try? provider.wrap(zero) else { return nil }
         let digest = PayloadDigest.sha256(wrapped)
-        return digest.prefix(8).map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined()
+        return PayloadDigest.hex(digest.prefix(8))
+    }
+
+    /// Whether a member with check value `other` can unwrap what a node with check value `local` wraps: with
+    /// several KEKs a check value lists kek ids separated by commas (``KEKRing/checkValue``), and one shared KEK is
+    /// enough; a single KEK's value must be equal.
+    public static func compatible(_ other: String, with local: String) -> Bool {
+        guard !other.isEmpty, !local.isEmpty else { return false }
+        let ids = Set(other.split(separator: ","))
+        return local.split(separator: ",").contains { ids.contains($0) }
     }
 }

@@ -37,6 +37,8 @@ public final class ReloadingKEKProvider: KEKProvider, KEKReloading {
         current.withLock { $0 = fresh }
     }
 
+    public var kekID: String? { provider.kekID }
+
     public func wrap(_ key: DataEncryptionKey) throws -> [UInt8] {
         try provider.wrap(key)
     }

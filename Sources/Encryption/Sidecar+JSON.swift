@@ -39,16 +39,19 @@ extension Sidecar {
     public func encodedJSON() -> [UInt8] {
         var keysJSON: [String: SidecarFileJSON.KeyJSON] = [:]
         for (id, key) in keys {
+            let wraps = key.wrapped.wraps.map { wrap in
+                SidecarFileJSON.WrapJSON(kek: wrap.kekID, wrapped: Data(wrap.bytes).base64EncodedString())
+            }
             keysJSON[String(id)] = SidecarFileJSON.KeyJSON(
                 purpose: key.purpose.rawValue, wrapped: Data(key.wrapped.bytes).base64EncodedString(),
-                created: key.created, localEpoch: UInt64(key.localEpoch))
+                created: key.created, localEpoch: UInt64(key.localEpoch), wraps: wraps.isEmpty ? nil : wraps)
         }
         var activeJSON: [String: UInt64] = [:]
         for (purpose, id) in activeKeyIDs { activeJSON[purpose.rawValue] = UInt64(id) }
         let file = SidecarFileJSON(
             version: Self.formatVersion, raftAppliedIndex: raftAppliedIndex,
             storageEnvelopeActive: storageEnvelopeActive, raftEnvelopeCutoverIndex: raftEnvelopeCutoverIndex,
-            active: activeJSON, keys: keysJSON, bootstrapSHA256: bootstrapDigest.map(Self.hex))
+            active: activeJSON, keys: keysJSON, bootstrapSHA256: bootstrapDigest.map { PayloadDigest.hex($0) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let bytes: [UInt8]
@@ -76,8 +79,8 @@ extension Sidecar {
                 throw SidecarError(.localEpochOutOfRange(id, keyJSON.localEpoch), path: path)
             }
             keys[id] = Key(
-                purpose: purpose, wrapped: WrappedDEK(Array(wrapped)), created: keyJSON.created,
-                localEpoch: epoch)
+                purpose: purpose, wrapped: try validatedWraps(keyJSON.wraps, primary: Array(wrapped), id: id, path: path),
+                created: keyJSON.created, localEpoch: epoch)
         }
         var active: [KeyPurpose: KeyID] = [:]
         for (purposeText, idValue) in file.active {
@@ -123,9 +126,24 @@ extension Sidecar {
         }.joined(separator: ".")
     }
 
-    private static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
+    /// The key's wraps: the primary's bytes alone without a `wraps` list; with one, its items (strict base64,
+    /// non-empty distinct kek ids, at most ``EntryLimits/maxKEKWraps``), the first of which must equal `wrapped`.
+    private static func validatedWraps(_ items: [SidecarFileJSON.WrapJSON]?, primary: [UInt8], id: KeyID,
+                                       path: String) throws(SidecarError) -> WrappedDEK
+    {
+        guard let items else { return WrappedDEK(primary) }
+        guard !items.isEmpty, items.count <= EntryLimits.maxKEKWraps,
+              Set(items.map(\.kek)).count == items.count, items.allSatisfy({ !$0.kek.isEmpty })
+        else { throw SidecarError(.invalidWrappedEncoding(id), path: path) }
+        var wraps: [KEKWrap] = []
+        for item in items {
+            guard let bytes = Data(base64Encoded: item.wrapped), !bytes.isEmpty,
+                  bytes.base64EncodedString() == item.wrapped
+            else { throw SidecarError(.invalidWrappedEncoding(id), path: path) }
+            wraps.append(KEKWrap(kekID: item.kek, bytes: Array(bytes)))
+        }
+        guard wraps[0].bytes == primary else { throw SidecarError(.invalidWrappedEncoding(id), path: path) }
+        return WrappedDEK(wraps: wraps)
     }
 
     private static func parseHex(_ text: String) -> [UInt8]? {
@@ -164,11 +182,18 @@ private struct SidecarFileJSON: Codable {
         var wrapped: String
         var created: String
         var localEpoch: UInt64
+        var wraps: [WrapJSON]?
 
         enum CodingKeys: String, CodingKey {
-            case purpose, wrapped, created
+            case purpose, wrapped, created, wraps
             case localEpoch = "local_epoch"
         }
+    }
+
+    /// One KEK's wrap of a key (`wraps` items, DESIGN §3.5).
+    struct WrapJSON: Codable {
+        var kek: String
+        var wrapped: String
     }
 
     var version: Int
@@ -203,5 +228,5 @@ private struct SidecarFileJSON: Codable {
 }
 
 extension SidecarFileJSON.KeyJSON.CodingKeys {
-    static let allFieldNames = ["purpose", "wrapped", "created", "local_epoch"]
+    static let allFieldNames = ["purpose", "wrapped", "created", "local_epoch", "wraps", "kek"]
 }

@@ -9,6 +9,9 @@ public enum StartupError: Error, Hashable, Sendable, CustomStringConvertible {
     case kekRequired
     /// A DEK of the sidecar does not unwrap with the configured KEK.
     case kekMismatch(keyID: KeyID, sidecarPath: String)
+    /// No configured KEK provider answered while unwrapping a DEK of the sidecar; `reason` is the providers'
+    /// errors (no secrets). Waiting may help, so the node exits 75.
+    case kekUnavailable(keyID: KeyID, sidecarPath: String, reason: String)
     /// A sidecar exists but `--encryption-enabled` is not set.
     case sidecarPresentWithoutFlag(sidecarPath: String)
     /// Bumping this DEK's local epoch would pass 0xFFFF.
@@ -29,6 +32,10 @@ public enum StartupError: Error, Hashable, Sendable, CustomStringConvertible {
         case .kekRequired:
             return "ErrKEKRequired: --encryption-enabled is set but no KEK is configured; pass --kek-file (or set "
                 + "ELASTICKV_KEK_BASE64 in tests) with the cluster's KEK"
+        case .kekUnavailable(let keyID, let path, let reason):
+            return "ErrKEKUnavailable: DEK \(keyID) in \(path) cannot be unwrapped now because no configured KEK "
+                + "provider answers (\(reason)); the node exits 75 so a supervisor retries; bring the provider back "
+                + "or configure a second KEK with --kek"
         case .kekMismatch(let keyID, let path):
             return "ErrKEKMismatch: DEK \(keyID) in \(path) does not unwrap with the KEK from --kek-file; configure "
                 + "the KEK the cluster's keys were last wrapped with"

@@ -7,6 +7,15 @@ struct WrappingKEK: Sendable {
     let kek: KeyEncryptionKey
     /// Where the KEK came from, for error messages, e.g. `file /etc/elastickv/kek`.
     let source: String
+    /// The kek id (DESIGN §3.4): the first 16 hex digits of HMAC-SHA-256(kek, "elastickv kek id").
+    let id: String
+
+    init(kek: KeyEncryptionKey, source: String) {
+        self.kek = kek
+        self.source = source
+        id = String(PayloadDigest.hex(PayloadDigest.hmacSHA256(key: kek.secret, Array("elastickv kek id".utf8)))
+            .prefix(16))
+    }
 
     /// The size every wrapped DEK has.
     static let wrappedByteCount = DataEncryptionKey.byteCount + AESKeyWrap.overheadByteCount

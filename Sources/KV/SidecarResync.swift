@@ -44,7 +44,7 @@ public enum SidecarResync {
         let identity = NodeIdentity(name: nodeName)
         var next = stored
         for id in stored.keys.keys.sorted() {
-            do { _ = try kekProvider.unwrap(stored.keys[id]!.wrapped.bytes) } catch {
+            do { _ = try kekProvider.unwrap(stored.keys[id]!.wrapped) } catch {
                 throw Failure(description: "ErrKEKMismatch: DEK \(id) does not unwrap with the given KEK; pass "
                     + "the KEK the cluster's keys are wrapped with")
             }

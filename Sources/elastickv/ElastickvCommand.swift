@@ -38,6 +38,11 @@ struct ElastickvCommand: AsyncParsableCommand {
     var encryptionEnabled = false
     @Option(name: .customLong("kek-file"), help: "32-byte key-encryption key file, mode 0600.")
     var kekFile: String?
+    @Option(name: .customLong("kek"), help: ArgumentHelp(
+        "A KEK provider URI (repeatable; the first is primary, every one wraps every DEK): file:PATH, env:NAME, "
+            + "aws-kms:KEY?region=R&endpoint=URL, pkcs11:token=T;object=O?module-path=P&pin-source=file:F, "
+            + "kms-plugin:unix:///SOCKET, exec:PATH (docs/encryption.md).", valueName: "uri"))
+    var kekURIs: [String] = []
     @Option(name: .customLong("previous-kek-file"),
             help: "During a KEK change: the KEK the keys were wrapped with before --kek-file (until rewrap-deks).")
     var previousKEKFile: String?
@@ -100,6 +105,7 @@ struct ElastickvCommand: AsyncParsableCommand {
             leaseReads: leaseReads)
         var result = configuration
         result.previousKEKFile = previousKEKFile
+        result.kekURIs = kekURIs
         result.tlsCertificateFile = tlsCertificateFile
         result.tlsKeyFile = tlsKeyFile
         result.tlsCAFile = tlsCAFile

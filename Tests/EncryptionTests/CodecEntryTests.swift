@@ -20,6 +20,16 @@ struct CodecEntryTests {
         .enableStorageEnvelope,
         .enableRaftEnvelope,
         SidecarTestEntries.indexKey(kek: kek, id: 0x0102_0304, seed: 5),
+        .rewrapDEKs([
+            .init(keyID: 3, wrapped: WrappedDEK(wraps: [
+                KEKWrap(kekID: "0123456789abcdef", bytes: [1, 2]), KEKWrap(kekID: "aws-kms:alias/ekv", bytes: [3]),
+            ])),
+            .init(keyID: 4, wrapped: WrappedDEK([9, 9, 9])),
+        ]),
+        .rotateDEK(.init(
+            createdUnixSeconds: 5, replacedKeyID: 1,
+            key: .init(keyID: 2, purpose: .storage, wrapped: WrappedDEK(wraps: [KEKWrap(kekID: "k", bytes: [7])])),
+            registrations: [WriterRegistration(dekID: 2, fullNodeID: 1, localEpoch: 0)])),
     ]
 
     /// The index of the body version byte of a sample's payload.
@@ -103,6 +113,28 @@ struct CodecEntryTests {
         }
     }
 
+    @Test("per-KEK wraps: version 2 bytes, unnamed wraps beside named ones, limits")
+    func multiKEKBytes() throws {
+        let entry = EncryptionEntry.rewrapDEKs([
+            .init(keyID: 3, wrapped: WrappedDEK(wraps: [KEKWrap(kekID: "ab", bytes: [1, 2]), KEKWrap(kekID: "c", bytes: [3])])),
+            .init(keyID: 4, wrapped: WrappedDEK([9])),
+        ])
+        let bytes = try entry.encoded()
+        #expect(bytes == [0x05, 0x02, 0x02, 0x00, 0x02,
+                          0x00, 0x00, 0x00, 0x03, 0x02, 0x00, 0x02, 0x61, 0x62, 0x00, 0x02, 0x01, 0x02,
+                          0x00, 0x01, 0x63, 0x00, 0x01, 0x03,
+                          0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x01, 0x09])
+        // A single-KEK entry keeps version 1.
+        #expect(try EncryptionEntry.rewrapDEKs([.init(keyID: 4, wrapped: WrappedDEK([9]))]).encoded()[2] == 0x01)
+        Self.expectError(Array(bytes[0..<9]) + [0x02, 0x00, 0x01, 0x61, 0x00, 0x01, 0x01, 0x00, 0x01, 0x61, 0x00, 0x01, 0x02]
+                             + Array(bytes[24...]), .duplicateKEKID)
+        Self.expectError(Array(bytes[0..<9]) + [0x09], .countOutOfRange(field: "KEK wrap count", count: 9, minimum: 0,
+                                                                       maximum: EntryLimits.maxKEKWraps))
+        Self.expectError(Array(bytes[0..<9]) + [0x01, 0x00, 0x00], .kekIDLength(0))
+        Self.expectError(Array(bytes[0..<9]) + [0x01, 0x00, 0x01, 0xFF, 0x00, 0x01, 0x01] + Array(bytes[24...]),
+                         .kekIDNotUTF8)
+    }
+
     @Test("trailing bytes are rejected", arguments: samples)
     func trailingBytes(entry: EncryptionEntry) throws {
         Self.expectError(try entry.encoded() + [0], .trailingBytes(count: 1))
@@ -111,7 +143,12 @@ struct CodecEntryTests {
 
     @Test("an unknown body version is rejected", arguments: samples)
     func badVersion(entry: EncryptionEntry) throws {
-        for version: UInt8 in [0x00, 0x02, 0xFF] {
+        let carriesKeys: Bool
+        switch entry {
+        case .bootstrap, .rotateDEK, .rewrapDEKs, .createIndexKey: carriesKeys = true
+        default: carriesKeys = false
+        }
+        for version: UInt8 in carriesKeys ? [0x00, 0x03, 0xFF] : [0x00, 0x02, 0x03, 0xFF] {
             var payload = try entry.encoded()
             payload[Self.versionOffset(payload)] = version
             Self.expectError(payload, .unsupportedVersion(version))

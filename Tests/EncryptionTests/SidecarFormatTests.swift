@@ -67,6 +67,25 @@ struct SidecarFormatTests {
         #expect(sidecar.bootstrapDigest == nil)
     }
 
+    @Test("with several KEKs a key carries its wraps, primary first, equal to wrapped")
+    func wrapsList() throws {
+        var sidecar = try Self.parse(Self.designExample)
+        let id: KeyID = 305_419_896
+        sidecar.keys[id]!.wrapped = WrappedDEK(wraps: [
+            KEKWrap(kekID: "0123456789abcdef", bytes: [0, 1, 2, 3, 4, 5, 6, 7]), KEKWrap(kekID: "exec:/kek", bytes: [9]),
+        ])
+        let bytes = sidecar.encodedJSON()
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("\"kek\" : \"exec:\\/kek\"") || text.contains("\"kek\" : \"exec:/kek\""))
+        #expect(try Sidecar(json: bytes, path: Self.path) == sidecar)
+        #expect(!String(decoding: try Self.parse(Self.designExample).encodedJSON(), as: UTF8.self).contains("wraps"))
+        let mismatched = text.replacingOccurrences(of: "\"wrapped\" : \"AAECAwQFBgc=\",", with: "\"wrapped\" : \"CQ==\",")
+        #expect(throws: SidecarError.self) { try Sidecar(json: Array(mismatched.utf8), path: Self.path) }
+        let duplicated = text.replacingOccurrences(of: "exec:", with: "").replacingOccurrences(of: "\\/kek", with: "0123456789abcdef")
+            .replacingOccurrences(of: "/kek", with: "0123456789abcdef")
+        #expect(throws: SidecarError.self) { try Sidecar(json: Array(duplicated.utf8), path: Self.path) }
+    }
+
     @Test("encoding round-trips, is deterministic and uses the normative field names")
     func roundTrip() throws {
         var sidecar = try Self.parse(Self.designExample)

@@ -29,42 +29,42 @@ import Testing
 
     static func calls(_ metrics: MetricsRegistry, _ operation: String, _ outcome: String) -> Double? {
         metrics.sample("elastickv_encryption_kek_operations_total",
-                       labels: ["operation": operation, "outcome": outcome])
+                       labels: ["kek": "file:/kek", "operation": operation, "outcome": outcome])
     }
 
     @Test func everySeriesExistsBeforeTheFirstCallAndUpIsUnknown() {
         let metrics = MetricsRegistry()
-        _ = InstrumentedKEKProvider(SwitchableKEK(), metrics: metrics)
+        _ = InstrumentedKEKProvider(SwitchableKEK(), metrics: metrics, kek: "file:/kek")
         for operation in ["wrap", "unwrap", "reload"] {
             #expect(Self.calls(metrics, operation, "ok") == 0)
             #expect(Self.calls(metrics, operation, "error") == 0)
         }
-        #expect(metrics.sample("elastickv_encryption_kek_provider_up")?.isNaN == true)
+        #expect(metrics.sample("elastickv_encryption_kek_provider_up", labels: ["kek": "file:/kek"])?.isNaN == true)
     }
 
     @Test func failuresAreCountedPassThroughAndTurnUpToZeroUntilACallWorks() throws {
         let metrics = MetricsRegistry()
         let base = SwitchableKEK()
-        let provider = InstrumentedKEKProvider(base, metrics: metrics)
+        let provider = InstrumentedKEKProvider(base, metrics: metrics, kek: "file:/kek")
         let key = DataEncryptionKey.generate()
         let wrapped = try provider.wrap(key)
         #expect(try provider.unwrap(wrapped).secret.withUnsafeBytes { Array($0) }
             == key.secret.withUnsafeBytes { Array($0) })
         try provider.reload()
         #expect(base.reloads.load(ordering: .relaxed) == 1)
-        #expect(metrics.sample("elastickv_encryption_kek_provider_up") == 1)
+        #expect(metrics.sample("elastickv_encryption_kek_provider_up", labels: ["kek": "file:/kek"]) == 1)
 
         base.failing.store(true, ordering: .relaxed)
         #expect(throws: SwitchableKEK.Down.self) { try provider.unwrap(wrapped) }
         #expect(throws: SwitchableKEK.Down.self) { try provider.reload() }
-        #expect(metrics.sample("elastickv_encryption_kek_provider_up") == 0)
+        #expect(metrics.sample("elastickv_encryption_kek_provider_up", labels: ["kek": "file:/kek"]) == 0)
         #expect(Self.calls(metrics, "unwrap", "error") == 1)
         #expect(Self.calls(metrics, "reload", "error") == 1)
-        #expect(metrics.sample("elastickv_encryption_kek_unwrap_seconds_count") == 2, "failed unwraps are timed too")
+        #expect(metrics.sample("elastickv_encryption_kek_unwrap_seconds_count", labels: ["kek": "file:/kek"]) == 2, "failed unwraps are timed too")
 
         base.failing.store(false, ordering: .relaxed)
         _ = try provider.wrap(key)
-        #expect(metrics.sample("elastickv_encryption_kek_provider_up") == 1)
+        #expect(metrics.sample("elastickv_encryption_kek_provider_up", labels: ["kek": "file:/kek"]) == 1)
         #expect(Self.calls(metrics, "wrap", "ok") == 2)
         #expect(Self.calls(metrics, "unwrap", "ok") == 1)
     }

@@ -4,7 +4,8 @@ import Encryption
 /// `elastickv_encryption_kek_unwrap_seconds` times every unwrap,
 /// `elastickv_encryption_kek_operations_total{operation, outcome}` counts wraps, unwraps and reloads that
 /// worked or failed, and `elastickv_encryption_kek_provider_up` is 1 when the last call worked, 0 when it
-/// failed (NaN before the first). Errors pass through unchanged; no key material is recorded.
+/// failed (NaN before the first), each labelled with the kek (its URI without query: `file:/etc/ekv/kek`,
+/// `aws-kms:alias/ekv`). Errors pass through unchanged; no key material is recorded.
 struct InstrumentedKEKProvider: KEKProvider, KEKReloading {
     enum Operation: String, CaseIterable { case wrap, unwrap, reload }
 
@@ -13,20 +14,21 @@ struct InstrumentedKEKProvider: KEKProvider, KEKReloading {
     let up: MetricGauge
     private let operations: [Operation: (ok: MetricCounter, error: MetricCounter)]
 
-    init(_ base: any KEKProvider, metrics: MetricsRegistry) {
+    init(_ base: any KEKProvider, metrics: MetricsRegistry, kek: String) {
         self.base = base
         unwrapSeconds = metrics.histogram("elastickv_encryption_kek_unwrap_seconds",
-                                          help: "Time to unwrap one DEK with the KEK")
+                                          help: "Time to unwrap one DEK with the KEK", labels: ["kek": kek])
         up = metrics.gauge("elastickv_encryption_kek_provider_up",
-                           help: "1 when the KEK provider's last call worked, 0 when it failed")
+                           help: "1 when the KEK provider's last call worked, 0 when it failed", labels: ["kek": kek])
         up.set(to: .nan)
         let name = "elastickv_encryption_kek_operations_total"
         let help = "Calls to the KEK provider, by operation and outcome"
         var operations: [Operation: (ok: MetricCounter, error: MetricCounter)] = [:]
         for operation in Operation.allCases {
             operations[operation] = (
-                metrics.counter(name, help: help, labels: ["operation": operation.rawValue, "outcome": "ok"]),
-                metrics.counter(name, help: help, labels: ["operation": operation.rawValue, "outcome": "error"]))
+                metrics.counter(name, help: help, labels: ["kek": kek, "operation": operation.rawValue, "outcome": "ok"]),
+                metrics.counter(name, help: help,
+                                labels: ["kek": kek, "operation": operation.rawValue, "outcome": "error"]))
         }
         self.operations = operations
     }
@@ -35,6 +37,10 @@ struct InstrumentedKEKProvider: KEKProvider, KEKReloading {
         guard let reloading = base as? any KEKReloading else { return }
         try measured(.reload) { try reloading.reload() }
     }
+
+    var kekID: String? { base.kekID }
+
+    func providerHealth() -> [KEKProviderHealth] { base.providerHealth() }
 
     func wrap(_ key: DataEncryptionKey) throws -> [UInt8] {
         try measured(.wrap) { try base.wrap(key) }

@@ -53,6 +53,8 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var join: Bool
     public var encryptionEnabled: Bool
     public var kekFile: String?
+    /// `--kek URI` values in order (DESIGN §3.4); `--kek-file PATH` counts as `file:PATH` before them.
+    public var kekURIs: [String] = []
     /// The KEK the cluster's keys were wrapped with before the current one, during a KEK change.
     public var previousKEKFile: String?
     public var redisPassword: [UInt8]?
@@ -127,7 +129,10 @@ public struct NodeConfiguration: Sendable, Hashable {
         else { throw .invalidNodeName(nodeName) }
         guard !dataDirectory.isEmpty else { throw .emptyDataDirectory }
         guard maxValueBytes > 0, maxValueBytes <= 512 << 20 else { throw .invalidMaxValueBytes(maxValueBytes) }
-        guard previousKEKFile == nil || kekFile != nil else { throw .previousKEKWithoutKEK }
+        guard previousKEKFile == nil || kekFile != nil || !kekURIs.isEmpty else { throw .previousKEKWithoutKEK }
+        guard kekURIs.count + (kekFile == nil ? 0 : 1) <= EntryLimits.maxKEKWraps else {
+            throw .tooManyKEKs(EntryLimits.maxKEKWraps)
+        }
         let tlsFiles = [tlsCertificateFile, tlsKeyFile, tlsCAFile]
         if tlsFiles.contains(where: { $0 != nil }), tlsFiles.contains(where: { $0 == nil }) {
             // The files turn on mTLS for gRPC (DESIGN §11), which needs all three.
@@ -155,13 +160,16 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case emptyDataDirectory
     case invalidMaxValueBytes(Int)
     case previousKEKWithoutKEK
+    case tooManyKEKs(Int)
     case tls(String)
 
     public var description: String {
         switch self {
         case .invalidAddress(let flag, let value): return "\(flag): '\(value)' is not host:port"
         case .previousKEKWithoutKEK:
-            return "--previous-kek-file needs --kek-file (the new KEK); it only helps during a KEK change"
+            return "--previous-kek-file needs --kek-file or --kek (the new KEK); it only helps during a KEK change"
+        case .tooManyKEKs(let maximum):
+            return "at most \(maximum) KEKs may be configured (--kek-file and --kek together)"
         case .invalidInitialCluster(let item):
             return "--initial-cluster: '\(item)' is not name=host:port (expected n1=host:port,n2=host:port,…)"
         case .duplicateMember(let name): return "--initial-cluster: member '\(name)' appears twice"

@@ -91,24 +91,10 @@ public enum NodeStartup {
                                identity: NodeIdentity, store: MVCCStore, metrics: MetricsRegistry?,
                                logger: Logger) throws(StartupFailure) -> KVEncryption?
     {
-        var provider: (any KEKProvider)?
-        do throws(KEKError) {
-            if let path = configuration.kekFile {
-                let initial = try FileKEKProvider(path: path, fileSystem: fileSystem)
-                let current = ReloadingKEKProvider(initial: initial) {
-                    try FileKEKProvider(path: path, fileSystem: fileSystem)
-                }
-                provider = current
-                if let previousPath = configuration.previousKEKFile {
-                    let previous = try FileKEKProvider(path: previousPath, fileSystem: fileSystem)
-                    provider = FallbackKEKProvider(current: current, previous: previous)
-                }
-            } else if configuration.encryptionEnabled,
-                      ProcessInfo.processInfo.environment[EnvironmentKEKProvider.defaultVariableName] != nil {
-                provider = try EnvironmentKEKProvider()
-            }
-        } catch { throw .encryption(error.description) }
-        if let metrics, let base = provider { provider = InstrumentedKEKProvider(base, metrics: metrics) }
+        let provider: KEKRing?
+        do { provider = try NodeKEKs.ring(configuration, fileSystem: fileSystem, metrics: metrics) } catch {
+            throw .encryption("\(error)")
+        }
         do {
             guard let state = try EncryptionStartup.start(
                 encryptionEnabled: configuration.encryptionEnabled, kekProvider: provider,

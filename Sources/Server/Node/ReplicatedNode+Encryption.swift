@@ -23,7 +23,7 @@ extension ReplicatedNode: EncryptionControl {
         var kekCheck = ""
         if let provider = encryption?.applier.kekProvider {
             try? (provider as? any KEKReloading)?.reload()
-            kekCheck = KEKCheck.value(of: provider) ?? ""
+            kekCheck = provider.checkValue ?? ""
         }
         return EncryptionCapability(
             nodeName: identity.name, fullNodeID: identity.id, encryptionCapable: encryption != nil && halt == nil,
@@ -186,14 +186,32 @@ extension ReplicatedNode: EncryptionControl {
             do { try reloading.reload() } catch { throw .refused("the KEK cannot be reloaded: \(error)") }
         }
         var keys: [EncryptionEntry.RewrappedDEK] = []
+        var changed = 0
         for id in sidecar.keys.keys.sorted() {
-            guard let installed = encryption.applier.keystore.entry(id: id) else { continue }
-            do { keys.append(.init(keyID: id, wrapped: WrappedDEK(try provider.wrap(installed.key)))) } catch {
+            guard let installed = encryption.applier.keystore.entry(id: id), let stored = sidecar.keys[id] else {
+                continue
+            }
+            let wrapped: WrappedDEK
+            do { wrapped = try provider.wrapForStorage(installed.key) } catch {
                 throw .refused("the KEK cannot wrap DEK \(id): \(error)")
             }
+            if !Self.wrapsUnchanged(stored.wrapped, wrapped) { changed += 1 }
+            keys.append(.init(keyID: id, wrapped: wrapped))
+        }
+        guard changed > 0 else {
+            return EncryptionChange(index: core.appliedIndex, summary: "nothing to re-wrap: every DEK is already wrapped "
+                + "by exactly the configured KEKs (\(provider.checkValue ?? "")); no entry was committed")
         }
         let index = try await proposeEncryptionEntry(.rewrapDEKs(keys))
-        return EncryptionChange(index: index, summary: "\(keys.count) DEKs re-wrapped under the current KEK")
+        let keks = provider.checkValue.map { " (KEKs \($0))" } ?? ""
+        return EncryptionChange(index: index, summary: "\(keys.count) DEKs re-wrapped under the configured KEKs\(keks)")
+    }
+
+    /// Whether a fresh wrap says the same as the stored one: the same KEKs (by id, in order) and, for a single
+    /// unnamed KEK, the same bytes (AES Key Wrap is deterministic, so a file KEK that was not replaced wraps to
+    /// the stored bytes; a replaced one changes them, and a file KEK's id is a fingerprint of its key).
+    static func wrapsUnchanged(_ stored: WrappedDEK, _ fresh: WrappedDEK) -> Bool {
+        stored.kekIDs == fresh.kekIDs && (!fresh.wraps.isEmpty || stored.bytes == fresh.bytes)
     }
 
     func retireDEKExclusively(keyID: KeyID) async throws(EncryptionControlError) -> EncryptionChange {
@@ -369,7 +387,8 @@ extension ReplicatedNode: EncryptionControl {
     static func isCapable(_ answer: EncryptionCapability, as member: NodeID, sameKEKAs local: EncryptionCapability)
         -> Bool
     {
-        answer.encryptionCapable && answer.fullNodeID == member && answer.kekCheck == local.kekCheck
+        answer.encryptionCapable && answer.fullNodeID == member
+            && KEKCheck.compatible(answer.kekCheck, with: local.kekCheck)
     }
 
     /// Proposes an encryption entry and waits until it is applied on this node.
@@ -397,8 +416,8 @@ extension ReplicatedNode: EncryptionControl {
     {
         let key = DataEncryptionKey.generate()
         do {
-            let wrapped = try encryption.applier.kekProvider.wrap(key)
-            return EncryptionEntry.NewDEK(keyID: id, purpose: purpose, wrapped: WrappedDEK(wrapped))
+            let wrapped = try encryption.applier.kekProvider.wrapForStorage(key)
+            return EncryptionEntry.NewDEK(keyID: id, purpose: purpose, wrapped: wrapped)
         } catch {
             throw .refused("the KEK cannot wrap a new DEK: \(error)")
         }
