@@ -83,7 +83,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "Raft", "Storage", "KV", "Encryption", "RESP", "RedisCommands", "ElastickvAPI", "DurableIO",
-                "ControlPlane",
+                "ControlPlane", "KEKProviders",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -107,6 +107,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Raft", dependencies: ["DurableIO"], swiftSettings: strict),
+        // KEK providers that call a service, an HSM or a command (DESIGN §3.4); file and env live in Encryption.
+        .target(name: "KEKProviders", dependencies: ["Encryption"], swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["DurableIO", "Raft", "Storage", "KV", "Encryption"], swiftSettings: strict),
         .executableTarget(
             name: "ElastickvAdmin",
@@ -152,6 +154,9 @@ let package = Package(
             name: "EncryptionTests",
             dependencies: ["Encryption", "TestSupport", "DurableIO"],
             swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KEKProvidersTests", dependencies: ["KEKProviders", "Encryption"], swiftSettings: strict
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "TestSupport", "DurableIO"], swiftSettings: strict),
         .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: strict),

@@ -75,13 +75,17 @@ public struct EncryptionStatus: Sendable, Hashable {
         public var created: String
         /// The answering node's local epoch for the key.
         public var localEpoch: UInt16
+        /// The kek ids holding a wrap of the key, primary first; empty when one unnamed KEK wrapped it.
+        public var wrappedBy: [String]
 
-        public init(keyID: KeyID, purpose: KeyPurpose, wrapped: [UInt8], created: String, localEpoch: UInt16) {
+        public init(keyID: KeyID, purpose: KeyPurpose, wrapped: [UInt8], created: String, localEpoch: UInt16,
+                    wrappedBy: [String] = []) {
             self.keyID = keyID
             self.purpose = purpose
             self.wrapped = wrapped
             self.created = created
             self.localEpoch = localEpoch
+            self.wrappedBy = wrappedBy
         }
     }
 
@@ -111,10 +115,13 @@ public struct EncryptionStatus: Sendable, Hashable {
     public var keys: [Key]
     /// The registry rows asked for.
     public var registry: [RegistryRow]
+    /// The answering node's KEK providers, in configuration order.
+    public var kekProviders: [KEKProviderHealth]
 
     public init(encryptionEnabled: Bool, raftAppliedIndex: UInt64, storageEnvelopeActive: Bool,
                 raftEnvelopeCutoverIndex: UInt64?, activeStorageKeyID: KeyID?, activeRaftKeyID: KeyID?,
-                keys: [Key], registry: [RegistryRow]) {
+                keys: [Key], registry: [RegistryRow], kekProviders: [KEKProviderHealth] = []) {
+        self.kekProviders = kekProviders
         self.encryptionEnabled = encryptionEnabled
         self.raftAppliedIndex = raftAppliedIndex
         self.storageEnvelopeActive = storageEnvelopeActive

@@ -11,9 +11,34 @@ extension EncryptionStatusRendering {
             var purpose: String
             var created: String
             var localEpoch: UInt16
+            var wrappedBy: [String]
 
             enum CodingKeys: String, CodingKey {
-                case id, purpose, created, localEpoch = "local_epoch"
+                case id, purpose, created, localEpoch = "local_epoch", wrappedBy = "keks"
+            }
+        }
+
+        struct Provider: Encodable {
+            var kekID: String
+            var scheme: String
+            var primary: Bool
+            var state: String
+            var consecutiveFailures: Int
+            var lastError: String?
+
+            enum CodingKeys: String, CodingKey {
+                case kekID = "kek_id", scheme, primary, state
+                case consecutiveFailures = "consecutive_failures", lastError = "last_error"
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(kekID, forKey: .kekID)
+                try container.encode(scheme, forKey: .scheme)
+                try container.encode(primary, forKey: .primary)
+                try container.encode(state, forKey: .state)
+                try container.encode(consecutiveFailures, forKey: .consecutiveFailures)
+                try container.encode(lastError, forKey: .lastError)  // null when the last call worked
             }
         }
 
@@ -38,12 +63,14 @@ extension EncryptionStatusRendering {
         var active: Active
         var keys: [Key]
         var registry: [RegistryRow]
+        var kekProviders: [Provider]
         var nodes: [NodeEntry]
 
         enum CodingKeys: String, CodingKey {
             case stateAddr = "state_addr", encryptionEnabled = "encryption_enabled"
             case raftAppliedIndex = "raft_applied_index", storageEnvelopeActive = "storage_envelope_active"
             case raftEnvelopeCutoverIndex = "raft_envelope_cutover_index", active, keys, registry, nodes
+            case kekProviders = "kek_providers"
         }
 
         init(_ report: EncryptionStatusReport) {
@@ -55,7 +82,12 @@ extension EncryptionStatusRendering {
             raftEnvelopeCutoverIndex = state.raftEnvelopeCutoverIndex ?? 0
             active = Active(storage: state.activeStorageKeyID ?? 0, raft: state.activeRaftKeyID ?? 0)
             keys = state.keys.map {
-                Key(id: $0.keyID, purpose: $0.purpose.rawValue, created: $0.created, localEpoch: $0.localEpoch)
+                Key(id: $0.keyID, purpose: $0.purpose.rawValue, created: $0.created, localEpoch: $0.localEpoch,
+                    wrappedBy: $0.wrappedBy)
+            }
+            kekProviders = state.kekProviders.map {
+                Provider(kekID: $0.kekID, scheme: $0.scheme, primary: $0.primary, state: $0.state.rawValue,
+                         consecutiveFailures: $0.consecutiveFailures, lastError: $0.lastError)
             }
             registry = state.registry.map {
                 RegistryRow(

@@ -6,7 +6,9 @@ import Foundation
 /// Pure functions of the report, kept out of the executable so tests can check the exact output. Wrapped DEKs
 /// are never printed. The JSON keys are a script-facing contract: `state_addr`, `encryption_enabled`,
 /// `raft_applied_index`, `storage_envelope_active`, `raft_envelope_cutover_index` (0 = none), `active`
-/// (`storage`, `raft`; 0 = none), `keys` (each `id`, `purpose`, `created`, `local_epoch`), `registry` (each
+/// (`storage`, `raft`; 0 = none), `keys` (each `id`, `purpose`, `created`, `local_epoch`, `keks`: the kek
+/// ids holding a wrap, empty for one unnamed KEK), `kek_providers` (the answering node's KEKs: `kek_id`,
+/// `scheme`, `primary`, `state` unknown/up/down/circuit-open, `consecutive_failures`, `last_error`), `registry` (each
 /// `key_id`, `node16`, `full_node_id`, `first_seen_local_epoch`, `last_seen_local_epoch`) and `nodes` (each
 /// `node_id`, `addr`, `reachable`, `encryption_capable`, `sidecar_present`, `local_epoch`, `full_node_id`,
 /// `build_id`, `error`; the capability fields are null and `error` says why when `reachable` is false).
@@ -28,6 +30,7 @@ public enum EncryptionStatusRendering {
         var sections = [
             ClusterStatusRendering.aligned(summary(report)),
             ClusterStatusRendering.aligned(keys(report.state)),
+            ClusterStatusRendering.aligned(providers(report.state)),
             ClusterStatusRendering.aligned(registry(report.state)),
             ClusterStatusRendering.aligned(nodes(report.nodes)),
         ]
@@ -54,11 +57,21 @@ public enum EncryptionStatusRendering {
 
     static func keys(_ state: EncryptionStatus) -> [[String]] {
         let active: Set<KeyID> = Set([state.activeStorageKeyID, state.activeRaftKeyID].compactMap { $0 })
-        return [["KEY ID", "PURPOSE", "CREATED", "LOCAL EPOCH", "ACTIVE"]]
+        return [["KEY ID", "PURPOSE", "CREATED", "LOCAL EPOCH", "ACTIVE", "KEKS"]]
             + state.keys.map { key in
                 [
                     String(key.keyID), key.purpose.rawValue, key.created, String(key.localEpoch),
-                    yesNo(active.contains(key.keyID)),
+                    yesNo(active.contains(key.keyID)), key.wrappedBy.isEmpty ? "-" : key.wrappedBy.joined(separator: ","),
+                ]
+            }
+    }
+
+    static func providers(_ state: EncryptionStatus) -> [[String]] {
+        [["KEK", "SCHEME", "PRIMARY", "STATE", "FAILURES", "LAST ERROR"]]
+            + state.kekProviders.map { provider in
+                [
+                    provider.kekID, provider.scheme, yesNo(provider.primary), provider.state.rawValue,
+                    String(provider.consecutiveFailures), provider.lastError ?? "-",
                 ]
             }
     }

@@ -21,6 +21,8 @@ public enum EncryptionWireError: Error, Hashable, Sendable, CustomStringConverti
     case epochsOutOfOrder(field: String, first: UInt16, last: UInt16)
     /// A registration request with no registrations or more than one entry can carry.
     case registrationCount(Int, maximum: Int)
+    /// A KEK provider state other than unknown, up, down or circuit-open.
+    case unknownProviderState(field: String, value: String)
 
     public var description: String {
         switch self {
@@ -40,6 +42,8 @@ public enum EncryptionWireError: Error, Hashable, Sendable, CustomStringConverti
             return "\(field) first_seen_local_epoch \(first) is above last_seen_local_epoch \(last)"
         case .registrationCount(let count, let maximum):
             return "registrations has \(count) entries; expected 1 to \(maximum)"
+        case .unknownProviderState(let field, let value):
+            return "\(field) '\(value)' is not a KEK provider state; expected unknown, up, down or circuit-open"
         }
     }
 }

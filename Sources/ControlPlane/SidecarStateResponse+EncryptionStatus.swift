@@ -19,6 +19,17 @@ extension Elastickv_V1_SidecarStateResponse {
             wire.wrapped = Data(key.wrapped)
             wire.created = key.created
             wire.localEpoch = UInt32(key.localEpoch)
+            wire.wrappedBy = key.wrappedBy
+            return wire
+        }
+        kekProviders = status.kekProviders.map { provider in
+            var wire = Elastickv_V1_KEKProviderStatus()
+            wire.kekID = provider.kekID
+            wire.scheme = provider.scheme
+            wire.primary = provider.primary
+            wire.state = provider.state.rawValue
+            wire.consecutiveFailures = UInt32(clamping: provider.consecutiveFailures)
+            wire.lastError = provider.lastError ?? ""
             return wire
         }
         registry = status.registry.map { entry in
@@ -47,12 +58,23 @@ extension EncryptionStatus {
         for (position, row) in wire.registry.enumerated() {
             registry.append(try RegistryRow(row, field: "registry[\(position)]"))
         }
+        var providers: [KEKProviderHealth] = []
+        for (position, provider) in wire.kekProviders.enumerated() {
+            guard let state = KEKProviderHealth.State(rawValue: provider.state) else {
+                throw .unknownProviderState(field: "kek_providers[\(position)].state", value: provider.state)
+            }
+            providers.append(KEKProviderHealth(
+                kekID: provider.kekID, scheme: provider.scheme, primary: provider.primary, state: state,
+                consecutiveFailures: Int(provider.consecutiveFailures),
+                lastError: provider.lastError.isEmpty ? nil : provider.lastError))
+        }
         self.init(
             encryptionEnabled: wire.encryptionEnabled, raftAppliedIndex: wire.raftAppliedIndex,
             storageEnvelopeActive: wire.storageEnvelopeActive,
             raftEnvelopeCutoverIndex: wire.raftEnvelopeCutoverIndex == 0 ? nil : wire.raftEnvelopeCutoverIndex,
             activeStorageKeyID: EncryptionWire.optionalKeyID(wire.activeStorageKeyID),
-            activeRaftKeyID: EncryptionWire.optionalKeyID(wire.activeRaftKeyID), keys: keys, registry: registry)
+            activeRaftKeyID: EncryptionWire.optionalKeyID(wire.activeRaftKeyID), keys: keys, registry: registry,
+            kekProviders: providers)
     }
 }
 
@@ -62,7 +84,8 @@ extension EncryptionStatus.Key {
             keyID: try EncryptionWire.keyID(wire.keyID, field: "\(field).key_id"),
             purpose: try EncryptionWire.purpose(wire.purpose, field: "\(field).purpose"), wrapped: Array(wire.wrapped),
             created: wire.created,
-            localEpoch: try EncryptionWire.localEpoch(wire.localEpoch, field: "\(field).local_epoch"))
+            localEpoch: try EncryptionWire.localEpoch(wire.localEpoch, field: "\(field).local_epoch"),
+            wrappedBy: wire.wrappedBy)
     }
 }
 

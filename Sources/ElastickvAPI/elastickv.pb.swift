@@ -472,6 +472,36 @@ public nonisolated struct Elastickv_V1_EncryptionKey: Sendable {
   /// the answering node's local epoch for the key, at most 0xFFFF
   public var localEpoch: UInt32 = 0
 
+  /// kek ids holding a wrap of the key, primary first; empty: one unnamed KEK
+  public var wrappedBy: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One KEK provider the answering node is configured with, and how it is doing (never credentials).
+public nonisolated struct Elastickv_V1_KEKProviderStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// fingerprint (file:, env:) or URI without its query
+  public var kekID: String = String()
+
+  /// file | env | aws-kms | pkcs11 | kms-plugin | exec
+  public var scheme: String = String()
+
+  public var primary: Bool = false
+
+  /// unknown | up | down | circuit-open
+  public var state: String = String()
+
+  public var consecutiveFailures: UInt32 = 0
+
+  /// empty when the last call worked
+  public var lastError: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -526,6 +556,9 @@ public nonisolated struct Elastickv_V1_SidecarStateResponse: Sendable {
   public var keys: [Elastickv_V1_EncryptionKey] = []
 
   public var registry: [Elastickv_V1_WriterRegistryRow] = []
+
+  /// the answering node's KEKs, in configuration order
+  public var kekProviders: [Elastickv_V1_KEKProviderStatus] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1640,7 +1673,7 @@ nonisolated extension Elastickv_V1_GetSidecarStateRequest: SwiftProtobuf.Message
 
 nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EncryptionKey"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}purpose\0\u{1}wrapped\0\u{1}created\0\u{3}local_epoch\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}purpose\0\u{1}wrapped\0\u{1}created\0\u{3}local_epoch\0\u{3}wrapped_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1653,6 +1686,7 @@ nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularBytesField(value: &self.wrapped) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.created) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.localEpoch) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.wrappedBy) }()
       default: break
       }
     }
@@ -1674,6 +1708,9 @@ nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftPr
     if self.localEpoch != 0 {
       try visitor.visitSingularUInt32Field(value: self.localEpoch, fieldNumber: 5)
     }
+    if !self.wrappedBy.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.wrappedBy, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1683,6 +1720,62 @@ nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftPr
     if lhs.wrapped != rhs.wrapped {return false}
     if lhs.created != rhs.created {return false}
     if lhs.localEpoch != rhs.localEpoch {return false}
+    if lhs.wrappedBy != rhs.wrappedBy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_KEKProviderStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KEKProviderStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}kek_id\0\u{1}scheme\0\u{1}primary\0\u{1}state\0\u{3}consecutive_failures\0\u{3}last_error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.kekID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.scheme) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.primary) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.consecutiveFailures) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.lastError) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.kekID.isEmpty {
+      try visitor.visitSingularStringField(value: self.kekID, fieldNumber: 1)
+    }
+    if !self.scheme.isEmpty {
+      try visitor.visitSingularStringField(value: self.scheme, fieldNumber: 2)
+    }
+    if self.primary != false {
+      try visitor.visitSingularBoolField(value: self.primary, fieldNumber: 3)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 4)
+    }
+    if self.consecutiveFailures != 0 {
+      try visitor.visitSingularUInt32Field(value: self.consecutiveFailures, fieldNumber: 5)
+    }
+    if !self.lastError.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastError, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_KEKProviderStatus, rhs: Elastickv_V1_KEKProviderStatus) -> Bool {
+    if lhs.kekID != rhs.kekID {return false}
+    if lhs.scheme != rhs.scheme {return false}
+    if lhs.primary != rhs.primary {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.consecutiveFailures != rhs.consecutiveFailures {return false}
+    if lhs.lastError != rhs.lastError {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1740,7 +1833,7 @@ nonisolated extension Elastickv_V1_WriterRegistryRow: SwiftProtobuf.Message, Swi
 
 nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SidecarStateResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}encryption_enabled\0\u{3}raft_applied_index\0\u{3}storage_envelope_active\0\u{3}raft_envelope_cutover_index\0\u{3}active_storage_key_id\0\u{3}active_raft_key_id\0\u{1}keys\0\u{1}registry\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}encryption_enabled\0\u{3}raft_applied_index\0\u{3}storage_envelope_active\0\u{3}raft_envelope_cutover_index\0\u{3}active_storage_key_id\0\u{3}active_raft_key_id\0\u{1}keys\0\u{1}registry\0\u{3}kek_providers\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1756,6 +1849,7 @@ nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, 
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.activeRaftKeyID) }()
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.keys) }()
       case 8: try { try decoder.decodeRepeatedMessageField(value: &self.registry) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.kekProviders) }()
       default: break
       }
     }
@@ -1786,6 +1880,9 @@ nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, 
     if !self.registry.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.registry, fieldNumber: 8)
     }
+    if !self.kekProviders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.kekProviders, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1798,6 +1895,7 @@ nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, 
     if lhs.activeRaftKeyID != rhs.activeRaftKeyID {return false}
     if lhs.keys != rhs.keys {return false}
     if lhs.registry != rhs.registry {return false}
+    if lhs.kekProviders != rhs.kekProviders {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

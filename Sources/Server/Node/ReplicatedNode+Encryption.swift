@@ -61,19 +61,20 @@ extension ReplicatedNode: EncryptionControl {
             return EncryptionStatus(
                 encryptionEnabled: encryption != nil, raftAppliedIndex: 0, storageEnvelopeActive: false,
                 raftEnvelopeCutoverIndex: nil, activeStorageKeyID: nil, activeRaftKeyID: nil, keys: [],
-                registry: registry)
+                registry: registry, kekProviders: encryption?.applier.kekProvider.providerHealth() ?? [])
         }
         let keys = sidecar.keys.keys.sorted().map { id in
             let key = sidecar.keys[id]!
             return EncryptionStatus.Key(keyID: id, purpose: key.purpose, wrapped: key.wrapped.bytes,
-                                        created: key.created, localEpoch: key.localEpoch)
+                                        created: key.created, localEpoch: key.localEpoch,
+                                        wrappedBy: key.wrapped.kekIDs)
         }
         return EncryptionStatus(
             encryptionEnabled: true, raftAppliedIndex: sidecar.raftAppliedIndex,
             storageEnvelopeActive: sidecar.storageEnvelopeActive,
             raftEnvelopeCutoverIndex: sidecar.raftEnvelopeCutoverIndex,
             activeStorageKeyID: sidecar.activeKeyIDs[.storage], activeRaftKeyID: sidecar.activeKeyIDs[.raft],
-            keys: keys, registry: registry)
+            keys: keys, registry: registry, kekProviders: encryption?.applier.kekProvider.providerHealth() ?? [])
     }
 
     func bootstrapExclusively() async throws(EncryptionControlError) -> EncryptionChange {

@@ -28,7 +28,7 @@ import Testing
         #expect(
             Set(document.keys) == [
                 "state_addr", "encryption_enabled", "raft_applied_index", "storage_envelope_active",
-                "raft_envelope_cutover_index", "active", "keys", "registry", "nodes",
+                "raft_envelope_cutover_index", "active", "keys", "registry", "nodes", "kek_providers",
             ])
         #expect(document["state_addr"] as? String == "127.0.0.1:50051")
         #expect(document["encryption_enabled"] as? Bool == true)
@@ -44,7 +44,13 @@ import Testing
         let json = EncryptionStatusRendering.json(Self.threeNodes)
         let document = try Self.object(json)
         let keys = try #require(document["keys"] as? [[String: Any]])
-        #expect(keys.map { Set($0.keys) } == Array(repeating: ["id", "purpose", "created", "local_epoch"], count: 3))
+        #expect(keys.map { Set($0.keys) } == Array(repeating: ["id", "purpose", "created", "local_epoch", "keks"], count: 3))
+        #expect(keys.map { $0["keks"] as? [String] } == [[], ["0123456789abcdef", "aws-kms:alias/ekv"], []])
+        let providers = try #require(document["kek_providers"] as? [[String: Any]])
+        #expect(providers.map { Set($0.keys) } == Array(repeating: [
+            "kek_id", "scheme", "primary", "state", "consecutive_failures", "last_error"], count: 2))
+        #expect(providers.compactMap { $0["state"] as? String } == ["up", "circuit-open"])
+        #expect(providers[0]["last_error"] is NSNull)
         #expect(keys.compactMap { $0["id"] as? Int } == [7, 305_419_896, 2_596_069_104])
         #expect(keys.compactMap { $0["purpose"] as? String } == ["storage", "storage", "raft"])
         #expect(keys.compactMap { $0["created"] as? String }.first == "2025-01-02T03:04:05Z")
@@ -108,10 +114,14 @@ import Testing
             active raft DEK           2596069104
             encryption applied index  57
 
-            KEY ID      PURPOSE  CREATED               LOCAL EPOCH  ACTIVE
-            7           storage  2025-01-02T03:04:05Z  1            no
-            305419896   storage  2025-03-01T12:00:00Z  3            yes
-            2596069104  raft     2025-03-01T12:00:00Z  3            yes
+            KEY ID      PURPOSE  CREATED               LOCAL EPOCH  ACTIVE  KEKS
+            7           storage  2025-01-02T03:04:05Z  1            no      -
+            305419896   storage  2025-03-01T12:00:00Z  3            yes     0123456789abcdef,aws-kms:alias/ekv
+            2596069104  raft     2025-03-01T12:00:00Z  3            yes     -
+
+            KEK                SCHEME   PRIMARY  STATE         FAILURES  LAST ERROR
+            0123456789abcdef   file     yes      up            0         -
+            aws-kms:alias/ekv  aws-kms  no       circuit-open  5         ErrKEKUnavailable: connection refused
 
             KEY ID      NODE16  FULL NODE ID          LOCAL EPOCHS
             305419896   22136   14627392578676610680  2-3

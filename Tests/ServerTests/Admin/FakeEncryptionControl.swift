@@ -96,7 +96,7 @@ extension EncryptionStatus {
                 created: "2025-01-02T03:04:05Z", localEpoch: 1),
             Key(
                 keyID: 305_419_896, purpose: .storage, wrapped: Array(repeating: 0xB2, count: 40),
-                created: "2025-03-01T12:00:00Z", localEpoch: 3),
+                created: "2025-03-01T12:00:00Z", localEpoch: 3, wrappedBy: ["0123456789abcdef", "aws-kms:alias/ekv"]),
             Key(
                 keyID: 2_596_069_104, purpose: .raft, wrapped: Array(repeating: 0xC3, count: 40),
                 created: "2025-03-01T12:00:00Z", localEpoch: 3),
@@ -110,6 +110,11 @@ extension EncryptionStatus {
                 keyID: 2_596_069_104, node16: 0x0102,
                 row: WriterRegistryRow(fullNodeID: 0x0A0B_0C0D_0E0F_0102, firstSeenLocalEpoch: 1, lastSeenLocalEpoch: 1)
             ),
+        ],
+        kekProviders: [
+            KEKProviderHealth(kekID: "0123456789abcdef", scheme: "file", primary: true, state: .up),
+            KEKProviderHealth(kekID: "aws-kms:alias/ekv", scheme: "aws-kms", primary: false, state: .circuitOpen,
+                              consecutiveFailures: 5, lastError: "ErrKEKUnavailable: connection refused"),
         ])
 
     /// A node with encryption enabled that has applied nothing yet.

@@ -106,23 +106,24 @@ def check_wraps(cluster, keks):
 
 
 def exec_kek_script(cluster, name, kek_path, flag_path):
-    """A command KEK wrapping with AES-KW under `kek_path`, answering exit 75 while `flag_path` exists."""
+    """A command KEK (base64 on stdin and stdout) wrapping with AES-KW under `kek_path`, answering exit 75 while
+    `flag_path` exists."""
     path = os.path.join(cluster.workdir, name)
     with open(path, "w") as script:
         script.write(f"""#!{sys.executable}
-import os, sys
+import base64, os, sys
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap, aes_key_unwrap
 if os.path.exists({flag_path!r}):
     print("vault is sealed", file=sys.stderr)
     sys.exit(75)
 kek = open({kek_path!r}, "rb").read()
-data = sys.stdin.buffer.read()
+data = base64.b64decode(sys.stdin.buffer.read().strip())
 try:
     out = aes_key_wrap(kek, data) if sys.argv[1] == "wrap" else aes_key_unwrap(kek, data)
 except Exception:
     print("cannot unwrap", file=sys.stderr)
     sys.exit(65)
-sys.stdout.buffer.write(out)
+sys.stdout.buffer.write(base64.b64encode(out) + b"\\n")
 """)
     os.chmod(path, 0o700)
     return path
@@ -211,6 +212,11 @@ def main():
         cluster.keks[name] = [f"exec:{script}", f"file:{path_b}"]
         cluster.restart(name)
         check_reads(cluster, name, values)
+        providers = {p["kek_id"]: p for p in cluster.encryption_status(name)["kek_providers"]}
+        check(providers.get(f"exec:{script}", {}).get("state") in ("down", "circuit-open")
+              and "vault is sealed" in (providers[f"exec:{script}"].get("last_error") or ""),
+              f"encryption status of {name} does not show the command KEK down: {providers}")
+        check(providers.get(kek_id(b), {}).get("state") == "up", f"the file KEK is not up: {providers}")
         os.remove(flag)
         cluster.keks[name] = [f"exec:{script}"]
         cluster.restart(name)
