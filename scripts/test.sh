@@ -16,6 +16,7 @@ packages+=(
     iptables            # the fault suite's partitions (fault_test.py; skipped when not root)
     redis-server        # the differential tests' reference server
     tcpdump             # tls_capture_test.py: no canary on the wire with TLS on (skipped when not root)
+    softhsm2            # the pkcs11: KEK provider's tests (a PKCS#11 token made per test run)
 )
 scripts/apt-install.sh "${packages[@]}"
 

@@ -32,6 +32,10 @@ public protocol KEKProvider: Sendable {
 
     /// The state of every provider behind this one, for status and metrics.
     func providerHealth() -> [KEKProviderHealth]
+
+    /// Calls the providers behind this one that reach a service, so their health is current even while no
+    /// key operation needs them; may block for their deadlines and retries. Local providers do nothing.
+    func probe()
 }
 
 extension KEKProvider {
@@ -48,4 +52,6 @@ extension KEKProvider {
     public var checkValue: String? { KEKCheck.value(of: self) }
 
     public func providerHealth() -> [KEKProviderHealth] { [] }
+
+    public func probe() {}
 }

@@ -117,6 +117,10 @@ public struct KEKRing: KEKProvider, KEKReloading {
     /// reveals nothing about the key, other providers by their URI without its query.
     public var checkValue: String? { wrappingKEKIDs.joined(separator: ",") }
 
+    public func probe() {
+        for member in members { member.provider.probe() }
+    }
+
     public func providerHealth() -> [KEKProviderHealth] {
         let primaryID = primary.id
         return members.map { member in

@@ -105,6 +105,12 @@ public final class ResilientKEKProvider: KEKProvider, KEKReloading {
         try call { try base.unwrap(wrapped) }
     }
 
+    /// Wraps a throwaway DEK: a working provider answers, a down one records the failure (an open circuit
+    /// fails at once, and the first probe after its pause is the call that may close it).
+    public func probe() {
+        _ = try? wrap(DataEncryptionKey.generate())
+    }
+
     public func providerHealth() -> [KEKProviderHealth] {
         let now = timing.now()
         return [state.withLock { state in

@@ -43,6 +43,9 @@ struct ElastickvCommand: AsyncParsableCommand {
             + "aws-kms:KEY?region=R&endpoint=URL, pkcs11:token=T;object=O?module-path=P&pin-source=file:F, "
             + "kms-plugin:unix:///SOCKET, exec:PATH (docs/encryption.md).", valueName: "uri"))
     var kekURIs: [String] = []
+    @Option(name: .customLong("kek-probe-interval"),
+            help: "Seconds between health probes of KEK providers that call a service or a command.")
+    var kekProbeSeconds: Double = 15
     @Option(name: .customLong("previous-kek-file"),
             help: "During a KEK change: the KEK the keys were wrapped with before --kek-file (until rewrap-deks).")
     var previousKEKFile: String?
@@ -106,6 +109,10 @@ struct ElastickvCommand: AsyncParsableCommand {
         var result = configuration
         result.previousKEKFile = previousKEKFile
         result.kekURIs = kekURIs
+        guard kekProbeSeconds >= 0.1, kekProbeSeconds <= 86_400 else {
+            throw .kekProbeInterval(kekProbeSeconds)
+        }
+        result.kekProbeInterval = .milliseconds(Int64(kekProbeSeconds * 1000))
         result.tlsCertificateFile = tlsCertificateFile
         result.tlsKeyFile = tlsKeyFile
         result.tlsCAFile = tlsCAFile

@@ -42,6 +42,8 @@ struct InstrumentedKEKProvider: KEKProvider, KEKReloading {
 
     func providerHealth() -> [KEKProviderHealth] { base.providerHealth() }
 
+    func probe() { base.probe() }
+
     func wrap(_ key: DataEncryptionKey) throws -> [UInt8] {
         try measured(.wrap) { try base.wrap(key) }
     }

@@ -55,6 +55,8 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var kekFile: String?
     /// `--kek URI` values in order (DESIGN §3.4); `--kek-file PATH` counts as `file:PATH` before them.
     public var kekURIs: [String] = []
+    /// How often remote KEK providers are probed for `encryption status` and metrics.
+    public var kekProbeInterval: Duration = .seconds(15)
     /// The KEK the cluster's keys were wrapped with before the current one, during a KEK change.
     public var previousKEKFile: String?
     public var redisPassword: [UInt8]?
@@ -161,6 +163,7 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case invalidMaxValueBytes(Int)
     case previousKEKWithoutKEK
     case tooManyKEKs(Int)
+    case kekProbeInterval(Double)
     case tls(String)
 
     public var description: String {
@@ -168,6 +171,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
         case .invalidAddress(let flag, let value): return "\(flag): '\(value)' is not host:port"
         case .previousKEKWithoutKEK:
             return "--previous-kek-file needs --kek-file or --kek (the new KEK); it only helps during a KEK change"
+        case .kekProbeInterval(let seconds):
+            return "--kek-probe-interval \(seconds) is out of range; give 0.1 to 86400 seconds"
         case .tooManyKEKs(let maximum):
             return "at most \(maximum) KEKs may be configured (--kek-file and --kek together)"
         case .invalidInitialCluster(let item):

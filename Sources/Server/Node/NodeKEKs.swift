@@ -17,10 +17,10 @@ enum NodeKEKs {
     }
 
     /// Makes the provider a URI names; `Factory` is replaced in tests.
-    typealias Factory = (KEKURI, any FileSystem) throws -> Built
+    typealias Factory = @Sendable (KEKURI, any FileSystem) throws -> Built
 
     static func ring(_ configuration: NodeConfiguration, fileSystem: any FileSystem, metrics: MetricsRegistry?,
-                     factory: Factory = makeProvider) throws -> KEKRing?
+                     factory: @escaping Factory = makeProvider) throws -> KEKRing?
     {
         var uris = configuration.kekFile.map { ["file:" + $0] } ?? []
         uris += configuration.kekURIs
@@ -35,7 +35,8 @@ enum NodeKEKs {
         for text in uris {
             let uri = try KEKURI(text)
             guard seen.insert(uri.withoutQuery).inserted else { throw KEKURIError.duplicate(uri.withoutQuery) }
-            members.append(member(uri, wraps: true, fileSystem: fileSystem, metrics: metrics, built: try factory(uri, fileSystem)))
+            members.append(member(uri, wraps: true, fileSystem: fileSystem, metrics: metrics,
+                                  built: try build(uri, fileSystem: fileSystem, factory: factory)))
         }
         if let previous = configuration.previousKEKFile {
             let uri = try KEKURI("file:" + previous)
@@ -43,6 +44,17 @@ enum NodeKEKs {
                                   built: try factory(uri, fileSystem)))
         }
         return KEKRing(members)
+    }
+
+    /// Makes the provider; one whose service is unavailable now is made on first use instead
+    /// (``DeferredKEKProvider``), so another KEK can start the node and this one joins when it is back.
+    private static func build(_ uri: KEKURI, fileSystem: any FileSystem, factory: @escaping Factory) throws -> Built {
+        do { return try factory(uri, fileSystem) } catch let error as KEKProviderError where error.isTransient {
+            nonisolated(unsafe) let fileSystem = fileSystem
+            return Built(provider: DeferredKEKProvider(name: uri.withoutQuery) {
+                try factory(uri, fileSystem).provider
+            }, remote: true)
+        }
     }
 
     private static func member(_ uri: KEKURI, wraps: Bool, fileSystem: any FileSystem, metrics: MetricsRegistry?,

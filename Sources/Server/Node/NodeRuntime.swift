@@ -97,6 +97,9 @@ public final class NodeRuntime: Sendable {
             backend: backend, metrics: metrics, logger: logger, pubSubHub: pubSubHub,
             pubSubPeers: GRPCPubSubPeers(client: forwardingClient, logger: logger) { [node] in await node.peerAddresses() })
         services.append(redis)
+        if let provider = node.kekProvider {
+            services.append(KEKHealthProbe(provider: provider, interval: configuration.kekProbeInterval, logger: logger))
+        }
         services.append(ExpirySweeper(node: node, backend: backend, logger: logger))
         if let address = configuration.metricsAddress {
             services.append(MetricsServer(host: address.host, port: address.port, registry: metrics, logger: logger,

@@ -63,6 +63,8 @@ public actor ReplicatedNode {
     let machine: KVStateMachine
     /// The node's encryption (keys, sealing, raft envelope); `nil` without `--encryption-enabled`.
     let encryption: KVEncryption?
+    /// The KEKs the node wraps and unwraps with (`nil` without encryption), for the health probe.
+    nonisolated let kekProvider: (any KEKProvider)?
     /// Set while the leader switches the raft envelope on: user proposals get a retryable error, so that every
     /// entry after the cut-over entry is wrapped.
     var raftCutoverBarrier = false
@@ -129,6 +131,7 @@ public actor ReplicatedNode {
         self.machine = machine
         elementIndexes = machine.elementIndexes
         self.encryption = machine.encryptionApplier as? KVEncryption
+        kekProvider = encryption?.applier.kekProvider
         self.logger = logger
         lastSnapshotIndex = (try? log.snapshot().metadata.index) ?? 0
     }

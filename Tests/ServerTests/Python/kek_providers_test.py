@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,7 +50,7 @@ class MultiKEKCluster(EncryptedCluster):
             arguments += ["--kek", uri]
         if name in self.previous:
             arguments += ["--previous-kek-file", self.previous[name]]
-        return arguments
+        return arguments + ["--kek-probe-interval", "0.5"]
 
     def restart(self, name):
         if name in self.processes:
@@ -223,6 +224,26 @@ def main():
         check_reads(cluster, name, rotated)
         print(f"ok: {name} with an unavailable command KEK exits 75 (ErrKEKUnavailable), starts with a second KEK, "
               "and with the command KEK alone once it answers", flush=True)
+
+        def provider_state():
+            status = cluster.admin_json(name, "encryption", "status") or {}
+            return {p["kek_id"]: p["state"] for p in status.get("kek_providers", [])}.get(f"exec:{script}")
+        wait_until(lambda: provider_state() == "up", f"{name}'s command KEK to show up")
+        open(flag, "w").close()
+        client = cluster.client(name)
+        written = 0
+        deadline = time.monotonic() + 30
+        while provider_state() not in ("down", "circuit-open"):
+            check(time.monotonic() < deadline, f"{name}'s status never showed the command KEK down")
+            check(client.set(f"outage-{written}", "v"), "a write failed while the KEK provider was down")
+            written += 1
+        for extra in range(20):
+            check(client.set(f"outage-more-{extra}", "v"), "a write failed while the KEK provider was down")
+        check(client.get(f"outage-more-19") == b"v", "a read failed while the KEK provider was down")
+        os.remove(flag)
+        wait_until(lambda: provider_state() == "up", f"{name}'s command KEK to recover", seconds=40)
+        print(f"ok: while {name}'s only KEK provider was down, {written + 20} writes went on through it; status "
+              "showed the provider down and then up again once it answered", flush=True)
         print("ok: several KEKs", flush=True)
     finally:
         cluster.stop_all()
