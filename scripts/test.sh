@@ -17,12 +17,13 @@ packages+=(
     redis-server        # the differential tests' reference server
     tcpdump             # tls_capture_test.py: no canary on the wire with TLS on (skipped when not root)
     softhsm2            # the pkcs11: KEK provider's tests (a PKCS#11 token made per test run)
+    opensc              # pkcs11-tool: the AES key of the pkcs11: cluster test's token
 )
 scripts/apt-install.sh "${packages[@]}"
 
 venv=".build/test-venv"
-python_packages=(cryptography redis)   # pip names; each is also the module name imported below
-modules="$(IFS=,; echo "${python_packages[*]}")"
+python_packages=(cryptography redis "moto[server]")   # pip names (moto_server: the aws-kms: KEK tests)
+modules="cryptography,redis,moto.server"
 if ! "$venv/bin/python3" -c "import $modules" 2>/dev/null; then
     echo "test.sh: creating the Python venv $venv (${python_packages[*]})" >&2
     mkdir -p .build

@@ -10,4 +10,13 @@ import Testing
     @Test func severalKEKsAcrossProcesses() async throws {
         try await PythonScriptTest.run("kek_providers_test.py", timeLimitSeconds: 420, success: ["ok: several KEKs"])
     }
+
+    /// A 3-node cluster whose only KEK is one provider kind bootstraps, turns both envelopes on, rotates and is
+    /// restarted whole; every value is read back through every member (`kek_provider_cluster_test.py`; the
+    /// `kms-plugin:` run is in `KEKProviderClusterTests`, which hosts the plugin).
+    @Test(arguments: ["exec", "pkcs11", "aws-kms"])
+    func aClusterRunsWithOneProviderKindAsItsOnlyKEK(provider: String) async throws {
+        try await PythonScriptTest.run("kek_provider_cluster_test.py", timeLimitSeconds: 300,
+                                       arguments: ["--provider", provider], success: ["ok: \(provider) KEK cluster"])
+    }
 }

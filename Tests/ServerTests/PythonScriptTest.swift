@@ -7,7 +7,8 @@ import TestSupport
 /// and one of `success` in its output (a script that skips prints `skip:` and may list it).
 enum PythonScriptTest {
     static func run(_ script: String, timeLimitSeconds: Double, binaries required: [String]? = nil,
-                    success: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+                    arguments extra: [String] = [], success: [String],
+                    sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let binaries = ScriptRun.binaryDirectory
         let missing = required.map { ScriptRun.missingBinaries($0) } ?? ScriptRun.missingBinaries()
         try #require(missing.isEmpty, "\(missing) not built next to the tests in \(binaries.path)",
@@ -19,7 +20,7 @@ enum PythonScriptTest {
         try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/\(script)")
         let result = try await ScriptRun.python(
-            url, arguments: ["--bin", binaries.path, "--workdir", workdir],
+            url, arguments: ["--bin", binaries.path, "--workdir", workdir] + extra,
             timeLimit: .seconds(timeLimitSeconds), scratch: directory)
         #expect(!result.timedOut, "\(script) exceeded \(timeLimitSeconds) s:\n\(result.output)", sourceLocation: sourceLocation)
         #expect(result.status == 0, "\(script) failed:\n\(result.output)", sourceLocation: sourceLocation)

@@ -12,6 +12,11 @@ extension NodeKEKs {
             return Built(provider: try ExecKEKProvider(uri: uri), remote: true)
         case "pkcs11":
             return Built(provider: try PKCS11KEKProvider(uri: uri), remote: true)
+        case "aws-kms":
+            // The context binds every ciphertext to this use and this KEK: KMS refuses to decrypt it under
+            // another context, and CloudTrail shows it with each call.
+            let context = ["elastickv:purpose": "dek-wrap", "elastickv:kek": uri.withoutQuery]
+            return Built(provider: try AWSKMSKEKProvider(uri: uri, encryptionContext: context), remote: true)
         case "kms-plugin":
             return Built(provider: try KMSPluginKEKProvider(uri: uri), remote: true)
         default:
