@@ -14,7 +14,8 @@ script hosts it).
 
 Every member gets `--kek <uri>` and nothing else; the cluster turns both envelopes on, takes writes, rotates
 the storage DEK, takes more writes, is stopped and started again as a whole, and every value is read back
-through every member. The sidecars hold the provider's own wrapped bytes (not AES-KW under a file). Prints
+through every member; with `aws-kms` the KMS server is then SIGSTOPped while a client writes (writes go on,
+`encryption status` shows the provider down) and continued (it shows up again). The sidecars hold the provider's own wrapped bytes (not AES-KW under a file). Prints
 `ok: <provider> KEK cluster` on success; every process is stopped at the end, also on failure.
 """
 import argparse
@@ -22,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -126,6 +128,33 @@ def aws_kms_provider(cluster, processes):
     return f"aws-kms:alias/elastickv-test?region=us-east-1&endpoint={endpoint}"
 
 
+def outage(cluster, kms):
+    """SIGSTOPs the KMS server while a client writes: writes go on, status shows the provider down, then up once
+    the server is continued."""
+    import signal
+    name = cluster.leader()
+
+    def state():
+        status = cluster.admin_json(name, "encryption", "status") or {}
+        return next((p["state"] for p in status.get("kek_providers", [])), None)
+    wait_until(lambda: state() == "up", "the KMS provider to be up")
+    kms.send_signal(signal.SIGSTOP)
+    try:
+        client = cluster.client(name)
+        written = 0
+        deadline = time.monotonic() + 60
+        while state() not in ("down", "circuit-open"):
+            check(time.monotonic() < deadline, "status never showed the stopped KMS server down")
+            check(client.set(f"kms-outage-{written}", "v"), "a write failed while the KMS server was stopped")
+            written += 1
+        check(written > 0 and client.get(f"kms-outage-{written - 1}") == b"v", "no write was read back during the outage")
+    finally:
+        kms.send_signal(signal.SIGCONT)
+    wait_until(lambda: state() == "up", "the KMS provider to recover", seconds=60)
+    print(f"ok: aws-kms outage: {written} writes went on while the KMS server was stopped; status showed it down, "
+          "then up once it answered again", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -170,6 +199,8 @@ def main():
         cluster.leader()
         for name in FOUNDERS:
             check_reads(cluster, name, values)
+        if arguments.provider == "aws-kms":
+            outage(cluster, services[0])
         secrets = [PIN, "elastickv-test-secret"]
         for log in os.listdir(cluster.workdir):
             if log.endswith(".log") and log != "moto.log":
