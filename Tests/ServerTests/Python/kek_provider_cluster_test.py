@@ -15,7 +15,7 @@ script hosts it).
 Every member gets `--kek <uri>` and nothing else; the cluster turns both envelopes on, takes writes, rotates
 the storage DEK, takes more writes, is stopped and started again as a whole, and every value is read back
 through every member; with `aws-kms` the KMS server is then SIGSTOPped while a client writes (writes go on,
-`encryption status` shows the provider down) and continued (it shows up again). The sidecars hold the provider's own wrapped bytes (not AES-KW under a file). Prints
+`encryption status` shows the provider down) and continued (it shows up again). Prints
 `ok: <provider> KEK cluster` on success; every process is stopped at the end, also on failure.
 """
 import argparse
