@@ -13,7 +13,7 @@
 /// A KMS v2 plugin written for kube-apiserver (cloud KMS or Vault based) must work with elastickv unchanged, so
 /// the package, service, method and message names and every field number below are those of Kubernetes'
 /// k8s.io/kms/apis/v2/api.proto: the gRPC methods are /v2.KeyManagementService/Status, /Encrypt and /Decrypt.
-/// Regenerate the Swift code in Sources/KMSPluginAPI with scripts/generate-kms-protos.sh.
+/// Regenerate the Swift code in Sources/KMSPluginAPI with scripts/generate-protos.sh.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
