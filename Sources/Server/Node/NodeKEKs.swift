@@ -35,13 +35,12 @@ enum NodeKEKs {
         for text in uris {
             let uri = try KEKURI(text)
             guard seen.insert(uri.withoutQuery).inserted else { throw KEKURIError.duplicate(uri.withoutQuery) }
-            members.append(member(uri, wraps: true, fileSystem: fileSystem, metrics: metrics,
+            members.append(member(uri, wraps: true, metrics: metrics,
                                   built: try build(uri, fileSystem: fileSystem, factory: factory)))
         }
         if let previous = configuration.previousKEKFile {
             let uri = try KEKURI("file:" + previous)
-            members.append(member(uri, wraps: false, fileSystem: fileSystem, metrics: metrics,
-                                  built: try factory(uri, fileSystem)))
+            members.append(member(uri, wraps: false, metrics: metrics, built: try factory(uri, fileSystem)))
         }
         return KEKRing(members)
     }
@@ -50,15 +49,14 @@ enum NodeKEKs {
     /// (``DeferredKEKProvider``), so another KEK can start the node and this one joins when it is back.
     private static func build(_ uri: KEKURI, fileSystem: any FileSystem, factory: @escaping Factory) throws -> Built {
         do { return try factory(uri, fileSystem) } catch let error as KEKProviderError where error.isTransient {
-            nonisolated(unsafe) let fileSystem = fileSystem
             return Built(provider: DeferredKEKProvider(name: uri.withoutQuery) {
                 try factory(uri, fileSystem).provider
             }, remote: true)
         }
     }
 
-    private static func member(_ uri: KEKURI, wraps: Bool, fileSystem: any FileSystem, metrics: MetricsRegistry?,
-                               built: Built) -> KEKRing.Member
+    private static func member(_ uri: KEKURI, wraps: Bool, metrics: MetricsRegistry?, built: Built)
+        -> KEKRing.Member
     {
         var provider = built.provider
         if let metrics { provider = InstrumentedKEKProvider(provider, metrics: metrics, kek: uri.withoutQuery) }
