@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+import redis
+
 sys.dont_write_bytecode = True  # importing the helpers must not leave __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap  # noqa: E402
@@ -80,9 +82,17 @@ def write_values(cluster, prefix):
 
 
 def check_reads(cluster, name, values):
+    """Reads every value through `name`. Right after a restart a read may time out or be answered TRYAGAIN /
+    CLUSTERDOWN while the members elect a leader and catch up, so errors are retried until the deadline."""
     client = cluster.client(name)
+
+    def read(key):
+        try:
+            return client.get(key)
+        except redis.exceptions.RedisError:
+            return None
     for key, value in values.items():
-        got = wait_until(lambda: client.get(key), f"{key} through {name}")
+        got = wait_until(lambda: read(key), f"{key} through {name}")
         check(got.decode() == value, f"{key} through {name} is {got!r}, not {value!r}")
 
 
