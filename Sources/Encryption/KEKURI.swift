@@ -75,24 +75,25 @@ public struct KEKURI: Hashable, Sendable, CustomStringConvertible {
 
     /// `%XX` decoded (and `+` kept as is); nil for a truncated or non-hex escape or invalid UTF-8.
     static func percentDecoded(_ text: Substring) -> String? {
+        percentDecodedBytes(text).flatMap { String(validating: $0, as: UTF8.self) }
+    }
+
+    /// `%XX` decoded bytes (and `+` kept as is); nil for a truncated or non-hex escape. For values that are
+    /// bytes rather than text, such as an RFC 7512 `id`.
+    public static func percentDecodedBytes(_ text: Substring) -> [UInt8]? {
         var bytes: [UInt8] = []
-        var index = text.utf8.startIndex
-        let utf8 = text.utf8
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "%") {
-                let high = utf8.index(after: index)
-                guard high != utf8.endIndex else { return nil }
-                let low = utf8.index(after: high)
-                guard low != utf8.endIndex, let h = hexValue(utf8[high]), let l = hexValue(utf8[low]) else { return nil }
-                bytes.append(h << 4 | l)
-                index = utf8.index(after: low)
-            } else {
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
                 bytes.append(byte)
-                index = utf8.index(after: index)
+                continue
             }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                return nil
+            }
+            bytes.append(high << 4 | low)
         }
-        return String(validating: bytes, as: UTF8.self)
+        return bytes
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -322,7 +322,7 @@ extension PKCS11KEKProvider {
                 guard attributes[name] == nil else {
                     throw .invalidOption(scheme: scheme, name: name, reason: "is given more than once")
                 }
-                guard let value = percentDecoded(parts[1]) else {
+                guard let value = KEKURI.percentDecodedBytes(parts[1]) else {
                     throw .invalidOption(scheme: scheme, name: name, reason: "has a malformed %XX escape")
                 }
                 attributes[name] = value
@@ -376,32 +376,6 @@ extension PKCS11KEKProvider {
                     scheme: scheme, name: "pin-source", reason: "must name an absolute path (file:/PATH)")
             }
             return (module, String(pin))
-        }
-
-        /// `%XX` decoded bytes; nil for a truncated or non-hex escape.
-        private static func percentDecoded(_ text: Substring) -> [UInt8]? {
-            var bytes: [UInt8] = []
-            var iterator = text.utf8.makeIterator()
-            while let byte = iterator.next() {
-                guard byte == UInt8(ascii: "%") else {
-                    bytes.append(byte)
-                    continue
-                }
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
-                bytes.append(high << 4 | low)
-            }
-            return bytes
-        }
-
-        private static func hexValue(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
         }
     }
 }
