@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 
 @testable import KEKProviders
 
@@ -166,25 +167,27 @@ struct AWSKMSKEKProviderTests {
 
 /// Failures that need no KMS answer: a server that went away, one that never answers, no credentials.
 @Suite struct AWSKMSKEKProviderOutageTests {
-    @Test func stoppedServerIsUnavailableWithinTheDeadline() throws {
-        let server = try MotoServer.start()
-        var running: MotoServer? = server
-        defer { running?.stop() }
-        let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "an-unchecked-test-secret"]
-        let uri = try KEKURI("aws-kms:alias/unused?region=us-east-1&endpoint=\(server.endpoint)")
-        let provider = try AWSKMSKEKProvider(uri: uri, callTimeout: .seconds(2), environment: environment)
-        defer { provider.shutdown() }
-        let created = try provider.call(target: "TrentService.CreateKey", body: Array("{}".utf8))
-        #expect(!created.isEmpty)
-        server.stop(grace: .zero)  // gone at once, as a crashed or unplugged server
-        running = nil
-        let clock = ContinuousClock()
-        let start = clock.now
-        let error = try #require(throws: KEKProviderError.self) { try provider.wrap(.generate()) }
-        #expect(clock.now - start < .seconds(3))
-        #expect(error.isTransient)
-        #expect(error.description.contains("ErrKEKUnavailable"))
-        #expect(!error.description.contains("an-unchecked-test-secret"))
+    @Test func stoppedServerIsUnavailableWithinTheDeadline() async throws {
+        try await BlockingWork.run {  // starts and stops a process
+            let server = try MotoServer.start()
+            var running: MotoServer? = server
+            defer { running?.stop() }
+            let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "an-unchecked-test-secret"]
+            let uri = try KEKURI("aws-kms:alias/unused?region=us-east-1&endpoint=\(server.endpoint)")
+            let provider = try AWSKMSKEKProvider(uri: uri, callTimeout: .seconds(2), environment: environment)
+            defer { provider.shutdown() }
+            let created = try provider.call(target: "TrentService.CreateKey", body: Array("{}".utf8))
+            #expect(!created.isEmpty)
+            server.stop(grace: .zero)  // gone at once, as a crashed or unplugged server
+            running = nil
+            let clock = ContinuousClock()
+            let start = clock.now
+            let error = try #require(throws: KEKProviderError.self) { try provider.wrap(.generate()) }
+            #expect(clock.now - start < .seconds(3))
+            #expect(error.isTransient)
+            #expect(error.description.contains("ErrKEKUnavailable"))
+            #expect(!error.description.contains("an-unchecked-test-secret"))
+        }
     }
 
     @Test func silentServerTimesOutAsUnavailable() throws {
@@ -480,10 +483,16 @@ struct MotoServerTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void)
         async throws
     {
-        let server = try MotoServer.start()
-        defer { server.stop() }
-        let context = try server.prepareAuthenticatedUser()
-        try await MotoContext.$current.withValue(context) { try await function() }
+        // Starting and stopping the server wait on a process: off the cooperative pool.
+        let server = try await BlockingWork.run { try MotoServer.start() }
+        do {
+            let context = try await BlockingWork.run { try server.prepareAuthenticatedUser() }
+            try await MotoContext.$current.withValue(context) { try await function() }
+        } catch {
+            try await BlockingWork.run { server.stop() }
+            throw error
+        }
+        try await BlockingWork.run { server.stop() }
     }
 }
 

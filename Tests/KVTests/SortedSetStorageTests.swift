@@ -71,74 +71,76 @@ import TestSupport
     }
 
     @Test(arguments: [1, 2, 3] as [UInt64])
-    func randomCommandsAgreeWithASortedArray(seed: UInt64) throws {
-        let replica = try Replica("zset-model-\(seed)")
-        var random = SplitMix64(seed: seed)
-        var model: [[UInt8]: Double] = [:]
-        func sorted() -> [ScoredMember] { model.map { ScoredMember(score: $0.value, member: $0.key) }.sorted() }
-        func member(_ n: UInt64) -> [UInt8] { Array("m\(n % 5_000)".utf8) }
-        func score() -> Double { Double(Int64(random.next() % 2_001) - 1_000) / Double([1, 4, 10][Int(random.next() % 3)]) }
-        for step in 0..<120 {
-            let command: SortedSetCommand
-            switch random.next() % 10 {
-            case 0...4:
-                // Mostly adds, so the tree grows to three levels.
-                let entries = (0..<Int(random.next() % 80 + 1)).map { _ in ScoredMember(score: score(), member: member(random.next())) }
-                command = .add(key: Self.key, entries: entries, options: [])
-                for entry in entries { model[entry.member] = entry.score }
-            case 5:
-                let members = (0..<Int(random.next() % 60 + 1)).map { _ in member(random.next()) }
-                command = .remove(key: Self.key, members: members)
-                for member in members { model[member] = nil }
-            case 6:
-                let start = Int64(random.next() % 400), length = Int64(random.next() % 300)
-                command = .removeRange(key: Self.key, .rank(start: start, stop: start + length))
-                let doomed = sorted()
-                if start < doomed.count {
-                    for entry in doomed[Int(start)...min(Int(start + length), doomed.count - 1)] { model[entry.member] = nil }
+    func randomCommandsAgreeWithASortedArray(seed: UInt64) async throws {
+        try await CPUBoundWork.run {
+            let replica = try Replica("zset-model-\(seed)")
+            var random = SplitMix64(seed: seed)
+            var model: [[UInt8]: Double] = [:]
+            func sorted() -> [ScoredMember] { model.map { ScoredMember(score: $0.value, member: $0.key) }.sorted() }
+            func member(_ n: UInt64) -> [UInt8] { Array("m\(n % 5_000)".utf8) }
+            func score() -> Double { Double(Int64(random.next() % 2_001) - 1_000) / Double([1, 4, 10][Int(random.next() % 3)]) }
+            for step in 0..<120 {
+                let command: SortedSetCommand
+                switch random.next() % 10 {
+                case 0...4:
+                    // Mostly adds, so the tree grows to three levels.
+                    let entries = (0..<Int(random.next() % 80 + 1)).map { _ in ScoredMember(score: score(), member: member(random.next())) }
+                    command = .add(key: Self.key, entries: entries, options: [])
+                    for entry in entries { model[entry.member] = entry.score }
+                case 5:
+                    let members = (0..<Int(random.next() % 60 + 1)).map { _ in member(random.next()) }
+                    command = .remove(key: Self.key, members: members)
+                    for member in members { model[member] = nil }
+                case 6:
+                    let start = Int64(random.next() % 400), length = Int64(random.next() % 300)
+                    command = .removeRange(key: Self.key, .rank(start: start, stop: start + length))
+                    let doomed = sorted()
+                    if start < doomed.count {
+                        for entry in doomed[Int(start)...min(Int(start + length), doomed.count - 1)] { model[entry.member] = nil }
+                    }
+                case 7:
+                    let low = score(), high = low + Double(random.next() % 50)
+                    command = .removeRange(key: Self.key, .score(min: ScoreBound(low), max: ScoreBound(high, exclusive: true)))
+                    for (member, value) in model where value >= low && value < high { model[member] = nil }
+                case 8:
+                    let count = Int64(random.next() % 100), highest = random.next() % 2 == 0
+                    command = .pop(keys: [Self.key], highest: highest, count: count, form: .single)
+                    let order = sorted()
+                    for entry in (highest ? Array(order.suffix(Int(count))) : Array(order.prefix(Int(count)))) {
+                        model[entry.member] = nil
+                    }
+                default:
+                    let target = member(random.next()), increment = score()
+                    command = .add(key: Self.key, entries: [ScoredMember(score: increment, member: target)], options: .increment)
+                    model[target] = (model[target] ?? 0) + increment
                 }
-            case 7:
-                let low = score(), high = low + Double(random.next() % 50)
-                command = .removeRange(key: Self.key, .score(min: ScoreBound(low), max: ScoreBound(high, exclusive: true)))
-                for (member, value) in model where value >= low && value < high { model[member] = nil }
-            case 8:
-                let count = Int64(random.next() % 100), highest = random.next() % 2 == 0
-                command = .pop(keys: [Self.key], highest: highest, count: count, form: .single)
-                let order = sorted()
-                for entry in (highest ? Array(order.suffix(Int(count))) : Array(order.prefix(Int(count)))) {
-                    model[entry.member] = nil
+                let answers = replica.run([.sortedSets(command)])
+                if case .error(let error)? = answers.first { Issue.record("seed \(seed) step \(step): \(error)") }
+                let expected = sorted()
+                guard let header = try Self.header(replica) else {
+                    #expect(expected.isEmpty, "seed \(seed) step \(step): the key went with its last member")
+                    continue
                 }
-            default:
-                let target = member(random.next()), increment = score()
-                command = .add(key: Self.key, entries: [ScoredMember(score: increment, member: target)], options: .increment)
-                model[target] = (model[target] ?? 0) + increment
+                let (entries, nodes) = try Self.walk(replica, header)
+                #expect(entries == expected, "seed \(seed) step \(step)")
+                let stored = try Self.rows(replica, header)
+                #expect(stored.nodes == nodes, "seed \(seed) step \(step): no node row outside the tree")
+                #expect(stored.members == expected.count, "seed \(seed) step \(step): one member row per member")
+                // Ranks, counts and limited ranges through the public reads.
+                for probe in expected.indices where probe % 97 == 0 {
+                    let entry = expected[probe]
+                    #expect(try replica.reader.sortedSetRank(header, entry.member, reverse: false) == UInt64(probe))
+                    #expect(try replica.reader.sortedSetScore(header, entry.member) == entry.score)
+                }
+                let low = score(), high = low + 100
+                let inRange = expected.filter { $0.score > low && $0.score <= high }
+                #expect(try replica.reader.sortedSetCount(header, .score(min: ScoreBound(low, exclusive: true),
+                                                                         max: ScoreBound(high))) == UInt64(inRange.count))
+                let query = SortedSetQuery(.score(min: ScoreBound(low, exclusive: true), max: ScoreBound(high)), reverse: true,
+                                           limit: (offset: 3, count: 20))
+                #expect(try replica.reader.sortedSetQuery(header, query) == Array(inRange.reversed().dropFirst(3).prefix(20)))
+                if step == 119 { #expect(header.height >= 2, "the test reached a tree of several levels") }
             }
-            let answers = replica.run([.sortedSets(command)])
-            if case .error(let error)? = answers.first { Issue.record("seed \(seed) step \(step): \(error)") }
-            let expected = sorted()
-            guard let header = try Self.header(replica) else {
-                #expect(expected.isEmpty, "seed \(seed) step \(step): the key went with its last member")
-                continue
-            }
-            let (entries, nodes) = try Self.walk(replica, header)
-            #expect(entries == expected, "seed \(seed) step \(step)")
-            let stored = try Self.rows(replica, header)
-            #expect(stored.nodes == nodes, "seed \(seed) step \(step): no node row outside the tree")
-            #expect(stored.members == expected.count, "seed \(seed) step \(step): one member row per member")
-            // Ranks, counts and limited ranges through the public reads.
-            for probe in expected.indices where probe % 97 == 0 {
-                let entry = expected[probe]
-                #expect(try replica.reader.sortedSetRank(header, entry.member, reverse: false) == UInt64(probe))
-                #expect(try replica.reader.sortedSetScore(header, entry.member) == entry.score)
-            }
-            let low = score(), high = low + 100
-            let inRange = expected.filter { $0.score > low && $0.score <= high }
-            #expect(try replica.reader.sortedSetCount(header, .score(min: ScoreBound(low, exclusive: true),
-                                                                     max: ScoreBound(high))) == UInt64(inRange.count))
-            let query = SortedSetQuery(.score(min: ScoreBound(low, exclusive: true), max: ScoreBound(high)), reverse: true,
-                                       limit: (offset: 3, count: 20))
-            #expect(try replica.reader.sortedSetQuery(header, query) == Array(inRange.reversed().dropFirst(3).prefix(20)))
-            if step == 119 { #expect(header.height >= 2, "the test reached a tree of several levels") }
         }
     }
 
@@ -161,19 +163,21 @@ import TestSupport
         _ = try Self.walk(first, header)
     }
 
-    @Test func everyChangeToOneMemberRewritesOnePathOfNodes() throws {
-        let replica = try Replica("zset-path")
-        let members = (0..<5_000).map { ScoredMember(score: Double($0), member: Array("member-\($0)".utf8)) }
-        replica.run([.sortedSets(.add(key: Self.key, entries: members, options: []))])
-        let header = try #require(try Self.header(replica))
-        #expect(header.height == 3, "5,000 members make three levels")
-        let before = try replica.store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 1_000_000)
-        replica.run([.sortedSets(.add(key: Self.key, entries: [ScoredMember(score: 2_500.5, member: Array("new".utf8))],
-                                      options: []))])
-        let after = try replica.store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 1_000_000)
-        let newer = after.filter { $0.commitTS > before.map(\.commitTS).max()! }
-        // One member row and at most a node per level, plus a sibling when a node split.
-        #expect(newer.count >= 1 + 3 && newer.count <= 1 + 3 + 3, "\(newer.count) rows written")
+    @Test func everyChangeToOneMemberRewritesOnePathOfNodes() async throws {
+        try await CPUBoundWork.run {
+            let replica = try Replica("zset-path")
+            let members = (0..<5_000).map { ScoredMember(score: Double($0), member: Array("member-\($0)".utf8)) }
+            replica.run([.sortedSets(.add(key: Self.key, entries: members, options: []))])
+            let header = try #require(try Self.header(replica))
+            #expect(header.height == 3, "5,000 members make three levels")
+            let before = try replica.store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 1_000_000)
+            replica.run([.sortedSets(.add(key: Self.key, entries: [ScoredMember(score: 2_500.5, member: Array("new".utf8))],
+                                          options: []))])
+            let after = try replica.store.scan(from: [0x01], to: [0x02], nowMillis: 0, limit: 1_000_000)
+            let newer = after.filter { $0.commitTS > before.map(\.commitTS).max()! }
+            // One member row and at most a node per level, plus a sibling when a node split.
+            #expect(newer.count >= 1 + 3 && newer.count <= 1 + 3 + 3, "\(newer.count) rows written")
+        }
     }
 
     @Test func aSortedSetMovesToTheIndexKeyWhenMembersAreNextAdded() throws {

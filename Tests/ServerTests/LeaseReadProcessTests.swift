@@ -38,7 +38,12 @@ import TestSupport
 
         /// Sends one command and returns the raw reply, or `nil` on timeout. A bulk reply is read to its end
         /// (an INFO reply may arrive in several reads); any other reply is one line.
-        func command(_ arguments: [String]) -> String? {
+        func command(_ arguments: [String]) async -> String? {
+            // The receive blocks up to its timeout: off the cooperative pool.
+            (try? await BlockingWork.run { blockingCommand(arguments) }) ?? nil
+        }
+
+        private func blockingCommand(_ arguments: [String]) -> String? {
             var request = "*\(arguments.count)\r\n"
             for argument in arguments { request += "$\(argument.utf8.count)\r\n\(argument)\r\n" }
             let bytes = Array(request.utf8)
@@ -63,8 +68,8 @@ import TestSupport
         }
     }
 
-    static func role(redisPort: Int) -> String? {
-        guard let reply = RedisConnection(port: redisPort)?.command(["INFO"]) else { return nil }
+    static func role(redisPort: Int) async -> String? {
+        guard let reply = await RedisConnection(port: redisPort)?.command(["INFO"]) else { return nil }
         return reply.split(separator: "\r\n").first { $0.hasPrefix("elastickv_raft_role:") }
             .map { String($0.dropFirst("elastickv_raft_role:".count)) }
     }
@@ -73,7 +78,7 @@ import TestSupport
         // Generous: under a full parallel suite on 2 cores, three starting processes can take a while to elect.
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
-            for port in ports where port != excluding && role(redisPort: port) == "leader" { return port }
+            for port in ports where port != excluding { if await role(redisPort: port) == "leader" { return port } }
             try await Task.sleep(for: .milliseconds(100))
         }
         return nil
@@ -103,21 +108,21 @@ import TestSupport
         let oldLeader = try #require(try await Self.waitForLeader(among: redis),
                                      "no leader elected:\n\(nodes.values.map(\.output).joined(separator: "\n"))")
         let oldConnection = try #require(RedisConnection(port: oldLeader))
-        #expect(oldConnection.command(["SET", "k", "old"]) == "+OK\r\n")
-        #expect(oldConnection.command(["GET", "k"]) == "$3\r\nold\r\n", "a lease read on the leader")
+        #expect(await oldConnection.command(["SET", "k", "old"]) == "+OK\r\n")
+        #expect(await oldConnection.command(["GET", "k"]) == "$3\r\nold\r\n", "a lease read on the leader")
         let paused = try #require(nodes[oldLeader])
-        kill(paused.process.processIdentifier, SIGSTOP)
+        try await paused.pause()
         let newLeader = try #require(try await Self.waitForLeader(among: redis, excluding: oldLeader),
                                      "no new leader while the old one was paused")
         var written = false
         for _ in 0..<100 where !written {
-            written = RedisConnection(port: newLeader)?.command(["SET", "k", "new"]) == "+OK\r\n"
+            written = await RedisConnection(port: newLeader)?.command(["SET", "k", "new"]) == "+OK\r\n"
             if !written { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(written, "the new leader took no write")
         kill(paused.process.processIdentifier, SIGCONT)
         // The first request the resumed process sees: answered from its store it would be "old".
-        let reply = oldConnection.command(["GET", "k"]) ?? "(no reply)"
+        let reply = await oldConnection.command(["GET", "k"]) ?? "(no reply)"
         #expect(reply != "$3\r\nold\r\n", "the resumed old leader served a stale read")
         #expect(reply == "$3\r\nnew\r\n" || reply.hasPrefix("-"), "unexpected reply \(reply)")
         for node in nodes.values { #expect(try await node.stop() == 0, "\(node.output)") }
@@ -148,11 +153,11 @@ import TestSupport
         }
         let leader = try #require(try await Self.waitForLeader(among: redis))
         let connection = try #require(RedisConnection(port: leader))
-        #expect(connection.command(["SET", "k", "before"]) == "+OK\r\n")
+        #expect(await connection.command(["SET", "k", "before"]) == "+OK\r\n")
         let followers = redis.filter { $0 != leader }.compactMap { nodes[$0] }
-        for follower in followers { kill(follower.process.processIdentifier, SIGSTOP) }
+        for follower in followers { try await follower.pause() }
         let started = ContinuousClock.now
-        let reply = connection.command(["SET", "k", "during"]) ?? "(no reply)"
+        let reply = await connection.command(["SET", "k", "during"]) ?? "(no reply)"
         let waited = ContinuousClock.now - started
         for follower in followers { kill(follower.process.processIdentifier, SIGCONT) }
         #expect(reply.hasPrefix("-AMBIGUOUS "), "a write appended without a quorum was answered \(reply)")

@@ -54,6 +54,35 @@ import TestSupport
             return process.terminationStatus
         }
 
+        /// Sends SIGSTOP and waits until every thread of the process has stopped: the signal is delivered
+        /// asynchronously, and a thread still running could answer one more request (a Raft append, a read).
+        func pause(timeout: Duration = .seconds(10)) async throws {
+            kill(process.processIdentifier, SIGSTOP)
+            let deadline = ContinuousClock.now + timeout
+            while !Self.isStopped(process.processIdentifier) {
+                guard ContinuousClock.now < deadline else {
+                    Issue.record("process \(process.processIdentifier) did not stop within \(timeout)")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+
+        /// Whether every thread of `pid` is stopped (state `T` in `/proc/PID/task/TID/stat`).
+        static func isStopped(_ pid: Int32) -> Bool {
+            let tasks = "/proc/\(pid)/task"
+            guard let threads = try? FileManager.default.contentsOfDirectory(atPath: tasks), !threads.isEmpty else {
+                return false
+            }
+            return threads.allSatisfy { thread in
+                guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
+                      let end = stat.lastIndex(of: ")")
+                else { return false }
+                // After "PID (comm) " comes the one-letter state; comm may itself hold spaces or parentheses.
+                return stat[stat.index(after: end)...].split(separator: " ").first == "T"
+            }
+        }
+
         func stop() async throws -> Int32 {
             if process.isRunning { kill(process.processIdentifier, SIGTERM) }
             return try await waitForExit()

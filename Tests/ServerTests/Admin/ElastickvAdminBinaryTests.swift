@@ -2,6 +2,7 @@
 import ElastickvAPI
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Server
 
@@ -25,21 +26,23 @@ struct ElastickvAdminBinaryTests {
 
     /// The admin CLI is its own target: it links ControlPlane (and KV for offline resync), never the node's
     /// Server module. Swift symbols of module `Server` are mangled with the prefix `$s6Server`.
-    @Test func theBinaryDoesNotLinkTheServerModule() throws {
-        let executable = try #require(AdminBinary.url)
-        let nm = Process()
-        nm.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        nm.arguments = ["nm", "--defined-only", executable.path]
-        let output = Pipe()
-        nm.standardOutput = output
-        nm.standardError = FileHandle.nullDevice
-        try nm.run()
-        let symbols = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        nm.waitUntilExit()
-        try #require(nm.terminationStatus == 0, "nm (binutils) could not read \(executable.path)")
-        #expect(symbols.contains("$s12ControlPlane"), "the check must see the modules the binary does link")
-        let serverSymbols = symbols.split(separator: "\n").filter { $0.contains("$s6Server") }
-        #expect(serverSymbols.isEmpty, "elastickv-admin links Server: \(serverSymbols.prefix(3))")
+    @Test func theBinaryDoesNotLinkTheServerModule() async throws {
+        try await BlockingWork.run {  // nm reads the whole binary
+            let executable = try #require(AdminBinary.url)
+            let nm = Process()
+            nm.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            nm.arguments = ["nm", "--defined-only", executable.path]
+            let output = Pipe()
+            nm.standardOutput = output
+            nm.standardError = FileHandle.nullDevice
+            try nm.run()
+            let symbols = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            nm.waitUntilExit()
+            try #require(nm.terminationStatus == 0, "nm (binutils) could not read \(executable.path)")
+            #expect(symbols.contains("$s12ControlPlane"), "the check must see the modules the binary does link")
+            let serverSymbols = symbols.split(separator: "\n").filter { $0.contains("$s6Server") }
+            #expect(serverSymbols.isEmpty, "elastickv-admin links Server: \(serverSymbols.prefix(3))")
+        }
     }
 
     @Test func addLearnerTakesTheNodeBeforeAndTheMemberAfterTheSubcommand() async throws {
