@@ -19,12 +19,12 @@ public enum CPUBoundWork {
     private static let executor = DedicatedThreadsExecutor(threads: maxConcurrentThreads)
 
     /// Runs `body` on one of the dedicated threads and returns its result.
-    public static func run<Result>(_ body: () throws -> Result) async throws -> Result {
-        try await withTaskExecutorPreference(executor) { try body() }
+    public static func run<Result, Failure>(_ body: () throws(Failure) -> Result) async throws(Failure) -> Result {
+        try await withTaskExecutorPreference(executor) { () throws(Failure) in try body() }
     }
 
     /// Whether the caller runs on one of the threads of ``run(_:)``.
-    public static var isOnItsThread: Bool { DedicatedThreadsExecutor.isOnItsThread }
+    public static var isOnItsThread: Bool { ExecutorThread.isMarked(by: executor) }
 }
 
 /// Runs test work that blocks its thread without computing — waiting for a process to start or exit, polling
@@ -35,24 +35,31 @@ public enum BlockingWork {
     private static let executor = ThreadPerJobExecutor()
 
     /// Runs `body` on a new thread and returns its result.
-    public static func run<Result>(_ body: () throws -> Result) async throws -> Result {
-        try await withTaskExecutorPreference(executor) { try body() }
+    public static func run<Result, Failure>(_ body: () throws(Failure) -> Result) async throws(Failure) -> Result {
+        try await withTaskExecutorPreference(executor) { () throws(Failure) in try body() }
     }
 
     /// Whether the caller runs on a thread of ``run(_:)``.
-    public static var isOnItsThread: Bool { ThreadPerJobExecutor.isOnItsThread }
+    public static var isOnItsThread: Bool { ExecutorThread.isMarked(by: executor) }
+}
+
+/// Marks the threads of an executor, so a test can tell where its work ran.
+enum ExecutorThread {
+    private static let key = "elastickv.test-executor"
+
+    static func mark(for executor: AnyObject) { Thread.current.threadDictionary[key] = ObjectIdentifier(executor) }
+
+    static func isMarked(by executor: AnyObject) -> Bool {
+        Thread.current.threadDictionary[key] as? ObjectIdentifier == ObjectIdentifier(executor)
+    }
 }
 
 /// A task executor that runs each job on a new thread.
 final class ThreadPerJobExecutor: TaskExecutor {
-    private static let marker = "elastickv.thread-per-job-executor"
-
-    static var isOnItsThread: Bool { Thread.current.threadDictionary[marker] != nil }
-
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         Thread { [self] in
-            Thread.current.threadDictionary[Self.marker] = true
+            ExecutorThread.mark(for: self)
             job.runSynchronously(on: asUnownedTaskExecutor())
         }.start()
     }
@@ -61,17 +68,12 @@ final class ThreadPerJobExecutor: TaskExecutor {
 /// A task executor with a fixed set of threads that run its jobs in the order they were enqueued.
 final class DedicatedThreadsExecutor: TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []  // guarded by `condition`
-    private var next = 0  // index of the oldest job not yet taken; guarded by `condition`
-
-    private static let marker = "elastickv.dedicated-threads-executor"
-
-    static var isOnItsThread: Bool { Thread.current.threadDictionary[marker] != nil }
+    private var jobs: [UnownedJob] = []  // oldest first (a handful at most: one per waiting test); guarded by `condition`
 
     init(threads: Int) {
         for _ in 0..<threads {
             let thread = Thread { [self] in
-                Thread.current.threadDictionary[Self.marker] = true
+                ExecutorThread.mark(for: self)
                 work()
             }
             thread.stackSize = 8 << 20  // the simulator recurses deeper than the default 512 KiB allows
@@ -90,13 +92,8 @@ final class DedicatedThreadsExecutor: TaskExecutor, @unchecked Sendable {
     private func work() -> Never {
         while true {
             condition.lock()
-            while next == jobs.count { condition.wait() }
-            let job = jobs[next]
-            next += 1
-            if next == jobs.count {  // drained: drop what was run so the queue does not grow
-                jobs.removeAll(keepingCapacity: true)
-                next = 0
-            }
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
             condition.unlock()
             job.runSynchronously(on: asUnownedTaskExecutor())
         }

@@ -71,19 +71,6 @@ enum CipherFixtures {
     }
 }
 
-/// A value shared between test threads behind a lock.
-final class LockedBox<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-
-    init(_ value: Value) { mutex = Mutex(value) }
-
-    func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
-        mutex.withLock { body(&$0) }
-    }
-
-    var value: Value { mutex.withLock { $0 } }
-}
-
 @Suite struct EnvelopeFixtureTests {
     @Test func hexRoundTrips() {
         let bytes: [UInt8] = [0x00, 0x0F, 0xA5, 0xFF]

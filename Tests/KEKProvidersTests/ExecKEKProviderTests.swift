@@ -2,6 +2,7 @@ import Encryption
 import Foundation
 import KEKProviders
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -430,8 +431,8 @@ private func pipeCount() throws -> Int {
 /// Whether the process `pid` (not our child) is gone or a zombie within two seconds.
 private func waitUntilDead(_ pid: Int32) -> Bool {
     for _ in 0..<200 {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-        if let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "Z" { return true }
+        guard let state = ProcessState.of(pid) else { return true }
+        if state == "Z" { return true }
         usleep(10_000)
     }
     return false

@@ -40,7 +40,7 @@ import TestSupport
         /// (an INFO reply may arrive in several reads); any other reply is one line.
         func command(_ arguments: [String]) async -> String? {
             // The receive blocks up to its timeout: off the cooperative pool.
-            (try? await BlockingWork.run { blockingCommand(arguments) }) ?? nil
+            await BlockingWork.run { blockingCommand(arguments) }
         }
 
         private func blockingCommand(_ arguments: [String]) -> String? {

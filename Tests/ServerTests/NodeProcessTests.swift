@@ -68,19 +68,10 @@ import TestSupport
             }
         }
 
-        /// Whether every thread of `pid` is stopped (state `T` in `/proc/PID/task/TID/stat`).
+        /// Whether every thread of `pid` is stopped (state `T`).
         static func isStopped(_ pid: Int32) -> Bool {
-            let tasks = "/proc/\(pid)/task"
-            guard let threads = try? FileManager.default.contentsOfDirectory(atPath: tasks), !threads.isEmpty else {
-                return false
-            }
-            return threads.allSatisfy { thread in
-                guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
-                      let end = stat.lastIndex(of: ")")
-                else { return false }
-                // After "PID (comm) " comes the one-letter state; comm may itself hold spaces or parentheses.
-                return stat[stat.index(after: end)...].split(separator: " ").first == "T"
-            }
+            let states = ProcessState.ofThreads(pid)
+            return !states.isEmpty && states.allSatisfy { $0 == "T" }
         }
 
         func stop() async throws -> Int32 {

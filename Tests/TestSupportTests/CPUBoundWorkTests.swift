@@ -1,16 +1,9 @@
 import Foundation
-import Synchronization
 import Testing
 import TestSupport
 
 /// ``CPUBoundWork`` and ``BlockingWork`` move synchronous work off the cooperative pool, into the calling test.
 @Suite struct CPUBoundWorkTests {
-    /// State the concurrent bodies of one test share.
-    final class Shared<Value: Sendable>: Sendable {
-        let value: Mutex<Value>
-        init(_ value: Value) { self.value = Mutex(value) }
-    }
-
     @Test func cpuBoundWorkRunsOnItsOwnThreadsAndReturnsTheResult() async throws {
         #expect(!CPUBoundWork.isOnItsThread)
         #expect(try await CPUBoundWork.run { CPUBoundWork.isOnItsThread && !BlockingWork.isOnItsThread })
@@ -30,35 +23,35 @@ import TestSupport
     }
 
     @Test func atMostOneCPUBoundBodyPerCoreRunsAtOnce() async throws {
-        let running = Shared((now: 0, most: 0))
+        let running = LockedBox((now: 0, most: 0))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<(CPUBoundWork.maxConcurrentThreads + 3) {
                 group.addTask {
                     try await CPUBoundWork.run {
-                        running.value.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                        running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
                         usleep(20_000)
-                        running.value.withLock { $0.now -= 1 }
+                        running.withLock { $0.now -= 1 }
                     }
                 }
             }
             try await group.waitForAll()
         }
-        let most = running.value.withLock { $0.most }
+        let most = running.value.most
         #expect(most >= 1 && most <= CPUBoundWork.maxConcurrentThreads)
     }
 
     /// More blocking bodies than cores wait for each other: they only all finish if they all run at once.
     @Test func blockingBodiesAreNotLimitedToTheCores() async throws {
         let count = CPUBoundWork.maxConcurrentThreads + 4
-        let arrived = Shared(0)
+        let arrived = LockedBox(0)
         let deadline = ContinuousClock.now + .seconds(20)
         let met = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<count {
                 group.addTask {
                     try await BlockingWork.run {
-                        arrived.value.withLock { $0 += 1 }
-                        while arrived.value.withLock({ $0 }) < count, ContinuousClock.now < deadline { usleep(1_000) }
-                        return arrived.value.withLock { $0 } == count
+                        arrived.withLock { $0 += 1 }
+                        while arrived.value < count, ContinuousClock.now < deadline { usleep(1_000) }
+                        return arrived.value == count
                     }
                 }
             }
