@@ -51,6 +51,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // zstd for compress-then-encrypt of stored values (DESIGN §3.2).
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         .target(name: "DurableIO", swiftSettings: strict),
         .target(name: "RESP", swiftSettings: strict),
         .target(
@@ -79,7 +85,7 @@ let package = Package(
             name: "RedisCommands", dependencies: ["RESP", "KV", "Storage", "DurableIO", "CLua", "LuaRuntime", "CLibCrypto"],
             swiftSettings: strict
         ),
-        .target(name: "Storage", dependencies: ["CSQLite", "DurableIO"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["CSQLite", "CZstd", "DurableIO"], swiftSettings: strict),
         .target(
             name: "Server",
             dependencies: [
@@ -154,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "elastickv",
             dependencies: [
-                "Server", "ControlPlane",
+                "Server", "ControlPlane", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -211,8 +217,8 @@ let package = Package(
             exclude: ["Python"],
             swiftSettings: strict
         ),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "DurableIO", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "KVTests", dependencies: ["KV", "Storage", "Encryption", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "CSQLite", "CZstd", "DurableIO", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KVTests", dependencies: ["KV", "Storage", "Encryption", "TestSupport", "CSQLite"], swiftSettings: strict),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -22,8 +22,9 @@ packages+=(
 scripts/apt-install.sh "${packages[@]}"
 
 venv=".build/test-venv"
-python_packages=(cryptography redis "moto[server]")   # pip names (moto_server: the aws-kms: KEK tests)
-modules="cryptography,redis,moto.server"
+python_packages=(cryptography redis "moto[server]" zstandard)   # pip names (moto_server: the aws-kms: KEK tests;
+                                                               # zstandard: compressed rows in formats_reader.py)
+modules="cryptography,redis,moto.server,zstandard"
 if ! "$venv/bin/python3" -c "import $modules" 2>/dev/null; then
     echo "test.sh: creating the Python venv $venv (${python_packages[*]})" >&2
     mkdir -p .build

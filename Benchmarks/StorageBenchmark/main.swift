@@ -1,5 +1,6 @@
 // Put and get throughput of the MVCC store, cleartext versus sealed with the storage envelope, at 100 B,
-// 1 KiB and 16 KiB values, measured in the same run. Usage: storage-bench [rows-per-size]
+// 1 KiB and 16 KiB values, measured in the same run; then sealed with and without zstd compression for
+// JSON-like and random values, with the bytes the database file takes. Usage: storage-bench [rows-per-size]
 import Foundation
 import KV
 import Storage
@@ -21,7 +22,7 @@ func measure(size: Int, sealed: Bool, directory: TemporaryDirectory, round: Int)
     let store = try MVCCStore(path: directory.file("bench-\(size)-\(sealed)-\(round).db"))
     defer { store.close() }
     if sealed {
-        store.setSealer(makeStorageSealer())
+        store.setSealer(makeStorageSealer(compression: .none))
         store.setSealsWrites(true)
     }
     var generator = SplitMix64(seed: UInt64(size))
@@ -57,7 +58,7 @@ func measureStateMachine(size: Int, sealed: Bool, directory: TemporaryDirectory,
     let store = try MVCCStore(path: directory.file("fsm-\(size)-\(sealed)-\(round).db"))
     defer { store.close() }
     if sealed {
-        store.setSealer(makeStorageSealer())
+        store.setSealer(makeStorageSealer(compression: .none))
         store.setSealsWrites(true)
     }
     let machine = KVStateMachine(store: store)
@@ -109,5 +110,77 @@ for (level, run) in levels {
         let clear = best[false]!, sealed = best[true]!
         print(String(format: "%-8d %12.0f %13.0f %6.2f %13.0f %13.0f %6.2f", size, clear.put, sealed.put,
                      sealed.put / clear.put, clear.get, sealed.get, sealed.get / clear.get))
+    }
+}
+
+/// A JSON-like document of `size` bytes: records of a few fields with varying numbers and names, about as
+/// compressible as typical application values.
+func jsonLike(size: Int, generator: inout SplitMix64) -> [UInt8] {
+    var text = "["
+    while text.utf8.count < size {
+        let id = generator.next() % 100_000
+        text += "{\"id\":\(id),\"name\":\"user-\(id)\",\"email\":\"user\(id)@example.com\",\"active\":\(id % 2 == 0),"
+        text += "\"score\":\(generator.next() % 1000),\"tags\":[\"alpha\",\"beta\"]},"
+    }
+    return Array(text.utf8.prefix(size))
+}
+
+/// Sealed puts and gets of one value kind with the given compression, and the database file's bytes per row
+/// after the store is closed (its WAL checkpointed into it).
+func measureCompression(size: Int, compressible: Bool, compression: ValueCompression, directory: TemporaryDirectory,
+                        round: Int) throws -> (put: Double, get: Double, bytesPerRow: Double) {
+    let path = directory.file("zstd-\(size)-\(compressible)-\(compression)-\(round).db")
+    let store = try MVCCStore(path: path)
+    store.setSealer(makeStorageSealer(compression: compression))
+    store.setSealsWrites(true)
+    var generator = SplitMix64(seed: UInt64(size))
+    let values = (0..<64).map { _ in
+        compressible ? jsonLike(size: size, generator: &generator)
+            : (0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+    }
+    let keys = (0..<rows).map { Array("key-\($0)".utf8) }
+    let putTime = try seconds {
+        var index = 0
+        while index < rows {
+            let end = min(index + rowsPerTransaction, rows)
+            try store.write { (tx) throws(StorageError) in
+                for row in index..<end {
+                    try tx.put(StoredVersion(key: keys[row], commitTS: UInt64(row + 1), body: values[row % 64]))
+                }
+                try tx.setAppliedIndex(UInt64(end))
+            }
+            index = end
+        }
+    }
+    let order = keys.shuffled(using: &generator)
+    let getTime = try seconds {
+        for key in order {
+            guard try store.get(key, nowMillis: 0)?.body.count == size else { fatalError("benchmark read a wrong value") }
+        }
+    }
+    store.close()
+    let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    return (Double(rows) / putTime, Double(rows) / getTime, Double(bytes) / Double(rows))
+}
+
+print("storage envelope with zstd vs without (DESIGN §3.2): \(rows) rows per case, best of \(rounds) interleaved rounds")
+print("value           put none/s  put zstd/s  ratio  get none/s  get zstd/s  ratio  disk B/row none  zstd  ratio")
+for size in [1024, 16 * 1024] {
+    for compressible in [true, false] {
+        var best: [ValueCompression: (put: Double, get: Double, bytesPerRow: Double)] = [:]
+        for round in 0..<rounds {
+            for compression in [ValueCompression.none, .zstd] {
+                let result = try measureCompression(size: size, compressible: compressible, compression: compression,
+                                                    directory: directory, round: round)
+                let old = best[compression] ?? (0, 0, .infinity)
+                best[compression] = (max(old.put, result.put), max(old.get, result.get),
+                                     min(old.bytesPerRow, result.bytesPerRow))
+            }
+        }
+        let plain = best[.none]!, zstd = best[.zstd]!
+        let label = "\(size / 1024) KiB \(compressible ? "JSON" : "random")"
+        print(String(format: "%-15@ %11.0f %11.0f %6.2f %11.0f %11.0f %6.2f %16.0f %5.0f %6.2f", label as NSString,
+                     plain.put, zstd.put, zstd.put / plain.put, plain.get, zstd.get, zstd.get / plain.get,
+                     plain.bytesPerRow, zstd.bytesPerRow, zstd.bytesPerRow / plain.bytesPerRow))
     }
 }

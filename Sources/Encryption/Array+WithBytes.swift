@@ -1,6 +1,6 @@
 extension Array where Element == UInt8 {
     /// `withUnsafeBytes` that keeps the body's typed error (the standard library's version erases it).
-    func withBytes<Result, Failure: Error>(
+    public func withBytes<Result, Failure: Error>(
         _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         var outcome: Swift.Result<Result, Failure>?

@@ -28,7 +28,10 @@ public final class KVEncryption: EncryptionEntryApplier {
     ///
     /// Keys loaded from the sidecar seal only after ``pendingRegistrations`` is committed; keys that entries
     /// install while the process runs seal at once with the epoch 0 their entry registered.
-    public init(state: EncryptionState, store: MVCCStore) throws(EnvelopeError) {
+    /// - Parameter compression: whether values are compressed before sealing (values read either way).
+    public init(state: EncryptionState, store: MVCCStore, compression: ValueCompression = .zstd)
+        throws(EnvelopeError)
+    {
         self.store = store
         identity = state.identity
         pendingRegistrations = state.requiredRegistrations
@@ -37,7 +40,9 @@ public final class KVEncryption: EncryptionEntryApplier {
         applier = state.makeApplier(registry: registry) { cutover.install($0) }
         keyring = SealingKeyring(keystore: state.keystore, node16: state.identity.node16)
         elementIndexes = ElementIndexes(keystore: state.keystore)
-        store.setSealer(EnvelopeValueSealer(keyring: keyring, failures: decryptFailures))
+        store.setSealer(EnvelopeValueSealer(
+            keyring: keyring, failures: decryptFailures, compression: compression,
+            maximumValueByteCount: store.limits.maxValueBytes))
         try synchronizeSealing()
         if let cutover = state.sidecar?.raftEnvelopeCutoverIndex { raftCutover.install(cutover) }
     }

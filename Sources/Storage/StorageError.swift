@@ -21,6 +21,9 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     case valueTooLarge(size: Int, limit: Int)
     /// A commit timestamp must be below 2^63 (SQLite stores it as a signed integer).
     case timestampOutOfRange(UInt64)
+    /// A compressed value was refused before or while decoding it (malformed frame, no declared size, or a
+    /// size above the value limit); nothing larger than one value is ever allocated for it.
+    case compressedValueRefused(reason: String)
 
     public var description: String {
         switch self {
@@ -39,6 +42,8 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
             return "applied index may only grow (current \(current), proposed \(proposed))"
         case .valueTooLarge(let size, let limit): return "value of \(size) bytes exceeds the limit of \(limit) bytes"
         case .timestampOutOfRange(let ts): return "commit timestamp \(ts) is not below 2^63"
+        case .compressedValueRefused(let reason):
+            return "compressed value refused: \(reason)"
         }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Server
 import ServiceLifecycle
+import Storage
 
 /// `elastickv`: runs one node. With no flags it starts a working single-node database on loopback.
 @main
@@ -55,6 +56,9 @@ struct ElastickvCommand: AsyncParsableCommand {
     var maxValueBytes = 64 << 20
     @Option(name: .customLong("snapshot-every-entries"), help: "Snapshot and compact the log after this many entries.")
     var snapshotEveryEntries: UInt64 = 100_000
+    @Option(name: .customLong("compression"),
+            help: "zstd or none: compress values before sealing them (with the storage envelope on).")
+    var compression = "zstd"
     @Flag(name: .customLong("lease-reads"),
           help: "Serve Redis reads on the leader under its check-quorum lease instead of a ReadIndex round.")
     var leaseReads = false
@@ -124,6 +128,10 @@ struct ElastickvCommand: AsyncParsableCommand {
         }
         result.redisTLSAuthClients = authClients
         result.redisTLSOnly = redisTLSOnly
+        guard let compression = ValueCompression(rawValue: compression.lowercased()) else {
+            throw .invalidCompression(compression)
+        }
+        result.compression = compression
         try result.validate()
         return result
     }

@@ -174,6 +174,7 @@ import TestSupport
         (["--no-such-flag"], Int32(64)),
         (["--grpc-addr", "nowhere"], Int32(64)),
         (["--log-level", "loud"], Int32(64)),
+        (["--compression", "lz4"], Int32(64)),
     ])
     func usageErrorsExit64(arguments: [String], status: Int32) async throws {
         try Self.requireBinary()

@@ -1,4 +1,5 @@
 import Encryption
+import Storage
 
 /// Everything a node needs to start, validated: the `elastickv` flags after parsing.
 public struct NodeConfiguration: Sendable, Hashable {
@@ -71,6 +72,8 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var redisTLSAuthClients: RedisTLSSettings.ClientAuthentication = .yes
     /// `--redis-tls-only`: the plaintext Redis port is not served.
     public var redisTLSOnly = false
+    /// `--compression`: whether this node compresses values before sealing them (storage envelope only).
+    public var compression: ValueCompression = .zstd
 
     /// The Redis TLS listener's settings, when one is configured (after ``validate()``).
     public var redisTLS: RedisTLSSettings? {
@@ -165,6 +168,7 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case tooManyKEKs(Int)
     case kekProbeInterval(Double)
     case tls(String)
+    case invalidCompression(String)
 
     public var description: String {
         switch self {
@@ -185,6 +189,7 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
         case .invalidNodeName(let name):
             return "--node-id: '\(name)' must be 1–255 bytes without ',' or '='"
         case .tls(let reason): return reason
+        case .invalidCompression(let value): return "--compression: '\(value)' is not zstd or none"
         case .emptyDataDirectory: return "--data-dir must not be empty"
         case .invalidMaxValueBytes(let value): return "--max-value-bytes: \(value) is not in 1…536870912"
         }

@@ -102,7 +102,7 @@ public enum NodeStartup {
                 registry: StoreWriterRegistry(store: store),
                 warn: { warning in logger.warning("\(warning)") })
             else { return nil }
-            return try KVEncryption(state: state, store: store)
+            return try KVEncryption(state: state, store: store, compression: configuration.compression)
         } catch {
             throw .encryption("\(error)")
         }

@@ -737,10 +737,14 @@ def check_rows_open_with_the_formats(cluster, ledger):
     """Every row of every founder's store opens with docs/formats.md, the sidecar and the KEK alone
     (formats_reader.py), and holds each acknowledged value the way it was written: a string, a list element,
     a set member, a hash field and its value, a sorted-set member with exactly its score; the large sorted
-    set (TREE_KEY) holds exactly what is left of it, its tree checked level by level (read_sorted_set)."""
+    set (TREE_KEY) holds exactly what is left of it, its tree checked level by level (read_sorted_set). The
+    nodes run with the default --compression zstd, so the tree's nodes (runs of similar members) are stored
+    compressed: at least one row per store must have been opened through zstd (python-zstandard)."""
     now_ms = int(time.time() * 1000)
     for name in FOUNDERS:
-        values = read_store(cluster.data_dir(name), cluster.kek_bytes, now_ms)
+        stats = {}
+        values = read_store(cluster.data_dir(name), cluster.kek_bytes, now_ms, stats)
+        check(stats.get("compressed", 0) > 0, f"{name}: no compressed row was found in the store")
         for key, value in ledger.acknowledged_items().items():
             found = values.get((0, key.encode()))
             if is_list_key(key):

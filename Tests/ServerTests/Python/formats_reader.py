@@ -1,7 +1,8 @@
 """Opens every row of a node's store with nothing but docs/formats.md, the sidecar and the KEK.
 
-`read_store(data_dir, kek_bytes)` unwraps the sidecar's DEKs (RFC 3394 under the KEK), opens every sealed
-`kv_versions` body (AES-256-GCM, AAD = envelope[0:6] ‖ row key ‖ u64 commit_ts) and decodes the rows of
+`read_store(data_dir, kek_bytes, now_ms, stats)` unwraps the sidecar's DEKs (RFC 3394 under the KEK), opens every sealed
+`kv_versions` body (AES-256-GCM, AAD = envelope[0:6] ‖ row key ‖ u64 commit_ts; zstd-decoded when the
+envelope's flag bit 0 says it was compressed) and decodes the rows of
 §2a: primary rows (strings and the metadata of hashes, lists, sets and sorted sets) and element rows. It
 returns the newest live value of every key of every database, with collections rebuilt from their element
 rows: {(db, key): ("string", bytes) | ("hash", {field: value}) | ("list", [element]) | ("set", {member})
@@ -25,9 +26,11 @@ import struct
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap
+import zstandard
 
 SORTED_SET_MAX_NODE_ENTRIES = 64  # §2a: a node holding more is split
 UNKEYED_INDEX_KEY = bytes(32)  # §2a: index key id 0
+COMPRESSIBLE_DOCUMENT = b'{"user":"alice","role":"admin"},' * 16
 
 
 def load_deks(data_dir, kek_bytes):
@@ -37,8 +40,9 @@ def load_deks(data_dir, kek_bytes):
             for key_id, entry in sidecar["keys"].items()}
 
 
-def open_body(record, row_key, ts, deks):
-    """A record's header fields and plaintext body (§2, §1)."""
+def open_body(record, row_key, ts, deks, stats=None):
+    """A record's header fields and plaintext body (§2, §1); a compressed body (envelope flag bit 0) is one
+    zstd frame with its content size, decoded here with python-zstandard. `stats["compressed"]` counts those."""
     flags, expire_at = record[0], struct.unpack(">Q", record[1:9])[0]
     tombstone, encoding = flags & 1, (flags >> 1) & 3
     if flags & ~7:
@@ -46,10 +50,16 @@ def open_body(record, row_key, ts, deks):
     body = record[9:]
     if encoding == 1 and not tombstone:
         version, flag, key_id = body[0], body[1], struct.unpack(">I", body[2:6])[0]
-        if version != 1 or flag != 0:
+        if version != 1 or flag & ~1:
             raise ValueError(f"envelope version {version} flag {flag}")
         aad = body[0:6] + row_key + struct.pack(">Q", ts)
         body = AESGCM(deks[key_id]).decrypt(body[6:18], body[18:], aad)
+        if flag & 1:
+            if zstandard.get_frame_parameters(body).content_size in (0, zstandard.CONTENTSIZE_UNKNOWN):
+                raise ValueError(f"compressed row {row_key!r} does not declare its size")
+            body = zstandard.ZstdDecompressor().decompress(body)
+            if stats is not None:
+                stats["compressed"] = stats.get("compressed", 0) + 1
     elif encoding not in (0, 1):
         raise ValueError(f"reserved enc_state {encoding}")
     return tombstone, expire_at, body
@@ -208,7 +218,7 @@ def read_stream(key, metadata, rows):
     return entries
 
 
-def read_store(data_dir, kek_bytes, now_ms):
+def read_store(data_dir, kek_bytes, now_ms, stats=None):
     deks = load_deks(data_dir, kek_bytes)
     database = sqlite3.connect(f"file:{os.path.join(data_dir, 'kv.db')}?mode=ro", uri=True)
     newest = {}
@@ -216,7 +226,7 @@ def read_store(data_dir, kek_bytes, now_ms):
         row_key = bytes(row_key)
         if row_key in newest:
             continue
-        newest[row_key] = open_body(bytes(record), row_key, ts, deks)
+        newest[row_key] = open_body(bytes(record), row_key, ts, deks, stats)
     database.close()
     elements = {}  # generation -> [(part, body)] of live element rows
     for row_key, (tombstone, _, body) in newest.items():
@@ -311,8 +321,10 @@ def self_test():
     def element_key(generation, part):
         return b"\x01" + struct.pack(">Q", generation) + part
 
-    def seal(row_key, ts, body):
-        head = bytes([1, 0]) + struct.pack(">I", storage_id)
+    def seal(row_key, ts, body, compressed=False):
+        if compressed:  # §1: one zstd frame with its content size under the envelope, flag bit 0 set
+            body = zstandard.ZstdCompressor(write_content_size=True).compress(body)
+        head = bytes([1, 1 if compressed else 0]) + struct.pack(">I", storage_id)
         nonce = os.urandom(12)
         return bytes([0b010]) + bytes(8) + head + nonce + AESGCM(storage_key).encrypt(
             nonce, body, head + row_key + struct.pack(">Q", ts))
@@ -327,6 +339,7 @@ def self_test():
         with open(os.path.join(directory, "encryption", "keys.json"), "w") as handle:
             json.dump({"version": 1, "keys": keys, "active": {"storage": storage_id, "index": index_id}}, handle)
         records = [(b"\x00\x00plain", 90, bytes(9) + b"\x00cleartext string"),
+                   (b"\x00\x00doc", 100, seal(b"\x00\x00doc", 100, b"\x00" + COMPRESSIBLE_DOCUMENT, compressed=True)),
                    (b"\x00\x00set", 100, seal(b"\x00\x00set", 100, b"\x03" + struct.pack(">QIQ", 50, index_id, 1))),
                    (element_key(50, element_name(index_key, b"m")), 100,
                     seal(element_key(50, element_name(index_key, b"m")), 100, b"m"))]
@@ -360,8 +373,11 @@ def self_test():
              (orphan, 120, bytes([1]) + bytes(8))]  # a deleted node row: a tombstone is not in the tree
     with tempfile.TemporaryDirectory() as directory:
         store(directory, sets, extra)
-        values = read_store(directory, kek, now_ms=0)
+        stats = {}
+        values = read_store(directory, kek, now_ms=0, stats=stats)
+        assert stats.get("compressed") == 1, stats
         assert values == {(0, b"plain"): ("string", b"cleartext string"), (0, b"set"): ("set", {b"m"}),
+                          (0, b"doc"): ("string", COMPRESSIBLE_DOCUMENT),
                           (0, b"two"): ("zset", wanted), (0, b"four"): ("zset", wanted),
                           (0, b"one"): ("zset", [(b"only", 271828.18284590452)])}, values
 
