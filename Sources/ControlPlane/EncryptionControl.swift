@@ -28,6 +28,9 @@ public protocol EncryptionControl: Sendable {
         -> EncryptionChange
     /// Rewrites this node's sidecar from the replicated encryption state it has applied, keeping local epochs.
     func resyncSidecar() async throws(EncryptionControlError) -> EncryptionChange
+    /// Replaces the automatic rotation policy (0x05/0x07); a bound left `nil` keeps its current value.
+    func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?) async
+        throws(EncryptionControlError) -> EncryptionChange
 }
 
 /// One node's answer to a capability poll.
@@ -77,15 +80,26 @@ public struct EncryptionStatus: Sendable, Hashable {
         public var localEpoch: UInt16
         /// The kek ids holding a wrap of the key, primary first; empty when one unnamed KEK wrapped it.
         public var wrappedBy: [String]
+        /// Values the answering replica sealed under the key: its own stored rows for a storage key, the
+        /// committed entries (each sealed once, by its leader) for a raft key.
+        public var sealCount: UInt64
 
         public init(keyID: KeyID, purpose: KeyPurpose, wrapped: [UInt8], created: String, localEpoch: UInt16,
-                    wrappedBy: [String] = []) {
+                    wrappedBy: [String] = [], sealCount: UInt64 = 0) {
             self.keyID = keyID
             self.purpose = purpose
             self.wrapped = wrapped
             self.created = created
             self.localEpoch = localEpoch
             self.wrappedBy = wrappedBy
+            self.sealCount = sealCount
+        }
+
+        /// Seals under the key across the cluster: every member seals its own copy of each stored value,
+        /// while a raft entry is sealed once.
+        public func clusterSealCount(memberCount: Int) -> UInt64 {
+            purpose == .storage ? sealCount.multipliedReportingOverflow(by: UInt64(max(memberCount, 1))).partialValue
+                : sealCount
         }
     }
 
@@ -117,11 +131,21 @@ public struct EncryptionStatus: Sendable, Hashable {
     public var registry: [RegistryRow]
     /// The answering node's KEK providers, in configuration order.
     public var kekProviders: [KEKProviderHealth]
+    /// The automatic rotation policy in force.
+    public var rotationPolicy: RotationPolicy
+    /// Whether a policy was ever set (otherwise ``rotationPolicy`` is ``RotationPolicy/default``).
+    public var rotationPolicyIsSet: Bool
+    /// Voters and learners: the replicas that each seal every stored value.
+    public var memberCount: Int
 
     public init(encryptionEnabled: Bool, raftAppliedIndex: UInt64, storageEnvelopeActive: Bool,
                 raftEnvelopeCutoverIndex: UInt64?, activeStorageKeyID: KeyID?, activeRaftKeyID: KeyID?,
-                keys: [Key], registry: [RegistryRow], kekProviders: [KEKProviderHealth] = []) {
+                keys: [Key], registry: [RegistryRow], kekProviders: [KEKProviderHealth] = [],
+                rotationPolicy: RotationPolicy? = nil, memberCount: Int = 1) {
         self.kekProviders = kekProviders
+        self.rotationPolicy = rotationPolicy ?? .default
+        self.rotationPolicyIsSet = rotationPolicy != nil
+        self.memberCount = memberCount
         self.encryptionEnabled = encryptionEnabled
         self.raftAppliedIndex = raftAppliedIndex
         self.storageEnvelopeActive = storageEnvelopeActive

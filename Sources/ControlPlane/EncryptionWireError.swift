@@ -23,6 +23,8 @@ public enum EncryptionWireError: Error, Hashable, Sendable, CustomStringConverti
     case registrationCount(Int, maximum: Int)
     /// A KEK provider state other than unknown, up, down or circuit-open.
     case unknownProviderState(field: String, value: String)
+    /// A rotation policy bound above its maximum (100 years, 2^32 seals).
+    case rotationPolicyOutOfRange(String)
 
     public var description: String {
         switch self {
@@ -44,6 +46,9 @@ public enum EncryptionWireError: Error, Hashable, Sendable, CustomStringConverti
             return "registrations has \(count) entries; expected 1 to \(maximum)"
         case .unknownProviderState(let field, let value):
             return "\(field) '\(value)' is not a KEK provider state; expected unknown, up, down or circuit-open"
+        case .rotationPolicyOutOfRange(let policy):
+            return "rotation policy (\(policy)) is out of range: at most \(RotationPolicy.maximumRotateAfterSeconds) s "
+                + "and \(RotationPolicy.maximumRotateAfterSeals) seals"
         }
     }
 }

@@ -20,8 +20,13 @@ extension Elastickv_V1_SidecarStateResponse {
             wire.created = key.created
             wire.localEpoch = UInt32(key.localEpoch)
             wire.wrappedBy = key.wrappedBy
+            wire.sealCount = key.sealCount
             return wire
         }
+        rotationPolicy.rotateAfterSeconds = status.rotationPolicy.rotateAfterSeconds
+        rotationPolicy.rotateAfterSeals = status.rotationPolicy.rotateAfterSeals
+        rotationPolicySet = status.rotationPolicyIsSet
+        memberCount = UInt32(clamping: status.memberCount)
         kekProviders = status.kekProviders.map { provider in
             var wire = Elastickv_V1_KEKProviderStatus()
             wire.kekID = provider.kekID
@@ -68,13 +73,17 @@ extension EncryptionStatus {
                 consecutiveFailures: Int(provider.consecutiveFailures),
                 lastError: provider.lastError.isEmpty ? nil : provider.lastError))
         }
+        let policy = RotationPolicy(rotateAfterSeconds: wire.rotationPolicy.rotateAfterSeconds,
+                                    rotateAfterSeals: wire.rotationPolicy.rotateAfterSeals)
+        guard policy.isValid else { throw .rotationPolicyOutOfRange(policy.description) }
         self.init(
             encryptionEnabled: wire.encryptionEnabled, raftAppliedIndex: wire.raftAppliedIndex,
             storageEnvelopeActive: wire.storageEnvelopeActive,
             raftEnvelopeCutoverIndex: wire.raftEnvelopeCutoverIndex == 0 ? nil : wire.raftEnvelopeCutoverIndex,
             activeStorageKeyID: EncryptionWire.optionalKeyID(wire.activeStorageKeyID),
             activeRaftKeyID: EncryptionWire.optionalKeyID(wire.activeRaftKeyID), keys: keys, registry: registry,
-            kekProviders: providers)
+            kekProviders: providers, rotationPolicy: wire.rotationPolicySet ? policy : nil,
+            memberCount: Int(wire.memberCount))
     }
 }
 
@@ -85,7 +94,7 @@ extension EncryptionStatus.Key {
             purpose: try EncryptionWire.purpose(wire.purpose, field: "\(field).purpose"), wrapped: Array(wire.wrapped),
             created: wire.created,
             localEpoch: try EncryptionWire.localEpoch(wire.localEpoch, field: "\(field).local_epoch"),
-            wrappedBy: wire.wrappedBy)
+            wrappedBy: wire.wrappedBy, sealCount: wire.sealCount)
     }
 }
 

@@ -3328,6 +3328,19 @@ public enum Elastickv_V1_EncryptionAdmin: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SetRotationPolicy" metadata.
+        public enum SetRotationPolicy: Sendable {
+            /// Request type for "SetRotationPolicy".
+            public typealias Input = Elastickv_V1_SetRotationPolicyRequest
+            /// Response type for "SetRotationPolicy".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "SetRotationPolicy".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "SetRotationPolicy",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "elastickv.v1.EncryptionAdmin" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             GetCapability.descriptor,
@@ -3339,7 +3352,8 @@ public enum Elastickv_V1_EncryptionAdmin: Sendable {
             RegisterEncryptionWriter.descriptor,
             EnableStorageEnvelope.descriptor,
             EnableRaftEnvelope.descriptor,
-            ResyncSidecar.descriptor
+            ResyncSidecar.descriptor,
+            SetRotationPolicy.descriptor
         ]
     }
 }
@@ -3512,6 +3526,20 @@ extension Elastickv_V1_EncryptionAdmin {
             request: GRPCCore.StreamingServerRequest<Elastickv_V1_ResyncSidecarRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "SetRotationPolicy" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_SetRotationPolicyRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func setRotationPolicy(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_SetRotationPolicyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
     }
 
     /// Service protocol for the "elastickv.v1.EncryptionAdmin" service.
@@ -3668,6 +3696,20 @@ extension Elastickv_V1_EncryptionAdmin {
             request: GRPCCore.ServerRequest<Elastickv_V1_ResyncSidecarRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "SetRotationPolicy" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_SetRotationPolicyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func setRotationPolicy(
+            request: GRPCCore.ServerRequest<Elastickv_V1_SetRotationPolicyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
     }
 
     /// Simple service protocol for the "elastickv.v1.EncryptionAdmin" service.
@@ -3822,6 +3864,20 @@ extension Elastickv_V1_EncryptionAdmin {
             request: Elastickv_V1_ResyncSidecarRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "SetRotationPolicy" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_SetRotationPolicyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func setRotationPolicy(
+            request: Elastickv_V1_SetRotationPolicyRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
     }
 }
 
@@ -3939,6 +3995,17 @@ extension Elastickv_V1_EncryptionAdmin.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.SetRotationPolicy.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_SetRotationPolicyRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.setRotationPolicy(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -4049,6 +4116,17 @@ extension Elastickv_V1_EncryptionAdmin.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
         let response = try await self.resyncSidecar(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func setRotationPolicy(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_SetRotationPolicyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.setRotationPolicy(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -4182,6 +4260,19 @@ extension Elastickv_V1_EncryptionAdmin.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
         return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
             message: try await self.resyncSidecar(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func setRotationPolicy(
+        request: GRPCCore.ServerRequest<Elastickv_V1_SetRotationPolicyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.setRotationPolicy(
                 request: request.message,
                 context: context
             ),
@@ -4391,6 +4482,25 @@ extension Elastickv_V1_EncryptionAdmin {
         func resyncSidecar<Result>(
             request: GRPCCore.ClientRequest<Elastickv_V1_ResyncSidecarRequest>,
             serializer: some GRPCCore.MessageSerializer<Elastickv_V1_ResyncSidecarRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetRotationPolicy" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_SetRotationPolicyRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_SetRotationPolicyRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setRotationPolicy<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_SetRotationPolicyRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_SetRotationPolicyRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
@@ -4719,6 +4829,36 @@ extension Elastickv_V1_EncryptionAdmin {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "SetRotationPolicy" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_SetRotationPolicyRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_SetRotationPolicyRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func setRotationPolicy<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_SetRotationPolicyRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_SetRotationPolicyRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.SetRotationPolicy.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -4969,6 +5109,31 @@ extension Elastickv_V1_EncryptionAdmin.ClientProtocol {
         try await self.resyncSidecar(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_ResyncSidecarRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetRotationPolicy" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_SetRotationPolicyRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setRotationPolicy<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_SetRotationPolicyRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setRotationPolicy(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_SetRotationPolicyRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
             options: options,
             onResponse: handleResponse
@@ -5263,6 +5428,35 @@ extension Elastickv_V1_EncryptionAdmin.ClientProtocol {
             metadata: metadata
         )
         return try await self.resyncSidecar(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetRotationPolicy" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setRotationPolicy<Result>(
+        _ message: Elastickv_V1_SetRotationPolicyRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_SetRotationPolicyRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setRotationPolicy(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -475,6 +475,25 @@ public nonisolated struct Elastickv_V1_EncryptionKey: Sendable {
   /// kek ids holding a wrap of the key, primary first; empty: one unnamed KEK
   public var wrappedBy: [String] = []
 
+  /// values the answering replica sealed under the key (storage: its own rows; raft:
+  public var sealCount: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The automatic rotation policy (DESIGN §4); a bound of 0 is off.
+public nonisolated struct Elastickv_V1_RotationPolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rotateAfterSeconds: UInt64 = 0
+
+  /// cluster-wide seals under one DEK, at most 2^32
+  public var rotateAfterSeals: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -560,9 +579,61 @@ public nonisolated struct Elastickv_V1_SidecarStateResponse: Sendable {
   /// the answering node's KEKs, in configuration order
   public var kekProviders: [Elastickv_V1_KEKProviderStatus] = []
 
+  /// the policy in force (the default until one is set)
+  public var rotationPolicy: Elastickv_V1_RotationPolicy {
+    get {_rotationPolicy ?? Elastickv_V1_RotationPolicy()}
+    set {_rotationPolicy = newValue}
+  }
+  /// Returns true if `rotationPolicy` has been explicitly set.
+  public var hasRotationPolicy: Bool {self._rotationPolicy != nil}
+  /// Clears the value of `rotationPolicy`. Subsequent reads from it will return its default value.
+  public mutating func clearRotationPolicy() {self._rotationPolicy = nil}
+
+  /// false: no policy was ever set, rotation_policy is the default
+  public var rotationPolicySet: Bool = false
+
+  /// voters and learners: the replicas that seal each stored value
+  public var memberCount: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _rotationPolicy: Elastickv_V1_RotationPolicy? = nil
+}
+
+/// Fields left out keep their current value.
+public nonisolated struct Elastickv_V1_SetRotationPolicyRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 0 turns the age bound off; at most 100 years
+  public var rotateAfterSeconds: UInt64 {
+    get {_rotateAfterSeconds ?? 0}
+    set {_rotateAfterSeconds = newValue}
+  }
+  /// Returns true if `rotateAfterSeconds` has been explicitly set.
+  public var hasRotateAfterSeconds: Bool {self._rotateAfterSeconds != nil}
+  /// Clears the value of `rotateAfterSeconds`. Subsequent reads from it will return its default value.
+  public mutating func clearRotateAfterSeconds() {self._rotateAfterSeconds = nil}
+
+  /// 0 turns the seal bound off; at most 2^32
+  public var rotateAfterSeals: UInt64 {
+    get {_rotateAfterSeals ?? 0}
+    set {_rotateAfterSeals = newValue}
+  }
+  /// Returns true if `rotateAfterSeals` has been explicitly set.
+  public var hasRotateAfterSeals: Bool {self._rotateAfterSeals != nil}
+  /// Clears the value of `rotateAfterSeals`. Subsequent reads from it will return its default value.
+  public mutating func clearRotateAfterSeals() {self._rotateAfterSeals = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _rotateAfterSeconds: UInt64? = nil
+  fileprivate var _rotateAfterSeals: UInt64? = nil
 }
 
 public nonisolated struct Elastickv_V1_BootstrapEncryptionRequest: Sendable {
@@ -1673,7 +1744,7 @@ nonisolated extension Elastickv_V1_GetSidecarStateRequest: SwiftProtobuf.Message
 
 nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EncryptionKey"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}purpose\0\u{1}wrapped\0\u{1}created\0\u{3}local_epoch\0\u{3}wrapped_by\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}purpose\0\u{1}wrapped\0\u{1}created\0\u{3}local_epoch\0\u{3}wrapped_by\0\u{3}seal_count\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1687,6 +1758,7 @@ nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftPr
       case 4: try { try decoder.decodeSingularStringField(value: &self.created) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.localEpoch) }()
       case 6: try { try decoder.decodeRepeatedStringField(value: &self.wrappedBy) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.sealCount) }()
       default: break
       }
     }
@@ -1711,6 +1783,9 @@ nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftPr
     if !self.wrappedBy.isEmpty {
       try visitor.visitRepeatedStringField(value: self.wrappedBy, fieldNumber: 6)
     }
+    if self.sealCount != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sealCount, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1721,6 +1796,42 @@ nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftPr
     if lhs.created != rhs.created {return false}
     if lhs.localEpoch != rhs.localEpoch {return false}
     if lhs.wrappedBy != rhs.wrappedBy {return false}
+    if lhs.sealCount != rhs.sealCount {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_RotationPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotationPolicy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rotate_after_seconds\0\u{3}rotate_after_seals\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.rotateAfterSeconds) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.rotateAfterSeals) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.rotateAfterSeconds != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rotateAfterSeconds, fieldNumber: 1)
+    }
+    if self.rotateAfterSeals != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rotateAfterSeals, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_RotationPolicy, rhs: Elastickv_V1_RotationPolicy) -> Bool {
+    if lhs.rotateAfterSeconds != rhs.rotateAfterSeconds {return false}
+    if lhs.rotateAfterSeals != rhs.rotateAfterSeals {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1833,7 +1944,7 @@ nonisolated extension Elastickv_V1_WriterRegistryRow: SwiftProtobuf.Message, Swi
 
 nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SidecarStateResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}encryption_enabled\0\u{3}raft_applied_index\0\u{3}storage_envelope_active\0\u{3}raft_envelope_cutover_index\0\u{3}active_storage_key_id\0\u{3}active_raft_key_id\0\u{1}keys\0\u{1}registry\0\u{3}kek_providers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}encryption_enabled\0\u{3}raft_applied_index\0\u{3}storage_envelope_active\0\u{3}raft_envelope_cutover_index\0\u{3}active_storage_key_id\0\u{3}active_raft_key_id\0\u{1}keys\0\u{1}registry\0\u{3}kek_providers\0\u{3}rotation_policy\0\u{3}rotation_policy_set\0\u{3}member_count\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1850,12 +1961,19 @@ nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, 
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.keys) }()
       case 8: try { try decoder.decodeRepeatedMessageField(value: &self.registry) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.kekProviders) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._rotationPolicy) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.rotationPolicySet) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.memberCount) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.encryptionEnabled != false {
       try visitor.visitSingularBoolField(value: self.encryptionEnabled, fieldNumber: 1)
     }
@@ -1883,6 +2001,15 @@ nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, 
     if !self.kekProviders.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.kekProviders, fieldNumber: 9)
     }
+    try { if let v = self._rotationPolicy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    if self.rotationPolicySet != false {
+      try visitor.visitSingularBoolField(value: self.rotationPolicySet, fieldNumber: 11)
+    }
+    if self.memberCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.memberCount, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1896,6 +2023,48 @@ nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, 
     if lhs.keys != rhs.keys {return false}
     if lhs.registry != rhs.registry {return false}
     if lhs.kekProviders != rhs.kekProviders {return false}
+    if lhs._rotationPolicy != rhs._rotationPolicy {return false}
+    if lhs.rotationPolicySet != rhs.rotationPolicySet {return false}
+    if lhs.memberCount != rhs.memberCount {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_SetRotationPolicyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetRotationPolicyRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rotate_after_seconds\0\u{3}rotate_after_seals\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self._rotateAfterSeconds) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self._rotateAfterSeals) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._rotateAfterSeconds {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._rotateAfterSeals {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_SetRotationPolicyRequest, rhs: Elastickv_V1_SetRotationPolicyRequest) -> Bool {
+    if lhs._rotateAfterSeconds != rhs._rotateAfterSeconds {return false}
+    if lhs._rotateAfterSeals != rhs._rotateAfterSeals {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

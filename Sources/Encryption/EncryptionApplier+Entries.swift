@@ -173,6 +173,16 @@ extension EncryptionApplier {
         return .applied
     }
 
+    /// 0x05/0x07: replaces the rotation policy; the same policy again changes nothing.
+    func applySetRotationPolicy(_ policy: RotationPolicy, index: UInt64) throws(ApplyHalt) -> ApplyOutcome {
+        var next = try bootstrappedSidecar(index)
+        if isReplay(index) || next.rotationPolicy == policy { return .alreadyApplied }
+        next.rotationPolicy = policy
+        next.raftAppliedIndex = index
+        try persist(next, index: index)
+        return .applied
+    }
+
     /// Re-applies the registry rows of a replayed bootstrap or rotation whose sidecar effect is already on disk.
     private func replayRegistrations(_ registrations: [WriterRegistration], index: UInt64) throws(ApplyHalt)
         -> ApplyOutcome

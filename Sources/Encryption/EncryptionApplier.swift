@@ -75,6 +75,8 @@ public final class EncryptionApplier {
             return try applyEnableRaftEnvelope(index: index)
         case .createIndexKey(let body):
             return try applyCreateIndexKey(body, index: index)
+        case .setRotationPolicy(let policy):
+            return try applySetRotationPolicy(policy, index: index)
         }
     }
 

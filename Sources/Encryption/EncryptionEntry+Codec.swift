@@ -73,6 +73,10 @@ extension EncryptionEntry {
             Self.writeKeyManagementHeader(SubTag.createIndexKey, version: version, to: &writer)
             writer.u64(body.createdUnixSeconds)
             try Self.writeNewDEK(body.key, version: version, to: &writer)
+        case .setRotationPolicy(let policy):
+            Self.writeKeyManagementHeader(SubTag.setRotationPolicy, version: version, to: &writer)
+            writer.u64(policy.rotateAfterSeconds)
+            writer.u64(policy.rotateAfterSeals)
         }
         let decoded = try Self.decode(writer.bytes)
         precondition(decoded == self, "an encoded encryption entry must decode to the entry it was made from")
@@ -93,7 +97,7 @@ extension EncryptionEntry {
 
     private static func readKeyManagement(_ reader: inout WireReader) throws(EntryCodecError) -> EncryptionEntry {
         let subTag = try reader.u8("sub-tag")
-        guard (SubTag.rotateDEK...SubTag.createIndexKey).contains(subTag) else { throw .unknownSubTag(subTag) }
+        guard (SubTag.rotateDEK...SubTag.setRotationPolicy).contains(subTag) else { throw .unknownSubTag(subTag) }
         let carriesKeys = [SubTag.rotateDEK, SubTag.rewrapDEKs, SubTag.createIndexKey].contains(subTag)
         let version = try readVersion(&reader, allowingWraps: carriesKeys)
         switch subTag {
@@ -114,12 +118,28 @@ extension EncryptionEntry {
             return .enableStorageEnvelope
         case SubTag.enableRaftEnvelope:
             return .enableRaftEnvelope
+        case SubTag.setRotationPolicy:
+            return .setRotationPolicy(try readRotationPolicy(&reader))
         default:
             let created = try readCreated(&reader)
             let key = try readNewDEK(&reader, version: version)
             guard key.purpose == .index else { throw .purposeNotAllowed(field: "index key", key.purpose) }
             return .createIndexKey(CreateIndexKey(createdUnixSeconds: created, key: key))
         }
+    }
+
+    private static func readRotationPolicy(_ reader: inout WireReader) throws(EntryCodecError) -> RotationPolicy {
+        let seconds = try reader.u64("rotate_after_seconds")
+        guard seconds <= RotationPolicy.maximumRotateAfterSeconds else {
+            throw .policyBoundOutOfRange(field: "rotate_after_seconds", seconds,
+                                         maximum: RotationPolicy.maximumRotateAfterSeconds)
+        }
+        let seals = try reader.u64("rotate_after_seals")
+        guard seals <= RotationPolicy.maximumRotateAfterSeals else {
+            throw .policyBoundOutOfRange(field: "rotate_after_seals", seals,
+                                         maximum: RotationPolicy.maximumRotateAfterSeals)
+        }
+        return RotationPolicy(rotateAfterSeconds: seconds, rotateAfterSeals: seals)
     }
 
     private static func readBootstrap(_ reader: inout WireReader, version: UInt8) throws(EntryCodecError) -> Bootstrap {
@@ -221,7 +241,7 @@ extension EncryptionEntry {
         case .rotateDEK(let body): return [body.key.wrapped]
         case .rewrapDEKs(let keys): return keys.map(\.wrapped)
         case .createIndexKey(let body): return [body.key.wrapped]
-        case .writerRegistration, .retireDEK, .enableStorageEnvelope, .enableRaftEnvelope: return []
+        case .writerRegistration, .retireDEK, .enableStorageEnvelope, .enableRaftEnvelope, .setRotationPolicy: return []
         }
     }
 

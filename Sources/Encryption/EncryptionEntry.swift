@@ -19,6 +19,8 @@ public enum EncryptionEntry: Sendable, Hashable {
     case enableRaftEnvelope
     /// 0x05/0x06: installs the cluster's index key (purpose ``KeyPurpose/index``), once.
     case createIndexKey(CreateIndexKey)
+    /// 0x05/0x07: replaces the cluster's automatic rotation policy.
+    case setRotationPolicy(RotationPolicy)
 
     /// The FSM opcodes this enum covers.
     public enum Opcode {
@@ -44,6 +46,8 @@ public enum EncryptionEntry: Sendable, Hashable {
         public static let enableRaftEnvelope: UInt8 = 0x05
         /// See ``EncryptionEntry/createIndexKey(_:)``.
         public static let createIndexKey: UInt8 = 0x06
+        /// See ``EncryptionEntry/setRotationPolicy(_:)``.
+        public static let setRotationPolicy: UInt8 = 0x07
     }
 
     /// The body of a create-index-key entry: the key collections' element rows are named with. It takes

@@ -40,6 +40,8 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
     case kekIDNotUTF8
     /// A DEK names the same KEK twice in its wraps.
     case duplicateKEKID
+    /// A rotation policy bound is above its maximum.
+    case policyBoundOutOfRange(field: String, UInt64, maximum: UInt64)
 
     public var description: String {
         let reason: String
@@ -57,6 +59,8 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
             reason = "wrapped DEK is \(length) bytes, allowed 1...\(EntryLimits.maxWrappedDEKBytes)"
         case .createdOutOfRange(let seconds):
             reason = "creation time \(seconds) is after \(EntryLimits.maxCreatedUnixSeconds)"
+        case .policyBoundOutOfRange(let field, let value, let maximum):
+            reason = "\(field) is \(value), allowed 0...\(maximum)"
         case .bootstrapKeysInvalid: reason = "bootstrap needs one storage and one raft key with distinct ids"
         case .rotationReplacesItself(let id): reason = "rotation replaces key \(id) with itself"
         case .duplicateKeyID(let id): reason = "key id \(id) appears twice"

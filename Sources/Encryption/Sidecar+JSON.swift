@@ -51,7 +51,10 @@ extension Sidecar {
         let file = SidecarFileJSON(
             version: Self.formatVersion, raftAppliedIndex: raftAppliedIndex,
             storageEnvelopeActive: storageEnvelopeActive, raftEnvelopeCutoverIndex: raftEnvelopeCutoverIndex,
-            active: activeJSON, keys: keysJSON, bootstrapSHA256: bootstrapDigest.map { PayloadDigest.hex($0) })
+            active: activeJSON, keys: keysJSON, bootstrapSHA256: bootstrapDigest.map { PayloadDigest.hex($0) },
+            rotationPolicy: rotationPolicy.map {
+                SidecarFileJSON.PolicyJSON(rotateAfterSeconds: $0.rotateAfterSeconds, rotateAfterSeals: $0.rotateAfterSeals)
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let bytes: [UInt8]
@@ -102,7 +105,9 @@ extension Sidecar {
         let sidecar = Sidecar(
             raftAppliedIndex: file.raftAppliedIndex, storageEnvelopeActive: file.storageEnvelopeActive,
             raftEnvelopeCutoverIndex: file.raftEnvelopeCutoverIndex, activeKeyIDs: active, keys: keys,
-            bootstrapDigest: digest)
+            bootstrapDigest: digest, rotationPolicy: file.rotationPolicy.map {
+                RotationPolicy(rotateAfterSeconds: $0.rotateAfterSeconds, rotateAfterSeals: $0.rotateAfterSeals)
+            })
         try sidecar.validate(path: path)
         return sidecar
     }
@@ -203,6 +208,18 @@ private struct SidecarFileJSON: Codable {
     var active: [String: UInt64]
     var keys: [String: KeyJSON]
     var bootstrapSHA256: String?
+    var rotationPolicy: PolicyJSON?
+
+    /// `rotation_policy` (an extension of DESIGN §3.5, docs/formats.md §3).
+    struct PolicyJSON: Codable {
+        var rotateAfterSeconds: UInt64
+        var rotateAfterSeals: UInt64
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case rotateAfterSeconds = "rotate_after_seconds"
+            case rotateAfterSeals = "rotate_after_seals"
+        }
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case version, active, keys
@@ -210,9 +227,11 @@ private struct SidecarFileJSON: Codable {
         case storageEnvelopeActive = "storage_envelope_active"
         case raftEnvelopeCutoverIndex = "raft_envelope_cutover_index"
         case bootstrapSHA256 = "bootstrap_sha256"
+        case rotationPolicy = "rotation_policy"
     }
 
     static let fieldNames = CodingKeys.allCases.map(\.rawValue) + KeyJSON.CodingKeys.allFieldNames
+        + PolicyJSON.CodingKeys.allCases.map(\.rawValue)
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -224,6 +243,7 @@ private struct SidecarFileJSON: Codable {
         try container.encode(active, forKey: .active)
         try container.encode(keys, forKey: .keys)
         try container.encodeIfPresent(bootstrapSHA256, forKey: .bootstrapSHA256)
+        try container.encodeIfPresent(rotationPolicy, forKey: .rotationPolicy)
     }
 }
 

@@ -45,11 +45,18 @@ public struct Sidecar: Sendable, Hashable, CustomStringConvertible {
     public var keys: [KeyID: Key]
     /// SHA-256 of the bootstrap entry's payload, so a second bootstrap can be compared with the first.
     public var bootstrapDigest: [UInt8]?
+    /// The automatic rotation policy a 0x05/0x07 entry set; `nil` until one did (``RotationPolicy/default``
+    /// applies then).
+    public var rotationPolicy: RotationPolicy?
+
+    /// The policy in force: the one set, or the default.
+    public var effectiveRotationPolicy: RotationPolicy { rotationPolicy ?? .default }
 
     /// Builds sidecar content; ``validate(path:)`` checks it.
     public init(
         raftAppliedIndex: UInt64, storageEnvelopeActive: Bool = false, raftEnvelopeCutoverIndex: UInt64? = nil,
-        activeKeyIDs: [KeyPurpose: KeyID], keys: [KeyID: Key], bootstrapDigest: [UInt8]? = nil
+        activeKeyIDs: [KeyPurpose: KeyID], keys: [KeyID: Key], bootstrapDigest: [UInt8]? = nil,
+        rotationPolicy: RotationPolicy? = nil
     ) {
         self.raftAppliedIndex = raftAppliedIndex
         self.storageEnvelopeActive = storageEnvelopeActive
@@ -57,6 +64,7 @@ public struct Sidecar: Sendable, Hashable, CustomStringConvertible {
         self.activeKeyIDs = activeKeyIDs
         self.keys = keys
         self.bootstrapDigest = bootstrapDigest
+        self.rotationPolicy = rotationPolicy
     }
 
     /// Checks the rules that tie fields together.
@@ -77,6 +85,7 @@ public struct Sidecar: Sendable, Hashable, CustomStringConvertible {
         if let digest = bootstrapDigest, digest.count != Self.bootstrapDigestByteCount {
             throw SidecarError(.invalidBootstrapDigest, path: path)
         }
+        if let policy = rotationPolicy, !policy.isValid { throw SidecarError(.invalidRotationPolicy, path: path) }
     }
 
     public var description: String {

@@ -28,6 +28,8 @@ public struct SidecarError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidCutoverIndex
         /// `bootstrap_sha256` is not 64 hex digits.
         case invalidBootstrapDigest
+        /// `rotation_policy` holds a bound above its maximum.
+        case invalidRotationPolicy
         /// The file (or the content to write) is larger than ``Sidecar/maxFileBytes``; the value is its size.
         case tooLarge(Int)
         /// Reading the file failed.
@@ -69,6 +71,8 @@ public struct SidecarError: Error, Hashable, Sendable, CustomStringConvertible {
             return "sidecar \(path): raft_envelope_cutover_index is 0 or after raft_applied_index; \(restore)"
         case .invalidBootstrapDigest:
             return "sidecar \(path): bootstrap_sha256 is not 64 hex digits; \(restore)"
+        case .invalidRotationPolicy:
+            return "sidecar \(path): rotation_policy holds a bound above its maximum; \(restore)"
         case .tooLarge(let size):
             return "sidecar \(path) is \(size) bytes, above the \(Sidecar.maxFileBytes)-byte limit; retire unused DEKs "
                 + "(elastickv-admin encryption retire-dek) or restore the file"

@@ -55,6 +55,10 @@ public final class KVEncryption: EncryptionEntryApplier {
         _ = try applier.apply(payload: payload, index: index)
         if let sidecar = applier.sidecar {
             do throws(StorageError) {
+                // A retired key's seal count goes with it (the decode cannot fail: the applier just did it).
+                if case .retireDEK(let keyID)? = try? EncryptionEntry.decode(payload), sidecar.keys[keyID] == nil {
+                    try transaction.removeSealCount(of: keyID)
+                }
                 try transaction.setMeta(Self.replicatedStateMetaName, value: sidecar.replicatedState.encodedJSON())
             } catch {
                 throw ApplyHalt(index: index, reason: .registryStoreFailed(

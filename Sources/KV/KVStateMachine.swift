@@ -123,6 +123,11 @@ public final class KVStateMachine {
             do throws(ApplyHalt) { data = try encryptionApplier.unwrapPayload(data, index: entry.index) } catch {
                 throw StateMachineHalt(index: entry.index, cause: .encryption(error))
             }
+            // An opened raft envelope is shorter than the entry by exactly its overhead; its key id follows the
+            // version and flag bytes. Counting it here counts each committed seal once on every replica.
+            if data.count != entry.data.count {
+                transaction.recordSeals(under: entry.data[2..<6].reduce(0) { $0 << 8 | UInt32($1) })
+            }
         }
         let opcodeByte = data[0]
         guard let opcode = Opcode(rawValue: opcodeByte) else {

@@ -170,6 +170,7 @@ public final class MVCCStore: Sendable {
             do throws(StorageError) {
                 var transaction = WriteTransaction(store: self, database: database)
                 let result = try body(&transaction)
+                try transaction.flushSealCounts()
                 try runStepHook("commit")
                 try database.execute("COMMIT")
                 return result

@@ -7,6 +7,7 @@ import DurableIO
 public struct WriteTransaction {
     let store: MVCCStore
     let database: SQLiteDatabase
+    let sealTally = SealTally()
 
     init(store: MVCCStore, database: SQLiteDatabase) {
         self.store = store
@@ -33,6 +34,7 @@ public struct WriteTransaction {
     public func put(_ version: StoredVersion) throws(StorageError) {
         try MVCCStore.checkTimestamp(version.commitTS)
         let record = try store.encodeRecord(version)
+        if let keyID = MVCCStore.sealingKeyID(ofRecord: record) { sealTally.add(1, under: keyID) }
         try store.runStepHook("insert version")
         let statement = try database.statement(
             "INSERT OR REPLACE INTO kv_versions (key, ts, value) VALUES (?1, ?2, ?3)")

@@ -21,6 +21,26 @@ extension AdminSession {
         print(json ? change.renderedJSON : change.renderedLine)
     }
 
+    /// The encryption state `--addr` has applied.
+    ///
+    /// - Throws: `ExitCode` when `--addr` cannot answer or answers with values the wire checks refuse.
+    func encryptionState() async throws -> EncryptionStatus {
+        let wireState = try await withClient(classify: { AdminFailure(encryption: $0) }) { client, options in
+            try await EncryptionClient(wrapping: client).getSidecarState(.init(), options: options)
+        }
+        return try decodedState(wireState)
+    }
+
+    private func decodedState(_ wireState: Elastickv_V1_SidecarStateResponse) throws -> EncryptionStatus {
+        do {
+            return try EncryptionStatus(wireState)
+        } catch {
+            throw Self.report(
+                AdminFailure(line: "error: \(address): invalid answer: \(error)", exitStatus: .failure,
+                             code: "INVALID_ANSWER"), json: json)
+        }
+    }
+
     /// Collects `encryption status`: the applied state and the membership from `--addr`, then every member's
     /// capability.
     ///
@@ -32,14 +52,7 @@ extension AdminSession {
             let cluster = try await ClusterClient(wrapping: client).status(.init(), options: options)
             return (state, cluster)
         }
-        let state: EncryptionStatus
-        do {
-            state = try EncryptionStatus(wireState)
-        } catch {
-            throw Self.report(
-                AdminFailure(line: "error: \(address): invalid answer: \(error)", exitStatus: .failure,
-                             code: "INVALID_ANSWER"), json: json)
-        }
+        let state = try decodedState(wireState)
         let members = cluster.members.filter { !$0.addr.isEmpty }
         return EncryptionStatusReport(
             stateAddress: address.description, state: state, nodes: await pollCapabilities(members))

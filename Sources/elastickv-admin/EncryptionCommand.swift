@@ -13,7 +13,7 @@ struct EncryptionCommand: AsyncParsableCommand {
             EncryptionStatusCommand.self, EncryptionBootstrapCommand.self, EncryptionRotateDEKCommand.self,
             EncryptionRewrapDEKsCommand.self, EncryptionRetireDEKCommand.self,
             EncryptionEnableStorageEnvelopeCommand.self, EncryptionEnableRaftEnvelopeCommand.self,
-            EncryptionResyncSidecarCommand.self, EncryptionDisableCommand.self,
+            EncryptionResyncSidecarCommand.self, EncryptionPolicyCommand.self, EncryptionDisableCommand.self,
         ]
     )
 }

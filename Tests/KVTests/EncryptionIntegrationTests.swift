@@ -89,6 +89,7 @@ import TestSupport
         #expect(node.encryption.applier.sidecar?.storageEnvelopeActive == true)
         #expect(node.encryption.applier.sidecar?.raftEnvelopeCutoverIndex == 6)
         #expect(node.keyringEpoch(0x0102_0304) == 0)
+        #expect(try node.store.sealCounts() == [0x0102_0304: 2], "two values were sealed, the raft key sealed nothing")
         try node.store.checkpoint()
         let database = try Data(contentsOf: URL(fileURLWithPath: dir.file("kv.db")))
         #expect(database.range(of: Data("SECRET-B-7e1f".utf8)) == nil)
@@ -117,6 +118,8 @@ import TestSupport
         #expect(restarted.machine.apply([write]).halt == nil)
         #expect(try restarted.encryption.applier.maySeal(under: 0x0102_0304, as: restarted.identity))
         #expect(try Self.value(restarted, "c") == "SECRET-C")
+        #expect(try restarted.store.sealCounts() == [0x0102_0304: 3, 0x0A0B_0C0D: 1],
+                "the opened raft envelope counts once, beside the value it sealed")
 
         // After the cut-over, a cleartext command entry halts apply; a tampered envelope too.
         let cleartext = restarted.machine.apply([Self.set("d", "x", index: 9)])

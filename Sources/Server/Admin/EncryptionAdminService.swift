@@ -128,6 +128,25 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
         return try await Self.change { () async throws(EncryptionControlError) in try await control.resyncSidecar() }
     }
 
+    /// Replaces the automatic rotation policy; a bound the request leaves out keeps its value.
+    ///
+    /// - Throws: `RPCError(.invalidArgument)` for a bound above its maximum.
+    public func setRotationPolicy(
+        request: Elastickv_V1_SetRotationPolicyRequest, context: ServerContext
+    ) async throws -> Elastickv_V1_EncryptionChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
+        let seconds = request.hasRotateAfterSeconds ? request.rotateAfterSeconds : nil
+        let seals = request.hasRotateAfterSeals ? request.rotateAfterSeals : nil
+        let requested = RotationPolicy(rotateAfterSeconds: seconds ?? 0, rotateAfterSeals: seals ?? 0)
+        guard requested.isValid else {
+            throw RPCError(code: .invalidArgument,
+                           message: EncryptionWireError.rotationPolicyOutOfRange(requested.description).description)
+        }
+        return try await Self.change { () async throws(EncryptionControlError) in
+            try await control.setRotationPolicy(rotateAfterSeconds: seconds, rotateAfterSeals: seals)
+        }
+    }
+
     /// Runs a request decoder, turning its refusal into `INVALID_ARGUMENT`.
     private static func decoding<Value>(
         _ decode: () throws(EncryptionWireError) -> Value

@@ -101,6 +101,9 @@ public final class NodeRuntime: Sendable {
             services.append(KEKHealthProbe(provider: provider, interval: configuration.kekProbeInterval, logger: logger))
         }
         services.append(ExpirySweeper(node: node, backend: backend, logger: logger))
+        if configuration.encryptionEnabled {
+            services.append(AutomaticRotation(node: node, metrics: metrics, logger: logger))
+        }
         if let address = configuration.metricsAddress {
             services.append(MetricsServer(host: address.host, port: address.port, registry: metrics, logger: logger,
                                           readiness: { NodeReadiness(info.reading) },

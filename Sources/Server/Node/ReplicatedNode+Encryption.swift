@@ -63,18 +63,29 @@ extension ReplicatedNode: EncryptionControl {
                 raftEnvelopeCutoverIndex: nil, activeStorageKeyID: nil, activeRaftKeyID: nil, keys: [],
                 registry: registry, kekProviders: encryption?.applier.kekProvider.providerHealth() ?? [])
         }
+        let seals: [UInt32: UInt64]
+        do throws(StorageError) { seals = try store.sealCounts() } catch {
+            throw .unavailable("the seal counts cannot be read: \(error)")
+        }
         let keys = sidecar.keys.keys.sorted().map { id in
             let key = sidecar.keys[id]!
             return EncryptionStatus.Key(keyID: id, purpose: key.purpose, wrapped: key.wrapped.bytes,
                                         created: key.created, localEpoch: key.localEpoch,
-                                        wrappedBy: key.wrapped.kekIDs)
+                                        wrappedBy: key.wrapped.kekIDs, sealCount: seals[id] ?? 0)
         }
         return EncryptionStatus(
             encryptionEnabled: true, raftAppliedIndex: sidecar.raftAppliedIndex,
             storageEnvelopeActive: sidecar.storageEnvelopeActive,
             raftEnvelopeCutoverIndex: sidecar.raftEnvelopeCutoverIndex,
             activeStorageKeyID: sidecar.activeKeyIDs[.storage], activeRaftKeyID: sidecar.activeKeyIDs[.raft],
-            keys: keys, registry: registry, kekProviders: encryption?.applier.kekProvider.providerHealth() ?? [])
+            keys: keys, registry: registry, kekProviders: encryption?.applier.kekProvider.providerHealth() ?? [],
+            rotationPolicy: sidecar.rotationPolicy, memberCount: memberCount)
+    }
+
+    /// Voters and learners: each seals its own copy of every stored value.
+    var memberCount: Int {
+        let configuration = core.configurationState
+        return configuration.voters.union(configuration.learners).count
     }
 
     func bootstrapExclusively() async throws(EncryptionControlError) -> EncryptionChange {
@@ -246,6 +257,56 @@ extension ReplicatedNode: EncryptionControl {
             }
         }
         return EncryptionChange(index: index, summary: "\(registrations.count) writer registrations committed")
+    }
+
+    public func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?) async
+        throws(EncryptionControlError) -> EncryptionChange
+    {
+        try await exclusively { () async throws(EncryptionControlError) in
+            let encryption = try requireEncryptionLeader()
+            guard let sidecar = encryption.applier.sidecar else {
+                throw .refused("encryption is not bootstrapped; run `encryption enable-storage-envelope` first")
+            }
+            var policy = sidecar.effectiveRotationPolicy
+            if let rotateAfterSeconds { policy.rotateAfterSeconds = rotateAfterSeconds }
+            if let rotateAfterSeals { policy.rotateAfterSeals = rotateAfterSeals }
+            guard policy.isValid else {
+                throw .refused("\(policy) is out of range: at most \(RotationPolicy.maximumRotateAfterSeconds) s and "
+                    + "\(RotationPolicy.maximumRotateAfterSeals) seals")
+            }
+            guard sidecar.rotationPolicy != policy else {
+                return EncryptionChange(index: core.appliedIndex, summary: "the rotation policy is already \(policy); "
+                    + "no entry was committed")
+            }
+            let index = try await proposeEncryptionEntry(.setRotationPolicy(policy))
+            logger.info("rotation policy set", metadata: ["policy": "\(policy)", "index": "\(index)"])
+            return EncryptionChange(index: index, summary: "rotation policy: \(policy)")
+        }
+    }
+
+    /// The sealing purposes whose active DEK the rotation policy says to rotate now, with the reason; empty
+    /// unless this node leads a bootstrapped cluster and can run mutators.
+    ///
+    /// Seal counts are this replica's (every replica applies the same entries, so they agree), made cluster-wide
+    /// as ``EncryptionStatus/Key/clusterSealCount(memberCount:)`` says; local epochs are the highest any member
+    /// registered for the key.
+    public func rotationsDue(nowUnixSeconds: UInt64) -> [(KeyPurpose, RotationPolicy.Reason)] {
+        guard halt == nil, core.role == .leader, let sidecar = encryption?.applier.sidecar,
+              let seals = try? store.sealCounts(), let rows = try? store.registryRows() else { return [] }
+        let policy = sidecar.effectiveRotationPolicy
+        var due: [(KeyPurpose, RotationPolicy.Reason)] = []
+        for purpose in [KeyPurpose.storage, .raft] {
+            guard let id = sidecar.activeKeyIDs[purpose], let key = sidecar.keys[id] else { continue }
+            let created = Sidecar.unixSeconds(ofCreated: key.created) ?? nowUnixSeconds
+            let status = EncryptionStatus.Key(keyID: id, purpose: purpose, wrapped: [], created: key.created,
+                                              localEpoch: key.localEpoch, sealCount: seals[id] ?? 0)
+            let use = RotationPolicy.KeyUse(
+                ageSeconds: nowUnixSeconds > created ? nowUnixSeconds - created : 0,
+                seals: status.clusterSealCount(memberCount: memberCount),
+                highestLocalEpoch: rows.filter { $0.dekID == id }.map(\.lastSeenLocalEpoch).max() ?? 0)
+            if let reason = policy.reasonToRotate(use) { due.append((purpose, reason)) }
+        }
+        return due
     }
 
     public func resyncSidecar() async throws(EncryptionControlError) -> EncryptionChange {

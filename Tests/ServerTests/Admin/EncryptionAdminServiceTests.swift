@@ -119,16 +119,40 @@ import Testing
                 try await admin.enableStorageEnvelope(.init(), options: Self.options),
                 try await admin.enableRaftEnvelope(.init(), options: Self.options),
                 try await admin.resyncSidecar(.init(), options: Self.options),
+                try await admin.setRotationPolicy(Self.policy(seconds: 3600, seals: nil), options: Self.options),
+                try await admin.setRotationPolicy(Self.policy(seconds: nil, seals: 1 << 32), options: Self.options),
             ]
-            #expect(changes.map(\.index) == Array(201...208))
+            #expect(changes.map(\.index) == Array(201...210))
             #expect(changes[1].summary == "rotateDEK raft done")
         }
         #expect(
             control.calls == [
                 "bootstrap", "rotateDEK raft", "rewrapDEKs", "retireDEK 7",
                 "registerWriters registration(dek 9, node 43981, epoch 65535)", "enableStorageEnvelope",
-                "enableRaftEnvelope", "resyncSidecar",
+                "enableRaftEnvelope", "resyncSidecar", "setRotationPolicy 3600 -", "setRotationPolicy - 4294967296",
             ])
+    }
+
+    static func policy(seconds: UInt64?, seals: UInt64?) -> Elastickv_V1_SetRotationPolicyRequest {
+        var request = Elastickv_V1_SetRotationPolicyRequest()
+        if let seconds { request.rotateAfterSeconds = seconds }
+        if let seals { request.rotateAfterSeals = seals }
+        return request
+    }
+
+    @Test(arguments: [true, false])
+    func aPolicyBoundAboveItsMaximumIsAnInvalidArgument(secondsTooLarge: Bool) async throws {
+        let seconds: UInt64? = secondsTooLarge ? RotationPolicy.maximumRotateAfterSeconds + 1 : nil
+        let seals: UInt64? = secondsTooLarge ? nil : RotationPolicy.maximumRotateAfterSeals + 1
+        let control = FakeEncryptionControl()
+        try await Self.withService(control) { admin in
+            let error = await ClusterServiceTests.rpcError {
+                _ = try await admin.setRotationPolicy(Self.policy(seconds: seconds, seals: seals), options: Self.options)
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.contains("out of range") == true)
+        }
+        #expect(control.calls.isEmpty)
     }
 
     @Test(arguments: ["", "Storage", "kek", "storage "])

@@ -78,6 +78,9 @@ private struct OversizedEpochService: Elastickv_V1_EncryptionAdmin.SimpleService
         throw Self.unimplemented
     }
 
+    func setRotationPolicy(request: Elastickv_V1_SetRotationPolicyRequest, context: ServerContext) async throws
+        -> Change { throw Self.unimplemented }
+
     func rewrapDEKs(request: Elastickv_V1_RewrapDEKsRequest, context: ServerContext) async throws -> Change {
         throw Self.unimplemented
     }

@@ -74,6 +74,12 @@ final class FakeEncryptionControl: EncryptionControl {
 
     func resyncSidecar() async throws(EncryptionControlError) -> EncryptionChange { try record("resyncSidecar") }
 
+    func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?) async
+        throws(EncryptionControlError) -> EncryptionChange
+    {
+        try record("setRotationPolicy \(rotateAfterSeconds.map(String.init) ?? "-") \(rotateAfterSeals.map(String.init) ?? "-")")
+    }
+
     private func record(_ call: String) throws(EncryptionControlError) -> EncryptionChange {
         let outcome: Result<EncryptionChange, EncryptionControlError> = state.withLock { state in
             state.calls.append(call)
@@ -96,10 +102,11 @@ extension EncryptionStatus {
                 created: "2025-01-02T03:04:05Z", localEpoch: 1),
             Key(
                 keyID: 305_419_896, purpose: .storage, wrapped: Array(repeating: 0xB2, count: 40),
-                created: "2025-03-01T12:00:00Z", localEpoch: 3, wrappedBy: ["0123456789abcdef", "aws-kms:alias/ekv"]),
+                created: "2025-03-01T12:00:00Z", localEpoch: 3, wrappedBy: ["0123456789abcdef", "aws-kms:alias/ekv"],
+                sealCount: 1_000_003),
             Key(
                 keyID: 2_596_069_104, purpose: .raft, wrapped: Array(repeating: 0xC3, count: 40),
-                created: "2025-03-01T12:00:00Z", localEpoch: 3),
+                created: "2025-03-01T12:00:00Z", localEpoch: 3, sealCount: 42),
         ],
         registry: [
             RegistryRow(
@@ -115,7 +122,8 @@ extension EncryptionStatus {
             KEKProviderHealth(kekID: "0123456789abcdef", scheme: "file", primary: true, state: .up),
             KEKProviderHealth(kekID: "aws-kms:alias/ekv", scheme: "aws-kms", primary: false, state: .circuitOpen,
                               consecutiveFailures: 5, lastError: "ErrKEKUnavailable: connection refused"),
-        ])
+        ],
+        rotationPolicy: RotationPolicy(rotateAfterSeconds: 90 * 86_400, rotateAfterSeals: 0), memberCount: 3)
 
     /// A node with encryption enabled that has applied nothing yet.
     static let beforeBootstrap = EncryptionStatus(
