@@ -28,6 +28,11 @@ public protocol EncryptionControl: Sendable {
         -> EncryptionChange
     /// Rewrites this node's sidecar from the replicated encryption state it has applied, keeping local epochs.
     func resyncSidecar() async throws(EncryptionControlError) -> EncryptionChange
+    /// Starts re-sealing every stored version under the active storage DEK (0x05/0x08 chunks), at
+    /// `rowsPerSecond` (the default when `nil`); a run already going against that DEK is left as it is.
+    func startRewrite(rowsPerSecond: UInt32?) async throws(EncryptionControlError) -> EncryptionChange
+    /// The rewrite as this node applied it, with its own row counts; answers on any role.
+    func rewriteStatus() async throws(EncryptionControlError) -> RewriteStatus
     /// Replaces the automatic rotation policy (0x05/0x07); a bound left `nil` keeps its current value.
     func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?) async
         throws(EncryptionControlError) -> EncryptionChange

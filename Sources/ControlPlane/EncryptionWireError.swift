@@ -25,6 +25,8 @@ public enum EncryptionWireError: Error, Hashable, Sendable, CustomStringConverti
     case unknownProviderState(field: String, value: String)
     /// A rotation policy bound above its maximum (100 years, 2^32 seals).
     case rotationPolicyOutOfRange(String)
+    /// A rewrite state other than none, running or finished.
+    case unknownRewriteState(String)
 
     public var description: String {
         switch self {
@@ -46,6 +48,8 @@ public enum EncryptionWireError: Error, Hashable, Sendable, CustomStringConverti
             return "registrations has \(count) entries; expected 1 to \(maximum)"
         case .unknownProviderState(let field, let value):
             return "\(field) '\(value)' is not a KEK provider state; expected unknown, up, down or circuit-open"
+        case .unknownRewriteState(let value):
+            return "rewrite state '\(value)' is not none, running or finished"
         case .rotationPolicyOutOfRange(let policy):
             return "rotation policy (\(policy)) is out of range: at most \(RotationPolicy.maximumRotateAfterSeconds) s "
                 + "and \(RotationPolicy.maximumRotateAfterSeals) seals"

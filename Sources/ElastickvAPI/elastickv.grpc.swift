@@ -3341,6 +3341,32 @@ public enum Elastickv_V1_EncryptionAdmin: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "StartRewrite" metadata.
+        public enum StartRewrite: Sendable {
+            /// Request type for "StartRewrite".
+            public typealias Input = Elastickv_V1_StartRewriteRequest
+            /// Response type for "StartRewrite".
+            public typealias Output = Elastickv_V1_EncryptionChangeResponse
+            /// Descriptor for "StartRewrite".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "StartRewrite",
+                type: .unary
+            )
+        }
+        /// Namespace for "RewriteStatus" metadata.
+        public enum RewriteStatus: Sendable {
+            /// Request type for "RewriteStatus".
+            public typealias Input = Elastickv_V1_RewriteStatusRequest
+            /// Response type for "RewriteStatus".
+            public typealias Output = Elastickv_V1_RewriteStatusResponse
+            /// Descriptor for "RewriteStatus".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "RewriteStatus",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "elastickv.v1.EncryptionAdmin" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             GetCapability.descriptor,
@@ -3353,7 +3379,9 @@ public enum Elastickv_V1_EncryptionAdmin: Sendable {
             EnableStorageEnvelope.descriptor,
             EnableRaftEnvelope.descriptor,
             ResyncSidecar.descriptor,
-            SetRotationPolicy.descriptor
+            SetRotationPolicy.descriptor,
+            StartRewrite.descriptor,
+            RewriteStatus.descriptor
         ]
     }
 }
@@ -3540,6 +3568,34 @@ extension Elastickv_V1_EncryptionAdmin {
             request: GRPCCore.StreamingServerRequest<Elastickv_V1_SetRotationPolicyRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "StartRewrite" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_StartRewriteRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_EncryptionChangeResponse` messages.
+        func startRewrite(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_StartRewriteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RewriteStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_RewriteStatusRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_RewriteStatusResponse` messages.
+        func rewriteStatus(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_RewriteStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_RewriteStatusResponse>
     }
 
     /// Service protocol for the "elastickv.v1.EncryptionAdmin" service.
@@ -3710,6 +3766,34 @@ extension Elastickv_V1_EncryptionAdmin {
             request: GRPCCore.ServerRequest<Elastickv_V1_SetRotationPolicyRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "StartRewrite" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_StartRewriteRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_EncryptionChangeResponse` message.
+        func startRewrite(
+            request: GRPCCore.ServerRequest<Elastickv_V1_StartRewriteRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>
+
+        /// Handle the "RewriteStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RewriteStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_RewriteStatusResponse` message.
+        func rewriteStatus(
+            request: GRPCCore.ServerRequest<Elastickv_V1_RewriteStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_RewriteStatusResponse>
     }
 
     /// Simple service protocol for the "elastickv.v1.EncryptionAdmin" service.
@@ -3878,6 +3962,34 @@ extension Elastickv_V1_EncryptionAdmin {
             request: Elastickv_V1_SetRotationPolicyRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "StartRewrite" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_StartRewriteRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_EncryptionChangeResponse` to respond with.
+        func startRewrite(
+            request: Elastickv_V1_StartRewriteRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_EncryptionChangeResponse
+
+        /// Handle the "RewriteStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_RewriteStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_RewriteStatusResponse` to respond with.
+        func rewriteStatus(
+            request: Elastickv_V1_RewriteStatusRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_RewriteStatusResponse
     }
 }
 
@@ -4006,6 +4118,28 @@ extension Elastickv_V1_EncryptionAdmin.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.StartRewrite.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_StartRewriteRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_EncryptionChangeResponse>(),
+            handler: { request, context in
+                try await self.startRewrite(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.RewriteStatus.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_RewriteStatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_RewriteStatusResponse>(),
+            handler: { request, context in
+                try await self.rewriteStatus(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -4127,6 +4261,28 @@ extension Elastickv_V1_EncryptionAdmin.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
         let response = try await self.setRotationPolicy(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func startRewrite(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_StartRewriteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        let response = try await self.startRewrite(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func rewriteStatus(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_RewriteStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_RewriteStatusResponse> {
+        let response = try await self.rewriteStatus(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -4273,6 +4429,32 @@ extension Elastickv_V1_EncryptionAdmin.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
         return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
             message: try await self.setRotationPolicy(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func startRewrite(
+        request: GRPCCore.ServerRequest<Elastickv_V1_StartRewriteRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_EncryptionChangeResponse>(
+            message: try await self.startRewrite(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func rewriteStatus(
+        request: GRPCCore.ServerRequest<Elastickv_V1_RewriteStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_RewriteStatusResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_RewriteStatusResponse>(
+            message: try await self.rewriteStatus(
                 request: request.message,
                 context: context
             ),
@@ -4504,6 +4686,44 @@ extension Elastickv_V1_EncryptionAdmin {
             deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "StartRewrite" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_StartRewriteRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_StartRewriteRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func startRewrite<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_StartRewriteRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_StartRewriteRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RewriteStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RewriteStatusRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RewriteStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_RewriteStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rewriteStatus<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RewriteStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RewriteStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_RewriteStatusResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_RewriteStatusResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -4859,6 +5079,66 @@ extension Elastickv_V1_EncryptionAdmin {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "StartRewrite" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_StartRewriteRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_StartRewriteRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_EncryptionChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func startRewrite<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_StartRewriteRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_StartRewriteRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_EncryptionChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.StartRewrite.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RewriteStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_RewriteStatusRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_RewriteStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_RewriteStatusResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func rewriteStatus<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_RewriteStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_RewriteStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_RewriteStatusResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_RewriteStatusResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.RewriteStatus.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -5135,6 +5415,56 @@ extension Elastickv_V1_EncryptionAdmin.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_SetRotationPolicyRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartRewrite" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_StartRewriteRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func startRewrite<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_StartRewriteRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.startRewrite(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_StartRewriteRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_EncryptionChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RewriteStatus" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_RewriteStatusRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rewriteStatus<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_RewriteStatusRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_RewriteStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rewriteStatus(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_RewriteStatusRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_RewriteStatusResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -5457,6 +5787,64 @@ extension Elastickv_V1_EncryptionAdmin.ClientProtocol {
             metadata: metadata
         )
         return try await self.setRotationPolicy(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "StartRewrite" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func startRewrite<Result>(
+        _ message: Elastickv_V1_StartRewriteRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_EncryptionChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_StartRewriteRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.startRewrite(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RewriteStatus" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rewriteStatus<Result>(
+        _ message: Elastickv_V1_RewriteStatusRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_RewriteStatusResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_RewriteStatusRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rewriteStatus(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -602,6 +602,71 @@ public nonisolated struct Elastickv_V1_SidecarStateResponse: Sendable {
   fileprivate var _rotationPolicy: Elastickv_V1_RotationPolicy? = nil
 }
 
+public nonisolated struct Elastickv_V1_StartRewriteRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 0: the default rate
+  public var rowsPerSecond: UInt32 = 0
+
+  /// storage (the only purpose with stored data); empty means storage
+  public var purpose: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_RewriteStatusRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The rewrite of stored versions under the active storage DEK, as the answering replica applied it.
+public nonisolated struct Elastickv_V1_RewriteStatusResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// none | running | finished
+  public var state: String = String()
+
+  /// the DEK the run re-seals under; 0 with state none
+  public var targetKeyID: UInt32 = 0
+
+  /// 0 before the bootstrap
+  public var activeStorageKeyID: UInt32 = 0
+
+  public var rowsPerSecond: UInt32 = 0
+
+  /// rows the run's chunks covered so far (the same on every replica)
+  public var rowsExamined: UInt64 = 0
+
+  /// versions this replica re-sealed
+  public var rowsResealed: UInt64 = 0
+
+  /// versions this replica stores now
+  public var totalRows: UInt64 = 0
+
+  /// versions this replica stores in cleartext or under another DEK than the active one
+  public var remainingRows: UInt64 = 0
+
+  public var startedIndex: UInt64 = 0
+
+  /// 0 while running
+  public var finishedIndex: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// Fields left out keep their current value.
 public nonisolated struct Elastickv_V1_SetRotationPolicyRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -2026,6 +2091,135 @@ nonisolated extension Elastickv_V1_SidecarStateResponse: SwiftProtobuf.Message, 
     if lhs._rotationPolicy != rhs._rotationPolicy {return false}
     if lhs.rotationPolicySet != rhs.rotationPolicySet {return false}
     if lhs.memberCount != rhs.memberCount {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_StartRewriteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StartRewriteRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rows_per_second\0\u{1}purpose\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.rowsPerSecond) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.rowsPerSecond != 0 {
+      try visitor.visitSingularUInt32Field(value: self.rowsPerSecond, fieldNumber: 1)
+    }
+    if !self.purpose.isEmpty {
+      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_StartRewriteRequest, rhs: Elastickv_V1_StartRewriteRequest) -> Bool {
+    if lhs.rowsPerSecond != rhs.rowsPerSecond {return false}
+    if lhs.purpose != rhs.purpose {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_RewriteStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RewriteStatusRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_RewriteStatusRequest, rhs: Elastickv_V1_RewriteStatusRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_RewriteStatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RewriteStatusResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}state\0\u{3}target_key_id\0\u{3}active_storage_key_id\0\u{3}rows_per_second\0\u{3}rows_examined\0\u{3}rows_resealed\0\u{3}total_rows\0\u{3}remaining_rows\0\u{3}started_index\0\u{3}finished_index\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.targetKeyID) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.activeStorageKeyID) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.rowsPerSecond) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.rowsExamined) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.rowsResealed) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.totalRows) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.remainingRows) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.startedIndex) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.finishedIndex) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 1)
+    }
+    if self.targetKeyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.targetKeyID, fieldNumber: 2)
+    }
+    if self.activeStorageKeyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.activeStorageKeyID, fieldNumber: 3)
+    }
+    if self.rowsPerSecond != 0 {
+      try visitor.visitSingularUInt32Field(value: self.rowsPerSecond, fieldNumber: 4)
+    }
+    if self.rowsExamined != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rowsExamined, fieldNumber: 5)
+    }
+    if self.rowsResealed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rowsResealed, fieldNumber: 6)
+    }
+    if self.totalRows != 0 {
+      try visitor.visitSingularUInt64Field(value: self.totalRows, fieldNumber: 7)
+    }
+    if self.remainingRows != 0 {
+      try visitor.visitSingularUInt64Field(value: self.remainingRows, fieldNumber: 8)
+    }
+    if self.startedIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.startedIndex, fieldNumber: 9)
+    }
+    if self.finishedIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.finishedIndex, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_RewriteStatusResponse, rhs: Elastickv_V1_RewriteStatusResponse) -> Bool {
+    if lhs.state != rhs.state {return false}
+    if lhs.targetKeyID != rhs.targetKeyID {return false}
+    if lhs.activeStorageKeyID != rhs.activeStorageKeyID {return false}
+    if lhs.rowsPerSecond != rhs.rowsPerSecond {return false}
+    if lhs.rowsExamined != rhs.rowsExamined {return false}
+    if lhs.rowsResealed != rhs.rowsResealed {return false}
+    if lhs.totalRows != rhs.totalRows {return false}
+    if lhs.remainingRows != rhs.remainingRows {return false}
+    if lhs.startedIndex != rhs.startedIndex {return false}
+    if lhs.finishedIndex != rhs.finishedIndex {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -183,6 +183,17 @@ extension EncryptionApplier {
         return .applied
     }
 
+    /// 0x05/0x08: decides whether a rewrite chunk is current: its target is still the active storage DEK and
+    /// the storage envelope is on. The store's part (re-sealing, the cursor) is the caller's, in the same
+    /// transaction; the sidecar does not change.
+    func applyRewriteChunk(_ chunk: EncryptionEntry.RewriteChunk, index: UInt64) throws(ApplyHalt) -> ApplyOutcome {
+        let current = try bootstrappedSidecar(index)
+        guard current.storageEnvelopeActive, current.activeKeyIDs[.storage] == chunk.targetKeyID else {
+            return .superseded
+        }
+        return .applied
+    }
+
     /// Re-applies the registry rows of a replayed bootstrap or rotation whose sidecar effect is already on disk.
     private func replayRegistrations(_ registrations: [WriterRegistration], index: UInt64) throws(ApplyHalt)
         -> ApplyOutcome

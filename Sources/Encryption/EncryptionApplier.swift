@@ -77,6 +77,8 @@ public final class EncryptionApplier {
             return try applyCreateIndexKey(body, index: index)
         case .setRotationPolicy(let policy):
             return try applySetRotationPolicy(policy, index: index)
+        case .rewriteChunk(let chunk):
+            return try applyRewriteChunk(chunk, index: index)
         }
     }
 

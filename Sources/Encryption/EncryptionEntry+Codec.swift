@@ -77,6 +77,17 @@ extension EncryptionEntry {
             Self.writeKeyManagementHeader(SubTag.setRotationPolicy, version: version, to: &writer)
             writer.u64(policy.rotateAfterSeconds)
             writer.u64(policy.rotateAfterSeals)
+        case .rewriteChunk(let chunk):
+            Self.writeKeyManagementHeader(SubTag.rewriteChunk, version: version, to: &writer)
+            writer.u32(chunk.targetKeyID)
+            writer.u32(chunk.rowsPerSecond)
+            writer.u32(chunk.examinedRows)
+            writer.u8((chunk.start == nil ? 0 : 1) | (chunk.end == nil ? 0 : 2))
+            for position in [chunk.start, chunk.end].compactMap({ $0 }) {
+                writer.u32(UInt32(clamping: position.key.count))
+                writer.raw(position.key)
+                writer.u64(position.ts)
+            }
         }
         let decoded = try Self.decode(writer.bytes)
         precondition(decoded == self, "an encoded encryption entry must decode to the entry it was made from")
@@ -97,7 +108,7 @@ extension EncryptionEntry {
 
     private static func readKeyManagement(_ reader: inout WireReader) throws(EntryCodecError) -> EncryptionEntry {
         let subTag = try reader.u8("sub-tag")
-        guard (SubTag.rotateDEK...SubTag.setRotationPolicy).contains(subTag) else { throw .unknownSubTag(subTag) }
+        guard (SubTag.rotateDEK...SubTag.rewriteChunk).contains(subTag) else { throw .unknownSubTag(subTag) }
         let carriesKeys = [SubTag.rotateDEK, SubTag.rewrapDEKs, SubTag.createIndexKey].contains(subTag)
         let version = try readVersion(&reader, allowingWraps: carriesKeys)
         switch subTag {
@@ -120,6 +131,8 @@ extension EncryptionEntry {
             return .enableRaftEnvelope
         case SubTag.setRotationPolicy:
             return .setRotationPolicy(try readRotationPolicy(&reader))
+        case SubTag.rewriteChunk:
+            return .rewriteChunk(try readRewriteChunk(&reader))
         default:
             let created = try readCreated(&reader)
             let key = try readNewDEK(&reader, version: version)
@@ -140,6 +153,30 @@ extension EncryptionEntry {
                                          maximum: RotationPolicy.maximumRotateAfterSeals)
         }
         return RotationPolicy(rotateAfterSeconds: seconds, rotateAfterSeals: seals)
+    }
+
+    private static func readRewriteChunk(_ reader: inout WireReader) throws(EntryCodecError) -> RewriteChunk {
+        let target = try readKeyID(&reader, "rewrite target key id")
+        let rate = try reader.u32("rows per second")
+        guard rate > 0 else { throw .countOutOfRange(field: "rows per second", count: 0, minimum: 1, maximum: Int(UInt32.max)) }
+        let examined = try reader.u32("examined rows")
+        let bounds = try reader.u8("rewrite bounds")
+        guard bounds & ~0b11 == 0 else { throw .reservedBits(field: "rewrite bounds", bounds) }
+        func position(_ field: String) throws(EntryCodecError) -> RowPosition {
+            let length = Int(try reader.u32("\(field) key length"))
+            guard length <= EntryLimits.maxRowKeyBytes else {
+                throw .countOutOfRange(field: "\(field) key length", count: length, minimum: 0,
+                                       maximum: EntryLimits.maxRowKeyBytes)
+            }
+            let key = try reader.raw(length, "\(field) key")
+            let ts = try reader.u64("\(field) ts")
+            guard ts < 1 << 63 else { throw .timestampOutOfRange(field: "\(field) ts", ts) }
+            return RowPosition(key: key, ts: ts)
+        }
+        let start = bounds & 1 != 0 ? try position("rewrite start") : nil
+        let end = bounds & 2 != 0 ? try position("rewrite end") : nil
+        if let start, let end, !(start < end) { throw .emptyRewriteRange }
+        return RewriteChunk(targetKeyID: target, rowsPerSecond: rate, examinedRows: examined, start: start, end: end)
     }
 
     private static func readBootstrap(_ reader: inout WireReader, version: UInt8) throws(EntryCodecError) -> Bootstrap {
@@ -241,7 +278,8 @@ extension EncryptionEntry {
         case .rotateDEK(let body): return [body.key.wrapped]
         case .rewrapDEKs(let keys): return keys.map(\.wrapped)
         case .createIndexKey(let body): return [body.key.wrapped]
-        case .writerRegistration, .retireDEK, .enableStorageEnvelope, .enableRaftEnvelope, .setRotationPolicy: return []
+        case .writerRegistration, .retireDEK, .enableStorageEnvelope, .enableRaftEnvelope, .setRotationPolicy,
+             .rewriteChunk: return []
         }
     }
 

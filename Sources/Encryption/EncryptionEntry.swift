@@ -21,6 +21,9 @@ public enum EncryptionEntry: Sendable, Hashable {
     case createIndexKey(CreateIndexKey)
     /// 0x05/0x07: replaces the cluster's automatic rotation policy.
     case setRotationPolicy(RotationPolicy)
+    /// 0x05/0x08: re-seals one range of stored versions under the active storage DEK and moves the
+    /// replicated rewrite cursor past it.
+    case rewriteChunk(RewriteChunk)
 
     /// The FSM opcodes this enum covers.
     public enum Opcode {
@@ -48,6 +51,57 @@ public enum EncryptionEntry: Sendable, Hashable {
         public static let createIndexKey: UInt8 = 0x06
         /// See ``EncryptionEntry/setRotationPolicy(_:)``.
         public static let setRotationPolicy: UInt8 = 0x07
+        /// See ``EncryptionEntry/rewriteChunk(_:)``.
+        public static let rewriteChunk: UInt8 = 0x08
+    }
+
+    /// A stored version's place in the store's order (row key, then commit timestamp).
+    public struct RowPosition: Sendable, Hashable, Comparable {
+        /// The row key as stored; at most ``EntryLimits/maxRowKeyBytes``.
+        public let key: [UInt8]
+        /// The commit timestamp, below 2^63.
+        public let ts: UInt64
+
+        public init(key: [UInt8], ts: UInt64) {
+            self.key = key
+            self.ts = ts
+        }
+
+        public static func < (lhs: RowPosition, rhs: RowPosition) -> Bool {
+            lhs.key.lexicographicallyPrecedes(rhs.key) || (lhs.key == rhs.key && lhs.ts < rhs.ts)
+        }
+    }
+
+    /// The body of a rewrite-chunk entry: the stored versions in `(start, end]` are re-sealed under
+    /// `targetKeyID` on every replica.
+    ///
+    /// A chunk without `start` begins a new run (from the first row); a chunk with one continues the run whose
+    /// cursor is exactly `start`, so a chunk proposed twice, or by a leader that had not seen the last one, has
+    /// no effect. A chunk without `end` runs to the last row and finishes the run. A chunk whose target is not
+    /// the active storage DEK any more (a rotation came first) is superseded.
+    public struct RewriteChunk: Sendable, Hashable {
+        /// The storage DEK the versions end up under: the active one when the chunk was proposed. Never 0.
+        public let targetKeyID: KeyID
+        /// The run's rate limit in rows per second (kept so a new leader continues at the same pace); ≥ 1.
+        public let rowsPerSecond: UInt32
+        /// How many rows the leader found in the range, for progress reports.
+        public let examinedRows: UInt32
+        /// The cursor the chunk continues from; `nil` for the first chunk of a run.
+        public let start: RowPosition?
+        /// The last row of the range; `nil` when the range runs to the end (the last chunk).
+        public let end: RowPosition?
+
+        public init(targetKeyID: KeyID, rowsPerSecond: UInt32, examinedRows: UInt32, start: RowPosition?,
+                    end: RowPosition?) {
+            self.targetKeyID = targetKeyID
+            self.rowsPerSecond = rowsPerSecond
+            self.examinedRows = examinedRows
+            self.start = start
+            self.end = end
+        }
+
+        /// Whether this chunk finishes its run.
+        public var isLast: Bool { end == nil }
     }
 
     /// The body of a create-index-key entry: the key collections' element rows are named with. It takes

@@ -42,6 +42,12 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
     case duplicateKEKID
     /// A rotation policy bound is above its maximum.
     case policyBoundOutOfRange(field: String, UInt64, maximum: UInt64)
+    /// A flags byte has bits set that this version does not define.
+    case reservedBits(field: String, UInt8)
+    /// A commit timestamp is not below 2^63.
+    case timestampOutOfRange(field: String, UInt64)
+    /// A rewrite chunk's end does not come after its start.
+    case emptyRewriteRange
 
     public var description: String {
         let reason: String
@@ -61,6 +67,9 @@ public enum EntryCodecError: Error, Hashable, Sendable, CustomStringConvertible 
             reason = "creation time \(seconds) is after \(EntryLimits.maxCreatedUnixSeconds)"
         case .policyBoundOutOfRange(let field, let value, let maximum):
             reason = "\(field) is \(value), allowed 0...\(maximum)"
+        case .reservedBits(let field, let value): reason = "\(field) \(hex(value)) sets reserved bits"
+        case .timestampOutOfRange(let field, let ts): reason = "\(field) \(ts) is not below 2^63"
+        case .emptyRewriteRange: reason = "a rewrite chunk's end does not come after its start"
         case .bootstrapKeysInvalid: reason = "bootstrap needs one storage and one raft key with distinct ids"
         case .rotationReplacesItself(let id): reason = "rotation replaces key \(id) with itself"
         case .duplicateKeyID(let id): reason = "key id \(id) appears twice"

@@ -26,6 +26,9 @@ public enum EntryLimits {
     /// The most DEKs one rewrap entry may re-wrap.
     public static let maxRewrappedDEKsPerEntry = 256
 
+    /// The longest row key a rewrite chunk may name: a user key of 1 MiB with the row prefix and element part.
+    public static let maxRowKeyBytes = (1 << 20) + 4096
+
     /// The latest creation time an entry may carry: 9999-12-31T23:59:59Z, the last second the sidecar's
     /// four-digit-year timestamp can show.
     public static let maxCreatedUnixSeconds: UInt64 = 253_402_300_799

@@ -23,6 +23,9 @@ public final class KVEncryption: EncryptionEntryApplier {
     public let decryptFailures = DecryptFailures()
     let registry: StoreWriterRegistry
     let store: MVCCStore
+    /// The index of a rewrite run's last chunk once it applied, until the node takes it (the node then
+    /// snapshots, compacts its log and truncates the store's WAL, so no old bytes stay in any file).
+    public var finishedRewriteIndex: UInt64?
 
     /// Sets up encryption for a node whose start-up checks produced `state`.
     ///
@@ -52,7 +55,17 @@ public final class KVEncryption: EncryptionEntryApplier {
     {
         registry.transaction = transaction
         defer { registry.transaction = nil }
-        _ = try applier.apply(payload: payload, index: index)
+        let outcome = try applier.apply(payload: payload, index: index)
+        if outcome == .applied, case .rewriteChunk(let chunk)? = try? EncryptionEntry.decode(payload) {
+            do throws(StorageError) {
+                if let run = try StorageRewrite.apply(chunk, index: index, in: transaction), run.isFinished {
+                    finishedRewriteIndex = index
+                }
+            } catch {
+                throw ApplyHalt(index: index, reason: .registryStoreFailed(
+                    WriterRegistryStoreError(operation: "re-seal stored versions", reason: error.description)))
+            }
+        }
         if let sidecar = applier.sidecar {
             do throws(StorageError) {
                 // A retired key's seal count goes with it (the decode cannot fail: the applier just did it).

@@ -71,7 +71,7 @@ extension MVCCStore {
                 WHERE substr(value, 1, 1) IN (x'02', x'03') AND substr(value, 12, 4) = ?1
                 """)
             defer { statement.reset() }
-            try statement.bind(1, (0..<4).map { UInt8(truncatingIfNeeded: keyID >> (24 - 8 * $0)) })
+            try statement.bind(1, Self.bigEndianKeyID(keyID))
             guard try statement.step() else { return 0 }
             return Int(statement.int64(0))
         }

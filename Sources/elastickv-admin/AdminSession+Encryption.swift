@@ -14,11 +14,46 @@ extension AdminSession {
     func applyEncryption(
         _ call: (EncryptionClient, CallOptions) async throws -> Elastickv_V1_EncryptionChangeResponse
     ) async throws {
+        _ = try await applyEncryptionChange(call)
+    }
+
+    /// ``applyEncryption(_:)`` that also returns the change.
+    func applyEncryptionChange(
+        _ call: (EncryptionClient, CallOptions) async throws -> Elastickv_V1_EncryptionChangeResponse
+    ) async throws -> EncryptionChange {
         let response = try await withClient(classify: { AdminFailure(encryption: $0) }) { client, options in
             try await call(EncryptionClient(wrapping: client), options)
         }
         let change = EncryptionChange(response)
         print(json ? change.renderedJSON : change.renderedLine)
+        return change
+    }
+
+    /// The rewrite as the node asked applied it.
+    ///
+    /// - Parameter quiet: `true` throws the failure as it is without printing it (the caller asks another node).
+    /// - Throws: `ExitCode` (or, quiet, the raw error) when the node cannot answer or its answer is refused.
+    func rewriteStatus(quiet: Bool = false) async throws -> RewriteStatus {
+        let wire = try await withClient(classify: { AdminFailure(encryption: $0) }, reporting: !quiet) {
+            client, options in
+            try await EncryptionClient(wrapping: client).rewriteStatus(.init(), options: options)
+        }
+        do {
+            return try RewriteStatus(wire)
+        } catch {
+            if quiet { throw error }
+            throw Self.report(
+                AdminFailure(line: "error: \(address): invalid answer: \(error)", exitStatus: .failure,
+                             code: "INVALID_ANSWER"), json: json)
+        }
+    }
+
+    /// The gRPC addresses of the members `--addr` knows, in configuration order.
+    func memberAddresses() async throws -> [String] {
+        let cluster = try await withClient(reporting: false) { client, options in
+            try await ClusterClient(wrapping: client).status(.init(), options: options)
+        }
+        return cluster.members.map(\.addr).filter { !$0.isEmpty }
     }
 
     /// The encryption state `--addr` has applied.

@@ -18,7 +18,7 @@ struct AdminSession {
 
     typealias ClusterClient = Elastickv_V1_Cluster.Client<HTTP2ClientTransport.Posix>
 
-    let address: AdminAddress
+    private(set) var address: AdminAddress
     let json: Bool
     let timeout: Duration
     /// mTLS to the node, when the three `--tls-…-file` options are given.
@@ -44,6 +44,15 @@ struct AdminSession {
         }
     }
 
+    /// The same session aimed at another node.
+    ///
+    /// - Throws: `ValidationError` when `address` is not host:port.
+    func on(_ address: String) throws -> AdminSession {
+        var copy = self
+        do { copy.address = try AdminAddress(parsing: address) } catch { throw ValidationError(error.description) }
+        return copy
+    }
+
     /// Connects, runs `body` with a Cluster client and per-call options, and disconnects.
     ///
     /// - Throws: `ExitCode` after printing the failure line.
@@ -56,26 +65,35 @@ struct AdminSession {
     /// Connects to `--addr`, runs `body` with the client and per-call options (the session's timeout), and
     /// disconnects.
     ///
-    /// - Parameter classify: how a gRPC error becomes the printed failure.
+    /// - Parameters:
+    ///   - classify: how a gRPC error becomes the printed failure.
+    ///   - reporting: `false` rethrows the error as it is, printing nothing (the caller tries elsewhere).
     /// - Throws: `ExitCode` after printing the failure line.
     func withClient<Result: Sendable>(
-        classify: (RPCError) -> AdminFailure = { AdminFailure($0) },
+        classify: (RPCError) -> AdminFailure = { AdminFailure($0) }, reporting: Bool = true,
         _ body: (GRPCClient<HTTP2ClientTransport.Posix>, CallOptions) async throws -> Result
     ) async throws -> Result {
+        guard reporting else { return try await connected(body) }
         do {
-            let transport = try HTTP2ClientTransport.Posix(
-                target: .dns(host: address.host, port: address.port), transportSecurity: tls.clientSecurity,
-                config: tls.clientConfig())
-            return try await withGRPCClient(transport: transport) { client in
-                var options = CallOptions.defaults
-                options.timeout = timeout
-                return try await body(client, options)
-            }
+            return try await connected(body)
         } catch let error as RPCError {
             throw Self.report(AdminFailure.connecting(to: "\(address)", defaultAddress: Self.defaultAddress,
                                                       error: error, classify: classify), json: json)
         } catch {
             throw Self.report(AdminFailure(line: "error: \(address): \(error)", exitStatus: .failure), json: json)
+        }
+    }
+
+    private func connected<Result: Sendable>(
+        _ body: (GRPCClient<HTTP2ClientTransport.Posix>, CallOptions) async throws -> Result
+    ) async throws -> Result {
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .dns(host: address.host, port: address.port), transportSecurity: tls.clientSecurity,
+            config: tls.clientConfig())
+        return try await withGRPCClient(transport: transport) { client in
+            var options = CallOptions.defaults
+            options.timeout = timeout
+            return try await body(client, options)
         }
     }
 

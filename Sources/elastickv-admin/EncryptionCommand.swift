@@ -13,7 +13,8 @@ struct EncryptionCommand: AsyncParsableCommand {
             EncryptionStatusCommand.self, EncryptionBootstrapCommand.self, EncryptionRotateDEKCommand.self,
             EncryptionRewrapDEKsCommand.self, EncryptionRetireDEKCommand.self,
             EncryptionEnableStorageEnvelopeCommand.self, EncryptionEnableRaftEnvelopeCommand.self,
-            EncryptionResyncSidecarCommand.self, EncryptionPolicyCommand.self, EncryptionDisableCommand.self,
+            EncryptionResyncSidecarCommand.self, EncryptionPolicyCommand.self, EncryptionRewriteCommand.self,
+            EncryptionRewriteStatusCommand.self, EncryptionDisableCommand.self,
         ]
     )
 }

@@ -364,8 +364,8 @@ struct ApplierEntryTests {
     @Test("malformed payloads, unknown sub-tags and unknown purposes halt")
     func malformed() throws {
         let (_, _, applier) = try Self.bootstrappedNode()
-        #expect(throws: ApplyHalt(index: 20, reason: .malformedEntry(.unknownSubTag(8)))) {
-            try applier.apply(payload: [0x05, 0x08, 0x01], index: 20)
+        #expect(throws: ApplyHalt(index: 20, reason: .malformedEntry(.unknownSubTag(9)))) {
+            try applier.apply(payload: [0x05, 0x09, 0x01], index: 20)
         }
         #expect(throws: ApplyHalt(index: 20, reason: .malformedEntry(.trailingBytes(count: 1)))) {
             try applier.apply(payload: [0x05, 0x04, 0x01, 0x00], index: 20)

@@ -160,7 +160,7 @@ struct CodecEntryTests {
         for opcode: UInt8 in [0x00, 0x01, 0x02, 0x06, 0x52, 0xFF] {
             Self.expectError([opcode, 0x01], .unknownOpcode(opcode))
         }
-        for tag: UInt8 in [0x00, 0x08, 0x80, 0xFF] { Self.expectError([0x05, tag, 0x01], .unknownSubTag(tag)) }
+        for tag: UInt8 in [0x00, 0x09, 0x80, 0xFF] { Self.expectError([0x05, tag, 0x01], .unknownSubTag(tag)) }
         Self.expectError([], .truncated(field: "opcode"))
         Self.expectError([0x05], .truncated(field: "sub-tag"))
     }

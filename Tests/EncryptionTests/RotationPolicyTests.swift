@@ -78,7 +78,7 @@ import Testing
             field: "rotate_after_seals", (1 << 32) + 1, maximum: RotationPolicy.maximumRotateAfterSeals)) {
             try EncryptionEntry.decode(seals)
         }
-        #expect(throws: EntryCodecError.unknownSubTag(0x08)) { try EncryptionEntry.decode([0x05, 0x08, 0x01]) }
+        #expect(throws: EntryCodecError.unknownSubTag(0x09)) { try EncryptionEntry.decode([0x05, 0x09, 0x01]) }
     }
 
     // MARK: - Applier and sidecar

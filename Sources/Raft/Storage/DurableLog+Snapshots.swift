@@ -88,8 +88,21 @@ extension DurableLog {
         return (try? term(at: metadata.index)) == metadata.term
     }
 
+    /// Removes every snapshot but the newest, whatever the retention, so nothing the older ones hold stays on
+    /// disk (after stored data was re-sealed under a new key).
+    ///
+    /// - Throws: I/O errors (the log is then failed).
+    public func removeSnapshotsBeforeNewest() throws(RaftLogError) {
+        try checkUsable()
+        try removeSnapshots(keeping: 1)
+    }
+
     private func removeSnapshotsBeyondRetention() throws(RaftLogError) {
-        let excess = snapshotFileNames.count - configuration.retainedSnapshotCount
+        try removeSnapshots(keeping: configuration.retainedSnapshotCount)
+    }
+
+    private func removeSnapshots(keeping kept: Int) throws(RaftLogError) {
+        let excess = snapshotFileNames.count - kept
         guard excess > 0 else { return }
         let removed = Array(snapshotFileNames.prefix(excess))
         try failing { () throws(RaftLogError) in

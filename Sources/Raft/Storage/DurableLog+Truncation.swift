@@ -81,6 +81,25 @@ extension DurableLog {
         readBuffer = nil
     }
 
+    /// Makes the next appended entry start a new segment file, so that entries appended from now on never share
+    /// a file with the entries before them (which a later compaction and ``removeCompactedSegments()`` can then
+    /// delete with their file).
+    public func rollSegment() {
+        rollBeforeNextAppend = true
+    }
+
+    /// Deletes the newest segment too when every entry it holds is compacted (``compact(upTo:)`` keeps it), so
+    /// no compacted entry stays in any file; the next append starts a new segment.
+    ///
+    /// - Throws: I/O errors (the log is then failed).
+    public func removeCompactedSegments() throws(RaftLogError) {
+        try checkUsable()
+        precondition(!syncInFlight, "removing segments while a sync is in flight")
+        try syncIfNeeded()
+        guard let last = segments.last, last.terms.isEmpty || last.lastIndex <= compactedIndex else { return }
+        try failing { () throws(RaftLogError) in try discardAllSegments() }
+    }
+
     /// Drops entries up to `index` from the log, deleting segments wholly at or before it.
     ///
     /// Allowed only up to the newest durable snapshot (``saveSnapshot(_:)`` returned), so a crash at any

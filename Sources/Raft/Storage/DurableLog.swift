@@ -48,6 +48,8 @@ public final class DurableLog: RaftStorage {
     var syncInFlight = false
     /// Bytes appended since the last sync began (bounded by ``RaftLogConfiguration/maxUnsyncedBytes``).
     var unwrittenByteCount = 0
+    /// Set by ``rollSegment()``: the next appended entry starts a new segment file.
+    var rollBeforeNextAppend = false
     /// The bytes of the segment read last, so sequential reads of old entries read each file once.
     var readBuffer: (fileName: String, bytes: [UInt8])?
 
@@ -124,9 +126,10 @@ public final class DurableLog: RaftStorage {
     private func appendRecord(_ entry: Entry) {
         let recordSize = LogRecordCodec.encodedSize(of: entry)
         if segments.isEmpty
-            || (segments[segments.count - 1].byteCount + recordSize > configuration.maxSegmentBytes
+            || ((rollBeforeNextAppend || segments[segments.count - 1].byteCount + recordSize > configuration.maxSegmentBytes)
                 && !segments[segments.count - 1].terms.isEmpty)
         {
+            rollBeforeNextAppend = false
             var segment = LogSegment(firstIndex: entry.index, byteCount: SegmentHeaderCodec.size, writtenByteCount: 0)
             segment.unwrittenBytes = SegmentHeaderCodec.encode(firstIndex: entry.index)
             unwrittenByteCount += SegmentHeaderCodec.size

@@ -128,6 +128,33 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
         return try await Self.change { () async throws(EncryptionControlError) in try await control.resyncSidecar() }
     }
 
+    /// Starts the rewrite of stored versions under the active storage DEK.
+    ///
+    /// - Throws: `RPCError(.invalidArgument)` for a purpose other than storage (raft entries are not rewritten:
+    ///   the log lets go of old ones through snapshots, `cluster snapshot`).
+    public func startRewrite(
+        request: Elastickv_V1_StartRewriteRequest, context: ServerContext
+    ) async throws -> Elastickv_V1_EncryptionChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
+        guard request.purpose.isEmpty || request.purpose == KeyPurpose.storage.rawValue else {
+            throw RPCError(code: .invalidArgument, message: "purpose '\(request.purpose)' cannot be rewritten; only "
+                + "storage holds stored versions (raft entries leave the log through snapshots: cluster snapshot)")
+        }
+        let rate = request.rowsPerSecond == 0 ? nil : request.rowsPerSecond
+        return try await Self.change { () async throws(EncryptionControlError) in
+            try await control.startRewrite(rowsPerSecond: rate)
+        }
+    }
+
+    /// The rewrite as this node applied it; answers on any role.
+    public func rewriteStatus(
+        request: Elastickv_V1_RewriteStatusRequest, context: ServerContext
+    ) async throws -> Elastickv_V1_RewriteStatusResponse {
+        try await Self.mapping { () async throws(EncryptionControlError) in
+            Elastickv_V1_RewriteStatusResponse(try await control.rewriteStatus())
+        }
+    }
+
     /// Replaces the automatic rotation policy; a bound the request leaves out keeps its value.
     ///
     /// - Throws: `RPCError(.invalidArgument)` for a bound above its maximum.

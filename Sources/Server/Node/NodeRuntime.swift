@@ -103,6 +103,7 @@ public final class NodeRuntime: Sendable {
         services.append(ExpirySweeper(node: node, backend: backend, logger: logger))
         if configuration.encryptionEnabled {
             services.append(AutomaticRotation(node: node, metrics: metrics, logger: logger))
+            services.append(RewriteDriver(node: node))
         }
         if let address = configuration.metricsAddress {
             services.append(MetricsServer(host: address.host, port: address.port, registry: metrics, logger: logger,

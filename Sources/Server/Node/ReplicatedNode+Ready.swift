@@ -36,6 +36,7 @@ extension ReplicatedNode {
         }
         failRequestsAfterLeadershipChange()
         takeSnapshotIfDue()
+        compactAfterRewrite()
         seedDirectoryIfLeader()
         updateGauges()
     }
@@ -134,6 +135,41 @@ extension ReplicatedNode {
         }
         collectGarbage()
         return true
+    }
+
+    /// Once a rewrite run finished on this replica: a snapshot at the applied index with the whole log
+    /// compacted behind it, older snapshots removed and the store's WAL truncated, so the old ciphertext and
+    /// cleartext (log entries from before the raft cut-over, pages of rows before they were re-sealed) leave
+    /// every file of the data directory.
+    ///
+    /// Entries appended but not yet applied share the newest segment file with the old ones, so the log rolls
+    /// to a new file and the old one goes once those entries applied (a second snapshot covers them).
+    func compactAfterRewrite() {
+        if let encryption, let index = encryption.finishedRewriteIndex, core.appliedIndex >= index {
+            encryption.finishedRewriteIndex = nil
+            log.rollSegment()
+            logPurgeAfterRewrite = log.lastIndex
+        }
+        guard let through = logPurgeAfterRewrite, core.appliedIndex >= through, halt == nil else { return }
+        logPurgeAfterRewrite = nil
+        guard lastSnapshotIndex >= through || takeSnapshot(keepingEntries: 0) else {
+            logger.warning("rewrite finished but the snapshot failed; run `elastickv-admin cluster snapshot`")
+            return
+        }
+        do {
+            if log.firstIndex <= through {
+                try log.compact(upTo: through)
+                core.didCompact(through: through)
+            }
+            try log.removeCompactedSegments()
+            try log.removeSnapshotsBeforeNewest()
+            try store.checkpoint()
+            logger.info("rewrite finished: log compacted, older snapshots removed, WAL truncated",
+                        metadata: ["through": "\(through)"])
+        } catch {
+            logger.warning("rewrite finished but old files could not all be cleared; run `elastickv-admin cluster snapshot`",
+                           metadata: ["error": "\(error)"])
+        }
     }
 
     /// SAVE and BGSAVE: a snapshot of the store at the applied index now (the log is compacted behind it as

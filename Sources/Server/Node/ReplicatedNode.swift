@@ -95,6 +95,8 @@ public actor ReplicatedNode {
     /// Why the node stopped applying and serving (apply halted, or its Raft log failed); `nil` while healthy.
     var halt: String?
     var lastSnapshotIndex: UInt64
+    /// After a rewrite finished: the last log index whose file must go once it applied (``compactAfterRewrite()``).
+    var logPurgeAfterRewrite: UInt64?
     /// When the last snapshot was taken (or the node opened, before its first one), for LASTSAVE.
     var lastSnapshotUnixSeconds = Int64(Date().timeIntervalSince1970)
     var publishedLeader: String?

@@ -81,6 +81,13 @@ private struct OversizedEpochService: Elastickv_V1_EncryptionAdmin.SimpleService
     func setRotationPolicy(request: Elastickv_V1_SetRotationPolicyRequest, context: ServerContext) async throws
         -> Change { throw Self.unimplemented }
 
+    func startRewrite(request: Elastickv_V1_StartRewriteRequest, context: ServerContext) async throws -> Change {
+        throw Self.unimplemented
+    }
+
+    func rewriteStatus(request: Elastickv_V1_RewriteStatusRequest, context: ServerContext) async throws
+        -> Elastickv_V1_RewriteStatusResponse { throw Self.unimplemented }
+
     func rewrapDEKs(request: Elastickv_V1_RewrapDEKsRequest, context: ServerContext) async throws -> Change {
         throw Self.unimplemented
     }

@@ -74,6 +74,17 @@ final class FakeEncryptionControl: EncryptionControl {
 
     func resyncSidecar() async throws(EncryptionControlError) -> EncryptionChange { try record("resyncSidecar") }
 
+    func startRewrite(rowsPerSecond: UInt32?) async throws(EncryptionControlError) -> EncryptionChange {
+        try record("startRewrite \(rowsPerSecond.map(String.init) ?? "-")")
+    }
+
+    func rewriteStatus() async throws(EncryptionControlError) -> RewriteStatus {
+        _ = try record("rewriteStatus")
+        return RewriteStatus(state: .running, targetKeyID: 9, activeStorageKeyID: 9, rowsPerSecond: 500,
+                             examinedRows: 1200, resealedRows: 800, totalRows: 5000, remainingRows: 3000,
+                             startedIndex: 40, finishedIndex: 0)
+    }
+
     func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?) async
         throws(EncryptionControlError) -> EncryptionChange
     {
