@@ -12,6 +12,9 @@ public protocol ClusterControl: Sendable {
     func remove(name: String) async throws(ClusterControlError) -> UInt64
     /// Hands leadership to a voter and waits until it leads (bounded by an election timeout).
     func transferLeader(to name: String) async throws(ClusterControlError)
+    /// Node-local: snapshots this node's store at its applied index and compacts its whole log behind it;
+    /// returns the snapshot's index.
+    func snapshotAndCompact() async throws(ClusterControlError) -> UInt64
 }
 
 /// A snapshot of the cluster as one node sees it.

@@ -44,6 +44,30 @@ public struct EncryptionCapabilityProbe: Sendable {
         }
     }
 
+    /// What still needs each DEK on the member, or why there is no answer; never throws.
+    public func keyUsage(at address: String, timeout: Duration) async -> Result<KeyUsageReport, MemberUnreachable> {
+        do {
+            let target = try AdminAddress(parsing: address)
+            let transport = try HTTP2ClientTransport.Posix(
+                target: .dns(host: target.host, port: target.port), transportSecurity: tls.clientSecurity,
+                config: tls.clientConfig())
+            let wire = try await withGRPCClient(transport: transport) { client in
+                var options = CallOptions.defaults
+                options.timeout = timeout
+                options.waitForReady = false
+                return try await Elastickv_V1_EncryptionAdmin.Client(wrapping: client)
+                    .getKeyUsage(.init(), options: options)
+            }
+            return .success(try KeyUsageReport(wire))
+        } catch let error as EncryptionWireError {
+            return .failure(MemberUnreachable("invalid answer: \(error)"))
+        } catch let error as RPCError {
+            return .failure(MemberUnreachable("\(AdminFailure.statusName(error.code)): \(error.message)"))
+        } catch {
+            return .failure(MemberUnreachable(String(describing: error)))
+        }
+    }
+
     /// The member's capability, or `nil` when it did not answer validly within `timeout`.
     public func capability(at address: String, timeout: Duration) async -> EncryptionCapability? {
         await answer(at: address, timeout: timeout).capability

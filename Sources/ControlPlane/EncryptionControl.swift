@@ -31,6 +31,8 @@ public protocol EncryptionControl: Sendable {
     /// Starts re-sealing every stored version under the active storage DEK (0x05/0x08 chunks), at
     /// `rowsPerSecond` (the default when `nil`); a run already going against that DEK is left as it is.
     func startRewrite(rowsPerSecond: UInt32?) async throws(EncryptionControlError) -> EncryptionChange
+    /// What on this node still needs each unretired DEK; answers on any role.
+    func keyUsage() async throws(EncryptionControlError) -> KeyUsageReport
     /// The rewrite as this node applied it, with its own row counts; answers on any role.
     func rewriteStatus() async throws(EncryptionControlError) -> RewriteStatus
     /// Replaces the automatic rotation policy (0x05/0x07); a bound left `nil` keeps its current value.

@@ -1305,13 +1305,27 @@ public enum Elastickv_V1_Cluster: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Snapshot" metadata.
+        public enum Snapshot: Sendable {
+            /// Request type for "Snapshot".
+            public typealias Input = Elastickv_V1_SnapshotRequest
+            /// Response type for "Snapshot".
+            public typealias Output = Elastickv_V1_ChangeResponse
+            /// Descriptor for "Snapshot".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.Cluster"),
+                method: "Snapshot",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "elastickv.v1.Cluster" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Status.descriptor,
             AddLearner.descriptor,
             Promote.descriptor,
             Remove.descriptor,
-            TransferLeader.descriptor
+            TransferLeader.descriptor,
+            Snapshot.descriptor
         ]
     }
 }
@@ -1407,6 +1421,24 @@ extension Elastickv_V1_Cluster {
             request: GRPCCore.StreamingServerRequest<Elastickv_V1_MemberRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_ChangeResponse>
+
+        /// Handle the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Node-local: the answering node snapshots its store and compacts its whole log behind the snapshot.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_SnapshotRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_ChangeResponse` messages.
+        func snapshot(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_SnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_ChangeResponse>
     }
 
     /// Service protocol for the "elastickv.v1.Cluster" service.
@@ -1486,6 +1518,24 @@ extension Elastickv_V1_Cluster {
             request: GRPCCore.ServerRequest<Elastickv_V1_MemberRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_ChangeResponse>
+
+        /// Handle the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Node-local: the answering node snapshots its store and compacts its whole log behind the snapshot.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_SnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_ChangeResponse` message.
+        func snapshot(
+            request: GRPCCore.ServerRequest<Elastickv_V1_SnapshotRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_ChangeResponse>
     }
 
     /// Simple service protocol for the "elastickv.v1.Cluster" service.
@@ -1563,6 +1613,24 @@ extension Elastickv_V1_Cluster {
             request: Elastickv_V1_MemberRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Elastickv_V1_ChangeResponse
+
+        /// Handle the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Node-local: the answering node snapshots its store and compacts its whole log behind the snapshot.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_SnapshotRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_ChangeResponse` to respond with.
+        func snapshot(
+            request: Elastickv_V1_SnapshotRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_ChangeResponse
     }
 }
 
@@ -1625,6 +1693,17 @@ extension Elastickv_V1_Cluster.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Elastickv_V1_Cluster.Method.Snapshot.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_SnapshotRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_ChangeResponse>(),
+            handler: { request, context in
+                try await self.snapshot(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1680,6 +1759,17 @@ extension Elastickv_V1_Cluster.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_ChangeResponse> {
         let response = try await self.transferLeader(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func snapshot(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_SnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_ChangeResponse> {
+        let response = try await self.snapshot(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1748,6 +1838,19 @@ extension Elastickv_V1_Cluster.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_ChangeResponse> {
         return GRPCCore.ServerResponse<Elastickv_V1_ChangeResponse>(
             message: try await self.transferLeader(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func snapshot(
+        request: GRPCCore.ServerRequest<Elastickv_V1_SnapshotRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_ChangeResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_ChangeResponse>(
+            message: try await self.snapshot(
                 request: request.message,
                 context: context
             ),
@@ -1855,6 +1958,29 @@ extension Elastickv_V1_Cluster {
         func transferLeader<Result>(
             request: GRPCCore.ClientRequest<Elastickv_V1_MemberRequest>,
             serializer: some GRPCCore.MessageSerializer<Elastickv_V1_MemberRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_ChangeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_ChangeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Node-local: the answering node snapshots its store and compacts its whole log behind the snapshot.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_SnapshotRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_SnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_ChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func snapshot<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_SnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_SnapshotRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_ChangeResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_ChangeResponse>) async throws -> Result
@@ -2026,6 +2152,40 @@ extension Elastickv_V1_Cluster {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Snapshot" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Node-local: the answering node snapshots its store and compacts its whole log behind the snapshot.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_SnapshotRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_SnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_ChangeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func snapshot<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_SnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_SnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_ChangeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_ChangeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_Cluster.Method.Snapshot.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2151,6 +2311,35 @@ extension Elastickv_V1_Cluster.ClientProtocol {
         try await self.transferLeader(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_MemberRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_ChangeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Snapshot" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Node-local: the answering node snapshots its store and compacts its whole log behind the snapshot.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_SnapshotRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func snapshot<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_SnapshotRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_ChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.snapshot(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_SnapshotRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_ChangeResponse>(),
             options: options,
             onResponse: handleResponse
@@ -2300,6 +2489,39 @@ extension Elastickv_V1_Cluster.ClientProtocol {
             metadata: metadata
         )
         return try await self.transferLeader(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Snapshot" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Node-local: the answering node snapshots its store and compacts its whole log behind the snapshot.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func snapshot<Result>(
+        _ message: Elastickv_V1_SnapshotRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_ChangeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_SnapshotRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.snapshot(
             request: request,
             options: options,
             onResponse: handleResponse
@@ -3367,6 +3589,19 @@ public enum Elastickv_V1_EncryptionAdmin: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetKeyUsage" metadata.
+        public enum GetKeyUsage: Sendable {
+            /// Request type for "GetKeyUsage".
+            public typealias Input = Elastickv_V1_KeyUsageRequest
+            /// Response type for "GetKeyUsage".
+            public typealias Output = Elastickv_V1_KeyUsageResponse
+            /// Descriptor for "GetKeyUsage".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "elastickv.v1.EncryptionAdmin"),
+                method: "GetKeyUsage",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "elastickv.v1.EncryptionAdmin" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             GetCapability.descriptor,
@@ -3381,7 +3616,8 @@ public enum Elastickv_V1_EncryptionAdmin: Sendable {
             ResyncSidecar.descriptor,
             SetRotationPolicy.descriptor,
             StartRewrite.descriptor,
-            RewriteStatus.descriptor
+            RewriteStatus.descriptor,
+            GetKeyUsage.descriptor
         ]
     }
 }
@@ -3596,6 +3832,20 @@ extension Elastickv_V1_EncryptionAdmin {
             request: GRPCCore.StreamingServerRequest<Elastickv_V1_RewriteStatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_RewriteStatusResponse>
+
+        /// Handle the "GetKeyUsage" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Elastickv_V1_KeyUsageRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Elastickv_V1_KeyUsageResponse` messages.
+        func getKeyUsage(
+            request: GRPCCore.StreamingServerRequest<Elastickv_V1_KeyUsageRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_KeyUsageResponse>
     }
 
     /// Service protocol for the "elastickv.v1.EncryptionAdmin" service.
@@ -3794,6 +4044,20 @@ extension Elastickv_V1_EncryptionAdmin {
             request: GRPCCore.ServerRequest<Elastickv_V1_RewriteStatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_RewriteStatusResponse>
+
+        /// Handle the "GetKeyUsage" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_KeyUsageRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Elastickv_V1_KeyUsageResponse` message.
+        func getKeyUsage(
+            request: GRPCCore.ServerRequest<Elastickv_V1_KeyUsageRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_KeyUsageResponse>
     }
 
     /// Simple service protocol for the "elastickv.v1.EncryptionAdmin" service.
@@ -3990,6 +4254,20 @@ extension Elastickv_V1_EncryptionAdmin {
             request: Elastickv_V1_RewriteStatusRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Elastickv_V1_RewriteStatusResponse
+
+        /// Handle the "GetKeyUsage" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Elastickv_V1_KeyUsageRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Elastickv_V1_KeyUsageResponse` to respond with.
+        func getKeyUsage(
+            request: Elastickv_V1_KeyUsageRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Elastickv_V1_KeyUsageResponse
     }
 }
 
@@ -4140,6 +4418,17 @@ extension Elastickv_V1_EncryptionAdmin.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Elastickv_V1_EncryptionAdmin.Method.GetKeyUsage.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_KeyUsageRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_KeyUsageResponse>(),
+            handler: { request, context in
+                try await self.getKeyUsage(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -4283,6 +4572,17 @@ extension Elastickv_V1_EncryptionAdmin.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_RewriteStatusResponse> {
         let response = try await self.rewriteStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getKeyUsage(
+        request: GRPCCore.StreamingServerRequest<Elastickv_V1_KeyUsageRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Elastickv_V1_KeyUsageResponse> {
+        let response = try await self.getKeyUsage(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -4455,6 +4755,19 @@ extension Elastickv_V1_EncryptionAdmin.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_RewriteStatusResponse> {
         return GRPCCore.ServerResponse<Elastickv_V1_RewriteStatusResponse>(
             message: try await self.rewriteStatus(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getKeyUsage(
+        request: GRPCCore.ServerRequest<Elastickv_V1_KeyUsageRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Elastickv_V1_KeyUsageResponse> {
+        return GRPCCore.ServerResponse<Elastickv_V1_KeyUsageResponse>(
+            message: try await self.getKeyUsage(
                 request: request.message,
                 context: context
             ),
@@ -4724,6 +5037,25 @@ extension Elastickv_V1_EncryptionAdmin {
             deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_RewriteStatusResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_RewriteStatusResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetKeyUsage" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_KeyUsageRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_KeyUsageRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_KeyUsageResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getKeyUsage<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_KeyUsageRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_KeyUsageRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_KeyUsageResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_KeyUsageResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -5139,6 +5471,36 @@ extension Elastickv_V1_EncryptionAdmin {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetKeyUsage" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Elastickv_V1_KeyUsageRequest` message.
+        ///   - serializer: A serializer for `Elastickv_V1_KeyUsageRequest` messages.
+        ///   - deserializer: A deserializer for `Elastickv_V1_KeyUsageResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getKeyUsage<Result>(
+            request: GRPCCore.ClientRequest<Elastickv_V1_KeyUsageRequest>,
+            serializer: some GRPCCore.MessageSerializer<Elastickv_V1_KeyUsageRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Elastickv_V1_KeyUsageResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_KeyUsageResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Elastickv_V1_EncryptionAdmin.Method.GetKeyUsage.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -5465,6 +5827,31 @@ extension Elastickv_V1_EncryptionAdmin.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_RewriteStatusRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_RewriteStatusResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetKeyUsage" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Elastickv_V1_KeyUsageRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getKeyUsage<Result>(
+        request: GRPCCore.ClientRequest<Elastickv_V1_KeyUsageRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_KeyUsageResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getKeyUsage(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Elastickv_V1_KeyUsageRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Elastickv_V1_KeyUsageResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -5845,6 +6232,35 @@ extension Elastickv_V1_EncryptionAdmin.ClientProtocol {
             metadata: metadata
         )
         return try await self.rewriteStatus(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetKeyUsage" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getKeyUsage<Result>(
+        _ message: Elastickv_V1_KeyUsageRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Elastickv_V1_KeyUsageResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Elastickv_V1_KeyUsageRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getKeyUsage(
             request: request,
             options: options,
             onResponse: handleResponse

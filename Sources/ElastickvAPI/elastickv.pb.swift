@@ -202,6 +202,16 @@ public nonisolated struct Elastickv_V1_StatusRequest: Sendable {
   public init() {}
 }
 
+public nonisolated struct Elastickv_V1_SnapshotRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Elastickv_V1_Member: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -389,6 +399,65 @@ public nonisolated struct Elastickv_V1_ScanResponse: Sendable {
   // methods supported on all messages.
 
   public var items: [Elastickv_V1_KeyValue] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_KeyUsageRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What on the answering node still needs one unretired DEK: what retire-dek checks.
+public nonisolated struct Elastickv_V1_KeyUsage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var keyID: UInt32 = 0
+
+  /// storage | raft | index
+  public var purpose: String = String()
+
+  public var active: Bool = false
+
+  /// versions in the store sealed under it (storage)
+  public var storedVersions: UInt64 = 0
+
+  /// entries in the Raft log sealed under it (raft)
+  public var logEntries: UInt64 = 0
+
+  /// versions in the node's newest snapshot sealed under it (storage)
+  public var snapshotVersions: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Elastickv_V1_KeyUsageResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var nodeID: String = String()
+
+  /// the newest snapshot's index; 0 without one
+  public var snapshotIndex: UInt64 = 0
+
+  public var logFirstIndex: UInt64 = 0
+
+  public var logLastIndex: UInt64 = 0
+
+  /// every unretired DEK, by ascending key_id
+  public var keys: [Elastickv_V1_KeyUsage] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1219,6 +1288,25 @@ nonisolated extension Elastickv_V1_StatusRequest: SwiftProtobuf.Message, SwiftPr
   }
 }
 
+nonisolated extension Elastickv_V1_SnapshotRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SnapshotRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_SnapshotRequest, rhs: Elastickv_V1_SnapshotRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Elastickv_V1_Member: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Member"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}raft_id\0\u{1}addr\0\u{1}role\0")
@@ -1683,6 +1771,130 @@ nonisolated extension Elastickv_V1_ScanResponse: SwiftProtobuf.Message, SwiftPro
 
   public static func ==(lhs: Elastickv_V1_ScanResponse, rhs: Elastickv_V1_ScanResponse) -> Bool {
     if lhs.items != rhs.items {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_KeyUsageRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyUsageRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_KeyUsageRequest, rhs: Elastickv_V1_KeyUsageRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_KeyUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyUsage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}purpose\0\u{1}active\0\u{3}stored_versions\0\u{3}log_entries\0\u{3}snapshot_versions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.keyID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.active) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.storedVersions) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.logEntries) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.snapshotVersions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.keyID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.keyID, fieldNumber: 1)
+    }
+    if !self.purpose.isEmpty {
+      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 2)
+    }
+    if self.active != false {
+      try visitor.visitSingularBoolField(value: self.active, fieldNumber: 3)
+    }
+    if self.storedVersions != 0 {
+      try visitor.visitSingularUInt64Field(value: self.storedVersions, fieldNumber: 4)
+    }
+    if self.logEntries != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logEntries, fieldNumber: 5)
+    }
+    if self.snapshotVersions != 0 {
+      try visitor.visitSingularUInt64Field(value: self.snapshotVersions, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_KeyUsage, rhs: Elastickv_V1_KeyUsage) -> Bool {
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.purpose != rhs.purpose {return false}
+    if lhs.active != rhs.active {return false}
+    if lhs.storedVersions != rhs.storedVersions {return false}
+    if lhs.logEntries != rhs.logEntries {return false}
+    if lhs.snapshotVersions != rhs.snapshotVersions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Elastickv_V1_KeyUsageResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyUsageResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}snapshot_index\0\u{3}log_first_index\0\u{3}log_last_index\0\u{1}keys\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.nodeID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.snapshotIndex) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.logFirstIndex) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.logLastIndex) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.keys) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.nodeID.isEmpty {
+      try visitor.visitSingularStringField(value: self.nodeID, fieldNumber: 1)
+    }
+    if self.snapshotIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.snapshotIndex, fieldNumber: 2)
+    }
+    if self.logFirstIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logFirstIndex, fieldNumber: 3)
+    }
+    if self.logLastIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logLastIndex, fieldNumber: 4)
+    }
+    if !self.keys.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.keys, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Elastickv_V1_KeyUsageResponse, rhs: Elastickv_V1_KeyUsageResponse) -> Bool {
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.snapshotIndex != rhs.snapshotIndex {return false}
+    if lhs.logFirstIndex != rhs.logFirstIndex {return false}
+    if lhs.logLastIndex != rhs.logLastIndex {return false}
+    if lhs.keys != rhs.keys {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

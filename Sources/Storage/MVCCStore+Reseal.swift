@@ -167,3 +167,63 @@ extension MVCCStore {
         return RowPosition(key: statement.bytes(0), ts: UInt64(statement.int64(1)))
     }
 }
+
+/// Which storage DEKs stored versions still need: what `encryption key-usage` and `retire-dek` check.
+extension MVCCStore {
+    /// How many stored versions each storage key id seals (sealed tombstones included).
+    public func sealedVersionCounts() throws(StorageError) -> [UInt32: Int] {
+        try withReader { (database) throws(StorageError) -> [UInt32: Int] in
+            let statement = try database.statement("""
+                SELECT substr(value, 12, 4), count(*) FROM kv_versions
+                WHERE substr(value, 1, 1) IN (x'02', x'03') GROUP BY 1
+                """)
+            defer { statement.reset() }
+            var counts: [UInt32: Int] = [:]
+            while try statement.step() {
+                let id = statement.bytes(0).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                counts[id] = Int(statement.int64(1))
+            }
+            return counts
+        }
+    }
+
+    /// How many versions of a snapshot stream (``exportSnapshot(to:)``) each storage key id seals.
+    ///
+    /// - Throws: ``StorageError/corruptSnapshot(reason:)`` when the stream does not parse.
+    public static func sealedVersionCounts(inSnapshot bytes: [UInt8]) throws(StorageError) -> [UInt32: Int] {
+        var offset = 0
+        var reader = SnapshotReader {
+            guard offset < bytes.count else { return nil }
+            defer { offset += snapshotChunkBytes }
+            return Array(bytes[offset..<min(offset + snapshotChunkBytes, bytes.count)])
+        }
+        guard Array(try reader.take(SnapshotStream.magic.count)) == SnapshotStream.magic,
+              try reader.u8() == SnapshotStream.formatVersion
+        else { throw StorageError.corruptSnapshot(reason: "bad magic or format version") }
+        _ = try reader.u64()
+        let maxBlob = 1 << 30
+        var counts: [UInt32: Int] = [:]
+        while true {
+            let rawTag = try reader.u8()
+            guard let tag = SnapshotStream.Tag(rawValue: rawTag) else {
+                throw StorageError.corruptSnapshot(reason: "unknown record tag \(rawTag)")
+            }
+            switch tag {
+            case .trailer: return counts
+            case .version:
+                _ = try reader.blob32(max: SnapshotStream.maxKeyBytes)
+                _ = try reader.u64()
+                if let id = sealingKeyID(ofRecord: try reader.blob32(max: maxBlob)) { counts[id, default: 0] += 1 }
+            case .meta:
+                _ = try reader.string16()
+                _ = try reader.blob32(max: maxBlob)
+            case .registry:
+                _ = (try reader.u32(), try reader.u16(), try reader.u64(), try reader.u16(), try reader.u16())
+            case .cursor:
+                _ = try reader.string16()
+                _ = try reader.blob32(max: SnapshotStream.maxKeyBytes)
+                _ = try reader.u64()
+            }
+        }
+    }
+}

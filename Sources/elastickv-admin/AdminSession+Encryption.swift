@@ -48,6 +48,14 @@ extension AdminSession {
         }
     }
 
+    /// ``memberAddresses()``, printing the failure and exiting when `--addr` does not answer.
+    func memberAddressesReporting() async throws -> [String] {
+        let cluster = try await withClient { client, options in
+            try await ClusterClient(wrapping: client).status(.init(), options: options)
+        }
+        return cluster.members.map(\.addr).filter { !$0.isEmpty }
+    }
+
     /// The gRPC addresses of the members `--addr` knows, in configuration order.
     func memberAddresses() async throws -> [String] {
         let cluster = try await withClient(reporting: false) { client, options in

@@ -7,7 +7,7 @@ struct ClusterCommand: AsyncParsableCommand {
         abstract: "Show the cluster and change its membership.",
         subcommands: [
             ClusterStatusCommand.self, ClusterAddLearnerCommand.self, ClusterPromoteCommand.self,
-            ClusterRemoveCommand.self, ClusterTransferLeaderCommand.self,
+            ClusterRemoveCommand.self, ClusterTransferLeaderCommand.self, ClusterSnapshotCommand.self,
         ]
     )
 }

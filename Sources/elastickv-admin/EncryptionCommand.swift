@@ -14,7 +14,7 @@ struct EncryptionCommand: AsyncParsableCommand {
             EncryptionRewrapDEKsCommand.self, EncryptionRetireDEKCommand.self,
             EncryptionEnableStorageEnvelopeCommand.self, EncryptionEnableRaftEnvelopeCommand.self,
             EncryptionResyncSidecarCommand.self, EncryptionPolicyCommand.self, EncryptionRewriteCommand.self,
-            EncryptionRewriteStatusCommand.self, EncryptionDisableCommand.self,
+            EncryptionRewriteStatusCommand.self, EncryptionKeyUsageCommand.self, EncryptionDisableCommand.self,
         ]
     )
 }

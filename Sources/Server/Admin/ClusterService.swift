@@ -76,6 +76,14 @@ public struct ClusterService: Elastickv_V1_Cluster.SimpleServiceProtocol {
         }
     }
 
+    /// Snapshots the answering node and compacts its whole log; the response's index is the snapshot's.
+    public func snapshot(
+        request: Elastickv_V1_SnapshotRequest, context: ServerContext
+    ) async throws -> Elastickv_V1_ChangeResponse {
+        try AdminRole.check(context, required: requiresAdminRole)
+        return try await Self.change { () async throws(ClusterControlError) in try await control.snapshotAndCompact() }
+    }
+
     private static func requireNodeID(_ request: Elastickv_V1_MemberRequest) throws(RPCError) -> String {
         guard !request.nodeID.isEmpty else {
             throw RPCError(code: .invalidArgument, message: "node_id is required")

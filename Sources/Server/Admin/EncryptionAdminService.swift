@@ -146,6 +146,15 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
         }
     }
 
+    /// What on this node still needs each unretired DEK; answers on any role.
+    public func getKeyUsage(
+        request: Elastickv_V1_KeyUsageRequest, context: ServerContext
+    ) async throws -> Elastickv_V1_KeyUsageResponse {
+        try await Self.mapping { () async throws(EncryptionControlError) in
+            Elastickv_V1_KeyUsageResponse(try await control.keyUsage())
+        }
+    }
+
     /// The rewrite as this node applied it; answers on any role.
     public func rewriteStatus(
         request: Elastickv_V1_RewriteStatusRequest, context: ServerContext

@@ -31,21 +31,6 @@ extension ReplicatedNode: EncryptionControl {
             kekCheck: kekCheck, raftLogKeyIDs: raftKeyIDsInLog())
     }
 
-    /// The raft DEKs that seal entries still in this node's log (none before the cut-over).
-    func raftKeyIDsInLog() -> [KeyID] {
-        guard let cutover = encryption?.raftCutover.cutoverIndex else { return [] }
-        let first = max(core.firstIndex, cutover + 1)
-        guard core.lastIndex >= first else { return [] }
-        var ids: Set<KeyID> = []
-        for index in first...core.lastIndex {
-            guard let entry = core.logEntry(at: index), entry.kind == .normal,
-                  let id = Self.envelopeKeyID(entry.data)
-            else { continue }
-            ids.insert(id)
-        }
-        return ids.sorted()
-    }
-
     public func encryptionState(node16: UInt16?) async throws(EncryptionControlError) -> EncryptionStatus {
         let rows: [RegistryRow]
         do throws(StorageError) { rows = try store.registryRows() } catch {
@@ -504,37 +489,48 @@ extension ReplicatedNode: EncryptionControl {
 extension ReplicatedNode {
     /// Refuses to retire a DEK that some member may still need (DESIGN §4, "Retire").
     ///
-    /// Storage: no version in the leader's store may be sealed with it (apply seals with the key active at
-    /// that index on every replica, so the followers' stores hold the same versions). Raft: every member must
-    /// answer, and none may still hold a log entry sealed with it — so each member's log starts past the last
-    /// such entry, and its latest snapshot was taken after it.
+    /// Every member (voters and learners) must answer `GetKeyUsage`, and on none may a stored version, a log
+    /// entry or the newest snapshot still be sealed under the key (see ``KeyUsageReport/Key/neededBecause(node:)``).
+    /// Followers are asked too: garbage collection is node-local, so a follower can keep an old version the
+    /// leader dropped, and each node's snapshot is its own. The refusal names the node, the reason and the
+    /// command that clears it.
     func checkRetirable(_ keyID: KeyID, purpose: KeyPurpose) async throws(EncryptionControlError) {
-        switch purpose {
-        case .index:
+        if purpose == .index {
             throw .refused("key \(keyID) is the index key: the element rows of collections are named with it, "
                 + "so it is never retired")
-        case .storage:
-            let count: Int
-            do throws(StorageError) { count = try store.countVersions(sealedWithKeyID: keyID) } catch {
-                throw .unavailable("the store cannot be scanned: \(error)")
+        }
+        let configuration = core.configurationState
+        let members = configuration.voters.union(configuration.learners).sorted()
+        let directory = memberDirectory()
+        let timeout = options.tickInterval * 10
+        let poller = capabilityPoller
+        let selfID = identity.id
+        var local: Result<KeyUsageReport, MemberUnreachable>
+        do throws(EncryptionControlError) { local = .success(try await keyUsage()) } catch {
+            local = .failure(MemberUnreachable(error.description))
+        }
+        let answers = await withTaskGroup(of: (NodeID, Result<KeyUsageReport, MemberUnreachable>).self) { group in
+            for member in members where member != selfID {
+                let address = directory[member]?.address ?? ""
+                group.addTask {
+                    guard !address.isEmpty, let poller else { return (member, .failure(MemberUnreachable("no address"))) }
+                    return (member, await poller.keyUsage(at: address, timeout: timeout))
+                }
             }
-            guard count == 0 else {
-                throw .refused("DEK \(keyID) still seals \(count) stored versions; overwrite or delete them (old "
-                    + "versions go at the next garbage collection, after a snapshot) before retiring it")
-            }
-        case .raft:
-            let (members, answers, _) = await pollMembers()
-            let directory = memberDirectory()
-            func names(_ ids: [NodeID]) -> String { ids.map { directory[$0]?.name ?? String($0) }.joined(separator: ", ") }
-            let silent = members.filter { answers[$0] == nil }
-            guard silent.isEmpty else {
-                throw .refused("DEK \(keyID) may still seal log entries of \(names(silent)), which did not answer; "
-                    + "retry when every member is up")
-            }
-            let holding = members.filter { answers[$0]!.raftLogKeyIDs.contains(keyID) }
-            guard holding.isEmpty else {
-                throw .refused("DEK \(keyID) still seals entries in the logs of \(names(holding)); retire it after "
-                    + "each took a snapshot past them (every --snapshot-every-entries entries)")
+            var answers: [NodeID: Result<KeyUsageReport, MemberUnreachable>] = [selfID: local]
+            for await (member, answer) in group { answers[member] = answer }
+            return answers
+        }
+        for member in members {
+            let name = directory[member]?.name ?? String(member)
+            switch answers[member] ?? .failure(MemberUnreachable("no answer")) {
+            case .failure(let failure):
+                throw .refused("DEK \(keyID) may still be needed on \(name), which did not answer (\(failure)); retry "
+                    + "when every member is up")
+            case .success(let report):
+                if let why = report.keys.first(where: { $0.keyID == keyID })?.neededBecause(node: name) {
+                    throw .refused("DEK \(keyID) cannot be retired: \(why)")
+                }
             }
         }
     }

@@ -75,6 +75,8 @@ extension ReplicatedNode {
     func restore(_ snapshot: Snapshot) {
         do throws(StorageError) {
             try store.importSnapshot(bytes: snapshot.data)
+            // The WAL still holds the pages of the replaced rows until it is truncated.
+            try store.checkpoint()
             logger.info("installed snapshot", metadata: ["index": "\(snapshot.metadata.index)"])
         } catch {
             stop(StateMachineHalt(index: snapshot.metadata.index, cause: .storage(error)).description)
@@ -148,7 +150,7 @@ extension ReplicatedNode {
         if let encryption, let index = encryption.finishedRewriteIndex, core.appliedIndex >= index {
             encryption.finishedRewriteIndex = nil
             log.rollSegment()
-            logPurgeAfterRewrite = log.lastIndex
+            logPurgeAfterRewrite = max(logPurgeAfterRewrite ?? 0, log.lastIndex)
         }
         guard let through = logPurgeAfterRewrite, core.appliedIndex >= through, halt == nil else { return }
         logPurgeAfterRewrite = nil

@@ -81,6 +81,9 @@ private struct OversizedEpochService: Elastickv_V1_EncryptionAdmin.SimpleService
     func setRotationPolicy(request: Elastickv_V1_SetRotationPolicyRequest, context: ServerContext) async throws
         -> Change { throw Self.unimplemented }
 
+    func getKeyUsage(request: Elastickv_V1_KeyUsageRequest, context: ServerContext) async throws
+        -> Elastickv_V1_KeyUsageResponse { throw Self.unimplemented }
+
     func startRewrite(request: Elastickv_V1_StartRewriteRequest, context: ServerContext) async throws -> Change {
         throw Self.unimplemented
     }

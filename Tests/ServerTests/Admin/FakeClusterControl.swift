@@ -54,6 +54,8 @@ final class FakeClusterControl: ClusterControl {
         _ = try record("transferLeader \(name)")
     }
 
+    func snapshotAndCompact() async throws(ClusterControlError) -> UInt64 { try record("snapshotAndCompact") }
+
     private func record(_ call: String) throws(ClusterControlError) -> UInt64 {
         let outcome: Result<UInt64, ClusterControlError> = state.withLock { state in
             state.calls.append(call)

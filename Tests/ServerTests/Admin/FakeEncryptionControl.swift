@@ -78,6 +78,13 @@ final class FakeEncryptionControl: EncryptionControl {
         try record("startRewrite \(rowsPerSecond.map(String.init) ?? "-")")
     }
 
+    func keyUsage() async throws(EncryptionControlError) -> KeyUsageReport {
+        _ = try record("keyUsage")
+        return KeyUsageReport(nodeName: "n1", snapshotIndex: 30, logFirstIndex: 31, logLastIndex: 40, keys: [
+            .init(keyID: 7, purpose: .storage, isActive: false, storedVersions: 0, logEntries: 0, snapshotVersions: 3),
+        ])
+    }
+
     func rewriteStatus() async throws(EncryptionControlError) -> RewriteStatus {
         _ = try record("rewriteStatus")
         return RewriteStatus(state: .running, targetKeyID: 9, activeStorageKeyID: 9, rowsPerSecond: 500,
