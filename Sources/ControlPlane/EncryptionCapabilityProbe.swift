@@ -22,43 +22,37 @@ public struct EncryptionCapabilityProbe: Sendable {
     ///   - address: the member's gRPC address, `host:port`.
     ///   - timeout: how long the call may take, connecting included.
     public func answer(at address: String, timeout: Duration) async -> EncryptionStatusReport.Node.Answer {
-        do {
-            let target = try AdminAddress(parsing: address)
-            let transport = try HTTP2ClientTransport.Posix(
-                target: .dns(host: target.host, port: target.port), transportSecurity: tls.clientSecurity,
-                config: tls.clientConfig())
-            let wire = try await withGRPCClient(transport: transport) { client in
-                var options = CallOptions.defaults
-                options.timeout = timeout
-                options.waitForReady = false
-                return try await Elastickv_V1_EncryptionAdmin.Client(wrapping: client)
-                    .getCapability(.init(), options: options)
-            }
-            return .capability(try EncryptionCapability(wire))
-        } catch let error as EncryptionWireError {
-            return .unreachable("invalid answer: \(error)")
-        } catch let error as RPCError {
-            return .unreachable("\(AdminFailure.statusName(error.code)): \(error.message)")
-        } catch {
-            return .unreachable(String(describing: error))
+        switch await call(at: address, timeout: timeout, { client, options in
+            try EncryptionCapability(try await client.getCapability(.init(), options: options))
+        }) {
+        case .success(let capability): return .capability(capability)
+        case .failure(let failure): return .unreachable(failure.reason)
         }
     }
 
     /// What still needs each DEK on the member, or why there is no answer; never throws.
     public func keyUsage(at address: String, timeout: Duration) async -> Result<KeyUsageReport, MemberUnreachable> {
+        await call(at: address, timeout: timeout) { client, options in
+            try KeyUsageReport(try await client.getKeyUsage(.init(), options: options))
+        }
+    }
+
+    /// Runs one call on a fresh connection to `address`; every failure becomes the reason it did not answer.
+    private func call<Value: Sendable>(
+        at address: String, timeout: Duration,
+        _ body: (Elastickv_V1_EncryptionAdmin.Client<HTTP2ClientTransport.Posix>, CallOptions) async throws -> Value
+    ) async -> Result<Value, MemberUnreachable> {
         do {
             let target = try AdminAddress(parsing: address)
             let transport = try HTTP2ClientTransport.Posix(
                 target: .dns(host: target.host, port: target.port), transportSecurity: tls.clientSecurity,
                 config: tls.clientConfig())
-            let wire = try await withGRPCClient(transport: transport) { client in
+            return .success(try await withGRPCClient(transport: transport) { client in
                 var options = CallOptions.defaults
                 options.timeout = timeout
                 options.waitForReady = false
-                return try await Elastickv_V1_EncryptionAdmin.Client(wrapping: client)
-                    .getKeyUsage(.init(), options: options)
-            }
-            return .success(try KeyUsageReport(wire))
+                return try await body(Elastickv_V1_EncryptionAdmin.Client(wrapping: client), options)
+            })
         } catch let error as EncryptionWireError {
             return .failure(MemberUnreachable("invalid answer: \(error)"))
         } catch let error as RPCError {

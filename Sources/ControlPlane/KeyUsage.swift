@@ -137,21 +137,26 @@ public enum KeyUsageRendering {
     }
 
     public static func table(_ answers: [Answer]) -> String {
-        var lines = [String(format: "%-10@ %-10@ %-8@ %-6@ %10@ %10@ %10@", "NODE" as NSString, "KEY" as NSString,
-                            "PURPOSE" as NSString, "ACTIVE" as NSString, "STORED" as NSString, "LOG" as NSString,
-                            "SNAPSHOT" as NSString)]
+        var rows = [["NODE", "KEY", "PURPOSE", "ACTIVE", "STORED", "LOG", "SNAPSHOT"]]
+        var unreachable: [String] = []
         for answer in answers {
             switch answer.report {
-            case .failure(let failure): lines.append("\(answer.address): did not answer: \(failure)")
+            case .failure(let failure): unreachable.append("\(answer.address): did not answer: \(failure)")
             case .success(let report):
                 for key in report.keys {
-                    lines.append(String(format: "%-10@ %-10u %-8@ %-6@ %10llu %10llu %10llu", report.nodeName as NSString,
-                                        key.keyID, key.purpose.rawValue as NSString,
-                                        (key.isActive ? "yes" : "no") as NSString, key.storedVersions, key.logEntries,
-                                        key.snapshotVersions))
+                    rows.append([report.nodeName, String(key.keyID), key.purpose.rawValue, key.isActive ? "yes" : "no",
+                                 String(key.storedVersions), String(key.logEntries), String(key.snapshotVersions)])
                 }
             }
         }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var lines = rows.map { row in
+            row.enumerated().map { column, text in
+                let padding = String(repeating: " ", count: widths[column] - text.count)
+                return column >= 4 ? padding + text : text + padding
+            }.joined(separator: "  ")
+        }
+        lines += unreachable
         let ids = retirable(answers)
         lines.append(ids.isEmpty ? "retirable: none" : "retirable: " + ids.map(String.init).joined(separator: ", "))
         return lines.joined(separator: "\n")

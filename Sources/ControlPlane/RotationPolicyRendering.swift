@@ -41,11 +41,11 @@ public enum RotationPolicyRendering {
     /// The text block of `policy show`.
     public static func text(_ status: EncryptionStatus, nowUnixSeconds: UInt64) -> String {
         let policy = status.rotationPolicy
-        let seals = policy.rotateAfterSeals == 0 ? "off" : "\(policy.rotateAfterSeals)"
+        let age = policy.rotateAfterSeconds == 0 ? "never by age" : "\(duration(seconds: policy.rotateAfterSeconds)) after its creation"
+        let seals = policy.rotateAfterSeals == 0 ? "never by seal count" : "after \(policy.rotateAfterSeals) seals cluster-wide"
         var lines = [
-            "rotation policy (\(status.rotationPolicyIsSet ? "set" : "default, never set")): rotate a DEK after "
-                + "\(duration(seconds: policy.rotateAfterSeconds)) or \(seals) seals cluster-wide; a registered "
-                + "local epoch of \(LocalEpochWarning.threshold) or more always rotates",
+            "rotation policy (\(status.rotationPolicyIsSet ? "set" : "default, never set")): rotate a DEK \(age), "
+                + "\(seals); a registered local epoch of \(LocalEpochWarning.threshold) or more always rotates",
         ]
         for key in activeKeys(status, nowUnixSeconds: nowUnixSeconds) {
             lines.append("active \(key.purpose) DEK \(key.keyID): created \(key.created) (\(duration(seconds: key.ageSeconds)) "

@@ -203,13 +203,21 @@ extension MVCCStore {
         _ = try reader.u64()
         let maxBlob = 1 << 30
         var counts: [UInt32: Int] = [:]
+        var records: UInt64 = 0
         while true {
             let rawTag = try reader.u8()
             guard let tag = SnapshotStream.Tag(rawValue: rawTag) else {
                 throw StorageError.corruptSnapshot(reason: "unknown record tag \(rawTag)")
             }
+            if tag != .trailer { records += 1 }
             switch tag {
-            case .trailer: return counts
+            case .trailer:
+                let declared = try reader.u64()
+                let expected = reader.checksum
+                guard declared == records, try reader.u32() == expected, try reader.atEnd() else {
+                    throw StorageError.corruptSnapshot(reason: "record count or checksum mismatch")
+                }
+                return counts
             case .version:
                 _ = try reader.blob32(max: SnapshotStream.maxKeyBytes)
                 _ = try reader.u64()

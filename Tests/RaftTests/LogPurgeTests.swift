@@ -53,10 +53,3 @@ import TestSupport
         #expect(!kept.contains(subsequence: Array("CANARY-5".utf8)) && kept.contains(subsequence: Array("CANARY-6".utf8)))
     }
 }
-
-extension Array where Element == UInt8 {
-    fileprivate func contains(subsequence needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, needle.count <= count else { return false }
-        return (0...(count - needle.count)).contains { self[$0..<($0 + needle.count)].elementsEqual(needle) }
-    }
-}

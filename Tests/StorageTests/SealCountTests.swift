@@ -92,3 +92,27 @@ import TestSupport
         #expect(try target.sealCounts() == [Self.keyA: 1, Self.keyB: 7])
     }
 }
+
+/// ``MVCCStore/sealedVersionCounts()`` and its snapshot twin, which `encryption key-usage` reports.
+@Suite struct SealedVersionCountTests {
+    @Test func storeAndSnapshotCountTheSameVersionsPerKey() throws {
+        let dir = TemporaryDirectory("sealed-versions")
+        defer { dir.remove() }
+        let store = try MVCCStore(path: dir.file("db"))
+        defer { store.close() }
+        try SealCountTests.put(store, "clear", ts: 1)
+        for (keyID, range) in [(SealCountTests.keyA, UInt64(2)...4), (SealCountTests.keyB, 5...5)] {
+            store.setSealer(makeStorageSealer(keyID: keyID))
+            store.setSealsWrites(true)
+            for ts in range { try SealCountTests.put(store, "k\(ts)", ts: ts) }
+        }
+        try SealCountTests.put(store, "k2", ts: 9, tombstone: true)
+        try store.write { (tx) throws(StorageError) in try tx.setAppliedIndex(9) }
+        let expected = [SealCountTests.keyA: 3, SealCountTests.keyB: 1]
+        #expect(try store.sealedVersionCounts() == expected)
+        let bytes = try SnapshotTests.export(store).flatMap { $0 }
+        #expect(try MVCCStore.sealedVersionCounts(inSnapshot: bytes) == expected)
+        #expect(throws: StorageError.self) { try MVCCStore.sealedVersionCounts(inSnapshot: Array(bytes.dropLast(9))) }
+        #expect(throws: StorageError.self) { try MVCCStore.sealedVersionCounts(inSnapshot: [1, 2, 3]) }
+    }
+}

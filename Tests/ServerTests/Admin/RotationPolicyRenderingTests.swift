@@ -47,15 +47,15 @@ import Testing
             Self.status(policy: RotationPolicy(rotateAfterSeconds: 30 * 86_400, rotateAfterSeals: 5000)),
             nowUnixSeconds: Self.now)
         #expect(text == """
-            rotation policy (set): rotate a DEK after 30d or 5000 seals cluster-wide; a registered local epoch \
-            of 65280 or more always rotates
+            rotation policy (set): rotate a DEK 30d after its creation, after 5000 seals cluster-wide; a \
+            registered local epoch of 65280 or more always rotates
             active storage DEK 11: created 2026-12-07T00:00:00Z (1d ago), 300 seals cluster-wide (100 on this \
             replica, 3 members)
             active raft DEK 12: created 2026-12-07T12:00:00Z (12h ago), 40 seals cluster-wide (40 on this \
             replica, 3 members)
             """)
         #expect(RotationPolicyRendering.text(Self.status(policy: nil), nowUnixSeconds: Self.now)
-            .hasPrefix("rotation policy (default, never set): rotate a DEK after off or 1073741824 seals"))
+            .hasPrefix("rotation policy (default, never set): rotate a DEK never by age, after 1073741824 seals"))
     }
 
     @Test func showAsJSONCarriesTheSameFacts() throws {
@@ -70,5 +70,39 @@ import Testing
         #expect(keys.map { $0["key_id"] as? Int } == [11, 12])
         #expect(keys.map { $0["cluster_seal_count"] as? Int } == [300, 40])
         #expect(keys.map { $0["age_seconds"] as? Int } == [86_400, 43_200])
+    }
+}
+
+/// `encryption key-usage`: which DEKs are retirable, and why one is not.
+@Suite struct KeyUsageRenderingTests {
+    typealias Key = KeyUsageReport.Key
+
+    static func report(_ node: String, _ keys: [Key]) -> KeyUsageRendering.Answer {
+        ("127.0.0.1:1", .success(KeyUsageReport(nodeName: node, snapshotIndex: 10, logFirstIndex: 11, logLastIndex: 20,
+                                                 keys: keys)))
+    }
+
+    static func key(_ id: KeyID, _ purpose: KeyPurpose = .storage, active: Bool = false, stored: UInt64 = 0,
+                    log: UInt64 = 0, snapshot: UInt64 = 0) -> Key {
+        Key(keyID: id, purpose: purpose, isActive: active, storedVersions: stored, logEntries: log,
+            snapshotVersions: snapshot)
+    }
+
+    @Test func aKeyIsRetirableOnlyWhenNoMemberNeedsIt() {
+        let answers = [
+            Self.report("n1", [Self.key(1), Self.key(2, active: true), Self.key(3, .raft), Self.key(4), Self.key(5, .index)]),
+            Self.report("n2", [Self.key(1), Self.key(2, active: true), Self.key(3, .raft, log: 7), Self.key(4, snapshot: 2),
+                               Self.key(5, .index)]),
+        ]
+        #expect(KeyUsageRendering.retirable(answers) == [1])
+        #expect(KeyUsageRendering.retirable(answers + [("127.0.0.1:2", .failure(MemberUnreachable("refused")))]).isEmpty)
+        #expect(Self.key(3, .raft, log: 7).neededBecause(node: "n2")?.contains("cluster snapshot") == true)
+        #expect(Self.key(4, stored: 1).neededBecause(node: "n2")?.contains("encryption rewrite --wait") == true)
+        #expect(Self.key(4, snapshot: 2).neededBecause(node: "n2")?.contains("newest snapshot") == true)
+        #expect(Self.key(2, active: true).neededBecause(node: "n1")?.contains("rotate it first") == true)
+        #expect(Self.key(5, .index).neededBecause(node: "n1")?.contains("never retired") == true)
+        let table = KeyUsageRendering.table(answers)
+        #expect(table.hasSuffix("retirable: 1"))
+        #expect(table.split(separator: "\n").count == 12)
     }
 }
