@@ -36,7 +36,7 @@ public protocol EncryptionControl: Sendable {
     /// The rewrite as this node applied it, with its own row counts; answers on any role.
     func rewriteStatus() async throws(EncryptionControlError) -> RewriteStatus
     /// Replaces the automatic rotation policy (0x05/0x07); a bound left `nil` keeps its current value.
-    func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?) async
+    func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?, rewriteAfterRotate: Bool?) async
         throws(EncryptionControlError) -> EncryptionChange
 }
 

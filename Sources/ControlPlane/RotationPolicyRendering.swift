@@ -4,7 +4,7 @@ import Foundation
 /// `elastickv-admin encryption policy show|set`: the rotation policy's durations as operators write them, and
 /// the policy with the use of each active DEK, as a text block or one JSON document.
 ///
-/// JSON keys: `rotation_policy` {`rotate_after_seconds`, `rotate_after_seals`, `set`}, `member_count`, and
+/// JSON keys: `rotation_policy` {`rotate_after_seconds`, `rotate_after_seals`, `rewrite_after_rotate`, `set`}, `member_count`, and
 /// `active_keys`, one per sealing purpose with an active DEK: {`purpose`, `key_id`, `created`, `seal_count`
 /// (this replica's), `cluster_seal_count` (what the policy compares), `age_seconds`}.
 public enum RotationPolicyRendering {
@@ -45,7 +45,8 @@ public enum RotationPolicyRendering {
         let seals = policy.rotateAfterSeals == 0 ? "never by seal count" : "after \(policy.rotateAfterSeals) seals cluster-wide"
         var lines = [
             "rotation policy (\(status.rotationPolicyIsSet ? "set" : "default, never set")): rotate a DEK \(age), "
-                + "\(seals); a registered local epoch of \(LocalEpochWarning.threshold) or more always rotates",
+                + "\(seals); a registered local epoch of \(LocalEpochWarning.threshold) or more always rotates"
+                + (policy.rewriteAfterRotate ? "; a rewrite follows every automatic storage rotation" : ""),
         ]
         for key in activeKeys(status, nowUnixSeconds: nowUnixSeconds) {
             lines.append("active \(key.purpose) DEK \(key.keyID): created \(key.created) (\(duration(seconds: key.ageSeconds)) "
@@ -61,6 +62,7 @@ public enum RotationPolicyRendering {
         let document = Document(
             rotationPolicy: .init(rotateAfterSeconds: status.rotationPolicy.rotateAfterSeconds,
                                   rotateAfterSeals: status.rotationPolicy.rotateAfterSeals,
+                                  rewriteAfterRotate: status.rotationPolicy.rewriteAfterRotate,
                                   set: status.rotationPolicyIsSet),
             memberCount: status.memberCount, activeKeys: activeKeys(status, nowUnixSeconds: nowUnixSeconds))
         let encoder = JSONEncoder()
@@ -84,10 +86,12 @@ public enum RotationPolicyRendering {
         struct Policy: Encodable {
             var rotateAfterSeconds: UInt64
             var rotateAfterSeals: UInt64
+            var rewriteAfterRotate: Bool
             var set: Bool
 
             enum CodingKeys: String, CodingKey {
                 case rotateAfterSeconds = "rotate_after_seconds", rotateAfterSeals = "rotate_after_seals", set
+                case rewriteAfterRotate = "rewrite_after_rotate"
             }
         }
 

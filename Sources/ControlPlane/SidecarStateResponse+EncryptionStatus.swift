@@ -25,6 +25,7 @@ extension Elastickv_V1_SidecarStateResponse {
         }
         rotationPolicy.rotateAfterSeconds = status.rotationPolicy.rotateAfterSeconds
         rotationPolicy.rotateAfterSeals = status.rotationPolicy.rotateAfterSeals
+        rotationPolicy.rewriteAfterRotate = status.rotationPolicy.rewriteAfterRotate
         rotationPolicySet = status.rotationPolicyIsSet
         memberCount = UInt32(clamping: status.memberCount)
         kekProviders = status.kekProviders.map { provider in
@@ -74,7 +75,8 @@ extension EncryptionStatus {
                 lastError: provider.lastError.isEmpty ? nil : provider.lastError))
         }
         let policy = RotationPolicy(rotateAfterSeconds: wire.rotationPolicy.rotateAfterSeconds,
-                                    rotateAfterSeals: wire.rotationPolicy.rotateAfterSeals)
+                                    rotateAfterSeals: wire.rotationPolicy.rotateAfterSeals,
+                                    rewriteAfterRotate: wire.rotationPolicy.rewriteAfterRotate)
         guard policy.isValid else { throw .rotationPolicyOutOfRange(policy.description) }
         self.init(
             encryptionEnabled: wire.encryptionEnabled, raftAppliedIndex: wire.raftAppliedIndex,

@@ -563,6 +563,9 @@ public nonisolated struct Elastickv_V1_RotationPolicy: Sendable {
   /// cluster-wide seals under one DEK, at most 2^32
   public var rotateAfterSeals: UInt64 = 0
 
+  /// a rewrite follows every automatic storage rotation
+  public var rewriteAfterRotate: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -762,12 +765,22 @@ public nonisolated struct Elastickv_V1_SetRotationPolicyRequest: Sendable {
   /// Clears the value of `rotateAfterSeals`. Subsequent reads from it will return its default value.
   public mutating func clearRotateAfterSeals() {self._rotateAfterSeals = nil}
 
+  public var rewriteAfterRotate: Bool {
+    get {_rewriteAfterRotate ?? false}
+    set {_rewriteAfterRotate = newValue}
+  }
+  /// Returns true if `rewriteAfterRotate` has been explicitly set.
+  public var hasRewriteAfterRotate: Bool {self._rewriteAfterRotate != nil}
+  /// Clears the value of `rewriteAfterRotate`. Subsequent reads from it will return its default value.
+  public mutating func clearRewriteAfterRotate() {self._rewriteAfterRotate = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _rotateAfterSeconds: UInt64? = nil
   fileprivate var _rotateAfterSeals: UInt64? = nil
+  fileprivate var _rewriteAfterRotate: Bool? = nil
 }
 
 public nonisolated struct Elastickv_V1_BootstrapEncryptionRequest: Sendable {
@@ -2081,7 +2094,7 @@ nonisolated extension Elastickv_V1_EncryptionKey: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Elastickv_V1_RotationPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RotationPolicy"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rotate_after_seconds\0\u{3}rotate_after_seals\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rotate_after_seconds\0\u{3}rotate_after_seals\0\u{3}rewrite_after_rotate\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2091,6 +2104,7 @@ nonisolated extension Elastickv_V1_RotationPolicy: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.rotateAfterSeconds) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.rotateAfterSeals) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.rewriteAfterRotate) }()
       default: break
       }
     }
@@ -2103,12 +2117,16 @@ nonisolated extension Elastickv_V1_RotationPolicy: SwiftProtobuf.Message, SwiftP
     if self.rotateAfterSeals != 0 {
       try visitor.visitSingularUInt64Field(value: self.rotateAfterSeals, fieldNumber: 2)
     }
+    if self.rewriteAfterRotate != false {
+      try visitor.visitSingularBoolField(value: self.rewriteAfterRotate, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Elastickv_V1_RotationPolicy, rhs: Elastickv_V1_RotationPolicy) -> Bool {
     if lhs.rotateAfterSeconds != rhs.rotateAfterSeconds {return false}
     if lhs.rotateAfterSeals != rhs.rotateAfterSeals {return false}
+    if lhs.rewriteAfterRotate != rhs.rewriteAfterRotate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2439,7 +2457,7 @@ nonisolated extension Elastickv_V1_RewriteStatusResponse: SwiftProtobuf.Message,
 
 nonisolated extension Elastickv_V1_SetRotationPolicyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SetRotationPolicyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rotate_after_seconds\0\u{3}rotate_after_seals\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rotate_after_seconds\0\u{3}rotate_after_seals\0\u{3}rewrite_after_rotate\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2449,6 +2467,7 @@ nonisolated extension Elastickv_V1_SetRotationPolicyRequest: SwiftProtobuf.Messa
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self._rotateAfterSeconds) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self._rotateAfterSeals) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self._rewriteAfterRotate) }()
       default: break
       }
     }
@@ -2465,12 +2484,16 @@ nonisolated extension Elastickv_V1_SetRotationPolicyRequest: SwiftProtobuf.Messa
     try { if let v = self._rotateAfterSeals {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 2)
     } }()
+    try { if let v = self._rewriteAfterRotate {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Elastickv_V1_SetRotationPolicyRequest, rhs: Elastickv_V1_SetRotationPolicyRequest) -> Bool {
     if lhs._rotateAfterSeconds != rhs._rotateAfterSeconds {return false}
     if lhs._rotateAfterSeals != rhs._rotateAfterSeals {return false}
+    if lhs._rewriteAfterRotate != rhs._rewriteAfterRotate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

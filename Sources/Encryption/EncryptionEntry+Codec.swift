@@ -77,6 +77,7 @@ extension EncryptionEntry {
             Self.writeKeyManagementHeader(SubTag.setRotationPolicy, version: version, to: &writer)
             writer.u64(policy.rotateAfterSeconds)
             writer.u64(policy.rotateAfterSeals)
+            writer.u8(policy.rewriteAfterRotate ? 1 : 0)
         case .rewriteChunk(let chunk):
             Self.writeKeyManagementHeader(SubTag.rewriteChunk, version: version, to: &writer)
             writer.u32(chunk.targetKeyID)
@@ -152,7 +153,9 @@ extension EncryptionEntry {
             throw .policyBoundOutOfRange(field: "rotate_after_seals", seals,
                                          maximum: RotationPolicy.maximumRotateAfterSeals)
         }
-        return RotationPolicy(rotateAfterSeconds: seconds, rotateAfterSeals: seals)
+        let flags = try reader.u8("policy flags")
+        guard flags & ~1 == 0 else { throw .reservedBits(field: "policy flags", flags) }
+        return RotationPolicy(rotateAfterSeconds: seconds, rotateAfterSeals: seals, rewriteAfterRotate: flags == 1)
     }
 
     private static func readRewriteChunk(_ reader: inout WireReader) throws(EntryCodecError) -> RewriteChunk {

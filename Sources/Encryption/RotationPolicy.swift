@@ -10,6 +10,9 @@ public struct RotationPolicy: Sendable, Hashable, CustomStringConvertible {
     public var rotateAfterSeconds: UInt64
     /// Rotate a DEK once the cluster sealed this many values under it; 0 turns the count bound off.
     public var rotateAfterSeals: UInt64
+    /// Start a rewrite (``EncryptionEntry/rewriteChunk(_:)``) after every automatic storage rotation, so old
+    /// versions do not stay under the old DEK.
+    public var rewriteAfterRotate: Bool
 
     /// The policy of a cluster that never set one: no age bound, and a seal bound of 2^30, a quarter of the 2^32
     /// invocations NIST SP 800-38D allows one GCM key with random nonces (ours are deterministic and unique, so
@@ -21,9 +24,10 @@ public struct RotationPolicy: Sendable, Hashable, CustomStringConvertible {
     /// The largest seal bound: 2^32, the GCM guidance for one key.
     public static let maximumRotateAfterSeals: UInt64 = 1 << 32
 
-    public init(rotateAfterSeconds: UInt64, rotateAfterSeals: UInt64) {
+    public init(rotateAfterSeconds: UInt64, rotateAfterSeals: UInt64, rewriteAfterRotate: Bool = false) {
         self.rotateAfterSeconds = rotateAfterSeconds
         self.rotateAfterSeals = rotateAfterSeals
+        self.rewriteAfterRotate = rewriteAfterRotate
     }
 
     /// Whether both bounds are within their limits.
@@ -34,7 +38,7 @@ public struct RotationPolicy: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let age = rotateAfterSeconds == 0 ? "off" : "\(rotateAfterSeconds) s"
         let seals = rotateAfterSeals == 0 ? "off" : "\(rotateAfterSeals)"
-        return "rotate after: age \(age), seals \(seals)"
+        return "rotate after: age \(age), seals \(seals)" + (rewriteAfterRotate ? "; rewrite after each rotation" : "")
     }
 
     /// Why a DEK is due for rotation.

@@ -53,7 +53,8 @@ extension Sidecar {
             storageEnvelopeActive: storageEnvelopeActive, raftEnvelopeCutoverIndex: raftEnvelopeCutoverIndex,
             active: activeJSON, keys: keysJSON, bootstrapSHA256: bootstrapDigest.map { PayloadDigest.hex($0) },
             rotationPolicy: rotationPolicy.map {
-                SidecarFileJSON.PolicyJSON(rotateAfterSeconds: $0.rotateAfterSeconds, rotateAfterSeals: $0.rotateAfterSeals)
+                SidecarFileJSON.PolicyJSON(rotateAfterSeconds: $0.rotateAfterSeconds, rotateAfterSeals: $0.rotateAfterSeals,
+                                           rewriteAfterRotate: $0.rewriteAfterRotate ? true : nil)
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -106,7 +107,8 @@ extension Sidecar {
             raftAppliedIndex: file.raftAppliedIndex, storageEnvelopeActive: file.storageEnvelopeActive,
             raftEnvelopeCutoverIndex: file.raftEnvelopeCutoverIndex, activeKeyIDs: active, keys: keys,
             bootstrapDigest: digest, rotationPolicy: file.rotationPolicy.map {
-                RotationPolicy(rotateAfterSeconds: $0.rotateAfterSeconds, rotateAfterSeals: $0.rotateAfterSeals)
+                RotationPolicy(rotateAfterSeconds: $0.rotateAfterSeconds, rotateAfterSeals: $0.rotateAfterSeals,
+                               rewriteAfterRotate: $0.rewriteAfterRotate ?? false)
             })
         try sidecar.validate(path: path)
         return sidecar
@@ -214,10 +216,13 @@ private struct SidecarFileJSON: Codable {
     struct PolicyJSON: Codable {
         var rotateAfterSeconds: UInt64
         var rotateAfterSeals: UInt64
+        /// Written only when true, so a policy without it keeps the bytes it had before the field existed.
+        var rewriteAfterRotate: Bool?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case rotateAfterSeconds = "rotate_after_seconds"
             case rotateAfterSeals = "rotate_after_seals"
+            case rewriteAfterRotate = "rewrite_after_rotate"
         }
     }
 

@@ -48,9 +48,16 @@ struct EncryptionPolicyCommand: AsyncParsableCommand {
                 help: "Rotate a DEK once the cluster sealed this many values under it (at most 2^32), or 0 for off.")
         var rotateAfterSeals: UInt64?
 
+        @Option(name: .customLong("rewrite-after-rotate"),
+                help: "on: start `encryption rewrite` after every automatic storage rotation; off: do not.")
+        var rewriteAfterRotate: String?
+
         func validate() throws {
-            guard rotateAfter != nil || rotateAfterSeals != nil else {
-                throw ValidationError("give --rotate-after, --rotate-after-seals or both")
+            guard rotateAfter != nil || rotateAfterSeals != nil || rewriteAfterRotate != nil else {
+                throw ValidationError("give --rotate-after, --rotate-after-seals or --rewrite-after-rotate")
+            }
+            if let rewriteAfterRotate, !["on", "off"].contains(rewriteAfterRotate) {
+                throw ValidationError("--rewrite-after-rotate '\(rewriteAfterRotate)' is not on or off")
             }
             if let rotateAfter, RotationPolicyRendering.seconds(ofDuration: rotateAfter) == nil {
                 throw ValidationError("--rotate-after '\(rotateAfter)' is not a duration such as 90d, 12h, 30m, 45s "
@@ -68,6 +75,7 @@ struct EncryptionPolicyCommand: AsyncParsableCommand {
                 request.rotateAfterSeconds = seconds
             }
             if let rotateAfterSeals { request.rotateAfterSeals = rotateAfterSeals }
+            if let rewriteAfterRotate { request.rewriteAfterRotate = rewriteAfterRotate == "on" }
             try await AdminSession(address: connection.addr, output: output).applyEncryption { client, options in
                 try await client.setRotationPolicy(request, options: options)
             }

@@ -53,14 +53,23 @@ import Testing
     @Test func thePolicyEntryHasTheDocumentedBytes() throws {
         let entry = EncryptionEntry.setRotationPolicy(RotationPolicy(rotateAfterSeconds: 86_400, rotateAfterSeals: 1 << 20))
         let bytes = try entry.encoded()
-        #expect(bytes == [0x05, 0x07, 0x01, 0, 0, 0, 0, 0, 0x01, 0x51, 0x80, 0, 0, 0, 0, 0, 0x10, 0, 0])
+        #expect(bytes == [0x05, 0x07, 0x01, 0, 0, 0, 0, 0, 0x01, 0x51, 0x80, 0, 0, 0, 0, 0, 0x10, 0, 0, 0])
         #expect(try EncryptionEntry.decode(bytes) == entry)
+        let rewriting = EncryptionEntry.setRotationPolicy(RotationPolicy(rotateAfterSeconds: 0, rotateAfterSeals: 0,
+                                                                         rewriteAfterRotate: true))
+        #expect(try rewriting.encoded().last == 1 && (try EncryptionEntry.decode(try rewriting.encoded())) == rewriting)
     }
 
     @Test func malformedPolicyEntriesAreRefused() throws {
-        let good: [UInt8] = [0x05, 0x07, 0x01] + [UInt8](repeating: 0, count: 16)
-        #expect(throws: EntryCodecError.truncated(field: "rotate_after_seals")) {
+        let good: [UInt8] = [0x05, 0x07, 0x01] + [UInt8](repeating: 0, count: 17)
+        #expect(throws: EntryCodecError.truncated(field: "policy flags")) {
             try EncryptionEntry.decode(Array(good.dropLast()))
+        }
+        #expect(throws: EntryCodecError.truncated(field: "rotate_after_seals")) {
+            try EncryptionEntry.decode(Array(good.dropLast(2)))
+        }
+        #expect(throws: EntryCodecError.reservedBits(field: "policy flags", 2)) {
+            try EncryptionEntry.decode(Array(good.dropLast()) + [2])
         }
         #expect(throws: EntryCodecError.trailingBytes(count: 1)) { try EncryptionEntry.decode(good + [0]) }
         #expect(throws: EntryCodecError.unsupportedVersion(2)) {
@@ -112,6 +121,9 @@ import Testing
         var sidecar = try #require(applier.sidecar)
         let plain = String(decoding: sidecar.encodedJSON(), as: UTF8.self)
         #expect(!plain.contains("rotation_policy"))
+        sidecar.rotationPolicy = RotationPolicy(rotateAfterSeconds: 7, rotateAfterSeals: 0, rewriteAfterRotate: true)
+        #expect(String(decoding: sidecar.encodedJSON(), as: UTF8.self).contains("\"rewrite_after_rotate\" : true"))
+        #expect(try Sidecar(json: sidecar.encodedJSON(), path: "keys.json") == sidecar)
         sidecar.rotationPolicy = RotationPolicy(rotateAfterSeconds: 7, rotateAfterSeals: 0)
         let text = String(decoding: sidecar.encodedJSON(), as: UTF8.self)
         #expect(text.contains("\"rotation_policy\" : {\n    \"rotate_after_seals\" : 0,\n    \"rotate_after_seconds\" : 7\n  }"))

@@ -179,7 +179,9 @@ public struct EncryptionAdminService: Elastickv_V1_EncryptionAdmin.SimpleService
                            message: EncryptionWireError.rotationPolicyOutOfRange(requested.description).description)
         }
         return try await Self.change { () async throws(EncryptionControlError) in
-            try await control.setRotationPolicy(rotateAfterSeconds: seconds, rotateAfterSeals: seals)
+            try await control.setRotationPolicy(
+                rotateAfterSeconds: seconds, rotateAfterSeals: seals,
+                rewriteAfterRotate: request.hasRewriteAfterRotate ? request.rewriteAfterRotate : nil)
         }
     }
 

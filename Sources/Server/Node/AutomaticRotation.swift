@@ -11,7 +11,8 @@ import ServiceLifecycle
 /// `encryption rotate-dek`, so the capability checks and the one-mutator-at-a-time rule hold. A rotation that
 /// fails (another operation running, a member not capable, leadership moving) is retried with a growing pause
 /// of up to ``maximumBackoff``; the failure is logged once per streak. Every rotation is logged and counted in
-/// `elastickv_encryption_automatic_rotations_total{purpose,reason}`.
+/// `elastickv_encryption_automatic_rotations_total{purpose,reason}`. With the policy's `rewriteAfterRotate`, a
+/// storage rotation is followed by `encryption rewrite` at its default rate.
 struct AutomaticRotation: Service {
     let node: ReplicatedNode
     let interval: Duration
@@ -31,6 +32,24 @@ struct AutomaticRotation: Service {
         self.nowUnixSeconds = nowUnixSeconds
     }
 
+    /// Starts the rewrite that follows a storage rotation, retrying while another operation holds the leader.
+    private func startRewrite() async {
+        for attempt in 1...20 {
+            do throws(EncryptionControlError) {
+                let started = try await node.startRewrite(rowsPerSecond: nil)
+                logger.notice("rewrite after automatic rotation", metadata: ["result": "\(started.summary)"])
+                return
+            } catch {
+                guard case .retryable = error, attempt < 20 else {
+                    logger.warning("the rewrite after an automatic rotation did not start; run `encryption rewrite`",
+                                   metadata: ["error": "\(error)"])
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
     func run() async throws {
         var pause = interval
         var failing = false
@@ -48,6 +67,7 @@ struct AutomaticRotation: Service {
                                      help: "DEK rotations the rotation policy started, by purpose and reason",
                                      labels: ["purpose": purpose.rawValue, "reason": reason.label]).increment(by: Int64(1))
                     failing = false
+                    if purpose == .storage, await node.rotationPolicy.rewriteAfterRotate { await startRewrite() }
                 } catch {
                     if !failing {
                         logger.warning("automatic DEK rotation failed; retrying", metadata: [

@@ -67,6 +67,9 @@ extension ReplicatedNode: EncryptionControl {
             rotationPolicy: sidecar.rotationPolicy, memberCount: memberCount)
     }
 
+    /// The rotation policy this node applied (the default until one is set).
+    public var rotationPolicy: RotationPolicy { encryption?.applier.sidecar?.effectiveRotationPolicy ?? .default }
+
     /// Voters and learners: each seals its own copy of every stored value.
     var memberCount: Int {
         let configuration = core.configurationState
@@ -244,7 +247,7 @@ extension ReplicatedNode: EncryptionControl {
         return EncryptionChange(index: index, summary: "\(registrations.count) writer registrations committed")
     }
 
-    public func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?) async
+    public func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?, rewriteAfterRotate: Bool?) async
         throws(EncryptionControlError) -> EncryptionChange
     {
         try await exclusively { () async throws(EncryptionControlError) in
@@ -255,9 +258,20 @@ extension ReplicatedNode: EncryptionControl {
             var policy = sidecar.effectiveRotationPolicy
             if let rotateAfterSeconds { policy.rotateAfterSeconds = rotateAfterSeconds }
             if let rotateAfterSeals { policy.rotateAfterSeals = rotateAfterSeals }
+            if let rewriteAfterRotate { policy.rewriteAfterRotate = rewriteAfterRotate }
             guard policy.isValid else {
                 throw .refused("\(policy) is out of range: at most \(RotationPolicy.maximumRotateAfterSeconds) s and "
                     + "\(RotationPolicy.maximumRotateAfterSeals) seals")
+            }
+            // A rewrite seals every stored version again under the new key: with a seal bound below that, each
+            // rotation's rewrite would trigger the next one.
+            let versions = UInt64((try? store.versionCount()) ?? 0)
+            let rewriteSeals = versions.multipliedReportingOverflow(by: UInt64(max(memberCount, 1))).partialValue
+            guard !policy.rewriteAfterRotate || policy.rotateAfterSeals == 0 || policy.rotateAfterSeals > 2 * rewriteSeals
+            else {
+                throw .refused("--rotate-after-seals \(policy.rotateAfterSeals) is too low for --rewrite-after-rotate: a "
+                    + "rewrite seals the \(versions) stored versions again on \(memberCount) members (\(rewriteSeals) "
+                    + "seals), so every rotation would trigger the next; give more than twice that")
             }
             guard sidecar.rotationPolicy != policy else {
                 return EncryptionChange(index: core.appliedIndex, summary: "the rotation policy is already \(policy); "

@@ -120,7 +120,8 @@ import Testing
                 try await admin.enableRaftEnvelope(.init(), options: Self.options),
                 try await admin.resyncSidecar(.init(), options: Self.options),
                 try await admin.setRotationPolicy(Self.policy(seconds: 3600, seals: nil), options: Self.options),
-                try await admin.setRotationPolicy(Self.policy(seconds: nil, seals: 1 << 32), options: Self.options),
+                try await admin.setRotationPolicy(Self.policy(seconds: nil, seals: 1 << 32, rewrite: true),
+                                                  options: Self.options),
             ]
             #expect(changes.map(\.index) == Array(201...210))
             #expect(changes[1].summary == "rotateDEK raft done")
@@ -129,14 +130,15 @@ import Testing
             control.calls == [
                 "bootstrap", "rotateDEK raft", "rewrapDEKs", "retireDEK 7",
                 "registerWriters registration(dek 9, node 43981, epoch 65535)", "enableStorageEnvelope",
-                "enableRaftEnvelope", "resyncSidecar", "setRotationPolicy 3600 -", "setRotationPolicy - 4294967296",
+                "enableRaftEnvelope", "resyncSidecar", "setRotationPolicy 3600 -", "setRotationPolicy - 4294967296 rewrite true",
             ])
     }
 
-    static func policy(seconds: UInt64?, seals: UInt64?) -> Elastickv_V1_SetRotationPolicyRequest {
+    static func policy(seconds: UInt64?, seals: UInt64?, rewrite: Bool? = nil) -> Elastickv_V1_SetRotationPolicyRequest {
         var request = Elastickv_V1_SetRotationPolicyRequest()
         if let seconds { request.rotateAfterSeconds = seconds }
         if let seals { request.rotateAfterSeals = seals }
+        if let rewrite { request.rewriteAfterRotate = rewrite }
         return request
     }
 

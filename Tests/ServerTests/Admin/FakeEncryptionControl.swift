@@ -92,10 +92,11 @@ final class FakeEncryptionControl: EncryptionControl {
                              startedIndex: 40, finishedIndex: 0)
     }
 
-    func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?) async
+    func setRotationPolicy(rotateAfterSeconds: UInt64?, rotateAfterSeals: UInt64?, rewriteAfterRotate: Bool?) async
         throws(EncryptionControlError) -> EncryptionChange
     {
-        try record("setRotationPolicy \(rotateAfterSeconds.map(String.init) ?? "-") \(rotateAfterSeals.map(String.init) ?? "-")")
+        try record("setRotationPolicy \(rotateAfterSeconds.map(String.init) ?? "-") \(rotateAfterSeals.map(String.init) ?? "-")"
+            + (rewriteAfterRotate.map { " rewrite \($0)" } ?? ""))
     }
 
     private func record(_ call: String) throws(EncryptionControlError) -> EncryptionChange {

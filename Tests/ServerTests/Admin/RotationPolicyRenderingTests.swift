@@ -65,6 +65,7 @@ import Testing
         #expect(policy["rotate_after_seconds"] as? Int == 0)
         #expect(policy["rotate_after_seals"] as? Int == 1 << 30)
         #expect(policy["set"] as? Bool == false)
+        #expect(policy["rewrite_after_rotate"] as? Bool == false)
         #expect(document["member_count"] as? Int == 3)
         let keys = try #require(document["active_keys"] as? [[String: Any]])
         #expect(keys.map { $0["key_id"] as? Int } == [11, 12])

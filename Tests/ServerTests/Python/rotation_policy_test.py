@@ -5,8 +5,10 @@ Usage: rotation_policy_test.py --bin DIR --workdir DIR
 A 3-node cluster on 127.0.0.1 with both envelopes on. `encryption policy show` first reports the default policy;
 then the leader must rotate on its own:
 1. by seal count: `policy set --rotate-after-seals 60`, then 25 writes (each value is sealed by every one of the
-   3 members: 75 seals cluster-wide) rotate the storage DEK, and only it (25 raft seals stay below 60);
-2. by age: `policy set --rotate-after 2s` rotates both DEKs within seconds; `--rotate-after off` stops it;
+   3 members: 75 seals cluster-wide) rotate the storage DEK, and only it (25 raft seals stay below 60); the same
+   bound with `--rewrite-after-rotate on` is refused (the rewrite alone would pass it);
+2. by age: `policy set --rotate-after 2s --rewrite-after-rotate on` rotates both DEKs within seconds and a rewrite
+   under the new storage DEK follows and finishes; `--rotate-after off` stops it;
 3. by local epoch: a follower whose sidecar holds local epoch 0xFEFF for the active storage DEK restarts at
    0xFF00, its registration commits, and the leader rotates that DEK although the policy's bounds are off.
 Each rotation is checked in `encryption policy show --json` (new active key id, counts back near 0) and in the
@@ -75,7 +77,8 @@ def set_policy(cluster, *arguments):
 
 def default_policy_first(cluster):
     shown = policy(cluster, cluster.leader())
-    check(shown["rotation_policy"] == {"rotate_after_seconds": 0, "rotate_after_seals": 1 << 30, "set": False},
+    check(shown["rotation_policy"] == {"rotate_after_seconds": 0, "rotate_after_seals": 1 << 30,
+                                       "rewrite_after_rotate": False, "set": False},
           f"a new cluster does not show the default policy: {shown['rotation_policy']}")
     check(shown["member_count"] == 3, f"policy show counts {shown['member_count']} members")
     check({key["purpose"] for key in shown["active_keys"]} == {"storage", "raft"},
@@ -96,6 +99,10 @@ def by_seal_count(cluster):
     after = wait_for_rotation(cluster, before, ["storage"], "a rotation of the storage DEK by seal count")
     check(after["raft"] == before["raft"], f"the raft DEK rotated too ({before} → {after}); it sealed 25 entries")
     set_policy(cluster, "--rotate-after-seals", "0")
+    refused = cluster.admin(cluster.leader(), "encryption", "policy", "set", "--rotate-after-seals", "60",
+                            "--rewrite-after-rotate", "on")
+    check(refused.returncode != 0 and "too low for --rewrite-after-rotate" in refused.stderr,
+          f"a seal bound a rewrite would pass at once was accepted: {refused.returncode} {refused.stderr}")
     check(rotation_lines(cluster, "sealed"), "no leader logged an automatic rotation by seal count")
     keys = {key["purpose"]: key for key in policy(cluster, cluster.leader())["active_keys"]}
     check(keys["storage"]["cluster_seal_count"] < 60, f"the new storage DEK already shows {keys['storage']}")
@@ -106,17 +113,31 @@ def by_seal_count(cluster):
 
 def by_age(cluster):
     before = active_ids(cluster, cluster.leader())
-    set_policy(cluster, "--rotate-after", "2s")
+    set_policy(cluster, "--rotate-after", "2s", "--rewrite-after-rotate", "on")
     after = wait_for_rotation(cluster, before, ["storage", "raft"], "rotations of both DEKs by age")
-    set_policy(cluster, "--rotate-after", "off")
+    set_policy(cluster, "--rotate-after", "off", "--rewrite-after-rotate", "off")
+
+    def rewritten():
+        leader = cluster.leader()
+        status = cluster.admin_json(leader, "encryption", "rewrite-status")
+        active = active_ids(cluster, leader)["storage"]
+        return status if status and status["state"] == "finished" and status["target_key_id"] == active \
+            and status["remaining_rows"] == 0 else None
+    rewrite = wait_until(rewritten, "the rewrite that follows the automatic storage rotation",
+                         seconds=ROTATION_WAIT_SECONDS)
+    check(rotation_lines(cluster, "") and any("rewrite after automatic rotation" in line
+                                              for name in FOUNDERS for line in cluster.log_since(name, 0).splitlines()),
+          "no leader logged the rewrite after an automatic rotation")
     check(rotation_lines(cluster, "s old"), "no leader logged an automatic rotation by age")
     settled = active_ids(cluster, cluster.leader())
     time.sleep(4)
     check(active_ids(cluster, cluster.leader()) == settled, "DEKs kept rotating after --rotate-after off")
     shown = policy(cluster, cluster.leader())["rotation_policy"]
-    check(shown == {"rotate_after_seconds": 0, "rotate_after_seals": 0, "set": True}, f"policy now {shown}")
+    check(shown == {"rotate_after_seconds": 0, "rotate_after_seals": 0, "rewrite_after_rotate": False, "set": True},
+          f"policy now {shown}")
     print(f"ok: --rotate-after 2s rotated storage {before['storage']} → {after['storage']} and raft "
-          f"{before['raft']} → {after['raft']}; off stopped it", flush=True)
+          f"{before['raft']} → {after['raft']}, a rewrite followed ({rewrite['rows_resealed']} rows re-sealed); "
+          f"off stopped it", flush=True)
 
 
 def by_local_epoch(cluster):
