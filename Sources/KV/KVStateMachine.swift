@@ -125,8 +125,8 @@ public final class KVStateMachine {
             }
             // An opened raft envelope is shorter than the entry by exactly its overhead; its key id follows the
             // version and flag bytes. Counting it here counts each committed seal once on every replica.
-            if data.count != entry.data.count {
-                transaction.recordSeals(under: entry.data[2..<6].reduce(0) { $0 << 8 | UInt32($1) })
+            if data.count != entry.data.count, let keyID = UInt32(bigEndianBytes: entry.data[2..<6]) {
+                transaction.recordSeals(under: keyID)
             }
         }
         let opcodeByte = data[0]

@@ -27,7 +27,7 @@ extension MVCCStore {
     static func sealingKeyID(ofRecord record: [UInt8]) -> UInt32? {
         guard record.count >= ValueHeader.byteCount + 6, (record[0] >> 1) & 0b11 == 0b01 else { return nil }
         let start = ValueHeader.byteCount + 2
-        return record[start..<start + 4].reduce(0) { $0 << 8 | UInt32($1) }
+        return UInt32(bigEndianBytes: record[start..<start + 4])
     }
 }
 
